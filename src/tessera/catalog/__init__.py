@@ -1,0 +1,28 @@
+"""The catalog: SQLAlchemy tables and Alembic migrations, SQLite by default and PostgreSQL alike."""
+
+from tessera.catalog.records import VersionRecord, append_audit, record_major, record_quality_run, record_version
+from tessera.catalog.registry import (
+    register_domain,
+    register_product,
+    register_storage,
+    retire_product,
+    unregister_domain,
+)
+from tessera.catalog.search import rank
+from tessera.catalog.store import Catalog, utc
+
+__all__ = [
+    "Catalog",
+    "VersionRecord",
+    "append_audit",
+    "rank",
+    "record_major",
+    "record_quality_run",
+    "record_version",
+    "register_domain",
+    "register_product",
+    "register_storage",
+    "retire_product",
+    "unregister_domain",
+    "utc",
+]

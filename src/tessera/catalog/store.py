@@ -1,0 +1,167 @@
+"""The catalog: the record of everything registered and published. SQLite by default, PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, select
+
+from tessera.catalog import tables as t
+from tessera.catalog.migrate import connect
+
+__all__ = ["Catalog", "utc"]
+
+Row = dict[str, Any]
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes: they are UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _rows(conn: Connection, query: Any) -> list[Row]:
+    out = []
+    for row in conn.execute(query).mappings():
+        item = dict(row)
+        for key, value in item.items():
+            if isinstance(value, datetime):
+                item[key] = utc(value)
+        out.append(item)
+    return out
+
+
+class Catalog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Catalog:
+        return cls(connect(url))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- reads -------------------------------------------------------------------------------------------
+    def domains(self) -> list[Row]:
+        with self.engine.connect() as conn:
+            return _rows(conn, select(t.domains).order_by(t.domains.c.name))
+
+    def products(self, *, include_retired: bool = False) -> list[Row]:
+        query = select(t.products).order_by(t.products.c.address)
+        if not include_retired:
+            query = query.where(t.products.c.retired.is_(False))
+        with self.engine.connect() as conn:
+            return _rows(conn, query)
+
+    def product(self, address: str) -> Row | None:
+        with self.engine.connect() as conn:
+            rows = _rows(conn, select(t.products).where(t.products.c.address == address))
+            if not rows:
+                return None
+            row = rows[0]
+            row["roles"] = _rows(conn, select(t.product_roles).where(t.product_roles.c.address == address))
+            row["columns"] = _rows(
+                conn, select(t.columns).where(t.columns.c.address == address).order_by(t.columns.c.position)
+            )
+            row["majors"] = _rows(
+                conn, select(t.majors).where(t.majors.c.address == address).order_by(t.majors.c.major)
+            )
+            row["upstream"] = sorted(
+                {
+                    r["source"]
+                    for r in _rows(conn, select(t.lineage_edges.c.source).where(t.lineage_edges.c.target == address))
+                }
+            )
+            row["downstream"] = sorted(
+                {
+                    r["target"]
+                    for r in _rows(conn, select(t.lineage_edges.c.target).where(t.lineage_edges.c.source == address))
+                }
+            )
+            return row
+
+    def storage_locations(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return {r["uri"] for r in _rows(conn, select(t.storage_locations.c.uri))}
+
+    def versions(self, address: str, major: int | None = None) -> list[Row]:
+        query = select(t.versions).where(t.versions.c.address == address)
+        if major is not None:
+            query = query.where(t.versions.c.major == major)
+        with self.engine.connect() as conn:
+            return _rows(conn, query.order_by(t.versions.c.published_at, t.versions.c.id))
+
+    def majors(self, address: str) -> list[Row]:
+        with self.engine.connect() as conn:
+            return _rows(conn, select(t.majors).where(t.majors.c.address == address).order_by(t.majors.c.major))
+
+    def last_contract(self, address: str) -> Row | None:
+        """The contract of the newest published version (None before the first publish)."""
+        with self.engine.connect() as conn:
+            latest = conn.execute(
+                select(t.versions.c.contract_hash)
+                .where(t.versions.c.address == address)
+                .order_by(t.versions.c.published_at.desc(), t.versions.c.id.desc())
+                .limit(1)
+            ).scalar()
+            if latest is None:
+                return None
+            rows = _rows(
+                conn, select(t.contracts).where(t.contracts.c.address == address, t.contracts.c.hash == latest)
+            )
+            return rows[0] if rows else None
+
+    def quality_runs(self, address: str, limit: int = 20) -> list[Row]:
+        with self.engine.connect() as conn:
+            runs = _rows(
+                conn,
+                select(t.quality_runs)
+                .where(t.quality_runs.c.address == address)
+                .order_by(t.quality_runs.c.started_at.desc())
+                .limit(limit),
+            )
+            for run in runs:
+                run["checks"] = _rows(
+                    conn, select(t.quality_checks).where(t.quality_checks.c.run_id == run["run_id"])
+                )
+            return runs
+
+    def audit_events(self, limit: int = 100) -> list[Row]:
+        with self.engine.connect() as conn:
+            return _rows(conn, select(t.audit_events).order_by(t.audit_events.c.id.desc()).limit(limit))
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {
+                name: int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+                for name, table in (
+                    ("domains", t.domains),
+                    ("products", t.products),
+                    ("versions", t.versions),
+                    ("quality_runs", t.quality_runs),
+                )
+            }
+
+    def search_documents(self) -> list[Row]:
+        """Every live product with its column names and descriptions, for ranking."""
+        with self.engine.connect() as conn:
+            products = _rows(conn, select(t.products).where(t.products.c.retired.is_(False)))
+            cols: dict[str, list[Row]] = {}
+            for row in _rows(conn, select(t.columns)):
+                cols.setdefault(row["address"], []).append(row)
+        for product in products:
+            product["columns"] = cols.get(product["address"], [])
+        return products
+
+    def delete_versions(self, conn: Connection, address: str) -> None:
+        conn.execute(delete(t.versions).where(t.versions.c.address == address))

@@ -1,0 +1,208 @@
+"""The catalog's tables (SQLAlchemy Core). Changes go through an Alembic migration in ``migrations/``."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "audit_events",
+    "columns",
+    "contracts",
+    "domains",
+    "lineage_edges",
+    "majors",
+    "metadata",
+    "product_roles",
+    "products",
+    "quality_checks",
+    "quality_runs",
+    "storage_locations",
+    "versions",
+]
+
+metadata = MetaData()
+TS = DateTime(timezone=True)
+
+domains = Table(
+    "domains",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("owner", String(256), nullable=False),
+    Column("team", String(256)),
+    Column("document", JSON, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("address", String(256), primary_key=True),
+    Column("domain", String(128), ForeignKey("domains.name"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("description", Text),
+    Column("status", String(32), nullable=False),
+    Column("owner", String(256)),
+    Column("tags", JSON, nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("contract_id", String(256), nullable=False),
+    Column("contract_version", String(64), nullable=False),
+    Column("contract_hash", String(64), nullable=False),
+    Column("storage_uri", Text, nullable=False),
+    Column("write_mode", String(16), nullable=False),
+    Column("update_frequency", String(64)),
+    Column("retired", Boolean, nullable=False, default=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+product_roles = Table(
+    "product_roles",
+    metadata,
+    Column("address", String(256), ForeignKey("products.address", ondelete="CASCADE"), primary_key=True),
+    Column("username", String(256), primary_key=True),
+    Column("role", String(64), primary_key=True),
+)
+
+columns = Table(
+    "columns",
+    metadata,
+    Column("address", String(256), ForeignKey("products.address", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(256), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("logical_type", String(32), nullable=False),
+    Column("physical_type", String(128)),
+    Column("description", Text),
+    Column("classification", String(64)),
+    Column("tags", JSON, nullable=False),
+    Column("required", Boolean, nullable=False),
+    Column("primary_key", Boolean, nullable=False),
+)
+
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("address", String(256), nullable=False),
+    Column("contract_id", String(256), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("address", "hash", name="uq_contracts_address_hash"),
+)
+
+storage_locations = Table(
+    "storage_locations",
+    metadata,
+    Column("uri", Text, primary_key=True),
+    Column("address", String(256), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+majors = Table(
+    "majors",
+    metadata,
+    Column("address", String(256), primary_key=True),
+    Column("major", Integer, primary_key=True),
+    Column("table_uri", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("deprecated_at", TS),
+    Column("retire_after", TS),
+    Column("successor", Integer),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("address", String(256), nullable=False),
+    Column("major", Integer, nullable=False),
+    Column("delta_version", BigInteger, nullable=False),
+    Column("table_uri", Text, nullable=False),
+    Column("contract_version", String(64), nullable=False),
+    Column("contract_hash", String(64), nullable=False),
+    Column("product_version", String(64), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("row_count", BigInteger),
+    Column("operation", String(16), nullable=False),
+    Column("published_at", TS, nullable=False),
+    UniqueConstraint("address", "major", "delta_version", name="uq_versions_address_major_delta"),
+)
+
+quality_runs = Table(
+    "quality_runs",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("address", String(256), nullable=False),
+    Column("contract_version", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("published", Boolean, nullable=False),
+    Column("row_count", BigInteger, nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("finished_at", TS, nullable=False),
+    Column("summary", JSON, nullable=False),
+)
+
+quality_checks = Table(
+    "quality_checks",
+    metadata,
+    Column("run_id", String(64), ForeignKey("quality_runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(256), primary_key=True),
+    Column("metric", String(64), nullable=False),
+    Column("column_name", String(256)),
+    Column("threshold", String(128), nullable=False),
+    Column("measured", Float),
+    Column("unit", String(16), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("samples", JSON, nullable=False),
+)
+
+lineage_edges = Table(
+    "lineage_edges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(256), nullable=False),
+    Column("target", String(256), nullable=False),
+    Column("source_column", String(256)),
+    Column("target_column", String(256)),
+    Column("kind", String(32), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", TS, nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+Index("ix_versions_address", versions.c.address, versions.c.major)
+Index("ix_quality_runs_address", quality_runs.c.address, quality_runs.c.started_at)
+Index("ix_lineage_target", lineage_edges.c.target)
+Index("ix_lineage_source", lineage_edges.c.source)
+Index("ix_contracts_address", contracts.c.address)

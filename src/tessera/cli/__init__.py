@@ -1,0 +1,34 @@
+"""The ``tessera`` command: parse, call the platform, render. Heavy libraries load only in the command that
+needs them, so ``tessera --help`` stays as quick as Python itself."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from tessera.cli.parser import build_parser
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    if args.mesh is None:
+        args.mesh = os.environ.get("TESSERA_MESH", ".")
+    from tessera.cli.errors import run_handled
+
+    return run_handled(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+
+def _unused(_: argparse.Namespace) -> None:  # keeps argparse imported for type checkers
+    return None

@@ -1,0 +1,29 @@
+"""A quality run as JUnit XML, so ``tessera test`` drops into any CI."""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.etree import ElementTree as ET
+
+__all__ = ["junit_xml"]
+
+
+def junit_xml(run: Any) -> str:
+    suite = ET.Element(
+        "testsuite",
+        name=f"tessera.{run.subject}",
+        tests=str(len(run.checks)),
+        failures=str(sum(1 for c in run.checks if c.outcome == "failed")),
+        errors=str(sum(1 for c in run.checks if c.outcome == "error")),
+        timestamp=run.started_at.isoformat(),
+        time=f"{(run.finished_at - run.started_at).total_seconds():.3f}",
+    )
+    for check in run.checks:
+        case = ET.SubElement(suite, "testcase", classname=run.subject, name=check.name)
+        if check.outcome != "passed":
+            tag = "error" if check.outcome == "error" else "failure"
+            element = ET.SubElement(case, tag, message=check.message, type=check.severity)
+            element.text = f"measured {check.measured} {check.unit}, expected {check.threshold}"
+    return ET.tostring(ET.Element("testsuites", {}), encoding="unicode").replace(
+        "</testsuites>", ET.tostring(suite, encoding="unicode") + "</testsuites>"
+    ).replace("<testsuites />", "<testsuites>" + ET.tostring(suite, encoding="unicode") + "</testsuites>")

@@ -1,0 +1,142 @@
+"""read, query, history, quality, catalog."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from tessera.cli.render import print_json, print_table, to_jsonable
+
+__all__ = ["catalog", "history", "quality", "query", "read"]
+
+
+def _emit(table: Any, fmt: str, output: str | None = None) -> None:
+    import pyarrow.csv as pacsv
+
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        if not output:
+            from tessera.errors import DataError
+
+            raise DataError("--format parquet needs --output FILE")
+        pq.write_table(table, output)
+        print(f"wrote {table.num_rows} rows to {output}", file=sys.stderr)
+        return
+    stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+    try:
+        if fmt == "csv":
+            import io
+
+            buffer = io.BytesIO()
+            pacsv.write_csv(table, buffer)
+            stream.write(buffer.getvalue().decode())
+        elif fmt == "json":
+            import json
+
+            for row in table.to_pylist():
+                stream.write(json.dumps(to_jsonable(row), default=str) + "\n")
+        else:
+            print_table(None, table.schema.names, (list(r.values()) for r in table.slice(0, 200).to_pylist()))
+            if table.num_rows > 200:
+                print(f"… {table.num_rows} rows in all (showing 200; use --limit or --format csv)", file=sys.stderr)
+    finally:
+        if output:
+            stream.close()
+
+
+def read(args: argparse.Namespace) -> int:
+    from tessera.platform import Mesh
+
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    with Mesh(args.mesh) as mesh:
+        table = mesh.read(args.address, columns=columns, limit=args.limit)
+    _emit(table, args.format, args.output)
+    return 0
+
+
+def query(args: argparse.Namespace) -> int:
+    from tessera.platform import Mesh
+
+    with Mesh(args.mesh) as mesh:
+        table = mesh.query(args.sql)
+    _emit(table, "json" if args.json else args.format)
+    return 0
+
+
+def history(args: argparse.Namespace) -> int:
+    from tessera.platform import Mesh
+
+    with Mesh(args.mesh) as mesh:
+        rows = mesh.product(args.address).history()
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(f"History of {args.address}", ["release", "contract", "rows", "operation", "published at"],
+                    [(r["release"], r["contract_version"], r["rows"], r["operation"], r["published_at"]) for r in rows])
+    return 0
+
+
+def quality(args: argparse.Namespace) -> int:
+    from tessera.platform import Mesh
+
+    with Mesh(args.mesh) as mesh:
+        runs = mesh.product(args.address).quality(args.limit)
+    if args.json:
+        print_json(runs)
+    else:
+        print_table(f"Quality runs of {args.address}", ["run", "outcome", "published", "rows", "checks", "at"],
+                    [(r["run_id"][:12], r["outcome"], r["published"], r["row_count"], len(r["checks"]), r["started_at"])
+                     for r in runs])
+    return 0
+
+
+def catalog(args: argparse.Namespace) -> int:
+    from tessera.platform import Mesh
+
+    with Mesh(args.mesh) as mesh:
+        if args.action == "search":
+            hits = mesh.search(args.term or "")
+            if args.json:
+                print_json([{k: h[k] for k in ("address", "score", "matched", "description", "owner", "tags")} for h in hits])
+            else:
+                print_table(f"Search: {args.term}", ["product", "score", "matched", "description"],
+                            [(h["address"], h["score"], ", ".join(h["matched"]), (h["description"] or "")[:70]) for h in hits])
+            return 0
+        if args.action == "show":
+            if not args.term:
+                from tessera.errors import AddressError
+
+                raise AddressError("catalog show needs an ADDRESS")
+            row = mesh.show(args.term)
+            if args.json:
+                print_json(row)
+            else:
+                _show(row)
+            return 0
+        summary = mesh.catalog_summary()
+    if args.json:
+        print_json(summary)
+    else:
+        print_table(
+            f"Catalog of {summary['mesh']}: {summary['domains']} domains, {summary['products']} products, "
+            f"{summary['versions']} versions, {summary['quality_runs']} quality runs",
+            ["product", "owner", "contract", "latest", "rows", "quality", "versions"],
+            [(p["address"], p["owner"], p["contract"], p["latest"], p["rows"], p["quality"], p["versions"])
+             for p in summary["products"]],
+        )
+    return 0
+
+
+def _show(row: dict[str, Any]) -> None:
+    print(f"{row['address']}  (contract {row['contract_version']}, {row['status']})")
+    print(f"  {row['description'] or ''}")
+    print(f"  owner: {row['owner']}   write mode: {row['write_mode']}   updates: {row['update_frequency']}")
+    for role in row["roles"]:
+        print(f"  {role['role']}: {role['username']}")
+    print(f"  upstream: {', '.join(row['upstream']) or '-'}   downstream: {', '.join(row['downstream']) or '-'}")
+    print(f"  storage: {row['storage_uri']}")
+    print_table("Columns", ["column", "type", "required", "key", "classification", "description"],
+                [(c["name"], c["physical_type"] or c["logical_type"], c["required"], c["primary_key"],
+                  c["classification"], c["description"]) for c in row["columns"]])

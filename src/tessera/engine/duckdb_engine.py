@@ -1,0 +1,85 @@
+"""DuckDB, in process: the embedded engine. Relations are views over Parquet files or registered Arrow data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from tessera.engine.base import FileFormat, quote_name, register_engine
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.dataset as pds
+
+__all__ = ["DuckDBEngine"]
+
+_READERS: dict[str, str] = {"parquet": "read_parquet", "csv": "read_csv_auto", "json": "read_json_auto"}
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.con = connection or duckdb.connect(config={"arrow_large_buffer_size": False})
+        self._schemas: set[str] = set()
+        self._catalogs: set[str] = {"memory", "main", "system", "temp"}
+        self._keep: list[Any] = []
+
+    def _prepare(self, name: str) -> str:
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] not in self._catalogs:
+            self.con.execute(f"ATTACH ':memory:' AS {quote_name(parts[0])}")
+            self._catalogs.add(parts[0])
+        if len(parts) >= 2:
+            schema = ".".join(parts[:-1])
+            if schema not in self._schemas:
+                self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_name(schema)}")
+                self._schemas.add(schema)
+        return quote_name(name)
+
+    def register_arrow(self, name: str, data: pa.Table | pa.RecordBatchReader | pds.Dataset) -> None:
+        target = self._prepare(name)
+        handle = f"__arrow_{len(self._keep)}"
+        self._keep.append(data)
+        self.con.register(handle, data)
+        self.con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM {handle}")
+
+    def register_files(self, name: str, uris: Sequence[str], fmt: FileFormat) -> None:
+        target = self._prepare(name)
+        files = "[" + ", ".join("'" + u.replace("'", "''") + "'" for u in uris) + "]"
+        extra = ", union_by_name = true" if fmt == "parquet" else ""
+        self.con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM {_READERS[fmt]}({files}{extra})")
+
+    def register_sql(self, name: str, sql: str) -> None:
+        target = self._prepare(name)
+        self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {sql}")
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(sql, params)
+
+    def fetch_rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, params).fetchall()
+
+    def fetch_dicts(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql, params)
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        return self.con.execute(sql, params).fetch_arrow_table()
+
+    def fetch_reader(self, sql: str, batch_size: int = 1_000_000) -> pa.RecordBatchReader:
+        return self.con.execute(sql).fetch_record_batch(batch_size)
+
+    def columns(self, name: str) -> list[tuple[str, str]]:
+        rows = self.con.execute(f"DESCRIBE SELECT * FROM {quote_name(name)}").fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def close(self) -> None:
+        self.con.close()
+        self._keep.clear()
+
+
+register_engine("duckdb", DuckDBEngine)

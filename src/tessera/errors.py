@@ -1,0 +1,120 @@
+"""Tessera's exceptions: one root, a subclass per area.
+
+    TesseraError                 exit 1 unless said otherwise
+    ├── SpecError                mesh files that do not load or validate (exit 2); carries every Problem
+    ├── AddressError             an address that does not parse or resolve (exit 2)
+    ├── NotFoundError            a product, version or file that does not exist (exit 1)
+    ├── DataError                data that cannot be read or conformed to its contract
+    ├── QualityGateError         a publish refused by the quality gate; carries the QualityRun
+    ├── VersionGateError         a breaking contract change without a major bump; carries the changes
+    ├── RetiredError             a retired major version was read; names the successor
+    ├── ProvisioningError        plan/apply failed; earlier steps were undone
+    ├── CatalogError             the catalog cannot be opened or migrated
+    ├── NotImplementedYetError   a capability that is declared but not built in this release
+    └── TransientError           worth retrying (Delta commit conflicts): ``retryable`` is True
+
+The CLI turns any of these into one message and an exit code (``exit_code``); never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tessera.model.results import QualityRun
+
+__all__ = [
+    "AddressError",
+    "CatalogError",
+    "DataError",
+    "NotFoundError",
+    "NotImplementedYetError",
+    "Problem",
+    "ProvisioningError",
+    "QualityGateError",
+    "RetiredError",
+    "SpecError",
+    "TesseraError",
+    "TransientError",
+    "VersionGateError",
+]
+
+
+class TesseraError(Exception):
+    """Root of every error Tessera raises on purpose."""
+
+    exit_code: int = 1
+    retryable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in one file: where, which key, what."""
+
+    file: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        key = f" {self.key}:" if self.key else ""
+        return f"{where}:{key} {self.message}"
+
+
+class SpecError(TesseraError):
+    """Mesh files that do not load or validate. Holds every problem found, not only the first."""
+
+    exit_code = 2
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the mesh files:\n{lines}")
+
+
+class AddressError(TesseraError):
+    exit_code = 2
+
+
+class NotFoundError(TesseraError):
+    pass
+
+
+class DataError(TesseraError):
+    pass
+
+
+class QualityGateError(TesseraError):
+    def __init__(self, message: str, run: QualityRun) -> None:
+        self.run = run
+        super().__init__(message)
+
+
+class VersionGateError(TesseraError):
+    def __init__(self, message: str, changes: Sequence[Any]) -> None:
+        self.changes = tuple(changes)
+        super().__init__(message)
+
+
+class RetiredError(TesseraError):
+    pass
+
+
+class ProvisioningError(TesseraError):
+    pass
+
+
+class CatalogError(TesseraError):
+    pass
+
+
+class NotImplementedYetError(TesseraError):
+    pass
+
+
+class TransientError(TesseraError):
+    retryable = True

@@ -1,0 +1,66 @@
+"""Candidate data in whatever shape it comes (Arrow, pandas, Polars, DuckDB, a file) → one Arrow table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from tessera.errors import DataError, NotFoundError
+
+__all__ = ["FORMATS", "read_file", "to_arrow"]
+
+FORMATS = ("parquet", "csv", "json")
+
+
+def read_file(path: str | Path, fmt: str | None = None) -> pa.Table:
+    """Read a Parquet/CSV/JSON file with DuckDB; a file that is not the format it claims is a DataError."""
+    import duckdb
+
+    location = Path(path)
+    if not location.exists():
+        raise NotFoundError(f"no file {str(path)!r}")
+    kind = (fmt or location.suffix.lstrip(".")).lower()
+    if kind == "ndjson" or kind == "jsonl":
+        kind = "json"
+    if kind not in FORMATS:
+        raise DataError(f"{path}: unknown format {kind!r}; use one of {', '.join(FORMATS)} (or --format)")
+    reader = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}[kind]
+    con = duckdb.connect()
+    try:
+        escaped = str(location).replace("'", "''")
+        return con.execute(f"SELECT * FROM {reader}('{escaped}')").fetch_arrow_table()
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise DataError(f"{path} is not a readable {kind} file: {first}") from None
+    finally:
+        con.close()
+
+
+def to_arrow(data: Any) -> pa.Table:
+    """pyarrow Table/RecordBatch/reader, pandas or Polars DataFrame, DuckDB relation, any Arrow C stream, or
+    a file path."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    if isinstance(data, str | Path):
+        return read_file(data)
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if module == "polars":
+        return data.to_arrow()  # type: ignore[no-any-return]
+    if module in {"duckdb", "_duckdb"} and hasattr(data, "fetch_arrow_table"):
+        return data.fetch_arrow_table()  # type: ignore[no-any-return]
+    if module == "pyspark":
+        raise DataError("Spark DataFrames publish through the Spark Connect engine, not available in this release")
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.RecordBatchReader.from_stream(data).read_all()
+    raise DataError(
+        f"cannot publish a {type(data).__name__}: pass a pyarrow Table, a pandas or Polars DataFrame, "
+        "a DuckDB relation or a Parquet/CSV/JSON file path"
+    )

@@ -1,0 +1,109 @@
+"""``Mesh``: the one facade the CLI, the SDK and (later) the server call. Thin: each method hands over to the
+use case module that owns it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from tessera.errors import NotFoundError
+from tessera.model.product import MeshSpec
+from tessera.model.results import QualityRun
+from tessera.platform import build as building
+from tessera.platform import provision, reading, repair
+from tessera.platform.context import Context
+from tessera.platform.product_handle import ProductHandle
+from tessera.platform.publish import PublishResult, publish
+
+__all__ = ["Mesh"]
+
+
+class Mesh:
+    """A mesh folder and everything it has published. ``tessera.open(path)`` returns one."""
+
+    def __init__(self, root: str | Path, *, actor: str = "local") -> None:
+        self.ctx = Context(Path(root).resolve(), actor=actor)
+
+    def __repr__(self) -> str:
+        return f"Mesh({str(self.ctx.root)!r})"
+
+    @property
+    def spec(self) -> MeshSpec:
+        return self.ctx.spec
+
+    def validate(self) -> MeshSpec:
+        self.ctx.reload()
+        return self.ctx.spec
+
+    def plan(self) -> provision.Plan:
+        return provision.plan(self.ctx)
+
+    def apply(self) -> provision.Plan:
+        return provision.apply(self.ctx)
+
+    def build(self, selected: Iterable[str] | None = None, **kwargs: Any) -> list[building.BuildOutcome]:
+        return building.build(self.ctx, selected, **kwargs)
+
+    def publish(self, address: str, data: Any) -> PublishResult:
+        return publish(self.ctx, address, data)
+
+    def product(self, address: str) -> ProductHandle:
+        return ProductHandle(self.ctx, address)
+
+    def read(self, address: str, *, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
+        return reading.read(self.ctx, address, columns=columns, limit=limit)
+
+    def query(self, sql: str) -> pa.Table:
+        result: pa.Table = reading.query(self.ctx, sql)
+        return result
+
+    def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
+        from tessera.catalog import rank
+
+        return rank(text, self.ctx.catalog.search_documents(), limit)
+
+    def repair(self) -> dict[str, int]:
+        return {p.address: repair.repair(self.ctx, p) for p in self.ctx.spec.products}
+
+    def test(self, address: str, data: Any | None = None) -> QualityRun:
+        """Run a product's quality gate on data (or on its newest published version) without publishing."""
+        from tessera.platform.testing import test_product
+
+        return test_product(self.ctx, address, data)
+
+    def catalog_summary(self) -> dict[str, Any]:
+        products = []
+        for row in self.ctx.catalog.products():
+            versions = self.ctx.catalog.versions(row["address"])
+            latest = versions[-1] if versions else None
+            runs = self.ctx.catalog.quality_runs(row["address"], limit=1)
+            products.append(
+                {
+                    "address": row["address"],
+                    "owner": row["owner"],
+                    "contract": row["contract_version"],
+                    "versions": len(versions),
+                    "latest": f"v{latest['delta_version']}" if latest else None,
+                    "rows": latest["row_count"] if latest else None,
+                    "quality": runs[0]["outcome"] if runs else None,
+                }
+            )
+        return {"mesh": self.ctx.spec.settings.name, **self.ctx.catalog.counts(), "products": products}
+
+    def show(self, address: str) -> dict[str, Any]:
+        row = self.ctx.catalog.product(address)
+        if row is None:
+            raise NotFoundError(f"{address} is not in the catalog; run tessera apply")
+        return row
+
+    def close(self) -> None:
+        self.ctx.close()
+
+    def __enter__(self) -> Mesh:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,93 @@
+"""``mesh.product("sales.orders")``: read a version, and the schema, SLA, history, quality and lineage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from tessera.model.contract import Contract
+from tessera.platform import reading
+from tessera.platform.context import Context
+
+__all__ = ["ProductHandle"]
+
+
+class ProductHandle:
+    def __init__(self, ctx: Context, address: str) -> None:
+        self.ctx = ctx
+        self.address = address
+        self.product = ctx.product(address)
+
+    def __repr__(self) -> str:
+        return f"<product {self.address}>"
+
+    def read(self, version: str | int | None = None, *, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
+        """The latest version, or ``version`` as contract semver ``"2.1.0"``, a major ``"2"``/``2`` or a Delta
+        version ``"v17"``. Returns a pyarrow Table (``.to_pandas()``, ``polars.from_arrow`` one call away)."""
+        text = self.address if version in (None, "latest") else f"{self.address}@{version}"
+        return reading.read(self.ctx, text, columns=columns, limit=limit)
+
+    @property
+    def contract(self) -> Contract:
+        return self.product.contract
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {
+            "columns": [
+                {
+                    "name": c.name,
+                    "type": c.logical_type,
+                    "physical_type": c.physical_type,
+                    "required": c.required,
+                    "primary_key": c.primary_key,
+                    "classification": c.classification,
+                    "description": c.description,
+                }
+                for c in self.contract.columns
+            ],
+            "primary_key": list(self.contract.primary_key),
+            "contract_version": self.contract.version,
+        }
+
+    @property
+    def sla(self) -> dict[str, Any]:
+        return {s.property: ({"value": s.value, "unit": s.unit} if s.unit else s.value) for s in self.contract.sla}
+
+    def history(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "release": f"{self.address}@v{v['delta_version']}",
+                "major": v["major"],
+                "delta_version": v["delta_version"],
+                "contract_version": v["contract_version"],
+                "rows": v["row_count"],
+                "operation": v["operation"],
+                "published_at": v["published_at"].isoformat(),
+                "run_id": v["run_id"],
+            }
+            for v in self.ctx.catalog.versions(self.address)
+        ]
+
+    def quality(self, limit: int = 20) -> list[dict[str, Any]]:
+        return self.ctx.catalog.quality_runs(self.address, limit)
+
+    def lineage(self) -> dict[str, Any]:
+        row = self.ctx.catalog.product(self.address) or {}
+        return {
+            "product": self.address,
+            "upstream": row.get("upstream", [p.address for p in self.product.input_ports]),
+            "downstream": row.get("downstream", []),
+            "transformations": list(self.product.custom.get("tessera.transformations", [])),
+        }
+
+    # The seed's DataProductInterface names.
+    def get_schema(self) -> dict[str, Any]:
+        return self.schema
+
+    def get_sla(self) -> dict[str, Any]:
+        return self.sla
+
+    def get_lineage(self) -> dict[str, Any]:
+        return self.lineage()

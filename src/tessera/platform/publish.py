@@ -1,0 +1,172 @@
+"""The publish path (DESIGN §3): conform → quality gate → governance gate → version gate → commit → record.
+
+A refused or crashed publish leaves nothing visible: the Delta commit is the last thing that can fail before
+the catalog records it, and the catalog can always be rebuilt from the commits (``repair``)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from tessera import catalog as cat
+from tessera import governance
+from tessera.errors import QualityGateError, VersionGateError
+from tessera.model.product import Product
+from tessera.model.results import QualityRun
+from tessera.platform.context import Context
+from tessera.platform.data import to_arrow
+from tessera.platform.provision import ensure_registered
+from tessera.platform.repair import reconcile
+from tessera.storage import Provenance, conform_table
+
+__all__ = ["PublishResult", "publish"]
+
+CANDIDATE = "__tessera__.candidate"
+AFTER = "__tessera__.after_commit"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    address: str
+    major: int
+    delta_version: int
+    contract_version: str
+    table_uri: str
+    rows: int
+    run: QualityRun
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "release": f"{self.address}@v{self.delta_version}",
+            "major": self.major,
+            "delta_version": self.delta_version,
+            "contract_version": self.contract_version,
+            "table_uri": self.table_uri,
+            "rows": self.rows,
+            "quality": self.run.summary(),
+        }
+
+
+def _version_gate(ctx: Context, product: Product) -> None:
+    from tessera.model.compat import diff_contracts, render_changes, required_bump
+    from tessera.spec import parse_contract
+
+    previous = ctx.catalog.last_contract(product.address)
+    if previous is None or previous["hash"] == product.contract.hash:
+        return
+    old = parse_contract(previous["document"], path=f"catalog:{product.address}@{previous['version']}", lines=None)
+    changes = diff_contracts(old, product.contract)
+    problem = required_bump(old.version, product.contract.version, changes)
+    if problem:
+        raise VersionGateError(
+            f"{product.address}: {problem}\n{render_changes(changes)}", [c for c in changes if c.kind == "breaking"]
+        )
+    majors = [m["major"] for m in ctx.catalog.majors(product.address)]
+    if majors and product.contract.major < max(majors):
+        raise VersionGateError(
+            f"{product.address}: contract {product.contract.version} is older than the published major "
+            f"{max(majors)}; publish to the newest major",
+            [],
+        )
+
+
+def _candidate_after_commit(ctx: Context, product: Product, data: pa.Table, uri: str) -> tuple[Any, str]:
+    """Register the table as it would be after the commit; the gate judges that, not only the new batch."""
+    engine = ctx.engine()
+    engine.register_arrow(CANDIDATE, data)
+    if product.write_mode == "overwrite" or ctx.store.latest_version(uri) is None:
+        return engine, CANDIDATE
+    scan = ctx.store.scan(uri)
+    cols = ", ".join(f'"{c}"' for c in data.schema.names)
+    if scan.files is not None:
+        engine.register_files("__tessera__.current", scan.files, "parquet")
+    else:
+        engine.register_arrow("__tessera__.current", scan.dataset())
+    current = f"SELECT {cols} FROM __tessera__.current"
+    if product.write_mode == "merge":
+        keys = product.contract.primary_key
+        match = " AND ".join(f'c."{k}" = n."{k}"' for k in keys)
+        current = (
+            f"SELECT {cols} FROM __tessera__.current c WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {CANDIDATE} n WHERE {match})"
+        )
+    engine.register_sql(AFTER, f"{current} UNION ALL BY NAME SELECT {cols} FROM {CANDIDATE}")
+    return engine, AFTER
+
+
+def publish(ctx: Context, address: str, data: Any) -> PublishResult:
+    from tessera.quality import run_quality
+
+    product = ctx.product(address)
+    contract = product.contract
+    table = conform_table(to_arrow(data), contract)
+    uri = ctx.table_uri(product)
+    ensure_registered(ctx, product)
+    reconcile(ctx, product)
+    _version_gate(ctx, product)
+    run_id = uuid.uuid4().hex
+    engine, relation = _candidate_after_commit(ctx, product, table, uri)
+    try:
+        run = run_quality(contract, engine, relation, subject=product.address, run_id=run_id)
+    finally:
+        engine.close()
+    if not run.passed:
+        with ctx.catalog.transaction() as conn:
+            cat.record_quality_run(conn, product.address, run, published=False)
+            cat.append_audit(conn, ctx.actor, "publish.refused", product.address, run.summary())
+        raise QualityGateError(_refusal(product, run), run)
+    governance.gate(ctx.root, product.domain, product.address)
+    now = datetime.now(UTC)
+    provenance = Provenance(
+        product=product.name,
+        domain=product.domain,
+        product_version=product.version,
+        contract_version=contract.version,
+        contract_hash=contract.hash,
+        run_id=run_id,
+        quality=run.summary(),
+        published_at=now,
+    )
+    version = ctx.store.commit(uri, table, provenance, product.write_mode, contract.primary_key)
+    record = cat.VersionRecord(
+        address=product.address,
+        major=contract.major,
+        delta_version=version,
+        table_uri=uri,
+        contract_version=contract.version,
+        contract_hash=contract.hash,
+        product_version=product.version,
+        run_id=run_id,
+        row_count=run.row_count,
+        operation=product.write_mode,
+        published_at=now,
+    )
+    with ctx.catalog.transaction() as conn:
+        cat.record_major(conn, product.address, contract.major, uri, contract.deprecation_days)
+        cat.record_version(conn, record)
+        cat.record_quality_run(conn, product.address, run, published=True)
+        cat.append_audit(
+            conn, ctx.actor, "publish", product.address, {"delta_version": version, **run.summary()}
+        )
+    return PublishResult(product.address, contract.major, version, contract.version, uri, run.row_count, run)
+
+
+def _refusal(product: Product, run: QualityRun) -> str:
+    lines = [f"{product.address}: publish refused by the quality gate ({len(run.blocking)} failed):"]
+    for check in run.blocking:
+        where = f" on {check.column}" if check.column else ""
+        lines.append(
+            f"  ✗ {check.name}: {check.metric}{where} measured {check.measured} {check.unit}, "
+            f"expected {check.threshold}" + (f" — {check.message}" if check.message else "")
+        )
+        for sample in check.samples[:3]:
+            lines.append(f"      e.g. {dict(sample)}")
+    for check in run.warnings:
+        lines.append(f"  ! {check.name}: {check.message or check.metric} (warning)")
+    lines.append("Nothing was published; readers keep the previous version.")
+    return "\n".join(lines)

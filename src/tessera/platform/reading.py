@@ -1,0 +1,150 @@
+"""Reads by address: resolve a release to a Delta version, read it, query products with SQL.
+
+Queries read a version's Parquet files directly when its Delta protocol allows it (reader version 1, no
+reader features) and go through the Arrow dataset otherwise (DESIGN §1)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from tessera.catalog import utc
+from tessera.engine import Engine
+from tessera.errors import NotFoundError, RetiredError
+from tessera.model.address import Address
+from tessera.platform.context import Context
+
+__all__ = ["DeprecatedVersionWarning", "Release", "query", "read", "register_release", "resolve"]
+
+
+class DeprecatedVersionWarning(UserWarning):
+    """Reading a major that a newer major replaced; it stays readable until its retirement date."""
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    address: str
+    major: int
+    delta_version: int
+    table_uri: str
+    contract_version: str
+    published_at: datetime
+    deprecation: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.address}@v{self.delta_version}"
+
+
+def _check_major(ctx: Context, address: str, major: int) -> str | None:
+    row = next((m for m in ctx.catalog.majors(address) if m["major"] == major), None)
+    if row is None:
+        raise NotFoundError(f"{address} has no published major {major}")
+    successor = f"{address}@{row['successor']}" if row["successor"] else "the newest major"
+    retire_after = utc(row["retire_after"])
+    if row["status"] == "retired" or (retire_after is not None and retire_after <= datetime.now(UTC)):
+        raise RetiredError(
+            f"{address}@{major} was retired on {retire_after:%Y-%m-%d}; read its successor {successor}"
+            if retire_after
+            else f"{address}@{major} is retired; read its successor {successor}"
+        )
+    if row["status"] == "deprecated":
+        when = f"{retire_after:%Y-%m-%d}" if retire_after else "soon"
+        return f"{address}@{major} is deprecated and will be retired on {when}; move to {successor}"
+    return None
+
+
+def resolve(ctx: Context, text: str) -> Release:
+    """``sales.orders`` (newest), ``@2.1.0`` (contract semver), ``@2`` (a major), ``@v17`` (a Delta version)."""
+    address = Address.parse(text)
+    name = address.name
+    if ctx.catalog.product(name) is None:
+        ctx.product(name)  # raises with the known products when it is not in the mesh either
+    versions = ctx.catalog.versions(name)
+    if not versions:
+        raise NotFoundError(f"{name} has no published version yet; build it (tessera build {name}) or publish data")
+    kind = address.kind
+    if kind == "latest":
+        newest_major = max(v["major"] for v in versions)
+        candidates = [v for v in versions if v["major"] == newest_major]
+    elif kind == "major":
+        candidates = [v for v in versions if v["major"] == address.major]
+    elif kind == "semver":
+        candidates = [v for v in versions if v["contract_version"] == address.selector]
+    else:
+        wanted = address.delta_version
+        newest_major = max(v["major"] for v in versions)
+        candidates = [v for v in versions if v["delta_version"] == wanted and v["major"] == newest_major]
+    if not candidates:
+        known = ", ".join(sorted({f"@{v['contract_version']}" for v in versions} | {f"@v{v['delta_version']}" for v in versions}))
+        raise NotFoundError(f"{text}: no such version (published: {known})")
+    chosen = max(candidates, key=lambda v: (v["delta_version"], v["id"]))
+    note = _check_major(ctx, name, chosen["major"])
+    return Release(
+        address=name,
+        major=chosen["major"],
+        delta_version=chosen["delta_version"],
+        table_uri=chosen["table_uri"],
+        contract_version=chosen["contract_version"],
+        published_at=chosen["published_at"],
+        deprecation=note,
+    )
+
+
+def register_release(ctx: Context, engine: Engine, name: str, release: Release) -> None:
+    scan = ctx.store.scan(release.table_uri, release.delta_version)
+    if scan.files is not None:
+        engine.register_files(name, scan.files, "parquet")
+    else:
+        engine.register_arrow(name, scan.dataset())
+
+
+def read(ctx: Context, text: str, *, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
+    release = resolve(ctx, text)
+    if release.deprecation:
+        warnings.warn(release.deprecation, DeprecatedVersionWarning, stacklevel=3)
+    engine = ctx.engine()
+    try:
+        register_release(ctx, engine, "__tessera__.product", release)
+        cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        sql = f"SELECT {cols} FROM __tessera__.product" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        return engine.fetch_arrow(sql)
+    finally:
+        engine.close()
+
+
+_NAME = re.compile(r'^"?([a-z][a-z0-9_]*)"?\."?([a-z][a-z0-9_]*)"?(?:\s+AS\s+.*)?$', re.I)
+
+
+def referenced_products(ctx: Context, sql: str) -> list[str]:
+    import duckdb
+
+    try:
+        names = duckdb.connect().get_table_names(sql, qualified=True)
+    except duckdb.Error:
+        return []
+    known = {p.address for p in ctx.spec.products}
+    found = []
+    for name in names:
+        match = _NAME.match(name.strip())
+        if match and f"{match[1]}.{match[2]}".lower() in known:
+            found.append(f"{match[1]}.{match[2]}".lower())
+    return sorted(set(found))
+
+
+def query(ctx: Context, sql: str, *, engine: Engine | None = None) -> Any:
+    """Run SQL where products are tables named by address (``select * from sales.orders``); returns Arrow."""
+    own = engine is None
+    engine = engine or ctx.engine()
+    try:
+        for address in referenced_products(ctx, sql):
+            register_release(ctx, engine, address, resolve(ctx, address))
+        return engine.fetch_arrow(sql)
+    finally:
+        if own:
+            engine.close()

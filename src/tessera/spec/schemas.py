@@ -1,0 +1,182 @@
+"""The JSON Schemas Tessera validates against, compiled once per process, and their errors made readable.
+
+``odcs`` is the schema bundled in the ``open-data-contract-standard`` package; ``odps`` is the ODPS v1.0.0
+schema (Apache-2.0, Bitol project) copied into ``schemas/``; ``mesh``, ``domain`` and ``tessera-*`` are
+Tessera's own (draft 2019-09, no unknown keys anywhere).
+
+``schema_errors`` turns jsonschema's errors into ``(key path, message)`` pairs that name the real offending
+key: ``oneOf``/``anyOf`` failures descend to the branch that matters, an unknown key is reported at the key
+itself (with a close match when there is one), and ``unevaluatedProperties`` complaints that only echo a
+failure elsewhere in the same object are dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+from collections.abc import Iterable, Iterator
+from importlib.resources import files
+from typing import Any
+
+from jsonschema import Draft201909Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from tessera.spec.yaml_lines import KeyPath
+
+__all__ = ["SCHEMA_FILES", "load_schema", "schema_errors", "validator"]
+
+SCHEMA_FILES: dict[str, tuple[str, str]] = {
+    "odcs": ("open_data_contract_standard", "schema.json"),
+    "odps": ("tessera.spec", "schemas/odps-v1.0.0.json"),
+    "mesh": ("tessera.spec", "schemas/mesh.json"),
+    "domain": ("tessera.spec", "schemas/domain.json"),
+    "tessera-product": ("tessera.spec", "schemas/tessera-product.json"),
+    "tessera-contract": ("tessera.spec", "schemas/tessera-contract.json"),
+    "tessera-column": ("tessera.spec", "schemas/tessera-column.json"),
+}
+_UNEXPECTED = re.compile(r"\((.*) (?:was|were) unexpected\)")
+_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer"}
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    package, resource = SCHEMA_FILES[name]
+    schema: dict[str, Any] = json.loads(files(package).joinpath(resource).read_text(encoding="utf-8"))
+    return schema
+
+
+@functools.cache
+def validator(name: str) -> Any:
+    """The compiled Draft 2019-09 validator for one named schema (cached for the process)."""
+    return Draft201909Validator(load_schema(name))
+
+
+def schema_errors(name: str, instance: Any) -> list[tuple[KeyPath, str]]:
+    """Every error of ``instance`` against the named schema, as ``(key path, message)``, in document order."""
+    check = validator(name)
+    raw = list(check.iter_errors(instance))
+    if not raw:
+        return []
+    hard: list[tuple[KeyPath, str]] = []
+    echoes: list[tuple[KeyPath, str]] = []
+    for error in raw:
+        for path, message, is_echo in _explain(error, check.schema):
+            (echoes if is_echo else hard).append((path, message))
+    real_paths = {path for path, _ in hard}
+    for path, message in echoes:
+        parent = path[:-1]
+        if not any(p[: len(parent)] == parent for p in real_paths):
+            hard.append((path, message))
+    return list(dict.fromkeys(hard))
+
+
+def _explain(error: ValidationError, root: dict[str, Any]) -> Iterator[tuple[KeyPath, str, bool]]:
+    path: KeyPath = tuple(error.absolute_path)
+    kind, value, instance = error.validator, error.validator_value, error.instance
+    if kind in ("oneOf", "anyOf") and error.context:
+        best = best_match([error])
+        if best is not error:
+            yield from _explain(best, root)
+            return
+        if all(c.validator == "required" for c in error.context):
+            required = sorted({n for c in error.context for n in c.validator_value if n not in instance})
+            yield path, f"needs one of: {', '.join(required)}", False
+            return
+        yield path, _short(error.message), False
+    elif kind in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, dict):
+        known = _known_names(error.schema, root)
+        listed = set(_listed_keys(error.message))
+        for key in instance:
+            if key not in known:
+                yield (*path, key), _unknown(key, known), False
+            elif key in listed:
+                yield (*path, key), f"key {key!r} is not allowed here", True
+    elif kind == "required" and isinstance(instance, dict):
+        for name in value:
+            if name not in instance:
+                yield (*path, name), f"missing required key {name!r}", False
+    elif kind == "enum":
+        allowed = ", ".join(str(v) for v in value)
+        hint = _close(instance, [str(v) for v in value]) if isinstance(instance, str) else ""
+        yield path, f"{instance!r} is not allowed; expected one of: {allowed}{hint}", False
+    elif kind == "const":
+        yield path, f"{instance!r} is not allowed; expected {value!r}", False
+    elif kind == "type":
+        yield path, _type_message(value, instance), False
+    elif kind == "oneOf" and isinstance(instance, dict):
+        present = sorted({n for s in value for n in s.get("required", ()) if n in instance})
+        message = f"give only one of: {', '.join(present)}" if len(present) > 1 else _short(error.message)
+        yield path, message, False
+    elif kind == "not" and isinstance(value, dict) and "required" in value:
+        for name in value["required"]:
+            yield (*path, name), f"key {name!r} is not allowed here", False
+    else:
+        yield path, _short(error.message), False
+
+
+def _listed_keys(message: str) -> Iterable[str]:
+    match = _UNEXPECTED.search(message)
+    if not match:
+        return ()
+    return [k.strip().strip("'\"") for k in match[1].split(", ")]
+
+
+def _unknown(key: str, known: Iterable[str]) -> str:
+    return f"unknown key {key!r}{_close(key, known)}"
+
+
+def _close(word: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.7)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _type_message(expected: str | list[str], instance: Any) -> str:
+    wanted = [expected] if isinstance(expected, str) else list(expected)
+    names = " or ".join(_TYPE_NAMES.get(t, f"a {t}") for t in wanted)
+    got = {dict: "a mapping", list: "a list", str: "text", bool: "a boolean"}.get(type(instance), "")
+    got = got or ("nothing (null)" if instance is None else f"{type(instance).__name__} {instance!r}")
+    hint = " (put it in quotes)" if "string" in wanted and isinstance(instance, int | float | bool) else ""
+    return f"expected {names}, got {got}{hint}"
+
+
+def _short(message: str, limit: int = 240) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+def _known_names(schema: Any, root: dict[str, Any]) -> frozenset[str]:
+    """Every property name any branch of ``schema`` could evaluate, following ``$ref`` and conditionals.
+
+    Cached by identity: schema fragments come from ``load_schema``'s cache and live for the process."""
+    cached = _KNOWN.get(id(schema))
+    if cached is not None:
+        return cached
+    names: set[str] = set()
+    seen: set[int] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.update(node.get("properties", {}))
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            stack.append(_resolve(root, ref))
+        for keyword in ("allOf", "anyOf", "oneOf"):
+            stack.extend(node.get(keyword, ()))
+        stack.extend(node[k] for k in ("if", "then", "else") if k in node)
+        stack.extend(node.get("dependentSchemas", {}).values())
+    _KNOWN[id(schema)] = result = frozenset(names)
+    return result
+
+
+_KNOWN: dict[int, frozenset[str]] = {}
+
+
+def _resolve(root: dict[str, Any], ref: str) -> Any:
+    node: Any = root
+    for part in ref[2:].split("/"):
+        node = node.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(node, dict) else None
+    return node

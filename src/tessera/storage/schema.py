@@ -1,0 +1,160 @@
+"""Contract ↔ Arrow: the table schema a contract promises, and conforming candidate data to it.
+
+Casts happen only where they are lossless (pyarrow's safe casts between types of one family: wider integers,
+integers to decimals and floats, wider decimals, timestamp units and zones, dates to timestamps). Anything
+else is refused with the column, the type found and the type promised."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pyarrow as pa
+
+from tessera.errors import DataError
+from tessera.model.contract import Column, Contract
+
+__all__ = ["METADATA_COLUMNS", "arrow_type", "conform_reader", "conform_table", "contract_schema"]
+
+#: The seed's provenance columns, added to every published row.
+METADATA_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("_product_name", pa.string()),
+    ("_product_version", pa.string()),
+    ("_domain", pa.string()),
+    ("_publish_timestamp", pa.timestamp("us", tz="UTC")),
+)
+
+_INT_WIDTHS: dict[str, pa.DataType] = {
+    "tinyint": pa.int8(),
+    "int8": pa.int8(),
+    "byte": pa.int8(),
+    "smallint": pa.int16(),
+    "int16": pa.int16(),
+    "short": pa.int16(),
+    "int": pa.int32(),
+    "int32": pa.int32(),
+    "integer": pa.int32(),
+    "bigint": pa.int64(),
+    "int64": pa.int64(),
+    "long": pa.int64(),
+}
+_DECIMAL = re.compile(r"^\s*(?:decimal|numeric|number)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)\s*$", re.I)
+
+
+def arrow_type(column: Column) -> pa.DataType | None:
+    """The Arrow (Delta-compatible) type a column promises; None for nested types that pass through."""
+    physical = (column.physical_type or "").strip().lower()
+    kind = column.logical_type
+    if kind == "string":
+        return pa.string()
+    if kind == "boolean":
+        return pa.bool_()
+    if kind == "date":
+        return pa.date32()
+    if kind == "timestamp":
+        return pa.timestamp("us", tz="UTC")
+    if kind == "integer":
+        return _INT_WIDTHS.get(physical, pa.int64())
+    if kind == "number":
+        precision, scale = column.precision, column.scale
+        match = _DECIMAL.match(physical)
+        if match and precision is None:
+            precision, scale = int(match[1]), int(match[2] or 0)
+        if precision is not None:
+            return pa.decimal128(precision, scale or 0)
+        return pa.float32() if physical in {"float", "real", "float4"} else pa.float64()
+    return None
+
+
+def contract_schema(contract: Contract) -> pa.Schema:
+    fields = []
+    for column in contract.columns:
+        typ = arrow_type(column)
+        fields.append(pa.field(column.name, typ if typ is not None else pa.null(), nullable=not column.required))
+    return pa.schema(fields)
+
+
+def _family(t: pa.DataType) -> str:
+    if pa.types.is_integer(t):
+        return "int"
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "num"
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "str"
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        return "time"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_null(t):
+        return "null"
+    return str(t)
+
+
+def _castable(found: pa.DataType, wanted: pa.DataType) -> bool:
+    a, b = _family(found), _family(wanted)
+    if a == "null" or a == b:
+        if a == "time" and pa.types.is_timestamp(found) and pa.types.is_date(wanted):
+            return False  # timestamp → date drops the time of day
+        if pa.types.is_floating(found) and pa.types.is_decimal(wanted):
+            return True  # checked value by value by the safe cast below
+        return True
+    return a == "int" and b == "num"
+
+
+def _target_schema(source: pa.Schema, contract: Contract) -> pa.Schema:
+    problems: list[str] = []
+    fields: list[pa.Field] = []
+    present = {name.lower(): name for name in source.names}
+    for column in contract.columns:
+        name = present.get(column.name.lower())
+        wanted = arrow_type(column)
+        if name is None:
+            problems.append(f"column {column.name!r} is missing (the contract declares it)")
+            continue
+        found = source.field(name).type
+        if wanted is None:
+            wanted = found
+        elif found != wanted and not _castable(found, wanted):
+            problems.append(f"column {column.name!r} is {found}, the contract promises {wanted} ({column.logical_type})")
+        fields.append(pa.field(column.name, wanted, nullable=True))
+    extra = [n for n in source.names if n.lower() not in {c.name.lower() for c in contract.columns}]
+    extra = [n for n in extra if not n.startswith("_product_") and n not in {"_domain", "_publish_timestamp"}]
+    if extra:
+        problems.append(f"columns not in the contract: {', '.join(map(repr, extra))}")
+    if problems:
+        raise DataError("the data does not conform to the contract:\n  " + "\n  ".join(problems))
+    return pa.schema(fields)
+
+
+def _cast(array: pa.Array | pa.ChunkedArray, field: pa.Field) -> pa.Array | pa.ChunkedArray:
+    if array.type == field.type:
+        return array
+    try:
+        return array.cast(field.type, safe=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise DataError(f"column {field.name!r}: cannot cast {array.type} to {field.type} without loss: {exc}") from None
+
+
+def conform_table(table: pa.Table, contract: Contract) -> pa.Table:
+    """Select, rename and safely cast a table's columns to the contract (zero-copy where types match)."""
+    target = _target_schema(table.schema, contract)
+    by_lower = {name.lower(): i for i, name in enumerate(table.schema.names)}
+    columns = [_cast(table.column(by_lower[f.name.lower()]), f) for f in target]
+    return pa.Table.from_arrays(columns, schema=target)
+
+
+def conform_reader(reader: pa.RecordBatchReader, contract: Contract) -> pa.RecordBatchReader:
+    """Select, rename and safely cast the candidate's columns to the contract, batch by batch (streaming)."""
+    source = reader.schema
+    target = _target_schema(source, contract)
+    by_lower = {name.lower(): i for i, name in enumerate(source.names)}
+    indexes = [by_lower[f.name.lower()] for f in target]
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            arrays = []
+            for index, field in zip(indexes, target, strict=True):
+                arrays.append(_cast(batch.column(index), field))
+            yield pa.RecordBatch.from_arrays(arrays, schema=target)
+
+    return pa.RecordBatchReader.from_batches(target, batches())
