@@ -5,6 +5,7 @@
     ├── AddressError             an address that does not parse or resolve (exit 2)
     ├── NotFoundError            a product, version or file that does not exist (exit 1)
     ├── DataError                data that cannot be read or conformed to its contract
+    │   └── QueryError           SQL the engine refused (a user's query or a transform)
     ├── QualityGateError         a publish refused by the quality gate; carries the QualityRun
     ├── VersionGateError         a breaking contract change without a major bump; carries the changes
     ├── RetiredError             a retired major version was read; names the successor
@@ -34,6 +35,7 @@ __all__ = [
     "Problem",
     "ProvisioningError",
     "QualityGateError",
+    "QueryError",
     "RetiredError",
     "SpecError",
     "TesseraError",
@@ -86,6 +88,10 @@ class NotFoundError(TesseraError):
 
 class DataError(TesseraError):
     pass
+
+
+class QueryError(DataError):
+    """SQL the engine refused: the engine's own first line, and what was being run."""
 
 
 class QualityGateError(TesseraError):

@@ -3,10 +3,12 @@ needs them, so ``tessera --help`` stays as quick as Python itself."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 from tessera.cli.parser import build_parser
 
@@ -28,7 +30,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-
-
-def _unused(_: argparse.Namespace) -> None:  # keeps argparse imported for type checkers
-    return None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from tessera.engine.base import FileFormat, quote_name, register_engine
+from tessera.errors import QueryError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -16,6 +17,12 @@ if TYPE_CHECKING:
 __all__ = ["DuckDBEngine"]
 
 _READERS: dict[str, str] = {"parquet": "read_parquet", "csv": "read_csv_auto", "json": "read_json_auto"}
+
+
+def _fail(exc: duckdb.Error, sql: str) -> QueryError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    shown = " ".join(sql.split())
+    return QueryError(f"{first}\n  in: {shown[:300]}{'…' if len(shown) > 300 else ''}")
 
 
 class DuckDBEngine:
@@ -50,28 +57,40 @@ class DuckDBEngine:
         target = self._prepare(name)
         files = "[" + ", ".join("'" + u.replace("'", "''") + "'" for u in uris) + "]"
         extra = ", union_by_name = true" if fmt == "parquet" else ""
-        self.con.execute(f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM {_READERS[fmt]}({files}{extra})")
+        self._run(f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM {_READERS[fmt]}({files}{extra})")
 
     def register_sql(self, name: str, sql: str) -> None:
         target = self._prepare(name)
-        self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {sql}")
+        self._run(f"CREATE OR REPLACE VIEW {target} AS {sql}")
+
+    def _run(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
+        try:
+            return self.con.execute(sql, params)
+        except duckdb.Error as exc:
+            raise _fail(exc, sql) from None
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self.con.execute(sql, params)
+        self._run(sql, params)
 
     def fetch_rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self.con.execute(sql, params).fetchall()
+        return self._run(sql, params).fetchall()
 
     def fetch_dicts(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        cursor = self.con.execute(sql, params)
+        cursor = self._run(sql, params)
         names = [d[0] for d in cursor.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        return self.con.execute(sql, params).fetch_arrow_table()
+        try:
+            return self.con.sql(sql, params=params).to_arrow_table()
+        except duckdb.Error as exc:
+            raise _fail(exc, sql) from None
 
     def fetch_reader(self, sql: str, batch_size: int = 1_000_000) -> pa.RecordBatchReader:
-        return self.con.execute(sql).fetch_record_batch(batch_size)
+        try:
+            return self.con.sql(sql).to_arrow_reader(batch_size)
+        except duckdb.Error as exc:
+            raise _fail(exc, sql) from None
 
     def columns(self, name: str) -> list[tuple[str, str]]:
         rows = self.con.execute(f"DESCRIBE SELECT * FROM {quote_name(name)}").fetchall()

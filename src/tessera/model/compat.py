@@ -5,7 +5,8 @@ turn the list into the version gate's verdict (DESIGN §3 step 6); ``render_chan
 
 Breaking (the new contract needs a major version):
 
-* a column removed, or renamed (removed + added with the same logical type at the same position);
+* a column removed, or renamed (removed + added with the same logical type at the same position; the pair's
+  other differences are reported under the new name);
 * a type changed or narrowed, i.e. old values may not fit the new type: ``string``→``integer``,
   ``bigint``→``int``, ``decimal(10,2)``→``decimal(8,2)`` or ``decimal(10,4)`` (fewer scale or integer digits),
   ``varchar(20)``→``varchar(10)``, ``number``→``integer``, ``timestamp``→``date``, exact decimal ↔ float;
@@ -408,12 +409,13 @@ def _column_changes(old: Column, new: Column) -> list[Change]:
         changes.append(_breaking(name, "became-optional", message))
     changes += _constraint_changes(old, new)
     if old.classification != new.classification:
-        message = f"{subject} classification changed from {old.classification} to {new.classification}"
+        was, now = old.classification or "none", new.classification or "none"
+        message = f"{subject} classification changed from {was} to {now}"
         if old.sensitive != new.sensitive:
             message += " (now sensitive)" if new.sensitive else " (no longer sensitive)"
         changes.append(_fine(name, "classification-changed", message))
     if old.masking != new.masking:
-        message = f"{subject} masking changed from {old.masking} to {new.masking}"
+        message = f"{subject} masking changed from {old.masking or 'none'} to {new.masking or 'none'}"
         changes.append(_fine(name, "masking-changed", message))
     texts: tuple[tuple[ChangeWhat, str, str | None, str | None], ...] = (
         ("description-changed", "description", old.description, new.description),
@@ -461,6 +463,7 @@ def diff_contracts(old: Contract, new: Contract) -> tuple[Change, ...]:
         if column.name in renames:
             message = f"column {column.name!r} renamed to {renames[column.name].name!r}"
             changes.append(_breaking(column.name, "column-renamed", message))
+            changes += _column_changes(column, renames[column.name])
         elif twin is None:
             message = f"column {column.name!r} removed (was {_type_label(column, _type(column))})"
             changes.append(_breaking(column.name, "column-removed", message))

@@ -30,7 +30,7 @@ def read_file(path: str | Path, fmt: str | None = None) -> pa.Table:
     con = duckdb.connect()
     try:
         escaped = str(location).replace("'", "''")
-        return con.execute(f"SELECT * FROM {reader}('{escaped}')").fetch_arrow_table()
+        return con.sql(f"SELECT * FROM {reader}('{escaped}')").to_arrow_table()
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
         raise DataError(f"{path} is not a readable {kind} file: {first}") from None
@@ -54,8 +54,8 @@ def to_arrow(data: Any) -> pa.Table:
         return pa.Table.from_pandas(data, preserve_index=False)
     if module == "polars":
         return data.to_arrow()  # type: ignore[no-any-return]
-    if module in {"duckdb", "_duckdb"} and hasattr(data, "fetch_arrow_table"):
-        return data.fetch_arrow_table()  # type: ignore[no-any-return]
+    if module in {"duckdb", "_duckdb"} and hasattr(data, "to_arrow_table"):
+        return data.to_arrow_table()  # type: ignore[no-any-return]
     if module == "pyspark":
         raise DataError("Spark DataFrames publish through the Spark Connect engine, not available in this release")
     if hasattr(data, "__arrow_c_stream__"):

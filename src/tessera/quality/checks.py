@@ -2,7 +2,8 @@
 
 Column constraints (``required``, ``unique``/``primaryKey``, a composite primary key, ``pattern``, ``enum``,
 ranges, lengths) count violating rows and must count none. Library metrics (``nullValues``, ``missingValues``,
-``invalidValues``, ``duplicateValues``, ``rowCount``) are judged by the rule's threshold, in rows or percent."""
+``invalidValues``, ``duplicateValues``, ``rowCount``) are judged by the rule's threshold, in rows or
+percent."""
 
 from __future__ import annotations
 
@@ -40,27 +41,46 @@ def _missing(column: str) -> str:
     return f"column {column!r} is not in the data"
 
 
-def _constraint(name: str, metric: str, column: str, label: str, predicate: str, aggs: Aggregates) -> PlannedCheck:
+def _constraint(metric: str, column: str, predicate: str, aggs: Aggregates) -> PlannedCheck:
     key = aggs.add(f"count_if({predicate})")
     return PlannedCheck(
-        name, metric, column, label, NO_VIOLATIONS, "error", needs=(key,), measure=count(key), violation=predicate
+        f"{column}.{metric}",
+        metric,
+        column,
+        f"{metric} on {column}",
+        NO_VIOLATIONS,
+        "error",
+        needs=(key,),
+        measure=count(key),
+        violation=predicate,
     )
 
 
-def _duplicates_plan(name: str, metric: str, column: str | None, label: str, keys: tuple[str, ...],
-                     aggs: Aggregates, rule: QualityRule | None = None) -> PlannedCheck:  # fmt: skip
+def _duplicates_plan(
+    name: str,
+    metric: str,
+    column: str | None,
+    label: str,
+    *,
+    keys: tuple[str, ...],
+    aggs: Aggregates,
+    rule: QualityRule | None = None,
+) -> PlannedCheck:
     distinct = aggs.add(distinct_key(keys))
     nulls = aggs.add(null_key(keys[0])) if len(keys) == 1 else None
     unit = rule.unit if rule else "rows"
     return PlannedCheck(
-        name, metric, column, label,
+        name,
+        metric,
+        column,
+        label,
         (rule.threshold or NO_VIOLATIONS) if rule else NO_VIOLATIONS,
         rule.severity if rule else "error",
         unit=unit,
         needs=(distinct, nulls) if nulls else (distinct,),
         measure=duplicates(distinct, nulls, unit),
         duplicate_keys=tuple(quote_ident(k) for k in keys),
-    )  # fmt: skip
+    )
 
 
 def plan_columns(contract: Contract, types: Mapping[str, str], aggs: Aggregates) -> list[PlannedCheck]:
@@ -73,33 +93,37 @@ def plan_columns(contract: Contract, types: Mapping[str, str], aggs: Aggregates)
         label = f"primaryKey on ({', '.join(key)})"
         absent = [k for k in key if k not in types]
         if absent:
-            out.append(failed_plan("table.primaryKey", "primaryKey", None, label, "error", _missing(absent[0])))
+            out.append(
+                failed_plan(
+                    "table.primaryKey", "primaryKey", None, label, severity="error", error=_missing(absent[0])
+                )
+            )
         else:
-            out.append(_duplicates_plan("table.primaryKey", "primaryKey", None, label, key, aggs))
+            out.append(_duplicates_plan("table.primaryKey", "primaryKey", None, label, keys=key, aggs=aggs))
     return out
 
 
-def _column_checks(column: Column, single_key: bool, types: Mapping[str, str], aggs: Aggregates) -> list[PlannedCheck]:
+def _column_checks(
+    column: Column, single_key: bool, types: Mapping[str, str], aggs: Aggregates
+) -> list[PlannedCheck]:
     name = column.name
     sql_type = types.get(name)
-    kinds: list[str] = []
-    if column.required:
-        kinds.append("required")
-    if single_key or column.unique:
-        kinds.append("primaryKey" if single_key else "unique")
-    kinds.extend(column_violations(column, sql_type or "VARCHAR"))
+    key_kind = "primaryKey" if single_key else "unique" if column.unique else None
     if sql_type is None:
-        return [failed_plan(f"{name}.{k}", k, name, f"{k} on {name}", "error", _missing(name)) for k in kinds]
+        kinds = ["required"] if column.required else []
+        kinds += [key_kind] if key_kind else []
+        kinds += list(column_violations(column, "VARCHAR"))
+        return [
+            failed_plan(f"{name}.{k}", k, name, f"{k} on {name}", severity="error", error=_missing(name))
+            for k in kinds
+        ]
     out: list[PlannedCheck] = []
-    violations = column_violations(column, sql_type)
-    for kind in kinds:
-        label = f"{kind} on {name}"
-        if kind == "required":
-            out.append(_constraint(f"{name}.required", kind, name, label, f"{quote_ident(name)} IS NULL", aggs))
-        elif kind in ("primaryKey", "unique"):
-            out.append(_duplicates_plan(f"{name}.{kind}", kind, name, label, (name,), aggs))
-        else:
-            out.append(_constraint(f"{name}.{kind}", kind, name, label, violations[kind], aggs))  # type: ignore[index]
+    if column.required:
+        out.append(_constraint("required", name, f"{quote_ident(name)} IS NULL", aggs))
+    if key_kind:
+        label = f"{key_kind} on {name}"
+        out.append(_duplicates_plan(f"{name}.{key_kind}", key_kind, name, label, keys=(name,), aggs=aggs))
+    out.extend(_constraint(k, name, p, aggs) for k, p in column_violations(column, sql_type).items())
     return out
 
 
@@ -114,10 +138,12 @@ def plan_library_rule(
     threshold = rule.threshold or (_NO_ROWS_NEEDED if metric == "rowCount" else NO_VIOLATIONS)
 
     def fail(error: str) -> PlannedCheck:
-        return failed_plan(name, metric, column, label, rule.severity, error)
+        return failed_plan(name, metric, column, label, severity=rule.severity, error=error)
 
     if metric == "rowCount":
-        return PlannedCheck(name, metric, column, label, threshold, rule.severity, needs=(ROWS,), measure=count(ROWS))
+        return PlannedCheck(
+            name, metric, column, label, threshold, rule.severity, needs=(ROWS,), measure=count(ROWS)
+        )
     if metric == "duplicateValues":
         keys = (column,) if column else tuple(str(p) for p in rule.arguments.get("properties") or ())
         if not keys:
@@ -125,7 +151,7 @@ def plan_library_rule(
         absent = [k for k in keys if k not in types]
         if absent:
             return fail(_missing(absent[0]))
-        return _duplicates_plan(name, metric, column, label, keys, aggs, rule)
+        return _duplicates_plan(name, metric, column, label, keys=keys, aggs=aggs, rule=rule)
     if metric not in ("nullValues", "missingValues", "invalidValues"):
         return fail(f"unknown library metric {metric!r}")
     if column is None:
@@ -134,12 +160,23 @@ def plan_library_rule(
         return fail(_missing(column))
     predicate = _predicate(metric, rule.arguments, contract.column(column), column, types[column])
     if predicate is None:
-        return fail("invalidValues needs arguments.validValues or arguments.pattern (or an enum or pattern on the column)")
+        return fail(
+            "invalidValues needs arguments.validValues or arguments.pattern "
+            "(or an enum or pattern on the column)"
+        )
     key = aggs.add(f"count_if({predicate})")
     return PlannedCheck(
-        name, metric, column, label, threshold, rule.severity,
-        unit=rule.unit, needs=(key,), measure=count(key, rule.unit), violation=predicate,
-    )  # fmt: skip
+        name,
+        metric,
+        column,
+        label,
+        threshold,
+        rule.severity,
+        unit=rule.unit,
+        needs=(key,),
+        measure=count(key, rule.unit),
+        violation=predicate,
+    )
 
 
 def _predicate(

@@ -52,8 +52,8 @@ class Aggregates:
 class PlannedCheck:
     """One check before it runs: where its measure comes from and how to sample its failing rows.
 
-    ``violation`` is a row predicate selecting failing rows; ``duplicate_keys`` (quoted columns) asks instead for
-    rows whose key is duplicated. ``error`` is set when the check cannot run at all (a column is missing)."""
+    ``violation`` is a row predicate selecting failing rows; ``duplicate_keys`` (quoted columns) asks instead
+    for rows whose key is duplicated. ``error`` is set when the check cannot run at all (a missing column)."""
 
     name: str
     metric: str
@@ -70,7 +70,7 @@ class PlannedCheck:
 
 
 def failed_plan(
-    name: str, metric: str, column: str | None, label: str, severity: Severity, error: str
+    name: str, metric: str, column: str | None, label: str, *, severity: Severity, error: str
 ) -> PlannedCheck:
     """A check that cannot run: it comes out with outcome ``error`` and this message."""
     return PlannedCheck(name, metric, column, label, None, severity, error=error)

@@ -2,7 +2,8 @@
 
 ``completeness``, ``uniqueness`` and ``accuracy`` are ratios 0–1 of the rows (a value above 1 is read as a
 percentage) and block when missed. ``freshness``/``latency`` measure the age of the newest value of the
-``element`` column in the SLA's unit and only warn. Other SLA properties are recorded elsewhere, not judged."""
+``element`` column in the SLA's unit and only warn. Other SLA properties are recorded elsewhere, not
+judged."""
 
 from __future__ import annotations
 
@@ -25,14 +26,16 @@ UNIT_SECONDS: dict[str, int] = {
 }  # fmt: skip
 
 
-def plan_sla(contract: Contract, types: Mapping[str, str], aggs: Aggregates, now: datetime) -> list[PlannedCheck]:
+def plan_sla(
+    contract: Contract, types: Mapping[str, str], aggs: Aggregates, now: datetime
+) -> list[PlannedCheck]:
     out: list[PlannedCheck] = []
     for sla in contract.sla:
         kind = sla.property.strip().lower()
         if kind in ("completeness", "uniqueness", "accuracy"):
             out.append(_ratio(kind, sla, contract, types, aggs))
         elif kind in ("freshness", "latency"):
-            out.append(_freshness(kind, sla, contract, types, aggs, now))
+            out.append(_freshness(kind, sla, contract, types, aggs, now=now))
     return out
 
 
@@ -42,19 +45,26 @@ def _ratio_value(value: Any) -> float:
     return number / 100.0 if text.endswith("%") or number > 1 else number
 
 
-def _ratio(kind: str, sla: SlaProperty, contract: Contract, types: Mapping[str, str], aggs: Aggregates) -> PlannedCheck:
+def _ratio(
+    kind: str, sla: SlaProperty, contract: Contract, types: Mapping[str, str], aggs: Aggregates
+) -> PlannedCheck:
     name, label = f"sla.{kind}", f"{kind} of {contract.table}"
     try:
         threshold = Threshold("mustBeGreaterOrEqualTo", _ratio_value(sla.value))
     except (TypeError, ValueError):
-        return failed_plan(name, kind, None, label, "error", f"SLA value {sla.value!r} is not a ratio 0–1")
+        return failed_plan(
+            name, kind, None, label, severity="error", error=f"SLA value {sla.value!r} is not a ratio 0–1"
+        )
     present = [c for c in contract.columns if c.name in types]
-    common = {"threshold": threshold, "severity": "error", "unit": "ratio"} if present else None
 
-    def judged(needs: tuple[str, ...], bad: str | None = None, good: str | None = None, **samples: Any) -> PlannedCheck:
-        return PlannedCheck(name, kind, None, label, threshold, "error", "ratio", needs, share(bad, good), **samples)
+    def judged(
+        needs: tuple[str, ...], bad: str | None = None, good: str | None = None, **samples: Any
+    ) -> PlannedCheck:
+        return PlannedCheck(
+            name, kind, None, label, threshold, "error", "ratio", needs, share(bad, good), **samples
+        )
 
-    if common is None:
+    if not present:
         return judged(())
     if kind == "completeness":
         predicate = " OR ".join(f"{quote_ident(c.name)} IS NULL" for c in present)
@@ -64,7 +74,9 @@ def _ratio(kind: str, sla: SlaProperty, contract: Contract, types: Mapping[str, 
         keys = contract.primary_key or tuple(c.name for c in present)
         absent = [k for k in keys if k not in types]
         if absent:
-            return failed_plan(name, kind, None, label, "error", f"column {absent[0]!r} is not in the data")
+            return failed_plan(
+                name, kind, None, label, severity="error", error=f"column {absent[0]!r} is not in the data"
+            )
         good = aggs.add(distinct_key(keys))
         return judged((good,), good=good, duplicate_keys=tuple(quote_ident(k) for k in keys))
     violations = [p for c in present for p in column_violations(c, types[c.name]).values()]
@@ -85,13 +97,19 @@ def _element(element: str | None, table: str, types: Mapping[str, str]) -> str |
 
 
 def _freshness(
-    kind: str, sla: SlaProperty, contract: Contract, types: Mapping[str, str], aggs: Aggregates, now: datetime
+    kind: str,
+    sla: SlaProperty,
+    contract: Contract,
+    types: Mapping[str, str],
+    aggs: Aggregates,
+    *,
+    now: datetime,
 ) -> PlannedCheck:
     column = _element(sla.element, contract.table, types)
     name, label = f"sla.{kind}", f"{kind} on {column or contract.table}"
 
     def fail(error: str) -> PlannedCheck:
-        return failed_plan(name, kind, column, label, "warning", error)
+        return failed_plan(name, kind, column, label, severity="warning", error=error)
 
     unit = (sla.unit or "").strip().lower()
     if unit not in UNIT_SECONDS:

@@ -90,7 +90,8 @@ def _instant(value: Any, zoned: bool) -> Any:
 
 def typed_literal(value: Any, sql_type: str) -> str:
     """A bound or list value compared with a column of ``sql_type``: plain when its type already matches
-    (text with text, number with number), else cast to the column type so dates and timestamps compare as such."""
+    (text with text, number with number), else cast to the column type so dates and timestamps compare as
+    such."""
     if is_text(sql_type) and isinstance(value, str):
         return literal(value)
     if is_numeric(sql_type) and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
@@ -138,7 +139,9 @@ def column_violations(column: Column, sql_type: str) -> dict[ConstraintKind, str
     if ranges:
         out["range"] = ranges[0] if len(ranges) == 1 else "(" + " OR ".join(ranges) + ")"
     text = f"length({as_text(ref, sql_type)})"
-    lengths = [f"{text} {op} {n}" for op, n in (("<", column.min_length), (">", column.max_length)) if n is not None]
+    lengths = [
+        f"{text} {op} {n}" for op, n in (("<", column.min_length), (">", column.max_length)) if n is not None
+    ]
     if lengths:
         out["length"] = lengths[0] if len(lengths) == 1 else "(" + " OR ".join(lengths) + ")"
     return out

@@ -1,4 +1,4 @@
-"""ODCS schema properties, quality rules and SLA properties → model ``Column``, ``QualityRule``, ``SlaProperty``.
+"""ODCS schema properties, quality rules and SLA properties → ``Column``, ``QualityRule``, ``SlaProperty``.
 
 Parsing is defensive (a document that failed schema validation still yields a best-effort value) and
 collects Tessera's own rules in a ``Report``: publishable logical types, decimal precision and scale,
@@ -97,7 +97,7 @@ def parse_quality(rules: Any, path: KeyPath, column: str | None, report: Report)
 
 
 def parse_sla(items: Any, columns: frozenset[str], report: Report) -> tuple[SlaProperty, ...]:
-    """``slaProperties``; the ratios must lie in 0–1 and freshness/latency/retention name a contract column."""
+    """``slaProperties``: ratios lie in 0–1; freshness, latency and retention name a contract column."""
     out: list[SlaProperty] = []
     for index, item in enumerate(_list(items)):
         if not isinstance(item, dict) or not isinstance(item.get("property"), str):
@@ -140,7 +140,9 @@ def _rule(rule: Mapping[str, Any], path: KeyPath, column: str | None, report: Re
         _check_metric(metric, rule, path, column, report)
     severity = rule.get("severity", "error")
     if severity not in _SEVERITIES:
-        report.add((*path, "severity"), f"{severity!r} is not allowed; expected one of: {', '.join(_SEVERITIES)}")
+        report.add(
+            (*path, "severity"), f"{severity!r} is not allowed; expected one of: {', '.join(_SEVERITIES)}"
+        )
         severity = "error"
     unit = rule.get("unit", "rows")
     if unit not in _UNITS:
@@ -162,7 +164,9 @@ def _rule(rule: Mapping[str, Any], path: KeyPath, column: str | None, report: Re
     )
 
 
-def _check_metric(metric: Any, rule: Mapping[str, Any], path: KeyPath, column: str | None, report: Report) -> None:
+def _check_metric(
+    metric: Any, rule: Mapping[str, Any], path: KeyPath, column: str | None, report: Report
+) -> None:
     key = (*path, "metric" if "metric" in rule else "rule")
     if metric not in _METRICS:
         report.add(key, f"{metric!r} is not a library metric; expected one of: {', '.join(sorted(_METRICS))}")
@@ -179,13 +183,12 @@ def _check_metric(metric: Any, rule: Mapping[str, Any], path: KeyPath, column: s
 
 def _logical_type(prop: Mapping[str, Any], path: KeyPath, report: Report) -> LogicalType:
     logical = prop.get("logicalType")
-    if logical is None:
-        report.add(path, f"logicalType is missing; give one of: {', '.join(PUBLISHABLE_TYPES)}")
-        return "string"
     if logical not in _LOGICAL_TYPES:
-        return "string"  # the standard's schema reports it
+        return "string"  # missing or unknown: the standard's schema reports it
     if logical in _TYPE_HINTS:
-        report.add((*path, "logicalType"), f"logicalType {logical} cannot be published: {_TYPE_HINTS[logical]}")
+        report.add(
+            (*path, "logicalType"), f"logicalType {logical} cannot be published: {_TYPE_HINTS[logical]}"
+        )
     return cast(LogicalType, logical)
 
 
@@ -196,6 +199,8 @@ def _decimal(
     match = _DECIMAL.match(physical) if physical else None
     extra_p, extra_s = custom.get("tessera.precision"), custom.get("tessera.scale")
     where = (*path, "customProperties")
+    precision: int | None
+    scale: int | None
     if match and match[1]:
         precision, scale = int(match[1]), int(match[2] or 0)
         if extra_p not in (None, precision) or extra_s not in (None, scale):
@@ -209,7 +214,9 @@ def _decimal(
     if (precision is not None or match) and logical != "number":
         report.add((*path, "logicalType"), "a decimal column (precision/scale) needs logicalType number")
     if match and precision is None:
-        report.add((*path, "physicalType"), f"{physical!r} needs a precision: decimal(10,2), or tessera.precision")
+        report.add(
+            (*path, "physicalType"), f"{physical!r} needs a precision: decimal(10,2), or tessera.precision"
+        )
     if precision is not None and scale is not None and scale > precision:
         report.add(where, f"scale {scale} is larger than precision {precision}")
     return precision, scale

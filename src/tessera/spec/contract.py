@@ -22,12 +22,13 @@ from tessera.model.contract import Column, Contract
 from tessera.spec.columns import parse_column, parse_quality, parse_sla
 from tessera.spec.custom import read_custom
 from tessera.spec.schemas import schema_errors
-from tessera.spec.yaml_lines import LineMap, Report, read_yaml
+from tessera.spec.yaml_lines import KeyPath, LineMap, Report, read_yaml
 
 __all__ = ["check_contract", "document_hash", "load_contract", "odcs_problems", "parse_contract"]
 
 _V3 = re.compile(r"^v?3\.[0-2]\.\d+$")
 _V2 = re.compile(r"^v?2(\.|$)")
+_TYPES = "string, integer, number, boolean, date, timestamp, time, object, array, map or vector"
 
 
 def load_contract(path: str | Path, *, strict_tessera: bool = False) -> Contract:
@@ -78,8 +79,21 @@ def odcs_problems(doc: Any, path: str, lines: LineMap | None = None) -> list[Pro
         report.add(("apiVersion",), f"{api!r} is not supported: Tessera reads ODCS v3 (v3.0.x–v3.2.x)")
         return report.problems
     for key, message in schema_errors("odcs", doc):
-        report.add(key, message)
+        if key[-1:] == ("map",) and message.startswith("missing") and "logicalType" not in _at(doc, key[:-1]):
+            # with no logicalType every if/then of the standard's schema applies, and the map one fails
+            report.add((*key[:-1], "logicalType"), f"missing required key 'logicalType' ({_TYPES})")
+        else:
+            report.add(key, message)
     return _ordered(report.problems)
+
+
+def _at(doc: Any, path: KeyPath) -> Any:
+    for part in path:
+        try:
+            doc = doc[part]
+        except (KeyError, IndexError, TypeError):
+            return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def document_hash(doc: Mapping[str, Any]) -> str:
@@ -92,9 +106,11 @@ def _build(doc: dict[str, Any], path: str, report: Report) -> Contract:
     schema = doc.get("schema")
     objects = [o for o in schema if isinstance(o, dict)] if isinstance(schema, list) else []
     if len(objects) != 1:
-        report.add(("schema",), f"a Tessera contract has exactly one schema object (the table); found {len(objects)}")
+        report.add(
+            ("schema",), f"a Tessera contract has exactly one schema object (the table); found {len(objects)}"
+        )
     table = objects[0] if objects else {}
-    columns = _columns(table.get("properties"), report)
+    columns = _columns(table.get("properties"), report if objects else Report(path))
     names = frozenset(c.name for c in columns)
     quality = parse_quality(table.get("quality"), ("schema", 0, "quality"), None, report)
     for index, rule in enumerate(quality):

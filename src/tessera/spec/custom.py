@@ -1,4 +1,4 @@
-"""``customProperties`` lists (ODCS and ODPS) read into a mapping, with Tessera's ``tessera.*`` namespace checked.
+"""``customProperties`` lists (ODCS and ODPS) read into a mapping, with the ``tessera.*`` namespace checked.
 
 Properties outside ``tessera.*`` pass through untouched. Each ``tessera.*`` property is validated against the
 scope's schema (``tessera-product``, ``tessera-contract``, ``tessera-column``): an unknown name is reported at
@@ -21,7 +21,7 @@ Scope = Literal["product", "contract", "column"]
 
 
 def read_custom(items: Any, base: Sequence[str | int], scope: Scope, report: Report) -> dict[str, Any]:
-    """``[{property, value}, ...]`` at key path ``base`` → ``{property: value}``; problems go to ``report``."""
+    """``[{property, value}, ...]`` at key path ``base`` → ``{property: value}``; problems to ``report``."""
     custom: dict[str, Any] = {}
     if not isinstance(items, list):
         return custom

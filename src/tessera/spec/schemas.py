@@ -23,9 +23,10 @@ from typing import Any
 from jsonschema import Draft201909Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from tessera.spec.fastcheck import Check, Unsupported, compile_check
 from tessera.spec.yaml_lines import KeyPath
 
-__all__ = ["SCHEMA_FILES", "load_schema", "schema_errors", "validator"]
+__all__ = ["SCHEMA_FILES", "fast_check", "load_schema", "schema_errors", "validator"]
 
 SCHEMA_FILES: dict[str, tuple[str, str]] = {
     "odcs": ("open_data_contract_standard", "schema.json"),
@@ -53,26 +54,42 @@ def validator(name: str) -> Any:
     return Draft201909Validator(load_schema(name))
 
 
+@functools.cache
+def fast_check(name: str) -> Check | None:
+    """The fast yes/no check of one named schema, or None when it uses keywords the fast check lacks."""
+    try:
+        return compile_check(load_schema(name))
+    except Unsupported:
+        return None
+
+
 def schema_errors(name: str, instance: Any) -> list[tuple[KeyPath, str]]:
     """Every error of ``instance`` against the named schema, as ``(key path, message)``, in document order."""
+    fast = fast_check(name)
+    if fast is not None and fast(instance) is not None:
+        return []
     check = validator(name)
     raw = list(check.iter_errors(instance))
     if not raw:
         return []
     hard: list[tuple[KeyPath, str]] = []
-    echoes: list[tuple[KeyPath, str]] = []
+    weak: list[tuple[KeyPath, str, KeyPath]] = []
     for error in raw:
-        for path, message, is_echo in _explain(error, check.schema):
-            (echoes if is_echo else hard).append((path, message))
+        for path, message, unless_under in _explain(error, check.schema):
+            if unless_under is None:
+                hard.append((path, message))
+            else:
+                weak.append((path, message, unless_under))
     real_paths = {path for path, _ in hard}
-    for path, message in echoes:
-        parent = path[:-1]
-        if not any(p[: len(parent)] == parent for p in real_paths):
+    for path, message, scope in weak:
+        if not any(p[: len(scope)] == scope for p in real_paths):
             hard.append((path, message))
     return list(dict.fromkeys(hard))
 
 
-def _explain(error: ValidationError, root: dict[str, Any]) -> Iterator[tuple[KeyPath, str, bool]]:
+def _explain(error: ValidationError, root: dict[str, Any]) -> Iterator[tuple[KeyPath, str, KeyPath | None]]:
+    """Yield ``(path, message, scope)``: a message with a scope is an echo, dropped when another error lies
+    at or under that scope (``unevaluatedProperties`` after a failed branch, an ambiguous ``oneOf``)."""
     path: KeyPath = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
     if kind in ("oneOf", "anyOf") and error.context:
@@ -82,38 +99,46 @@ def _explain(error: ValidationError, root: dict[str, Any]) -> Iterator[tuple[Key
             return
         if all(c.validator == "required" for c in error.context):
             required = sorted({n for c in error.context for n in c.validator_value if n not in instance})
-            yield path, f"needs one of: {', '.join(required)}", False
+            yield path, f"needs one of: {', '.join(required)}", None
             return
-        yield path, _short(error.message), False
+        yield path, _short(error.message), None
     elif kind in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, dict):
         known = _known_names(error.schema, root)
         listed = set(_listed_keys(error.message))
         for key in instance:
             if key not in known:
-                yield (*path, key), _unknown(key, known), False
+                yield (*path, key), _unknown(key, known), None
             elif key in listed:
-                yield (*path, key), f"key {key!r} is not allowed here", True
+                yield (*path, key), f"key {key!r} is not allowed here", path
     elif kind == "required" and isinstance(instance, dict):
         for name in value:
             if name not in instance:
-                yield (*path, name), f"missing required key {name!r}", False
+                yield (*path, name), f"missing required key {name!r}", None
     elif kind == "enum":
         allowed = ", ".join(str(v) for v in value)
         hint = _close(instance, [str(v) for v in value]) if isinstance(instance, str) else ""
-        yield path, f"{instance!r} is not allowed; expected one of: {allowed}{hint}", False
+        yield path, f"{instance!r} is not allowed; expected one of: {allowed}{hint}", None
     elif kind == "const":
-        yield path, f"{instance!r} is not allowed; expected {value!r}", False
+        yield path, f"{instance!r} is not allowed; expected {value!r}", None
     elif kind == "type":
-        yield path, _type_message(value, instance), False
+        yield path, _type_message(value, instance), None
     elif kind == "oneOf" and isinstance(instance, dict):
         present = sorted({n for s in value for n in s.get("required", ()) if n in instance})
-        message = f"give only one of: {', '.join(present)}" if len(present) > 1 else _short(error.message)
-        yield path, message, False
+        if len(present) > 1:
+            yield path, f"give only one of: {', '.join(present)}", None
+        else:
+            yield path, "matches more than one of the forms the standard allows; make it unambiguous", path
     elif kind == "not" and isinstance(value, dict) and "required" in value:
         for name in value["required"]:
-            yield (*path, name), f"key {name!r} is not allowed here", False
+            yield (*path, name), f"key {name!r} is not allowed here", None
+    elif kind == "minItems":
+        yield path, f"needs at least {value} item{'s' if value != 1 else ''}, has {len(instance)}", None
+    elif kind == "maxItems":
+        yield path, f"allows at most {value} item{'s' if value != 1 else ''}, has {len(instance)}", None
+    elif kind == "uniqueItems":
+        yield path, "has duplicate items; each must be different", None
     else:
-        yield path, _short(error.message), False
+        yield path, _short(error.message), None
 
 
 def _listed_keys(message: str) -> Iterable[str]:
@@ -135,8 +160,10 @@ def _close(word: str, choices: Iterable[str]) -> str:
 def _type_message(expected: str | list[str], instance: Any) -> str:
     wanted = [expected] if isinstance(expected, str) else list(expected)
     names = " or ".join(_TYPE_NAMES.get(t, f"a {t}") for t in wanted)
-    got = {dict: "a mapping", list: "a list", str: "text", bool: "a boolean"}.get(type(instance), "")
-    got = got or ("nothing (null)" if instance is None else f"{type(instance).__name__} {instance!r}")
+    got = {dict: "a mapping", list: "a list"}.get(type(instance), "")
+    if not got:
+        kind = {str: "text", bool: "boolean"}.get(type(instance), type(instance).__name__)
+        got = "nothing (null)" if instance is None else _short(f"{kind} {instance!r}", 80)
     hint = " (put it in quotes)" if "string" in wanted and isinstance(instance, int | float | bool) else ""
     return f"expected {names}, got {got}{hint}"
 

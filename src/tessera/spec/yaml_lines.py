@@ -21,7 +21,24 @@ __all__ = ["KeyPath", "LineMap", "Report", "key_path", "parse_yaml", "read_yaml"
 
 KeyPath = tuple[str | int, ...]
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVED: dict[str, str] = {}
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """The safe loader with plain scalars' implicit tags memoised (the same keys and values recur a lot)."""
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> Any:
+        if kind is ScalarNode and implicit[0] and not self.yaml_path_resolvers:
+            tag = _RESOLVED.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_RESOLVED) < 100_000:
+                    _RESOLVED[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
 _AS_TEXT = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"})
 _MERGE = "tag:yaml.org,2002:merge"
 
@@ -59,7 +76,9 @@ class Report:
 
     __slots__ = ("file", "lines", "problems")
 
-    def __init__(self, file: str, lines: LineMap | None = None, problems: list[Problem] | None = None) -> None:
+    def __init__(
+        self, file: str, lines: LineMap | None = None, problems: list[Problem] | None = None
+    ) -> None:
         self.file = file
         self.lines = lines if lines is not None else LineMap()
         self.problems: list[Problem] = problems if problems is not None else []
@@ -71,7 +90,7 @@ class Report:
 def read_yaml(path: Path, file: str) -> tuple[Any, LineMap, list[Problem]]:
     """Read and parse one YAML file; ``file`` is the name problems carry (relative to the mesh root)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, LineMap(), [Problem(file, None, "", f"not UTF-8 text: {exc.reason}")]
     except OSError as exc:

@@ -1,0 +1,107 @@
+"""A one-product bench mesh whose contract carries ten rules over the 10M-row table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+CONTRACT = {
+    "apiVersion": "v3.1.0",
+    "kind": "DataContract",
+    "id": "bench-orders",
+    "version": "1.0.0",
+    "status": "active",
+    "schema": [
+        {
+            "name": "orders",
+            "properties": [
+                {
+                    "name": "id",
+                    "logicalType": "integer",
+                    "physicalType": "bigint",
+                    "required": True,
+                    "unique": True,
+                },
+                {
+                    "name": "customer_id",
+                    "logicalType": "string",
+                    "required": True,
+                    "logicalTypeOptions": {"pattern": "^C[0-9]{6}$"},
+                },
+                {
+                    "name": "email",
+                    "logicalType": "string",
+                    "classification": "pii",
+                    "quality": [{"metric": "nullValues", "mustBeLessOrEqualTo": 3, "unit": "percent"}],
+                },
+                {
+                    "name": "amount",
+                    "logicalType": "number",
+                    "physicalType": "decimal(10,2)",
+                    "logicalTypeOptions": {"minimum": 0, "maximum": 1000},
+                },
+                {
+                    "name": "country",
+                    "logicalType": "string",
+                    "quality": [
+                        {
+                            "metric": "invalidValues",
+                            "mustBe": 0,
+                            "arguments": {
+                                "validValues": [
+                                    "DE",
+                                    "FR",
+                                    "US",
+                                    "GB",
+                                    "ES",
+                                    "IT",
+                                    "NL",
+                                    "BE",
+                                    "PL",
+                                    "SE",
+                                    "NO",
+                                    "DK",
+                                    "FI",
+                                    "AT",
+                                    "CH",
+                                    "PT",
+                                    "IE",
+                                    "CZ",
+                                    "HU",
+                                    "RO",
+                                ]
+                            },
+                        }
+                    ],
+                },
+                {"name": "ts", "logicalType": "timestamp", "required": True},
+            ],
+            "quality": [{"metric": "rowCount", "mustBeGreaterThan": 1000}],
+        }
+    ],
+    "slaProperties": [{"property": "completeness", "value": 0.95}],
+}
+
+
+def make_bench_mesh(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "mesh.yaml").write_text("name: bench\nstorage: data\n")
+    domain = root / "domains/bench"
+    (domain / "products/orders").mkdir(parents=True, exist_ok=True)
+    (domain / "domain.yaml").write_text("name: bench\ndescription: Benchmarks\nowner: bench@example.com\n")
+    (domain / "products/orders/contract.odcs.yaml").write_text(yaml.safe_dump(CONTRACT, sort_keys=False))
+    product = {
+        "apiVersion": "v1.0.0",
+        "kind": "DataProduct",
+        "id": "bench.orders",
+        "name": "orders",
+        "domain": "bench",
+        "version": "1.0.0",
+        "status": "active",
+        "outputPorts": [
+            {"name": "orders", "type": "tables", "version": "1.0.0", "contractId": "bench-orders"}
+        ],
+    }
+    (domain / "products/orders/product.odps.yaml").write_text(yaml.safe_dump(product, sort_keys=False))
+    return root

@@ -1,0 +1,176 @@
+"""``run_quality``: contract → planned checks → one fused query (+ the user's SQL rules) → a QualityRun.
+
+Failing data never raises (checks return results, a gate decides from the run): a rule whose SQL fails comes
+out as a check with outcome ``error`` and the engine's message, blocking when its severity is ``error``."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from tessera.engine import Engine, quote_name
+from tessera.model.contract import Contract, QualityRule, Threshold
+from tessera.model.results import Check, CheckOutcome, QualityRun
+from tessera.quality.checks import plan_columns, plan_library_rule
+from tessera.quality.fused import error_text, run_fused
+from tessera.quality.plan import ROWS, Aggregates, PlannedCheck
+from tessera.quality.samples import sample_rows
+from tessera.quality.sla import plan_sla
+from tessera.quality.sql import quote_ident
+
+__all__ = ["run_quality"]
+
+
+def run_quality(
+    contract: Contract,
+    engine: Engine,
+    relation: str,
+    *,
+    subject: str,
+    run_id: str | None = None,
+    now: datetime | None = None,
+    sample_limit: int = 5,
+    exclude_columns: Collection[str] = (),
+) -> QualityRun:
+    """Judge the data in ``relation`` (registered in ``engine``) against every rule of ``contract``.
+
+    Column constraints, library metrics and SLA metrics are measured in one SELECT (one scan); each ``sql``
+    rule runs its own query; each failed check with a row-level form fetches up to ``sample_limit`` rows
+    without sensitive columns nor ``exclude_columns``. ``now`` (default: the current time; naive means UTC) is
+    the reference for freshness."""
+    started = datetime.now(UTC)
+    now = started if now is None else (now if now.tzinfo else now.replace(tzinfo=UTC))
+    types = dict(engine.columns(relation))
+    aggs = Aggregates()
+    planned: list[PlannedCheck | QualityRule] = list(plan_columns(contract, types, aggs))
+    for rule in _rules(contract):
+        if rule.kind == "library":
+            planned.append(plan_library_rule(rule, contract, types, aggs))
+        elif rule.kind == "sql":
+            planned.append(rule)
+    planned.extend(plan_sla(contract, types, aggs, now))
+
+    values, errors = run_fused(engine, relation, list(aggs))
+    hidden = contract.sensitive_columns | set(exclude_columns)
+    shown = [c for c in types if c not in hidden]
+    sql_rules = [p for p in planned if isinstance(p, QualityRule)]
+    if sql_rules:
+        _alias_table(engine, contract.table, relation, sql_rules)
+    checks: list[Check] = []
+    for item in planned:
+        if isinstance(item, QualityRule):
+            checks.append(_run_sql_rule(item, contract, engine, relation))
+            continue
+        check = _judge(item, values, errors)
+        if check.outcome == "failed":
+            check = replace(check, samples=sample_rows(engine, relation, item, shown, sample_limit))
+        checks.append(check)
+    return QualityRun(
+        run_id=run_id or uuid.uuid4().hex,
+        subject=subject,
+        contract_version=contract.version,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        row_count=int(values.get(ROWS) or 0),
+        checks=_unique_names(checks),
+    )
+
+
+def _rules(contract: Contract) -> list[QualityRule]:
+    """Column rules (their column filled in) in column order, then table rules."""
+    by_column = [r if r.column else replace(r, column=c.name) for c in contract.columns for r in c.quality]
+    return [*by_column, *contract.quality]
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "no value"
+    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+
+
+def _outcome(
+    plan_label: str, measured: float | None, threshold: Threshold, unit: str
+) -> tuple[CheckOutcome, str]:
+    try:
+        outcome: CheckOutcome = "passed" if threshold.holds(measured) else "failed"
+    except (TypeError, ValueError) as exc:
+        return "error", f"{plan_label}: threshold {threshold.value!r} cannot be compared: {exc}"
+    if measured is None or unit in ("ratio", "value"):
+        shown = _number(measured)
+    else:
+        shown = f"{_number(measured)} {'row' if unit == 'rows' and measured == 1 else unit}"
+    return outcome, f"{plan_label}: {shown}, expected {threshold}"
+
+
+def _judge(plan: PlannedCheck, values: dict[str, Any], errors: dict[str, str]) -> Check:
+    error = plan.error or next((errors[k] for k in plan.needs if k in errors), None)
+    threshold = str(plan.threshold) if plan.threshold else ""
+    base = Check(plan.name, plan.metric, plan.column, threshold, None, "error", plan.severity, unit=plan.unit)
+    if error is not None or plan.threshold is None or plan.measure is None:
+        return replace(base, message=f"{plan.label}: could not be measured: {error or 'no measure'}")
+    measured = plan.measure(values)
+    if measured is not None and plan.unit == "rows" and float(measured).is_integer():
+        measured = int(measured)
+    outcome, message = _outcome(plan.label, measured, plan.threshold, plan.unit)
+    return replace(base, measured=measured, outcome=outcome, message=message)
+
+
+def _alias_table(engine: Engine, table: str, relation: str, rules: Sequence[QualityRule]) -> None:
+    """Let SQL rules name the contract's table bare: a view of that name over the candidate relation."""
+    word = re.compile(rf"(?<![\w.\"]){re.escape(table)}(?![\w\"])")
+    if table == relation or not any(word.search(r.query or "") for r in rules):
+        return
+    try:
+        engine.register_sql(table, f"SELECT * FROM {quote_name(relation)}")
+    except Exception:  # the rules that need the name will fail and say so
+        return
+
+
+def _run_sql_rule(rule: QualityRule, contract: Contract, engine: Engine, relation: str) -> Check:
+    column = rule.column
+    scope = column or "table"
+    label = f"sql rule{f' {rule.name!r}' if rule.name else ''} on {column or contract.table}"
+    threshold = str(rule.threshold) if rule.threshold else ""
+    base = Check(
+        f"{scope}.{rule.name or 'sql'}",
+        "sql",
+        column,
+        threshold,
+        None,
+        "error",
+        rule.severity,
+        unit=rule.unit,
+    )
+    if not rule.query or rule.threshold is None:
+        missing = "a query" if not rule.query else "a threshold (mustBe, mustBeLessThan, …)"
+        return replace(base, message=f"{label}: could not be measured: the rule needs {missing}")
+    query = rule.query
+    for placeholder in ("{object}", "{table}", "{model}"):
+        query = query.replace(placeholder, quote_name(relation))
+    if column:
+        query = query.replace("{property}", quote_ident(column)).replace("{column}", quote_ident(column))
+    try:
+        rows = engine.fetch_rows(query)
+        value = rows[0][0] if rows and rows[0] else None
+        measured = None if value is None else (int(value) if isinstance(value, bool) else value)
+        if isinstance(measured, Decimal | str):
+            measured = float(measured)
+    except Exception as exc:
+        return replace(base, message=f"{label}: could not be measured: {error_text(exc)}")
+    outcome, message = _outcome(label, measured, rule.threshold, "value")
+    return replace(base, measured=measured, outcome=outcome, message=message)
+
+
+def _unique_names(checks: list[Check]) -> tuple[Check, ...]:
+    """Two rules of one metric on one column keep stable, distinct names: ``email.nullValues.2``."""
+    seen: dict[str, int] = {}
+    out = []
+    for check in checks:
+        n = seen[check.name] = seen.get(check.name, 0) + 1
+        out.append(check if n == 1 else replace(check, name=f"{check.name}.{n}"))
+    return tuple(out)

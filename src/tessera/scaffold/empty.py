@@ -1,0 +1,46 @@
+"""``tessera init``: an empty mesh folder (``mesh.yaml``, ``policies/``, ``domains/``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tessera.errors import ProvisioningError
+
+__all__ = ["prepare_root", "write_empty_mesh"]
+
+_HEADER = """\
+# A Tessera mesh: domains in domains/<domain>/domain.yaml, products in domains/<domain>/products/<product>/,
+# global policies in policies/. storage: where product tables go (a folder here, or a URI); engine: duckdb.
+"""
+
+
+def prepare_root(root: Path) -> Path:
+    """Create ``root`` for a new mesh; refuse a file or a folder that already holds anything."""
+    if root.exists():
+        if not root.is_dir():
+            raise ProvisioningError(f"{root} is a file: choose a new or empty folder for the mesh.")
+        if any(root.iterdir()):
+            raise ProvisioningError(
+                f"{root} is not empty: choose a new or empty folder for the mesh (nothing was written)."
+            )
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def write_empty_mesh(root: Path, *, name: str | None = None) -> list[Path]:
+    """Write an empty mesh into ``root`` (new or empty); return the paths written.
+
+    ``name`` defaults to the folder's name."""
+    root = Path(root)
+    prepare_root(root)
+    mesh_name = name or root.resolve().name or "mesh"
+    settings = {"name": mesh_name, "storage": "data", "engine": "duckdb"}
+    mesh_file = root / "mesh.yaml"
+    mesh_file.write_text(_HEADER + yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    written = [mesh_file]
+    for folder in ("policies", "domains"):
+        (root / folder).mkdir()
+        written.append(root / folder)
+    return written

@@ -1,0 +1,175 @@
+"""ODPS v1 products: validate ``product.odps.yaml`` against the standard's schema, then read a ``Product``.
+
+Tessera's rules on top of the standard: ``name`` and ``domain`` equal their folders, a ``version``, team roles
+from the four Tessera knows, an output port that names this product's contract (id and version), valid
+``tessera.*`` properties, and a schedule Tessera can run. Input ports are resolved later, across the mesh.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import Any, cast
+
+from tessera.errors import Problem
+from tessera.model.contract import Contract
+from tessera.model.product import ROLES, InputPort, Member, Product, Transform, WriteMode
+from tessera.spec.custom import read_custom
+from tessera.spec.names import name_problem
+from tessera.spec.schemas import schema_errors
+from tessera.spec.yaml_lines import LineMap, Report
+
+__all__ = ["check_product", "input_ports", "odps_problems"]
+
+_WORDS = frozenset({"hourly", "daily", "weekly"})
+_CRON = re.compile(
+    r"^(@(yearly|annually|monthly|weekly|daily|hourly)|([0-9A-Za-z*/,?#LW-]+\s+){4}[0-9A-Za-z*/,?#LW-]+)$"
+)
+
+
+def odps_problems(doc: Any, path: str, lines: LineMap | None = None) -> list[Problem]:
+    """What the ODPS v1 standard says is wrong with ``doc``, one problem per error."""
+    report = Report(path, lines)
+    if not isinstance(doc, dict):
+        report.add((), "a data product must be a YAML mapping (apiVersion, kind, id, status, ...)")
+        return report.problems
+    for key, message in schema_errors("odps", doc):
+        report.add(key, message)
+    return report.problems
+
+
+def input_ports(doc: Any) -> list[tuple[int, InputPort]]:
+    """The well-formed ``inputPorts`` of an ODPS document, with their index in the list."""
+    ports = doc.get("inputPorts") if isinstance(doc, dict) else None
+    out: list[tuple[int, InputPort]] = []
+    for index, port in enumerate(ports if isinstance(ports, list) else ()):
+        if isinstance(port, dict) and isinstance(port.get("name"), str):
+            version, contract_id = port.get("version"), port.get("contractId")
+            out.append(
+                (
+                    index,
+                    InputPort(
+                        address=port["name"],
+                        version=version if isinstance(version, str) else None,
+                        contract_id=contract_id if isinstance(contract_id, str) else None,
+                    ),
+                )
+            )
+    return out
+
+
+def check_product(
+    doc: Any,
+    *,
+    file: str,
+    lines: LineMap,
+    domain: str,
+    folder: str,
+    contract: Contract | None,
+    transform: Transform | None = None,
+) -> tuple[Product | None, list[Problem]]:
+    """Validate one product.odps.yaml in ``domains/<domain>/products/<folder>/`` and read it with its contract
+    (``None`` when the contract could not be read). Problems are returned, never raised."""
+    report = Report(file, lines, odps_problems(doc, file, lines))
+    if not isinstance(doc, dict):
+        return None, report.problems
+    for key, folder_name in (("name", folder), ("domain", domain)):
+        value = doc.get(key)
+        if value is None:
+            report.add((key,), f"missing required key {key!r} (Tessera needs it: it equals the folder name)")
+        elif isinstance(value, str) and value != folder_name:
+            report.add((key,), f"{key} {value!r} must equal the folder name {folder_name!r}")
+    if (problem := name_problem(folder, "product")) is not None:
+        report.add(("name",), problem)
+    if not isinstance(doc.get("version"), str):
+        report.add(("version",), "missing required key 'version' (the product's own version, e.g. 1.0.0)")
+    members = _members(doc, report)
+    custom = read_custom(doc.get("customProperties"), ("customProperties",), "product", report)
+    _check_frequency(doc, custom.get("tessera.updateFrequency"), report)
+    if contract is not None:
+        _check_output(doc, contract, report)
+        if custom.get("tessera.writeMode") == "merge" and not contract.primary_key:
+            report.add(
+                ("customProperties",), "writeMode merge upserts on the primary key; the contract has none"
+            )
+    if contract is None:
+        return None, report.problems
+    team = doc["team"] if isinstance(doc.get("team"), dict) else {}
+    description = doc.get("description")
+    consumers = custom.get("tessera.consumers")
+    product = Product(
+        domain=domain,
+        name=folder,
+        id=_text(doc.get("id")),
+        version=_text(doc.get("version")),
+        status=_text(doc.get("status")),
+        contract=contract,
+        description=description.get("purpose") if isinstance(description, dict) else None,
+        tags=tuple(t for t in _list(doc.get("tags")) if isinstance(t, str)),
+        input_ports=tuple(port for _, port in input_ports(doc)),
+        members=members,
+        team=team.get("name") if isinstance(team.get("name"), str) else None,
+        write_mode=cast(WriteMode, custom.get("tessera.writeMode", "overwrite")),
+        update_frequency=custom.get("tessera.updateFrequency"),
+        consumers=tuple(consumers) if isinstance(consumers, list) else (),
+        custom=custom,
+        document=doc,
+        transform=transform,
+        path=str(PurePosixPath(file).parent),
+    )
+    return product, report.problems
+
+
+def _members(doc: dict[str, Any], report: Report) -> tuple[Member, ...]:
+    team = doc.get("team")
+    items = team.get("members") if isinstance(team, dict) else None
+    out: list[Member] = []
+    for index, item in enumerate(_list(items)):
+        if not isinstance(item, dict) or not isinstance(item.get("username"), str):
+            continue
+        role = item.get("role")
+        if role not in ROLES:
+            where = ("team", "members", index, "role" if "role" in item else "username")
+            what = f"role {role!r} is not allowed" if "role" in item else "missing role"
+            report.add(where, f"{what}; expected one of: {', '.join(ROLES)}")
+        out.append(Member(username=item["username"], role=_text(role), name=_text(item.get("name"))))
+    return tuple(out)
+
+
+def _check_output(doc: dict[str, Any], contract: Contract, report: Report) -> None:
+    ports = doc.get("outputPorts")
+    port = ports[0] if isinstance(ports, list) and ports else None
+    if not isinstance(port, dict):
+        report.add(("outputPorts",), "needs an output port naming its contract (contractId and version)")
+        return
+    for key, expected in (("contractId", contract.id), ("version", contract.version)):
+        value = port.get(key)
+        name = "id" if key == "contractId" else "version"
+        if key not in port:
+            report.add(("outputPorts", 0), f"missing {key}: the contract's {name} {expected!r}")
+        elif value != expected:
+            message = f"{key} {value!r} must equal the contract's {name} {expected!r} (contract.odcs.yaml)"
+            report.add(("outputPorts", 0, key), message)
+
+
+def _check_frequency(doc: dict[str, Any], value: Any, report: Report) -> None:
+    if not isinstance(value, str) or value in _WORDS or _CRON.match(value.strip()):
+        return
+    items = _list(doc.get("customProperties"))
+    index = next(
+        i
+        for i, p in enumerate(items)
+        if isinstance(p, dict) and p.get("property") == "tessera.updateFrequency"
+    )
+    report.add(
+        ("customProperties", index, "value"),
+        f"{value!r} is not a schedule: use hourly, daily, weekly or a cron expression such as '0 6 * * *'",
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

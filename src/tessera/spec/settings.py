@@ -1,0 +1,59 @@
+"""``mesh.yaml`` → ``MeshSettings``: storage and catalog resolved against the mesh root and environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tessera.errors import Problem
+from tessera.model.product import MeshSettings
+from tessera.spec.names import resolve_location
+from tessera.spec.schemas import schema_errors
+from tessera.spec.yaml_lines import LineMap, Report
+
+__all__ = ["DEFAULT_STORAGE", "ENV_CATALOG", "check_settings", "resolve_catalog_url"]
+
+#: Environment variable that overrides ``catalog`` in mesh.yaml.
+ENV_CATALOG = "TESSERA_CATALOG_URL"
+DEFAULT_STORAGE = "data"
+_SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)(.*)$")
+
+
+def check_settings(
+    doc: Any, lines: LineMap, root: Path, environ: Mapping[str, str] | None = None
+) -> tuple[MeshSettings, list[Problem]]:
+    """Validate mesh.yaml and read it (best effort when it has problems)."""
+    report = Report("mesh.yaml", lines)
+    if not isinstance(doc, dict):
+        report.add((), "mesh.yaml must be a mapping with at least a name")
+        doc = {}
+    else:
+        for key, message in schema_errors("mesh", doc):
+            report.add(key, message)
+    env = os.environ if environ is None else environ
+    storage = doc.get("storage")
+    catalog = env.get(ENV_CATALOG) or doc.get("catalog")
+    options = doc.get("storageOptions")
+    settings = MeshSettings(
+        name=doc["name"] if isinstance(doc.get("name"), str) else root.name,
+        root=root,
+        storage=resolve_location(storage if isinstance(storage, str) and storage else DEFAULT_STORAGE, root),
+        catalog_url=resolve_catalog_url(catalog if isinstance(catalog, str) and catalog else None, root),
+        engine=doc["engine"] if isinstance(doc.get("engine"), str) else "duckdb",
+        storage_options={str(k): str(v) for k, v in options.items()} if isinstance(options, dict) else {},
+    )
+    return settings, report.problems
+
+
+def resolve_catalog_url(url: str | None, root: Path) -> str:
+    """``None`` → SQLite at ``<root>/.tessera/catalog.db``; a relative ``sqlite:///`` path → in ``root``."""
+    if not url:
+        return f"sqlite:///{root / '.tessera' / 'catalog.db'}"
+    match = _SQLITE.match(url)
+    if match and match[2] and not match[2].startswith(("/", ":memory:")) and not match[2].startswith("file:"):
+        path, _, query = match[2].partition("?")
+        return f"{match[1]}{os.path.normpath(root / path)}" + (f"?{query}" if query else "")
+    return url

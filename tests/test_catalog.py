@@ -1,0 +1,62 @@
+"""The catalog on SQLite and PostgreSQL: migrations, search ranking, show, audit chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC
+from pathlib import Path
+
+import tessera
+from tessera.catalog import Catalog
+from tessera.catalog.migrate import HEAD
+from tests.meshkit import orders_table
+
+
+def test_migrations_run_once_and_reopen(catalog_url: str) -> None:
+    first = Catalog.open(catalog_url)
+    first.close()
+    again = Catalog.open(catalog_url)
+    from sqlalchemy import text
+
+    with again.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+    assert again.counts()["products"] == 0
+    again.close()
+
+
+def test_search_ranks_name_then_tags_description_columns(mesh_on: Path) -> None:
+    with tessera.open(mesh_on) as mesh:
+        mesh.apply()
+        hits = mesh.search("orders")
+        assert [h["address"] for h in hits][:2] == ["sales.orders", "sales.daily"]
+        assert "name" in hits[0]["matched"]
+        assert "column" in hits[1]["matched"]  # sales.daily has an `orders` column
+        assert [h["address"] for h in mesh.search("segment")] == ["crm.customers"]
+        assert mesh.search("order identifier")[0]["address"] == "sales.orders"  # column description
+        assert mesh.search("no-such-thing") == []
+
+
+def test_show_and_audit_chain(mesh_on: Path) -> None:
+    with tessera.open(mesh_on) as mesh:
+        mesh.apply()
+        mesh.publish("sales.orders", orders_table())
+        shown = mesh.show("sales.orders")
+        assert shown["owner"] == "owner@example.com"
+        assert {"username": "owner@example.com", "role": "product owner", "address": "sales.orders"} in shown["roles"]
+        assert shown["majors"][0]["status"] == "active"
+        events = list(reversed(mesh.ctx.catalog.audit_events()))
+        assert [e["action"] for e in events] == ["apply", "publish"]
+        previous = "0" * 64
+        for event in events:
+            assert event["prev_hash"] == previous
+            body = json.dumps(
+                {"at": event["at"].astimezone(UTC).isoformat(), "actor": event["actor"], "action": event["action"],
+                 "subject": event["subject"], "details": event["details"]},
+                sort_keys=True, default=str,
+            )
+            assert event["hash"] == hashlib.sha256((previous + body).encode()).hexdigest()
+            previous = event["hash"]
+        run = mesh.product("sales.orders").quality()[0]
+        names = {c["name"] for c in run["checks"]}
+        assert {"table.rowCount", "email.nullValues"} <= names

@@ -1,0 +1,98 @@
+"""The CLI as a user runs it: clear messages and exit codes, never a traceback, nothing changed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.meshkit import orders_table
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tessera.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode in (1, 2), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+
+
+def test_help_lists_commands() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("init", "validate", "plan", "apply", "build", "publish", "test", "read", "query", "catalog"):
+        assert command in result.stdout
+
+
+def test_publish_read_history_query_from_files(mesh_dir: Path, tmp_path: Path) -> None:
+    data = tmp_path / "orders.parquet"
+    pq.write_table(orders_table(), data)
+    assert run("-C", str(mesh_dir), "apply").returncode == 0
+    result = run("-C", str(mesh_dir), "publish", "sales.orders", "--from", str(data), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["delta_version"] == 0
+    csv = tmp_path / "orders.csv"
+    csv.write_text(run("-C", str(mesh_dir), "read", "sales.orders", "--format", "csv", "--columns", "order_id,amount,customer_id,email,country").stdout)
+    assert run("-C", str(mesh_dir), "publish", "sales.orders", "--from", str(csv)).returncode == 0
+    out = run("-C", str(mesh_dir), "read", "sales.orders@v0", "--format", "json", "--limit", "3")
+    assert len(out.stdout.strip().splitlines()) == 3
+    history = json.loads(run("-C", str(mesh_dir), "history", "sales.orders", "--json").stdout)
+    assert [h["release"] for h in history] == ["sales.orders@v0", "sales.orders@v1"]
+    out = run("-C", str(mesh_dir), "query", "select count(*) as n from sales.orders", "--format", "json")
+    assert json.loads(out.stdout.strip()) == {"n": 100}
+
+
+def test_bad_inputs_give_one_clear_message(mesh_dir: Path, tmp_path: Path) -> None:
+    fake = tmp_path / "fake.parquet"
+    fake.write_text("this is not parquet")
+    assert_clean_failure(run("-C", str(mesh_dir), "publish", "sales.orders", "--from", str(fake)), "not a readable parquet")
+    assert_clean_failure(run("-C", str(mesh_dir), "read", "sales.orders"), "no published version yet")
+    assert_clean_failure(run("-C", str(mesh_dir), "read", "nope"), "not a product address")
+    assert_clean_failure(run("-C", str(mesh_dir), "read", "sales.nothing"), "no product")
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(orders_table(bad=True), bad)
+    assert_clean_failure(run("-C", str(mesh_dir), "publish", "sales.orders", "--from", str(bad)), "quality gate", "customer_id")
+    assert not (mesh_dir / "data" / "sales" / "orders" / "v1" / "_delta_log").exists()
+
+
+def test_malformed_yaml_unknown_key_and_wrong_type(mesh_dir: Path) -> None:
+    domain = mesh_dir / "domains/crm/domain.yaml"
+    domain.write_text(domain.read_text() + "descripton: typo\n")
+    contract = mesh_dir / "domains/sales/products/daily/contract.odcs.yaml"
+    contract.write_text(contract.read_text().replace("required: true", "required: maybe", 1))
+    result = run("-C", str(mesh_dir), "validate")
+    assert_clean_failure(result, "domains/crm/domain.yaml:", "descripton", "contract.odcs.yaml:")
+    assert result.returncode == 2
+    (mesh_dir / "mesh.yaml").write_text("name: [unclosed\n")
+    assert_clean_failure(run("-C", str(mesh_dir), "validate"), "mesh.yaml:")
+
+
+def test_not_a_mesh(tmp_path: Path) -> None:
+    assert_clean_failure(run("-C", str(tmp_path), "plan"), "tessera init")
+
+
+@pytest.mark.parametrize("target", ["contract"])
+def test_bare_contract_test_outside_a_mesh(tmp_path: Path, target: str) -> None:
+    import yaml
+
+    from tests.meshkit import ORDERS_CONTRACT
+
+    pq.write_table(orders_table(), tmp_path / "orders.parquet")
+    doc = dict(ORDERS_CONTRACT, servers=[{"server": "local", "type": "local", "path": "orders.parquet", "format": "parquet"}])
+    (tmp_path / "contract.odcs.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    ok = run("test", str(tmp_path / "contract.odcs.yaml"), "--output", "json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["outcome"] == "passed"
+    pq.write_table(orders_table(bad=True), tmp_path / "bad.parquet")
+    junit = run("test", str(tmp_path / "contract.odcs.yaml"), "--data", str(tmp_path / "bad.parquet"), "--output", "junit")
+    assert junit.returncode == 1
+    assert "<failure" in junit.stdout and "customer_id" in junit.stdout

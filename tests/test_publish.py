@@ -1,0 +1,151 @@
+"""The publish path end to end on real Delta tables and a real catalog (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from deltalake import DeltaTable
+
+import tessera
+from tessera.errors import DataError, NotFoundError, QualityGateError, VersionGateError
+from tests.meshkit import ORDERS_CONTRACT, orders_table, product_doc, write
+
+
+def test_build_publishes_in_dependency_order(mesh_on: Path) -> None:
+    with tessera.open(mesh_on) as mesh:
+        mesh.apply()
+        outcomes = mesh.build()
+        assert [(o.address, o.status) for o in outcomes] == [
+            ("crm.customers", "skipped"),
+            ("sales.orders", "published"),
+            ("sales.daily", "published"),
+        ]
+        daily = mesh.product("sales.daily").read()
+        assert sorted(daily.column("country").to_pylist()) == ["DE", "FR", "US"]
+        assert sum(daily.column("orders").to_pylist()) == 100
+        orders = mesh.product("sales.orders")
+        assert orders.history()[0]["release"] == "sales.orders@v0"
+        assert mesh.query("select count(*) as n, sum(amount) as s from sales.orders").to_pylist()[0]["n"] == 100
+
+
+def test_commit_carries_provenance(mesh_dir: Path) -> None:
+    with tessera.open(mesh_dir) as mesh:
+        result = mesh.publish("sales.orders", orders_table())
+        table = DeltaTable(result.table_uri)
+        commit = table.history()[0]
+        assert commit["tessera.product"] == "sales.orders"
+        assert commit["tessera.contractVersion"] == "1.0.0"
+        assert commit["tessera.contractHash"] == mesh.spec.product("sales.orders").contract.hash
+        assert commit["tessera.runId"] == result.run.run_id
+        assert json.loads(commit["tessera.quality"])["outcome"] == "passed"
+        data = mesh.read("sales.orders")
+        assert {"_product_name", "_product_version", "_domain", "_publish_timestamp"} <= set(data.schema.names)
+        assert set(data.column("_domain").to_pylist()) == {"sales"}
+
+
+def test_refused_publish_leaves_nothing(mesh_dir: Path) -> None:
+    with tessera.open(mesh_dir) as mesh:
+        first = mesh.publish("sales.orders", orders_table())
+        with pytest.raises(QualityGateError) as refused:
+            mesh.publish("sales.orders", orders_table(bad=True))
+        message = str(refused.value)
+        assert "customer_id" in message and "pattern" in message.lower()
+        assert "@example.com" not in message  # the pii column is left out of samples
+        assert DeltaTable(first.table_uri).version() == first.delta_version
+        assert len(mesh.product("sales.orders").history()) == 1
+        runs = mesh.product("sales.orders").quality()
+        assert [r["published"] for r in runs] == [False, True]
+        assert mesh.read("sales.orders").num_rows == 100
+
+
+def test_publish_from_pandas_and_polars(mesh_dir: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    with tessera.open(mesh_dir) as mesh:
+        mesh.publish("sales.orders", orders_table().to_pandas())
+        mesh.publish("sales.orders", pl.from_arrow(orders_table(10)))
+        assert mesh.read("sales.orders").num_rows == 10
+        assert mesh.product("sales.orders").read("v0").num_rows == 100
+        assert isinstance(mesh.read("sales.orders").to_pandas(), pd.DataFrame)
+
+
+def test_data_that_does_not_conform_is_refused(mesh_dir: Path) -> None:
+    import pyarrow as pa
+
+    with tessera.open(mesh_dir) as mesh:
+        with pytest.raises(DataError, match="amount"):
+            mesh.publish("sales.orders", orders_table().drop_columns(["amount"]))
+        bad = orders_table().set_column(0, "order_id", pa.array([f"x{i}" for i in range(100)]))
+        with pytest.raises(DataError, match="order_id"):
+            mesh.publish("sales.orders", bad)
+
+
+def test_merge_judges_the_table_after_commit(mesh_dir: Path) -> None:
+    import pyarrow as pa
+
+    with tessera.open(mesh_dir) as mesh:
+        mesh.publish("crm.customers", pa.table({"customer_id": ["C1", "C2"], "segment": ["a", "b"]}))
+        mesh.publish("crm.customers", pa.table({"customer_id": ["C2", "C3"], "segment": ["z", "c"]}))
+        rows = sorted(mesh.read("crm.customers").select(["customer_id", "segment"]).to_pylist(), key=lambda r: r["customer_id"])
+        assert rows == [
+            {"customer_id": "C1", "segment": "a"},
+            {"customer_id": "C2", "segment": "z"},
+            {"customer_id": "C3", "segment": "c"},
+        ]
+
+
+def test_breaking_change_needs_major_bump_and_old_major_stays_readable(mesh_dir: Path) -> None:
+    with tessera.open(mesh_dir) as mesh:
+        mesh.publish("sales.orders", orders_table())
+    contract = json.loads(json.dumps(ORDERS_CONTRACT))
+    contract["schema"][0]["properties"] = [p for p in contract["schema"][0]["properties"] if p["name"] != "country"]
+    contract["version"] = "1.1.0"
+    base = mesh_dir / "domains/sales/products/orders"
+    write(base / "contract.odcs.yaml", contract)
+    inputs = [{"name": "source.pos.orders", "version": "1.0.0", "contractId": "source.pos.orders"}]
+    write(base / "product.odps.yaml", product_doc("sales", "orders", contract, inputs))
+    with tessera.open(mesh_dir) as mesh:
+        with pytest.raises(VersionGateError, match="country"):
+            mesh.publish("sales.orders", orders_table().drop_columns(["country"]))
+    contract["version"] = "2.0.0"
+    write(base / "contract.odcs.yaml", contract)
+    write(base / "product.odps.yaml", product_doc("sales", "orders", contract, inputs))
+    with tessera.open(mesh_dir) as mesh:
+        result = mesh.publish("sales.orders", orders_table().drop_columns(["country"]))
+        assert result.major == 2
+        assert "country" not in mesh.read("sales.orders").schema.names
+        with pytest.warns(tessera.platform.DeprecatedVersionWarning, match="deprecated"):
+            old = mesh.read("sales.orders@1")
+        assert "country" in old.schema.names
+        with pytest.warns(tessera.platform.DeprecatedVersionWarning):
+            assert mesh.read("sales.orders@1.0.0", limit=5).num_rows == 5
+        majors = {m["major"]: m for m in mesh.ctx.catalog.majors("sales.orders")}
+        assert majors[1]["status"] == "deprecated" and majors[1]["successor"] == 2
+        assert (majors[1]["retire_after"] - majors[1]["deprecated_at"]).days == 30
+        # the deprecation window passes: reading the old major now fails and names its successor
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import update
+
+        from tessera.catalog import tables
+        from tessera.errors import RetiredError
+
+        with mesh.ctx.catalog.transaction() as conn:
+            conn.execute(update(tables.majors).where(tables.majors.c.major == 1).values(
+                retire_after=datetime.now(UTC) - timedelta(seconds=1)))
+        with pytest.raises(RetiredError, match=r"sales.orders@2"):
+            mesh.read("sales.orders@1")
+        assert mesh.read("sales.orders").num_rows == 100
+
+
+def test_unknown_address_and_missing_version(mesh_dir: Path) -> None:
+    with tessera.open(mesh_dir) as mesh:
+        with pytest.raises(NotFoundError, match="no published version yet"):
+            mesh.read("sales.orders")
+        mesh.publish("sales.orders", orders_table())
+        with pytest.raises(NotFoundError, match="no such version"):
+            mesh.read("sales.orders@v9")
+        with pytest.raises(NotFoundError, match="no product"):
+            mesh.read("sales.nothing")
