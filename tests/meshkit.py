@@ -23,15 +23,39 @@ ORDERS_CONTRACT: dict[str, Any] = {
             "name": "orders",
             "physicalType": "table",
             "properties": [
-                {"name": "order_id", "logicalType": "integer", "physicalType": "bigint", "required": True,
-                 "primaryKey": True, "unique": True, "description": "Order identifier"},
-                {"name": "customer_id", "logicalType": "string", "required": True,
-                 "logicalTypeOptions": {"pattern": "^C[0-9]+$"}},
-                {"name": "email", "logicalType": "string", "classification": "pii",
-                 "quality": [{"metric": "nullValues", "mustBeLessOrEqualTo": 50, "unit": "percent"}]},
-                {"name": "amount", "logicalType": "number", "physicalType": "decimal(10,2)", "required": True,
-                 "logicalTypeOptions": {"minimum": 0}},
-                {"name": "country", "logicalType": "string", "enum": [{"value": "DE"}, {"value": "FR"}, {"value": "US"}]},
+                {
+                    "name": "order_id",
+                    "logicalType": "integer",
+                    "physicalType": "bigint",
+                    "required": True,
+                    "primaryKey": True,
+                    "unique": True,
+                    "description": "Order identifier",
+                },
+                {
+                    "name": "customer_id",
+                    "logicalType": "string",
+                    "required": True,
+                    "logicalTypeOptions": {"pattern": "^C[0-9]+$"},
+                },
+                {
+                    "name": "email",
+                    "logicalType": "string",
+                    "classification": "pii",
+                    "quality": [{"metric": "nullValues", "mustBeLessOrEqualTo": 50, "unit": "percent"}],
+                },
+                {
+                    "name": "amount",
+                    "logicalType": "number",
+                    "physicalType": "decimal(10,2)",
+                    "required": True,
+                    "logicalTypeOptions": {"minimum": 0},
+                },
+                {
+                    "name": "country",
+                    "logicalType": "string",
+                    "enum": [{"value": "DE"}, {"value": "FR"}, {"value": "US"}],
+                },
             ],
             "quality": [{"metric": "rowCount", "mustBeGreaterThan": 0}],
         }
@@ -79,7 +103,9 @@ DAILY_CONTRACT: dict[str, Any] = {
 }
 
 
-def product_doc(domain: str, name: str, contract: dict[str, Any], inputs: list[dict[str, str]], mode: str = "overwrite") -> dict[str, Any]:
+def product_doc(
+    domain: str, name: str, contract: dict[str, Any], inputs: list[dict[str, str]], mode: str = "overwrite"
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1.0.0",
         "kind": "DataProduct",
@@ -91,7 +117,9 @@ def product_doc(domain: str, name: str, contract: dict[str, Any], inputs: list[d
         "description": {"purpose": f"The {name} of {domain}."},
         "tags": [domain],
         "inputPorts": inputs,
-        "outputPorts": [{"name": name, "type": "tables", "version": contract["version"], "contractId": contract["id"]}],
+        "outputPorts": [
+            {"name": name, "type": "tables", "version": contract["version"], "contractId": contract["id"]}
+        ],
         "team": {"members": [{"username": "owner@example.com", "role": "product owner"}]},
         "customProperties": [{"property": "tessera.writeMode", "value": mode}],
     }
@@ -121,22 +149,46 @@ def make_mesh(root: Path, *, catalog: str | None = None) -> Path:
     if catalog:
         mesh["catalog"] = catalog
     write(root / "mesh.yaml", mesh)
-    write(root / "domains/sales/domain.yaml", {
-        "name": "sales", "description": "Sales", "owner": "sales@example.com",
-        "sourceSystems": [{"name": "pos", "tables": [{"name": "orders", "path": "sources/pos/orders.parquet", "format": "parquet"}]}],
-    })
+    write(
+        root / "domains/sales/domain.yaml",
+        {
+            "name": "sales",
+            "description": "Sales",
+            "owner": "sales@example.com",
+            "sourceSystems": [
+                {
+                    "name": "pos",
+                    "tables": [{"name": "orders", "path": "sources/pos/orders.parquet", "format": "parquet"}],
+                }
+            ],
+        },
+    )
     write(root / "domains/crm/domain.yaml", {"name": "crm", "description": "CRM", "owner": "crm@example.com"})
     (root / "sources/pos").mkdir(parents=True)
     pq.write_table(orders_table(), root / "sources/pos/orders.parquet")
     base = root / "domains/sales/products/orders"
     write(base / "contract.odcs.yaml", ORDERS_CONTRACT)
-    write(base / "product.odps.yaml", product_doc("sales", "orders", ORDERS_CONTRACT, [
-        {"name": "source.pos.orders", "version": "1.0.0", "contractId": "source.pos.orders"}]))
+    write(
+        base / "product.odps.yaml",
+        product_doc(
+            "sales",
+            "orders",
+            ORDERS_CONTRACT,
+            [{"name": "source.pos.orders", "version": "1.0.0", "contractId": "source.pos.orders"}],
+        ),
+    )
     (base / "transform.sql").write_text("SELECT * FROM source.pos.orders\n")
     base = root / "domains/sales/products/daily"
     write(base / "contract.odcs.yaml", DAILY_CONTRACT)
-    write(base / "product.odps.yaml", product_doc("sales", "daily", DAILY_CONTRACT, [
-        {"name": "sales.orders", "version": "1.0.0", "contractId": "sales-orders"}]))
+    write(
+        base / "product.odps.yaml",
+        product_doc(
+            "sales",
+            "daily",
+            DAILY_CONTRACT,
+            [{"name": "sales.orders", "version": "1.0.0", "contractId": "sales-orders"}],
+        ),
+    )
     (base / "transform.sql").write_text(
         "SELECT country, count(*) AS orders, sum(amount) AS revenue FROM sales.orders GROUP BY country\n"
     )

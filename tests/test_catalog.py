@@ -43,7 +43,9 @@ def test_show_and_audit_chain(mesh_on: Path) -> None:
         mesh.publish("sales.orders", orders_table())
         shown = mesh.show("sales.orders")
         assert shown["owner"] == "owner@example.com"
-        assert {"username": "owner@example.com", "role": "product owner", "address": "sales.orders"} in shown["roles"]
+        assert {"username": "owner@example.com", "role": "product owner", "address": "sales.orders"} in shown[
+            "roles"
+        ]
         assert shown["majors"][0]["status"] == "active"
         events = list(reversed(mesh.ctx.catalog.audit_events()))
         assert [e["action"] for e in events] == ["apply", "publish"]
@@ -51,9 +53,15 @@ def test_show_and_audit_chain(mesh_on: Path) -> None:
         for event in events:
             assert event["prev_hash"] == previous
             body = json.dumps(
-                {"at": event["at"].astimezone(UTC).isoformat(), "actor": event["actor"], "action": event["action"],
-                 "subject": event["subject"], "details": event["details"]},
-                sort_keys=True, default=str,
+                {
+                    "at": event["at"].astimezone(UTC).isoformat(),
+                    "actor": event["actor"],
+                    "action": event["action"],
+                    "subject": event["subject"],
+                    "details": event["details"],
+                },
+                sort_keys=True,
+                default=str,
             )
             assert event["hash"] == hashlib.sha256((previous + body).encode()).hexdigest()
             previous = event["hash"]

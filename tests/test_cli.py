@@ -29,7 +29,18 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str], *needles: str
 def test_help_lists_commands() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for command in ("init", "validate", "plan", "apply", "build", "publish", "test", "read", "query", "catalog"):
+    for command in (
+        "init",
+        "validate",
+        "plan",
+        "apply",
+        "build",
+        "publish",
+        "test",
+        "read",
+        "query",
+        "catalog",
+    ):
         assert command in result.stdout
 
 
@@ -41,7 +52,18 @@ def test_publish_read_history_query_from_files(mesh_dir: Path, tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["delta_version"] == 0
     csv = tmp_path / "orders.csv"
-    csv.write_text(run("-C", str(mesh_dir), "read", "sales.orders", "--format", "csv", "--columns", "order_id,amount,customer_id,email,country").stdout)
+    csv.write_text(
+        run(
+            "-C",
+            str(mesh_dir),
+            "read",
+            "sales.orders",
+            "--format",
+            "csv",
+            "--columns",
+            "order_id,amount,customer_id,email,country",
+        ).stdout
+    )
     assert run("-C", str(mesh_dir), "publish", "sales.orders", "--from", str(csv)).returncode == 0
     out = run("-C", str(mesh_dir), "read", "sales.orders@v0", "--format", "json", "--limit", "3")
     assert len(out.stdout.strip().splitlines()) == 3
@@ -54,13 +76,17 @@ def test_publish_read_history_query_from_files(mesh_dir: Path, tmp_path: Path) -
 def test_bad_inputs_give_one_clear_message(mesh_dir: Path, tmp_path: Path) -> None:
     fake = tmp_path / "fake.parquet"
     fake.write_text("this is not parquet")
-    assert_clean_failure(run("-C", str(mesh_dir), "publish", "sales.orders", "--from", str(fake)), "not a readable parquet")
+    assert_clean_failure(
+        run("-C", str(mesh_dir), "publish", "sales.orders", "--from", str(fake)), "not a readable parquet"
+    )
     assert_clean_failure(run("-C", str(mesh_dir), "read", "sales.orders"), "no published version yet")
     assert_clean_failure(run("-C", str(mesh_dir), "read", "nope"), "not a product address")
     assert_clean_failure(run("-C", str(mesh_dir), "read", "sales.nothing"), "no product")
     bad = tmp_path / "bad.parquet"
     pq.write_table(orders_table(bad=True), bad)
-    assert_clean_failure(run("-C", str(mesh_dir), "publish", "sales.orders", "--from", str(bad)), "quality gate", "customer_id")
+    assert_clean_failure(
+        run("-C", str(mesh_dir), "publish", "sales.orders", "--from", str(bad)), "quality gate", "customer_id"
+    )
     assert not (mesh_dir / "data" / "sales" / "orders" / "v1" / "_delta_log").exists()
 
 
@@ -87,12 +113,22 @@ def test_bare_contract_test_outside_a_mesh(tmp_path: Path, target: str) -> None:
     from tests.meshkit import ORDERS_CONTRACT
 
     pq.write_table(orders_table(), tmp_path / "orders.parquet")
-    doc = dict(ORDERS_CONTRACT, servers=[{"server": "local", "type": "local", "path": "orders.parquet", "format": "parquet"}])
+    doc = dict(
+        ORDERS_CONTRACT,
+        servers=[{"server": "local", "type": "local", "path": "orders.parquet", "format": "parquet"}],
+    )
     (tmp_path / "contract.odcs.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     ok = run("test", str(tmp_path / "contract.odcs.yaml"), "--output", "json")
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["outcome"] == "passed"
     pq.write_table(orders_table(bad=True), tmp_path / "bad.parquet")
-    junit = run("test", str(tmp_path / "contract.odcs.yaml"), "--data", str(tmp_path / "bad.parquet"), "--output", "junit")
+    junit = run(
+        "test",
+        str(tmp_path / "contract.odcs.yaml"),
+        "--data",
+        str(tmp_path / "bad.parquet"),
+        "--output",
+        "junit",
+    )
     assert junit.returncode == 1
     assert "<failure" in junit.stdout and "customer_id" in junit.stdout

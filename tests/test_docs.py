@@ -54,14 +54,20 @@ def test_readme_cli_walkthrough(tmp_path: Path) -> None:
         if args[1:3] == ["init", "my-mesh"] and "--example" in args:
             args += ["--scale", "0.05"]
         if args[1] == "publish":
-            subprocess.run([tessera, "read", "sales.orders", "--format", "parquet", "-o", "orders.parquet"],
-                           cwd=cwd, check=True, env=env)
+            subprocess.run(
+                [tessera, "read", "sales.orders", "--format", "parquet", "-o", "orders.parquet"],
+                cwd=cwd,
+                check=True,
+                env=env,
+            )
         if args[1:] == ["test", "contract.odcs.yaml", "--output", "junit"]:
             shutil.copy(cwd / "domains/sales/products/orders/contract.odcs.yaml", cwd / "contract.odcs.yaml")
         if args[1:3] == ["contract", "diff"]:
             shutil.copy(cwd / "domains/sales/products/orders/contract.odcs.yaml", cwd / "old.odcs.yaml")
             shutil.copy(cwd / "domains/sales/products/orders/contract.odcs.yaml", cwd / "new.odcs.yaml")
-        result = subprocess.run([tessera, *args[1:]], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+        result = subprocess.run(
+            [tessera, *args[1:]], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
+        )
         allowed = {0, 1} if args[1] == "test" and "contract.odcs.yaml" in args else {0}
         assert result.returncode in allowed, f"{line}\n{result.stdout}\n{result.stderr}"
         assert "Traceback" not in result.stderr, line
@@ -70,13 +76,18 @@ def test_readme_cli_walkthrough(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_readme_python_snippet(tmp_path: Path) -> None:
     mesh_dir = tmp_path / "example-mesh"
-    subprocess.run([str(Path(sys.executable).parent / "tessera"), "init", str(mesh_dir), "--example", "--scale", "0.05"], check=True)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "tessera"), "init", str(mesh_dir), "--example", "--scale", "0.05"],
+        check=True,
+    )
     import tessera
 
     with tessera.open(mesh_dir) as mesh:
         mesh.apply()
         mesh.build(["sales.orders"])
-        dataframe = mesh.read("sales.orders").drop_columns(["_product_name", "_product_version", "_domain", "_publish_timestamp"])
+        dataframe = mesh.read("sales.orders").drop_columns(
+            ["_product_name", "_product_version", "_domain", "_publish_timestamp"]
+        )
     code = _block_after("### From Python", "python").replace('"example-mesh"', repr(str(mesh_dir)))
     namespace: dict[str, object] = {"dataframe": dataframe}
     exec(compile(code, "README.md", "exec"), namespace)
@@ -88,7 +99,12 @@ def test_run_example_script(tmp_path: Path) -> None:
     if not (REPO / ".venv/bin/tessera").exists():
         pytest.skip("scripts/run-example installs into .venv; run via scripts/test to exercise it")
     env = {**os.environ, "TESSERA_EXAMPLE_SCALE": "0.05"}
-    result = subprocess.run(["bash", str(REPO / "scripts/run-example"), str(tmp_path / "mesh")], capture_output=True,
-                            text=True, env=env, timeout=900)
+    result = subprocess.run(
+        ["bash", str(REPO / "scripts/run-example"), str(tmp_path / "mesh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "customer_experience.customer_360_view" in result.stdout

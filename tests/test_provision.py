@@ -62,11 +62,17 @@ def test_repair_rebuilds_versions_from_commit_metadata(mesh_on: Path) -> None:
     with tessera.open(mesh_on) as mesh:
         mesh.publish("sales.orders", orders_table())
         mesh.publish("sales.orders", orders_table(50))
-        before = [(v["delta_version"], v["contract_hash"], v["run_id"], v["row_count"]) for v in mesh.ctx.catalog.versions("sales.orders")]
+        before = [
+            (v["delta_version"], v["contract_hash"], v["run_id"], v["row_count"])
+            for v in mesh.ctx.catalog.versions("sales.orders")
+        ]
         with mesh.ctx.catalog.transaction() as conn:
             conn.execute(delete(tables.versions))
         assert mesh.ctx.catalog.versions("sales.orders") == []
         assert mesh.repair()["sales.orders"] == 2
-        after = [(v["delta_version"], v["contract_hash"], v["run_id"], v["row_count"]) for v in mesh.ctx.catalog.versions("sales.orders")]
+        after = [
+            (v["delta_version"], v["contract_hash"], v["run_id"], v["row_count"])
+            for v in mesh.ctx.catalog.versions("sales.orders")
+        ]
         assert after == before
         assert mesh.read("sales.orders").num_rows == 50

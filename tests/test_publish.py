@@ -27,7 +27,9 @@ def test_build_publishes_in_dependency_order(mesh_on: Path) -> None:
         assert sum(daily.column("orders").to_pylist()) == 100
         orders = mesh.product("sales.orders")
         assert orders.history()[0]["release"] == "sales.orders@v0"
-        assert mesh.query("select count(*) as n, sum(amount) as s from sales.orders").to_pylist()[0]["n"] == 100
+        assert (
+            mesh.query("select count(*) as n, sum(amount) as s from sales.orders").to_pylist()[0]["n"] == 100
+        )
 
 
 def test_commit_carries_provenance(mesh_dir: Path) -> None:
@@ -41,7 +43,9 @@ def test_commit_carries_provenance(mesh_dir: Path) -> None:
         assert commit["tessera.runId"] == result.run.run_id
         assert json.loads(commit["tessera.quality"])["outcome"] == "passed"
         data = mesh.read("sales.orders")
-        assert {"_product_name", "_product_version", "_domain", "_publish_timestamp"} <= set(data.schema.names)
+        assert {"_product_name", "_product_version", "_domain", "_publish_timestamp"} <= set(
+            data.schema.names
+        )
         assert set(data.column("_domain").to_pylist()) == {"sales"}
 
 
@@ -88,7 +92,10 @@ def test_merge_judges_the_table_after_commit(mesh_dir: Path) -> None:
     with tessera.open(mesh_dir) as mesh:
         mesh.publish("crm.customers", pa.table({"customer_id": ["C1", "C2"], "segment": ["a", "b"]}))
         mesh.publish("crm.customers", pa.table({"customer_id": ["C2", "C3"], "segment": ["z", "c"]}))
-        rows = sorted(mesh.read("crm.customers").select(["customer_id", "segment"]).to_pylist(), key=lambda r: r["customer_id"])
+        rows = sorted(
+            mesh.read("crm.customers").select(["customer_id", "segment"]).to_pylist(),
+            key=lambda r: r["customer_id"],
+        )
         assert rows == [
             {"customer_id": "C1", "segment": "a"},
             {"customer_id": "C2", "segment": "z"},
@@ -100,7 +107,9 @@ def test_breaking_change_needs_major_bump_and_old_major_stays_readable(mesh_dir:
     with tessera.open(mesh_dir) as mesh:
         mesh.publish("sales.orders", orders_table())
     contract = json.loads(json.dumps(ORDERS_CONTRACT))
-    contract["schema"][0]["properties"] = [p for p in contract["schema"][0]["properties"] if p["name"] != "country"]
+    contract["schema"][0]["properties"] = [
+        p for p in contract["schema"][0]["properties"] if p["name"] != "country"
+    ]
     contract["version"] = "1.1.0"
     base = mesh_dir / "domains/sales/products/orders"
     write(base / "contract.odcs.yaml", contract)
@@ -133,8 +142,11 @@ def test_breaking_change_needs_major_bump_and_old_major_stays_readable(mesh_dir:
         from tessera.errors import RetiredError
 
         with mesh.ctx.catalog.transaction() as conn:
-            conn.execute(update(tables.majors).where(tables.majors.c.major == 1).values(
-                retire_after=datetime.now(UTC) - timedelta(seconds=1)))
+            conn.execute(
+                update(tables.majors)
+                .where(tables.majors.c.major == 1)
+                .values(retire_after=datetime.now(UTC) - timedelta(seconds=1))
+            )
         with pytest.raises(RetiredError, match=r"sales.orders@2"):
             mesh.read("sales.orders@1")
         assert mesh.read("sales.orders").num_rows == 100

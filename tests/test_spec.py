@@ -520,6 +520,13 @@ def test_check_contract_never_raises() -> None:
     assert check_contract(["not", "a", "mapping"], path="c.yaml")[0] is None
     contract, problems = check_contract({"apiVersion": "v3.1.0", "kind": "DataContract"}, path="c.yaml")
     assert contract is not None and {p.key for p in problems} == {"id", "version"}
+    legacy = {"name": "a", "logicalType": "string", "quality": [{"rule": "nullValues", "mustBe": 0}]}
+    doc = {"apiVersion": "v3.0.2", "kind": "DataContract", "id": "c", "version": "1.0.0"}
+    contract, problems = check_contract(
+        {**doc, "schema": [{"name": "t", "properties": [legacy]}]}, path="c.yaml"
+    )
+    assert problems and contract is not None  # best effort even when the standard refuses
+    assert contract.columns[0].quality[0].metric == "nullValues"  # ODCS's deprecated `rule` reads as metric
 
 
 # --- the fast validity check agrees with jsonschema -----------------------------------------------------

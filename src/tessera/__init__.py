@@ -19,7 +19,7 @@ __all__ = ["Mesh", "__version__", "open"]
 __version__ = "0.1.0"
 
 
-def open(path_or_url: str | Path, *, actor: str = "local") -> Mesh:  # noqa: A001 - the SDK's entry point
+def open(path_or_url: str | Path, *, actor: str = "local") -> Mesh:
     """Open a mesh folder (embedded mode: trusted, single user)."""
     from tessera.platform import Mesh
 
@@ -27,7 +27,9 @@ def open(path_or_url: str | Path, *, actor: str = "local") -> Mesh:  # noqa: A00
     if text.startswith(("http://", "https://")):
         from tessera.errors import NotImplementedYetError
 
-        raise NotImplementedYetError("remote meshes (tessera.open(URL)) need tessera serve, not available in this release")
+        raise NotImplementedYetError(
+            "remote meshes (tessera.open(URL)) need tessera serve, not available in this release"
+        )
     return Mesh(path_or_url, actor=actor)
 
 

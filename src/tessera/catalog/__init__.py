@@ -1,6 +1,12 @@
 """The catalog: SQLAlchemy tables and Alembic migrations, SQLite by default and PostgreSQL alike."""
 
-from tessera.catalog.records import VersionRecord, append_audit, record_major, record_quality_run, record_version
+from tessera.catalog.records import (
+    VersionRecord,
+    append_audit,
+    record_major,
+    record_quality_run,
+    record_version,
+)
 from tessera.catalog.registry import (
     register_domain,
     register_product,

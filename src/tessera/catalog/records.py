@@ -63,7 +63,9 @@ def record_major(conn: Connection, address: str, major: int, table_uri: str, dep
     now = datetime.now(UTC)
     rows = conn.execute(select(t.majors).where(t.majors.c.address == address)).mappings().all()
     if not any(r["major"] == major for r in rows):
-        conn.execute(insert(t.majors).values(address=address, major=major, table_uri=table_uri, status="active"))
+        conn.execute(
+            insert(t.majors).values(address=address, major=major, table_uri=table_uri, status="active")
+        )
     for row in rows:
         if row["major"] < major and row["status"] == "active":
             conn.execute(
@@ -114,7 +116,9 @@ def record_quality_run(conn: Connection, address: str, run: QualityRun, publishe
 
 def append_audit(conn: Connection, actor: str, action: str, subject: str, details: dict[str, Any]) -> str:
     """Append a hash-chained audit event: each entry holds the hash of the one before."""
-    previous = conn.execute(select(t.audit_events.c.hash).order_by(t.audit_events.c.id.desc()).limit(1)).scalar()
+    previous = conn.execute(
+        select(t.audit_events.c.hash).order_by(t.audit_events.c.id.desc()).limit(1)
+    ).scalar()
     prev_hash = previous or "0" * 64
     at = datetime.now(UTC)
     body = json.dumps(
@@ -125,7 +129,13 @@ def append_audit(conn: Connection, actor: str, action: str, subject: str, detail
     digest = hashlib.sha256((prev_hash + body).encode()).hexdigest()
     conn.execute(
         insert(t.audit_events).values(
-            at=at, actor=actor, action=action, subject=subject, details=details, prev_hash=prev_hash, hash=digest
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            details=details,
+            prev_hash=prev_hash,
+            hash=digest,
         )
     )
     return digest

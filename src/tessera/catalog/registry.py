@@ -66,7 +66,9 @@ def register_product(conn: Connection, product: Product, storage_uri: str, diges
     conn.execute(delete(t.product_roles).where(t.product_roles.c.address == address))
     roles = {(m.username, m.role) for m in product.members}
     if roles:
-        conn.execute(insert(t.product_roles), [{"address": address, "username": u, "role": r} for u, r in roles])
+        conn.execute(
+            insert(t.product_roles), [{"address": address, "username": u, "role": r} for u, r in roles]
+        )
     conn.execute(delete(t.columns).where(t.columns.c.address == address))
     rows = [
         {
@@ -99,14 +101,20 @@ def register_product(conn: Connection, product: Product, storage_uri: str, diges
                 created_at=_now(),
             )
         )
-    conn.execute(delete(t.lineage_edges).where(t.lineage_edges.c.target == address, t.lineage_edges.c.kind == "product"))
+    conn.execute(
+        delete(t.lineage_edges).where(
+            t.lineage_edges.c.target == address, t.lineage_edges.c.kind == "product"
+        )
+    )
     edges = [{"source": p.address, "target": address, "kind": "product"} for p in product.input_ports]
     if edges:
         conn.execute(insert(t.lineage_edges), edges)
 
 
 def retire_product(conn: Connection, address: str) -> None:
-    conn.execute(update(t.products).where(t.products.c.address == address).values(retired=True, updated_at=_now()))
+    conn.execute(
+        update(t.products).where(t.products.c.address == address).values(retired=True, updated_at=_now())
+    )
 
 
 def register_storage(conn: Connection, uri: str, address: str) -> None:

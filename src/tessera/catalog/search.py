@@ -6,7 +6,14 @@ from typing import Any
 
 __all__ = ["rank"]
 
-_WEIGHTS = {"name": 10.0, "address": 6.0, "tags": 5.0, "description": 3.0, "column": 2.0, "column_description": 1.0}
+_WEIGHTS = {
+    "name": 10.0,
+    "address": 6.0,
+    "tags": 5.0,
+    "description": 3.0,
+    "column": 2.0,
+    "column_description": 1.0,
+}
 
 
 def _score(terms: list[str], product: dict[str, Any]) -> tuple[float, list[str]]:
@@ -17,7 +24,9 @@ def _score(terms: list[str], product: dict[str, Any]) -> tuple[float, list[str]]
         "tags": " ".join(product.get("tags") or []).lower(),
         "description": (product.get("description") or "").lower(),
         "column": " ".join(c["name"] for c in product.get("columns", [])).lower(),
-        "column_description": " ".join((c.get("description") or "") for c in product.get("columns", [])).lower(),
+        "column_description": " ".join(
+            (c.get("description") or "") for c in product.get("columns", [])
+        ).lower(),
     }
     for term in terms:
         matched = False

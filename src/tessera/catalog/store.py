@@ -79,13 +79,17 @@ class Catalog:
             row["upstream"] = sorted(
                 {
                     r["source"]
-                    for r in _rows(conn, select(t.lineage_edges.c.source).where(t.lineage_edges.c.target == address))
+                    for r in _rows(
+                        conn, select(t.lineage_edges.c.source).where(t.lineage_edges.c.target == address)
+                    )
                 }
             )
             row["downstream"] = sorted(
                 {
                     r["target"]
-                    for r in _rows(conn, select(t.lineage_edges.c.target).where(t.lineage_edges.c.source == address))
+                    for r in _rows(
+                        conn, select(t.lineage_edges.c.target).where(t.lineage_edges.c.source == address)
+                    )
                 }
             )
             return row
@@ -103,7 +107,9 @@ class Catalog:
 
     def majors(self, address: str) -> list[Row]:
         with self.engine.connect() as conn:
-            return _rows(conn, select(t.majors).where(t.majors.c.address == address).order_by(t.majors.c.major))
+            return _rows(
+                conn, select(t.majors).where(t.majors.c.address == address).order_by(t.majors.c.major)
+            )
 
     def last_contract(self, address: str) -> Row | None:
         """The contract of the newest published version (None before the first publish)."""
@@ -117,7 +123,8 @@ class Catalog:
             if latest is None:
                 return None
             rows = _rows(
-                conn, select(t.contracts).where(t.contracts.c.address == address, t.contracts.c.hash == latest)
+                conn,
+                select(t.contracts).where(t.contracts.c.address == address, t.contracts.c.hash == latest),
             )
             return rows[0] if rows else None
 

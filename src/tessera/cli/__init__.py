@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import sys
 
+from tessera.cli.parser import build_parser
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-from tessera.cli.parser import build_parser
 
 __all__ = ["main"]
 

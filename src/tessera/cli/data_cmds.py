@@ -23,8 +23,12 @@ def build(args: argparse.Namespace) -> int:
         order = build_order(mesh.spec, args.products or None)
         out = console(stderr=True)
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(), console=out, disable=args.json or not out.is_terminal,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=out,
+            disable=args.json or not out.is_terminal,
         ) as progress:
             task = progress.add_task("building", total=len(order))
 
@@ -36,14 +40,31 @@ def build(args: argparse.Namespace) -> int:
 
             outcomes = mesh.build(args.products or None, on_progress=step)
     if args.json:
-        print_json([{"address": o.address, "status": o.status, "message": o.message,
-                     **({"result": o.result.as_dict()} if o.result else {})} for o in outcomes])
+        print_json(
+            [
+                {
+                    "address": o.address,
+                    "status": o.status,
+                    "message": o.message,
+                    **({"result": o.result.as_dict()} if o.result else {}),
+                }
+                for o in outcomes
+            ]
+        )
     else:
         rows = []
         for o in outcomes:
             r = o.result
-            rows.append((o.address, o.status, f"v{r.delta_version}" if r else "", r.rows if r else "",
-                         r.run.outcome if r else "", "" if r else o.message.splitlines()[0][:80]))
+            rows.append(
+                (
+                    o.address,
+                    o.status,
+                    f"v{r.delta_version}" if r else "",
+                    r.rows if r else "",
+                    r.run.outcome if r else "",
+                    "" if r else o.message.splitlines()[0][:80],
+                )
+            )
         print_table("Build", ["product", "status", "version", "rows", "quality", "note"], rows)
         for o in outcomes:
             if o.status in {"refused", "failed"}:
@@ -59,8 +80,10 @@ def publish(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.as_dict())
     else:
-        print(f"published {result.address}@v{result.delta_version} (contract {result.contract_version}, "
-              f"{result.rows} rows, quality {result.run.outcome})")
+        print(
+            f"published {result.address}@v{result.delta_version} (contract {result.contract_version}, "
+            f"{result.rows} rows, quality {result.run.outcome})"
+        )
         for check in result.run.warnings:
             print(f"  ! {check.name}: {check.message}")
     return 0
@@ -75,10 +98,22 @@ def _render_run(run: Any, output: str) -> None:
 
         print(junit_xml(run))
         return
-    rows = [(("✓" if c.outcome == "passed" else ("!" if not c.blocking else "✗")), c.name, c.measured, c.threshold,
-             c.severity, "" if c.outcome == "passed" else c.message) for c in run.checks]
-    print_table(f"Quality of {run.subject}: {run.outcome} ({run.row_count} rows)",
-                ["", "check", "measured", "expected", "severity", "message"], rows)
+    rows = [
+        (
+            ("✓" if c.outcome == "passed" else ("!" if not c.blocking else "✗")),
+            c.name,
+            c.measured,
+            c.threshold,
+            c.severity,
+            "" if c.outcome == "passed" else c.message,
+        )
+        for c in run.checks
+    ]
+    print_table(
+        f"Quality of {run.subject}: {run.outcome} ({run.row_count} rows)",
+        ["", "check", "measured", "expected", "severity", "message"],
+        rows,
+    )
 
 
 def test(args: argparse.Namespace) -> int:

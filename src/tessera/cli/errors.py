@@ -15,7 +15,7 @@ def run_handled(args: argparse.Namespace) -> int:
     def show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
-    warnings.showwarning = show_warning  # type: ignore[assignment]
+    warnings.showwarning = show_warning
     try:
         code = args.handler(args)
         return int(code or 0)

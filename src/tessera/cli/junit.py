@@ -24,6 +24,8 @@ def junit_xml(run: Any) -> str:
             tag = "error" if check.outcome == "error" else "failure"
             element = ET.SubElement(case, tag, message=check.message, type=check.severity)
             element.text = f"measured {check.measured} {check.unit}, expected {check.threshold}"
-    return ET.tostring(ET.Element("testsuites", {}), encoding="unicode").replace(
-        "</testsuites>", ET.tostring(suite, encoding="unicode") + "</testsuites>"
-    ).replace("<testsuites />", "<testsuites>" + ET.tostring(suite, encoding="unicode") + "</testsuites>")
+    return (
+        ET.tostring(ET.Element("testsuites", {}), encoding="unicode")
+        .replace("</testsuites>", ET.tostring(suite, encoding="unicode") + "</testsuites>")
+        .replace("<testsuites />", "<testsuites>" + ET.tostring(suite, encoding="unicode") + "</testsuites>")
+    )

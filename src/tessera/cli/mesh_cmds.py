@@ -43,7 +43,9 @@ def validate(args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
     else:
-        print(f"✓ {spec.settings.name}: {len(spec.domains)} domains, {len(spec.products)} products, all valid")
+        print(
+            f"✓ {spec.settings.name}: {len(spec.domains)} domains, {len(spec.products)} products, all valid"
+        )
     return 0
 
 
@@ -87,7 +89,9 @@ def repair(args: argparse.Namespace) -> int:
     if args.json:
         print_json(counts)
     else:
-        print_table("Catalog versions rebuilt from Delta commits", ["product", "versions"], sorted(counts.items()))
+        print_table(
+            "Catalog versions rebuilt from Delta commits", ["product", "versions"], sorted(counts.items())
+        )
     return 0
 
 
@@ -100,7 +104,7 @@ def _contract(text: str, mesh_dir: str, *, published: bool) -> object:
     from tessera.spec import parse_contract
 
     with Mesh(mesh_dir) as mesh:
-        product = mesh.ctx.product(text.split("@")[0])
+        product = mesh.ctx.product(text.split("@", maxsplit=1)[0])
         if not published:
             return product.contract
         row = mesh.ctx.catalog.last_contract(product.address)
@@ -118,7 +122,9 @@ def contract_diff(args: argparse.Namespace) -> int:
     new = _contract(args.new, args.mesh, published=False)
     changes = diff_contracts(old, new)  # type: ignore[arg-type]
     if args.json:
-        print_json([{"kind": c.kind, "column": c.column, "what": c.what, "message": c.message} for c in changes])
+        print_json(
+            [{"kind": c.kind, "column": c.column, "what": c.what, "message": c.message} for c in changes]
+        )
     elif not changes:
         print("No changes.")
     else:

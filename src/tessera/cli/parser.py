@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     _json(p)
     p = cmd("plan", "mesh_cmds", "plan", "show what apply would change in the catalog and storage")
     _json(p)
-    p = cmd("apply", "mesh_cmds", "apply", "register domains, products, contracts and storage (undone on failure)")
+    p = cmd(
+        "apply", "mesh_cmds", "apply", "register domains, products, contracts and storage (undone on failure)"
+    )
     _json(p)
     p = cmd("build", "data_cmds", "build", "run transforms in dependency order and publish through the gates")
     p.add_argument("products", nargs="*", metavar="ADDRESS", help="products to build (default: all)")
@@ -57,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("address")
     p.add_argument("--from", dest="source", required=True, metavar="FILE", help="parquet, csv or json file")
     _json(p)
-    p = cmd("test", "data_cmds", "test", "run the quality gate only: on a product, or on a bare ODCS contract")
+    p = cmd(
+        "test", "data_cmds", "test", "run the quality gate only: on a product, or on a bare ODCS contract"
+    )
     p.add_argument("target", help="ADDRESS[@version] or a contract.odcs.yaml file")
     p.add_argument("--data", metavar="FILE", help="test this file instead of the published data / the server")
     p.add_argument("--output", choices=("text", "json", "junit"), default="text")
@@ -78,7 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("address")
     p.add_argument("--limit", type=int, default=5)
     _json(p)
-    p = cmd("catalog", "read_cmds", "catalog", "what the catalog holds; `catalog search TEXT`, `catalog show ADDRESS`")
+    p = cmd(
+        "catalog",
+        "read_cmds",
+        "catalog",
+        "what the catalog holds; `catalog search TEXT`, `catalog show ADDRESS`",
+    )
     p.add_argument("action", nargs="?", choices=("list", "search", "show"), default="list")
     p.add_argument("term", nargs="?", help="search text or address")
     _json(p)
@@ -87,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("old", help="contract file, or ADDRESS for its last published contract")
     p.add_argument("new", help="contract file, or ADDRESS for the contract in the mesh folder")
     _json(p)
-    p = cmd("repair", "mesh_cmds", "repair", "rebuild the catalog's version records from the Delta commit metadata")
+    p = cmd(
+        "repair",
+        "mesh_cmds",
+        "repair",
+        "rebuild the catalog's version records from the Delta commit metadata",
+    )
     _json(p)
     return parser

@@ -40,7 +40,10 @@ def _emit(table: Any, fmt: str, output: str | None = None) -> None:
         else:
             print_table(None, table.schema.names, (list(r.values()) for r in table.slice(0, 200).to_pylist()))
             if table.num_rows > 200:
-                print(f"… {table.num_rows} rows in all (showing 200; use --limit or --format csv)", file=sys.stderr)
+                print(
+                    f"… {table.num_rows} rows in all (showing 200; use --limit or --format csv)",
+                    file=sys.stderr,
+                )
     finally:
         if output:
             stream.close()
@@ -73,8 +76,14 @@ def history(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
     else:
-        print_table(f"History of {args.address}", ["release", "contract", "rows", "operation", "published at"],
-                    [(r["release"], r["contract_version"], r["rows"], r["operation"], r["published_at"]) for r in rows])
+        print_table(
+            f"History of {args.address}",
+            ["release", "contract", "rows", "operation", "published at"],
+            [
+                (r["release"], r["contract_version"], r["rows"], r["operation"], r["published_at"])
+                for r in rows
+            ],
+        )
     return 0
 
 
@@ -86,9 +95,21 @@ def quality(args: argparse.Namespace) -> int:
     if args.json:
         print_json(runs)
     else:
-        print_table(f"Quality runs of {args.address}", ["run", "outcome", "published", "rows", "checks", "at"],
-                    [(r["run_id"][:12], r["outcome"], r["published"], r["row_count"], len(r["checks"]), r["started_at"])
-                     for r in runs])
+        print_table(
+            f"Quality runs of {args.address}",
+            ["run", "outcome", "published", "rows", "checks", "at"],
+            [
+                (
+                    r["run_id"][:12],
+                    r["outcome"],
+                    r["published"],
+                    r["row_count"],
+                    len(r["checks"]),
+                    r["started_at"],
+                )
+                for r in runs
+            ],
+        )
     return 0
 
 
@@ -99,10 +120,21 @@ def catalog(args: argparse.Namespace) -> int:
         if args.action == "search":
             hits = mesh.search(args.term or "")
             if args.json:
-                print_json([{k: h[k] for k in ("address", "score", "matched", "description", "owner", "tags")} for h in hits])
+                print_json(
+                    [
+                        {k: h[k] for k in ("address", "score", "matched", "description", "owner", "tags")}
+                        for h in hits
+                    ]
+                )
             else:
-                print_table(f"Search: {args.term}", ["product", "score", "matched", "description"],
-                            [(h["address"], h["score"], ", ".join(h["matched"]), (h["description"] or "")[:70]) for h in hits])
+                print_table(
+                    f"Search: {args.term}",
+                    ["product", "score", "matched", "description"],
+                    [
+                        (h["address"], h["score"], ", ".join(h["matched"]), (h["description"] or "")[:70])
+                        for h in hits
+                    ],
+                )
             return 0
         if args.action == "show":
             if not args.term:
@@ -120,11 +152,14 @@ def catalog(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         print_table(
-            f"Catalog of {summary['mesh']}: {summary['domains']} domains, {summary['products']} products, "
-            f"{summary['versions']} versions, {summary['quality_runs']} quality runs",
+            f"Catalog of {summary['mesh']}: {summary['counts']['domains']} domains, "
+            f"{summary['counts']['products']} products, {summary['counts']['versions']} versions, "
+            f"{summary['counts']['quality_runs']} quality runs",
             ["product", "owner", "contract", "latest", "rows", "quality", "versions"],
-            [(p["address"], p["owner"], p["contract"], p["latest"], p["rows"], p["quality"], p["versions"])
-             for p in summary["products"]],
+            [
+                (p["address"], p["owner"], p["contract"], p["latest"], p["rows"], p["quality"], p["versions"])
+                for p in summary["products"]
+            ],
         )
     return 0
 
@@ -135,8 +170,22 @@ def _show(row: dict[str, Any]) -> None:
     print(f"  owner: {row['owner']}   write mode: {row['write_mode']}   updates: {row['update_frequency']}")
     for role in row["roles"]:
         print(f"  {role['role']}: {role['username']}")
-    print(f"  upstream: {', '.join(row['upstream']) or '-'}   downstream: {', '.join(row['downstream']) or '-'}")
+    print(
+        f"  upstream: {', '.join(row['upstream']) or '-'}   downstream: {', '.join(row['downstream']) or '-'}"
+    )
     print(f"  storage: {row['storage_uri']}")
-    print_table("Columns", ["column", "type", "required", "key", "classification", "description"],
-                [(c["name"], c["physical_type"] or c["logical_type"], c["required"], c["primary_key"],
-                  c["classification"], c["description"]) for c in row["columns"]])
+    print_table(
+        "Columns",
+        ["column", "type", "required", "key", "classification", "description"],
+        [
+            (
+                c["name"],
+                c["physical_type"] or c["logical_type"],
+                c["required"],
+                c["primary_key"],
+                c["classification"],
+                c["description"],
+            )
+            for c in row["columns"]
+        ],
+    )

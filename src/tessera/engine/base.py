@@ -67,5 +67,7 @@ def create_engine(kind: str = "duckdb") -> Engine:
     try:
         factory = ENGINES[kind]
     except KeyError:
-        raise TesseraError(f"unknown engine {kind!r} in mesh.yaml; known: {', '.join(sorted(ENGINES))}") from None
+        raise TesseraError(
+            f"unknown engine {kind!r} in mesh.yaml; known: {', '.join(sorted(ENGINES))}"
+        ) from None
     return factory()

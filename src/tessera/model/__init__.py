@@ -2,7 +2,15 @@
 
 from tessera.model.address import Address, parse_semver
 from tessera.model.contract import Column, Contract, QualityRule, SlaProperty, Threshold
-from tessera.model.product import Domain, InputPort, MeshSettings, MeshSpec, Product, SourceSystem, SourceTable
+from tessera.model.product import (
+    Domain,
+    InputPort,
+    MeshSettings,
+    MeshSpec,
+    Product,
+    SourceSystem,
+    SourceTable,
+)
 from tessera.model.results import Check, QualityRun
 
 __all__ = [

@@ -202,7 +202,7 @@ class Contract:
     @property
     def primary_key(self) -> tuple[str, ...]:
         keys = [c for c in self.columns if c.primary_key]
-        keys.sort(key=lambda c: (c.primary_key_position if c.primary_key_position is not None else 1 << 30))
+        keys.sort(key=lambda c: c.primary_key_position if c.primary_key_position is not None else 1 << 30)
         return tuple(c.name for c in keys)
 
     @property

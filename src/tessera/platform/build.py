@@ -56,7 +56,9 @@ def _run_transform(ctx: Context, product: Product) -> object:
     transform = product.transform
     assert transform is not None
     if transform.kind != "sql":
-        raise NotImplementedYetError(f"{product.address}: Python transforms are not available in this release")
+        raise NotImplementedYetError(
+            f"{product.address}: Python transforms are not available in this release"
+        )
     engine = ctx.engine()
     try:
         for port in product.input_ports:
@@ -89,10 +91,14 @@ def build(
     for product in build_order(ctx.spec, selected):
         upstream_failed = [p.address for p in product.input_ports if p.address in blocked]
         if upstream_failed:
-            outcome = BuildOutcome(product.address, "skipped", f"upstream {', '.join(upstream_failed)} did not publish")
+            outcome = BuildOutcome(
+                product.address, "skipped", f"upstream {', '.join(upstream_failed)} did not publish"
+            )
             blocked.add(product.address)
         elif product.transform is None:
-            outcome = BuildOutcome(product.address, "skipped", "no transform: data is pushed (tessera publish)")
+            outcome = BuildOutcome(
+                product.address, "skipped", "no transform: data is pushed (tessera publish)"
+            )
         else:
             try:
                 result = publish(ctx, product.address, _run_transform(ctx, product))

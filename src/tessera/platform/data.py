@@ -22,7 +22,7 @@ def read_file(path: str | Path, fmt: str | None = None) -> pa.Table:
     if not location.exists():
         raise NotFoundError(f"no file {str(path)!r}")
     kind = (fmt or location.suffix.lstrip(".")).lower()
-    if kind == "ndjson" or kind == "jsonl":
+    if kind in {"ndjson", "jsonl"}:
         kind = "json"
     if kind not in FORMATS:
         raise DataError(f"{path}: unknown format {kind!r}; use one of {', '.join(FORMATS)} (or --format)")
@@ -53,11 +53,13 @@ def to_arrow(data: Any) -> pa.Table:
     if module == "pandas":
         return pa.Table.from_pandas(data, preserve_index=False)
     if module == "polars":
-        return data.to_arrow()  # type: ignore[no-any-return]
+        return data.to_arrow()  # type: ignore[no-any-return,unused-ignore]
     if module in {"duckdb", "_duckdb"} and hasattr(data, "to_arrow_table"):
-        return data.to_arrow_table()  # type: ignore[no-any-return]
+        return data.to_arrow_table()  # type: ignore[no-any-return,unused-ignore]
     if module == "pyspark":
-        raise DataError("Spark DataFrames publish through the Spark Connect engine, not available in this release")
+        raise DataError(
+            "Spark DataFrames publish through the Spark Connect engine, not available in this release"
+        )
     if hasattr(data, "__arrow_c_stream__"):
         return pa.RecordBatchReader.from_stream(data).read_all()
     raise DataError(

@@ -22,7 +22,9 @@ class ProductHandle:
     def __repr__(self) -> str:
         return f"<product {self.address}>"
 
-    def read(self, version: str | int | None = None, *, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
+    def read(
+        self, version: str | int | None = None, *, columns: list[str] | None = None, limit: int | None = None
+    ) -> pa.Table:
         """The latest version, or ``version`` as contract semver ``"2.1.0"``, a major ``"2"``/``2`` or a Delta
         version ``"v17"``. Returns a pyarrow Table (``.to_pandas()``, ``polars.from_arrow`` one call away)."""
         text = self.address if version in (None, "latest") else f"{self.address}@{version}"
@@ -53,7 +55,9 @@ class ProductHandle:
 
     @property
     def sla(self) -> dict[str, Any]:
-        return {s.property: ({"value": s.value, "unit": s.unit} if s.unit else s.value) for s in self.contract.sla}
+        return {
+            s.property: ({"value": s.value, "unit": s.unit} if s.unit else s.value) for s in self.contract.sla
+        }
 
     def history(self) -> list[dict[str, Any]]:
         return [

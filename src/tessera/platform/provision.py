@@ -45,7 +45,12 @@ class Plan:
         return not self.steps
 
     def as_dict(self) -> dict[str, Any]:
-        return {"changes": [{"action": s.action, "target": s.target, "name": s.name, "detail": s.detail} for s in self.steps]}
+        return {
+            "changes": [
+                {"action": s.action, "target": s.target, "name": s.name, "detail": s.detail}
+                for s in self.steps
+            ]
+        }
 
 
 def _digest(document: Any) -> str:
@@ -112,7 +117,9 @@ def _register(ctx: Context, conn: Connection, product: Product) -> None:
     cat.register_storage(conn, uri, product.address)
 
 
-def apply(ctx: Context, the_plan: Plan | None = None, *, fail_after: Callable[[Step], None] | None = None) -> Plan:
+def apply(
+    ctx: Context, the_plan: Plan | None = None, *, fail_after: Callable[[Step], None] | None = None
+) -> Plan:
     """Make the catalog and storage match the folder. Storage folders are made first and removed again if
     anything later fails; catalog changes are one transaction. ``fail_after`` is a test seam."""
     the_plan = the_plan or plan(ctx)
@@ -126,7 +133,9 @@ def apply(ctx: Context, the_plan: Plan | None = None, *, fail_after: Callable[[S
                 _apply_step(ctx, conn, step, created)
                 if fail_after is not None:
                     fail_after(step)
-            cat.append_audit(conn, ctx.actor, "apply", spec.settings.name, {"changes": [str(s) for s in the_plan.steps]})
+            cat.append_audit(
+                conn, ctx.actor, "apply", spec.settings.name, {"changes": [str(s) for s in the_plan.steps]}
+            )
     except Exception as exc:
         for path in reversed(created):
             shutil.rmtree(path, ignore_errors=True)

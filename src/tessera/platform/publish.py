@@ -59,12 +59,15 @@ def _version_gate(ctx: Context, product: Product) -> None:
     previous = ctx.catalog.last_contract(product.address)
     if previous is None or previous["hash"] == product.contract.hash:
         return
-    old = parse_contract(previous["document"], path=f"catalog:{product.address}@{previous['version']}", lines=None)
+    old = parse_contract(
+        previous["document"], path=f"catalog:{product.address}@{previous['version']}", lines=None
+    )
     changes = diff_contracts(old, product.contract)
     problem = required_bump(old.version, product.contract.version, changes)
     if problem:
         raise VersionGateError(
-            f"{product.address}: {problem}\n{render_changes(changes)}", [c for c in changes if c.kind == "breaking"]
+            f"{product.address}: {problem}\n{render_changes(changes)}",
+            [c for c in changes if c.kind == "breaking"],
         )
     majors = [m["major"] for m in ctx.catalog.majors(product.address)]
     if majors and product.contract.major < max(majors):

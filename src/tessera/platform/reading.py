@@ -67,7 +67,9 @@ def resolve(ctx: Context, text: str) -> Release:
         ctx.product(name)  # raises with the known products when it is not in the mesh either
     versions = ctx.catalog.versions(name)
     if not versions:
-        raise NotFoundError(f"{name} has no published version yet; build it (tessera build {name}) or publish data")
+        raise NotFoundError(
+            f"{name} has no published version yet; build it (tessera build {name}) or publish data"
+        )
     kind = address.kind
     if kind == "latest":
         newest_major = max(v["major"] for v in versions)
@@ -81,7 +83,12 @@ def resolve(ctx: Context, text: str) -> Release:
         newest_major = max(v["major"] for v in versions)
         candidates = [v for v in versions if v["delta_version"] == wanted and v["major"] == newest_major]
     if not candidates:
-        known = ", ".join(sorted({f"@{v['contract_version']}" for v in versions} | {f"@v{v['delta_version']}" for v in versions}))
+        known = ", ".join(
+            sorted(
+                {f"@{v['contract_version']}" for v in versions}
+                | {f"@v{v['delta_version']}" for v in versions}
+            )
+        )
         raise NotFoundError(f"{text}: no such version (published: {known})")
     chosen = max(candidates, key=lambda v: (v["delta_version"], v["id"]))
     note = _check_major(ctx, name, chosen["major"])
@@ -112,7 +119,9 @@ def read(ctx: Context, text: str, *, columns: list[str] | None = None, limit: in
     try:
         register_release(ctx, engine, "__tessera__.product", release)
         cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-        sql = f"SELECT {cols} FROM __tessera__.product" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        sql = f"SELECT {cols} FROM __tessera__.product" + (
+            f" LIMIT {int(limit)}" if limit is not None else ""
+        )
         return engine.fetch_arrow(sql)
     finally:
         engine.close()

@@ -54,7 +54,9 @@ def versions_from_commits(ctx: Context, product: Product, major: int, uri: str) 
                 product_version=str(entry.get("tessera.productVersion", "")),
                 run_id=str(entry.get("tessera.runId", "")),
                 row_count=metrics.get("num_output_rows") or metrics.get("num_added_rows"),
-                operation=str((entry.get("operationParameters") or {}).get("mode", entry.get("operation", ""))).lower(),
+                operation=str(
+                    (entry.get("operationParameters") or {}).get("mode", entry.get("operation", ""))
+                ).lower(),
                 published_at=when.astimezone(UTC),
             )
         )
@@ -69,7 +71,9 @@ def repair(ctx: Context, product: Product) -> int:
     with ctx.catalog.transaction() as conn:
         conn.execute(delete(t.versions).where(t.versions.c.address == product.address))
         for record in found:
-            cat.record_major(conn, product.address, record.major, record.table_uri, product.contract.deprecation_days)
+            cat.record_major(
+                conn, product.address, record.major, record.table_uri, product.contract.deprecation_days
+            )
             cat.record_version(conn, record)
         if found:
             cat.append_audit(conn, ctx.actor, "repair", product.address, {"versions": len(found)})

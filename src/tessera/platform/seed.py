@@ -95,11 +95,24 @@ class DataProduct:
             for name, t in self.schema.items()
         )
         sla = tuple(SlaProperty(property=k, value=v) for k, v in self.sla_metrics.items())
-        document = {"name": self.name, "version": self.version, "schema": self.schema, "sla": self.sla_metrics}
+        document = {
+            "name": self.name,
+            "version": self.version,
+            "schema": self.schema,
+            "sla": self.sla_metrics,
+        }
         digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
         return Contract(
-            id=f"{self.domain}.{self.name}", version=self.version, status="active", table=self.name,
-            columns=columns, sla=sla, document=document, hash=digest, domain=self.domain, data_product=self.name,
+            id=f"{self.domain}.{self.name}",
+            version=self.version,
+            status="active",
+            table=self.name,
+            columns=columns,
+            sla=sla,
+            document=document,
+            hash=digest,
+            domain=self.domain,
+            data_product=self.name,
         )
 
     def publish(self, df: Any, storage_path: str) -> str:
@@ -113,7 +126,13 @@ class DataProduct:
         engine = create_engine("duckdb")
         try:
             engine.register_arrow("seed.candidate", table)
-            run = run_quality(contract, engine, "seed.candidate", subject=f"{self.domain}.{self.name}", run_id=uuid.uuid4().hex)
+            run = run_quality(
+                contract,
+                engine,
+                "seed.candidate",
+                subject=f"{self.domain}.{self.name}",
+                run_id=uuid.uuid4().hex,
+            )
         finally:
             engine.close()
         catalog = cat.Catalog.open(self.catalog_url or _default_catalog(storage_path))
@@ -125,13 +144,36 @@ class DataProduct:
                     cat.record_quality_run(conn, address, run, published=False)
                 raise QualityGateError(f"Quality SLA violations: {[c.message for c in run.blocking]}", run)
             now = datetime.now(UTC)
-            provenance = Provenance(self.name, self.domain, self.version, contract.version, contract.hash, run.run_id, run.summary(), now)
+            provenance = Provenance(
+                self.name,
+                self.domain,
+                self.version,
+                contract.version,
+                contract.hash,
+                run.run_id,
+                run.summary(),
+                now,
+            )
             version = TableStore().commit(storage_path, table, provenance)
             with catalog.transaction() as conn:
                 self._register(conn, contract, storage_path)
                 cat.record_major(conn, address, contract.major, storage_path, contract.deprecation_days)
-                cat.record_version(conn, cat.VersionRecord(address, contract.major, version, storage_path, contract.version,
-                                                           contract.hash, self.version, run.run_id, run.row_count, "overwrite", now))
+                cat.record_version(
+                    conn,
+                    cat.VersionRecord(
+                        address,
+                        contract.major,
+                        version,
+                        storage_path,
+                        contract.version,
+                        contract.hash,
+                        self.version,
+                        run.run_id,
+                        run.row_count,
+                        "overwrite",
+                        now,
+                    ),
+                )
                 cat.record_quality_run(conn, address, run, published=True)
                 cat.append_audit(conn, "local", "publish", address, {"delta_version": version})
         finally:
@@ -142,8 +184,14 @@ class DataProduct:
         domain = Domain(name=self.domain, description=f"{self.domain} domain", owner=self.owner)
         cat.register_domain(conn, domain, {"name": self.domain, "owner": self.owner}, self.owner)
         product = Product(
-            domain=self.domain, name=self.name, id=contract.id, version=self.version, status="active",
-            contract=contract, members=(Member(self.owner, "product owner"),), document={"name": self.name},
+            domain=self.domain,
+            name=self.name,
+            id=contract.id,
+            version=self.version,
+            status="active",
+            contract=contract,
+            members=(Member(self.owner, "product owner"),),
+            document={"name": self.name},
         )
         cat.register_product(conn, product, storage_path, contract.hash)
 
@@ -153,7 +201,9 @@ class DataProductInterface:
 
     def __init__(self, product_name: str, catalog_url: str) -> None:
         self.catalog = cat.Catalog.open(catalog_url)
-        rows = [p for p in self.catalog.products() if p["address"] == product_name or p["name"] == product_name]
+        rows = [
+            p for p in self.catalog.products() if p["address"] == product_name or p["name"] == product_name
+        ]
         if not rows:
             raise NotFoundError(f"no product {product_name!r} in the catalog at {catalog_url}")
         self.product_name = rows[0]["address"]
@@ -163,8 +213,18 @@ class DataProductInterface:
         versions = self.catalog.versions(self.product_name)
         if not versions:
             raise NotFoundError(f"{self.product_name} has no published version yet")
-        wanted = versions[-1] if version == "latest" else next(
-            (v for v in versions if str(v["delta_version"]) == str(version).lstrip("v") or v["contract_version"] == str(version)), None
+        wanted = (
+            versions[-1]
+            if version == "latest"
+            else next(
+                (
+                    v
+                    for v in versions
+                    if str(v["delta_version"]) == str(version).lstrip("v")
+                    or v["contract_version"] == str(version)
+                ),
+                None,
+            )
         )
         if wanted is None:
             raise NotFoundError(f"{self.product_name} has no version {version}")
@@ -179,5 +239,8 @@ class DataProductInterface:
         return dict((row or {}).get("document", {}).get("sla", {}))
 
     def get_lineage(self) -> dict[str, Any]:
-        return {"product": self.product_name, "upstream": self.metadata.get("upstream", []),
-                "downstream": self.metadata.get("downstream", [])}
+        return {
+            "product": self.product_name,
+            "upstream": self.metadata.get("upstream", []),
+            "downstream": self.metadata.get("downstream", []),
+        }

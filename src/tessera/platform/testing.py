@@ -20,14 +20,16 @@ __all__ = ["test_contract", "test_product"]
 def test_product(ctx: Context, address: str, data: Any | None = None) -> QualityRun:
     from tessera.quality import run_quality
 
-    product = ctx.product(address.split("@")[0])
+    product = ctx.product(address.split("@", maxsplit=1)[0])
     engine = ctx.engine()
     try:
         if data is None:
             register_release(ctx, engine, "__tessera__.subject", resolve(ctx, address))
         else:
             engine.register_arrow("__tessera__.subject", to_arrow(data))
-        return run_quality(product.contract, engine, "__tessera__.subject", subject=product.address, run_id=uuid.uuid4().hex)
+        return run_quality(
+            product.contract, engine, "__tessera__.subject", subject=product.address, run_id=uuid.uuid4().hex
+        )
     finally:
         engine.close()
 
@@ -38,7 +40,9 @@ def test_contract(contract: Contract, data: str | None = None) -> QualityRun:
 
     path, fmt = data, None
     if path is None:
-        server = next((s for s in contract.servers if s.get("type") in {"local", "duckdb"} and s.get("path")), None)
+        server = next(
+            (s for s in contract.servers if s.get("type") in {"local", "duckdb"} and s.get("path")), None
+        )
         if server is None:
             raise DataError(
                 "the contract names no local data: add a servers entry (type: local, path, format) or pass --data FILE"

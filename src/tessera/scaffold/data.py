@@ -38,8 +38,8 @@ _SIZES = {
 _COUNTRIES = "['DE','FR','GB','US','NL','ES','IT','SE','PL','CA']"
 _CURRENCIES = "['EUR','EUR','GBP','USD','EUR','EUR','EUR','SEK','PLN','CAD']"
 _TAX_RATES = "[0.19,0.20,0.20,0.07,0.21,0.21,0.22,0.25,0.23,0.13]"
-_FIRST = "['Ada','Ben','Chloe','Dev','Elena','Finn','Grace','Hugo','Ines','Jonas','Kira','Liam','Mia','Noah','Olga','Pablo','Quinn','Rosa','Sven','Tara']"  # noqa: E501
-_LAST = "['Adams','Berg','Costa','Dubois','Evans','Fischer','Garcia','Hansen','Ivanova','Jensen','Kowalski','Lopez','Muller','Novak','Olsen','Petit','Quist','Rossi','Smith','Tanaka']"  # noqa: E501
+_FIRST = "['Ada','Ben','Chloe','Dev','Elena','Finn','Grace','Hugo','Ines','Jonas','Kira','Liam','Mia','Noah','Olga','Pablo','Quinn','Rosa','Sven','Tara']"
+_LAST = "['Adams','Berg','Costa','Dubois','Evans','Fischer','Garcia','Hansen','Ivanova','Jensen','Kowalski','Lopez','Muller','Novak','Olsen','Petit','Quist','Rossi','Smith','Tanaka']"
 
 _PICK = (
     "CREATE TEMP MACRO mix(x) AS (xor(x >> 16, x) * 73244475) % 4294967296;"

@@ -54,7 +54,7 @@ def check_contract(
     doc: Any, *, path: str, lines: LineMap | None = None, strict_tessera: bool = False
 ) -> tuple[Contract | None, list[Problem]]:
     """Validate and read without raising: the contract (best effort; ``None`` when the document is not a
-    mapping or names an unsupported ODCS version) and the problems."""
+    mapping or names an unsupported ODCS version) and the problems. ``status`` defaults to ``active``."""
     problems = odcs_problems(doc, path, lines)
     if not isinstance(doc, dict) or any(p.key == "apiVersion" for p in problems):
         return None, problems

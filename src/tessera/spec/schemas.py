@@ -18,13 +18,13 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from importlib.resources import files
-from typing import Any
-
-from jsonschema import Draft201909Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from tessera.spec.fastcheck import Check, Unsupported, compile_check
 from tessera.spec.yaml_lines import KeyPath
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["SCHEMA_FILES", "fast_check", "load_schema", "schema_errors", "validator"]
 
@@ -38,6 +38,7 @@ SCHEMA_FILES: dict[str, tuple[str, str]] = {
     "tessera-column": ("tessera.spec", "schemas/tessera-column.json"),
 }
 _UNEXPECTED = re.compile(r"\((.*) (?:was|were) unexpected\)")
+_GOT: dict[type, str] = {dict: "a mapping", list: "a list"}
 _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer"}
 
 
@@ -50,7 +51,10 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @functools.cache
 def validator(name: str) -> Any:
-    """The compiled Draft 2019-09 validator for one named schema (cached for the process)."""
+    """The compiled Draft 2019-09 validator for one named schema (cached for the process). jsonschema is
+    imported here, on first need: valid documents pass the fast check and never need it."""
+    from jsonschema import Draft201909Validator
+
     return Draft201909Validator(load_schema(name))
 
 
@@ -93,6 +97,8 @@ def _explain(error: ValidationError, root: dict[str, Any]) -> Iterator[tuple[Key
     path: KeyPath = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
     if kind in ("oneOf", "anyOf") and error.context:
+        from jsonschema.exceptions import best_match
+
         best = best_match([error])
         if best is not error:
             yield from _explain(best, root)
@@ -160,10 +166,11 @@ def _close(word: str, choices: Iterable[str]) -> str:
 def _type_message(expected: str | list[str], instance: Any) -> str:
     wanted = [expected] if isinstance(expected, str) else list(expected)
     names = " or ".join(_TYPE_NAMES.get(t, f"a {t}") for t in wanted)
-    got = {dict: "a mapping", list: "a list"}.get(type(instance), "")
+    kind: type = type(instance)
+    got = _GOT.get(kind, "")
     if not got:
-        kind = {str: "text", bool: "boolean"}.get(type(instance), type(instance).__name__)
-        got = "nothing (null)" if instance is None else _short(f"{kind} {instance!r}", 80)
+        noun = {str: "text", bool: "boolean"}.get(kind, kind.__name__)
+        got = "nothing (null)" if instance is None else _short(f"{noun} {instance!r}", 80)
     hint = " (put it in quotes)" if "string" in wanted and isinstance(instance, int | float | bool) else ""
     return f"expected {names}, got {got}{hint}"
 

@@ -80,7 +80,10 @@ def _with_provenance(data: pa.Table, provenance: Provenance) -> pa.RecordBatchRe
 
     def batches() -> Any:
         for batch in data.to_batches(max_chunksize=1_000_000):
-            extra = [pa.repeat(pa.scalar(v, type=t), len(batch)) for v, (_, t) in zip(values, METADATA_COLUMNS)]
+            extra = [
+                pa.repeat(pa.scalar(v, type=t), len(batch))
+                for v, (_, t) in zip(values, METADATA_COLUMNS, strict=True)
+            ]
             yield pa.RecordBatch.from_arrays([*batch.columns, *extra], names=[*data.schema.names, *names])
 
     return pa.RecordBatchReader.from_batches(schema, batches())
@@ -147,7 +150,9 @@ class TableStore:
             table = self.open(uri)
             predicate = " AND ".join(f's."{k}" = t."{k}"' for k in merge_keys)
             (
-                table.merge(stream, predicate, source_alias="s", target_alias="t", commit_properties=properties)
+                table.merge(
+                    stream, predicate, source_alias="s", target_alias="t", commit_properties=properties
+                )
                 .when_matched_update_all()
                 .when_not_matched_insert_all()
                 .execute()

@@ -70,7 +70,9 @@ def contract_schema(contract: Contract) -> pa.Schema:
     fields = []
     for column in contract.columns:
         typ = arrow_type(column)
-        fields.append(pa.field(column.name, typ if typ is not None else pa.null(), nullable=not column.required))
+        fields.append(
+            pa.field(column.name, typ if typ is not None else pa.null(), nullable=not column.required)
+        )
     return pa.schema(fields)
 
 
@@ -92,7 +94,7 @@ def _family(t: pa.DataType) -> str:
 
 def _castable(found: pa.DataType, wanted: pa.DataType) -> bool:
     a, b = _family(found), _family(wanted)
-    if a == "null" or a == b:
+    if a in {"null", b}:
         if a == "time" and pa.types.is_timestamp(found) and pa.types.is_date(wanted):
             return False  # timestamp → date drops the time of day
         if pa.types.is_floating(found) and pa.types.is_decimal(wanted):
@@ -115,7 +117,9 @@ def _target_schema(source: pa.Schema, contract: Contract) -> pa.Schema:
         if wanted is None:
             wanted = found
         elif found != wanted and not _castable(found, wanted):
-            problems.append(f"column {column.name!r} is {found}, the contract promises {wanted} ({column.logical_type})")
+            problems.append(
+                f"column {column.name!r} is {found}, the contract promises {wanted} ({column.logical_type})"
+            )
         fields.append(pa.field(column.name, wanted, nullable=True))
     extra = [n for n in source.names if n.lower() not in {c.name.lower() for c in contract.columns}]
     extra = [n for n in extra if not n.startswith("_product_") and n not in {"_domain", "_publish_timestamp"}]
@@ -132,7 +136,9 @@ def _cast(array: pa.Array | pa.ChunkedArray, field: pa.Field) -> pa.Array | pa.C
     try:
         return array.cast(field.type, safe=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise DataError(f"column {field.name!r}: cannot cast {array.type} to {field.type} without loss: {exc}") from None
+        raise DataError(
+            f"column {field.name!r}: cannot cast {array.type} to {field.type} without loss: {exc}"
+        ) from None
 
 
 def conform_table(table: pa.Table, contract: Contract) -> pa.Table:
