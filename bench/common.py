@@ -10,27 +10,11 @@ ROWS = int(os.environ.get("TESSERA_BENCH_ROWS", "10000000"))
 
 
 def table_path(rows: int = ROWS) -> Path:
-    """id int64 unique, customer_id, email (2% null), amount decimal(10,2), country (20 values), ts timestamp."""
-    import duckdb
+    """id int64 unique, customer_id, email (2% null), amount decimal(10,2), country (20 values), ts timestamp:
+    the same file ``bench_quality`` generates (once, under bench/.data/)."""
+    from bench_quality import dataset
 
-    path = DATA / f"orders_{rows}.parquet"
-    if path.exists():
-        return path
-    DATA.mkdir(parents=True, exist_ok=True)
-    duckdb.sql(
-        f"""
-        COPY (
-          SELECT i AS id,
-                 'C' || lpad(CAST((i * 7919) % 500000 AS VARCHAR), 6, '0') AS customer_id,
-                 CASE WHEN i % 50 = 0 THEN NULL ELSE 'user' || i || '@example.com' END AS email,
-                 CAST(((i * 104729) % 100000) / 100.0 AS DECIMAL(10,2)) AS amount,
-                 ['DE','FR','US','GB','ES','IT','NL','BE','PL','SE','NO','DK','FI','AT','CH','PT','IE','CZ','HU','RO'][1 + (i % 20)] AS country,
-                 TIMESTAMPTZ '2026-01-01 00:00:00+00' + INTERVAL (i % 86400) SECOND AS ts
-          FROM range({rows}) t(i)
-        ) TO '{path}' (FORMAT parquet)
-        """
-    )
-    return path
+    return dataset(rows)
 
 
 def best_of(n: int, fn: object) -> float:

@@ -132,3 +132,23 @@ def test_bare_contract_test_outside_a_mesh(tmp_path: Path, target: str) -> None:
     )
     assert junit.returncode == 1
     assert "<failure" in junit.stdout and "customer_id" in junit.stdout
+
+
+def test_contract_diff_exit_codes(tmp_path: Path) -> None:
+    import yaml
+
+    from tests.meshkit import ORDERS_CONTRACT
+
+    old = tmp_path / "old.odcs.yaml"
+    old.write_text(yaml.safe_dump(ORDERS_CONTRACT, sort_keys=False))
+    new_doc = json.loads(json.dumps(ORDERS_CONTRACT))
+    new_doc["version"] = "2.0.0"
+    new_doc["schema"][0]["properties"] = new_doc["schema"][0]["properties"][:-1]
+    new_doc["schema"][0]["properties"].append({"name": "channel", "logicalType": "string"})
+    new = tmp_path / "new.odcs.yaml"
+    new.write_text(yaml.safe_dump(new_doc, sort_keys=False))
+    result = run("contract", "diff", str(old), str(new))
+    assert result.returncode == 1, result.stderr
+    assert "country" in result.stdout and "breaking" in result.stdout.lower()
+    same = run("contract", "diff", str(old), str(old))
+    assert same.returncode == 0

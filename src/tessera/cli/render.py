@@ -31,10 +31,9 @@ def print_json(value: Any) -> None:
 
 
 def console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
     import os
 
+    from rich.console import Console
     from rich.console import Console as Probe
 
     wide = None if Probe(stderr=stderr).is_terminal or os.environ.get("COLUMNS") else 160

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from tessera.errors import TesseraError
+from tessera.errors import NotImplementedYetError, TesseraError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -60,8 +60,8 @@ def create_engine(kind: str = "duckdb") -> Engine:
     if kind not in ENGINES and kind == "duckdb":
         from tessera.engine import duckdb_engine  # noqa: F401 - registers itself
 
-    if kind.startswith("sc://"):
-        raise TesseraError(
+    if kind == "spark" or kind.startswith("sc://"):
+        raise NotImplementedYetError(
             f"engine {kind!r}: the Spark Connect engine is not available in this release; use engine: duckdb"
         )
     try:

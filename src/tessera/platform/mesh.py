@@ -91,7 +91,11 @@ class Mesh:
                     "quality": runs[0]["outcome"] if runs else None,
                 }
             )
-        return {"mesh": self.ctx.spec.settings.name, "counts": self.ctx.catalog.counts(), "products": products}
+        return {
+            "mesh": self.ctx.spec.settings.name,
+            "counts": self.ctx.catalog.counts(),
+            "products": products,
+        }
 
     def show(self, address: str) -> dict[str, Any]:
         row = self.ctx.catalog.product(address)

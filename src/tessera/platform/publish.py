@@ -163,10 +163,11 @@ def _refusal(product: Product, run: QualityRun) -> str:
     lines = [f"{product.address}: publish refused by the quality gate ({len(run.blocking)} failed):"]
     for check in run.blocking:
         where = f" on {check.column}" if check.column else ""
-        lines.append(
-            f"  ✗ {check.name}: {check.metric}{where} measured {check.measured} {check.unit}, "
-            f"expected {check.threshold}" + (f" — {check.message}" if check.message else "")
+        detail = (
+            check.message
+            or f"{check.metric}{where}: measured {check.measured} {check.unit}, expected {check.threshold}"
         )
+        lines.append(f"  ✗ {check.name}: {detail}")
         for sample in check.samples[:3]:
             lines.append(f"      e.g. {dict(sample)}")
     for check in run.warnings:

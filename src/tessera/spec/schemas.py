@@ -97,17 +97,7 @@ def _explain(error: ValidationError, root: dict[str, Any]) -> Iterator[tuple[Key
     path: KeyPath = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
     if kind in ("oneOf", "anyOf") and error.context:
-        from jsonschema.exceptions import best_match
-
-        best = best_match([error])
-        if best is not error:
-            yield from _explain(best, root)
-            return
-        if all(c.validator == "required" for c in error.context):
-            required = sorted({n for c in error.context for n in c.validator_value if n not in instance})
-            yield path, f"needs one of: {', '.join(required)}", None
-            return
-        yield path, _short(error.message), None
+        yield from _explain_branches(error, path, root)
     elif kind in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, dict):
         known = _known_names(error.schema, root)
         listed = set(_listed_keys(error.message))
@@ -145,6 +135,40 @@ def _explain(error: ValidationError, root: dict[str, Any]) -> Iterator[tuple[Key
         yield path, "has duplicate items; each must be different", None
     else:
         yield path, _short(error.message), None
+
+
+def _explain_branches(
+    error: ValidationError, path: KeyPath, root: dict[str, Any]
+) -> Iterator[tuple[KeyPath, str, KeyPath | None]]:
+    """A failed ``oneOf``/``anyOf``: explain the branch the instance came closest to (the deepest errors,
+    and of the right type), or say what every branch wanted when none got anywhere."""
+    context = error.context or []
+    if all(c.validator == "required" and not c.relative_path for c in context):
+        wanted = sorted({n for c in context for n in c.validator_value if n not in error.instance})
+        yield path, f"needs one of: {', '.join(wanted)}", None
+        return
+    if all(c.validator == "type" and not c.relative_path for c in context):
+        names = [
+            t
+            for c in context
+            for t in ([c.validator_value] if isinstance(c.validator_value, str) else c.validator_value)
+        ]
+        yield path, _type_message(list(dict.fromkeys(names)), error.instance), None
+        return
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+
+    def progress(errors: list[ValidationError]) -> tuple[int, bool]:
+        depth = max(len(e.relative_path) for e in errors)
+        return depth, not any(e.validator == "type" and not e.relative_path for e in errors)
+
+    closest = max(branches.values(), key=progress)
+    if progress(closest) == (0, False):
+        yield path, _short(error.message), None
+        return
+    for sub in closest:
+        yield from _explain(sub, root)
 
 
 def _listed_keys(message: str) -> Iterable[str]:
