@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from tessera.catalog import tables as t
+from tessera.catalog.dialect import insert_ignore, lock_audit
 from tessera.model.results import QualityRun
 
 __all__ = ["VersionRecord", "append_audit", "record_major", "record_quality_run", "record_version"]
@@ -47,15 +48,7 @@ class VersionRecord:
 
 
 def record_version(conn: Connection, record: VersionRecord) -> None:
-    known = conn.execute(
-        select(t.versions.c.id).where(
-            t.versions.c.address == record.address,
-            t.versions.c.major == record.major,
-            t.versions.c.delta_version == record.delta_version,
-        )
-    ).first()
-    if not known:
-        conn.execute(insert(t.versions).values(**record.row()))
+    insert_ignore(conn, t.versions, record.row())
 
 
 def record_major(conn: Connection, address: str, major: int, table_uri: str, deprecation_days: int) -> None:
@@ -63,8 +56,8 @@ def record_major(conn: Connection, address: str, major: int, table_uri: str, dep
     now = datetime.now(UTC)
     rows = conn.execute(select(t.majors).where(t.majors.c.address == address)).mappings().all()
     if not any(r["major"] == major for r in rows):
-        conn.execute(
-            insert(t.majors).values(address=address, major=major, table_uri=table_uri, status="active")
+        insert_ignore(
+            conn, t.majors, {"address": address, "major": major, "table_uri": table_uri, "status": "active"}
         )
     for row in rows:
         if row["major"] < major and row["status"] == "active":
@@ -116,6 +109,7 @@ def record_quality_run(conn: Connection, address: str, run: QualityRun, publishe
 
 def append_audit(conn: Connection, actor: str, action: str, subject: str, details: dict[str, Any]) -> str:
     """Append a hash-chained audit event: each entry holds the hash of the one before."""
+    lock_audit(conn)
     previous = conn.execute(
         select(t.audit_events.c.hash).order_by(t.audit_events.c.id.desc()).limit(1)
     ).scalar()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, update
 
 from tessera.catalog import tables as t
+from tessera.catalog.dialect import insert_ignore, upsert
 from tessera.model.product import Domain, Product
 
 __all__ = ["register_domain", "register_product", "register_storage", "retire_product", "unregister_domain"]
@@ -26,11 +27,7 @@ def register_domain(conn: Connection, domain: Domain, document: dict[str, Any], 
         "hash": digest,
         "updated_at": _now(),
     }
-    exists = conn.execute(select(t.domains.c.name).where(t.domains.c.name == domain.name)).first()
-    if exists:
-        conn.execute(update(t.domains).where(t.domains.c.name == domain.name).values(**values))
-    else:
-        conn.execute(insert(t.domains).values(name=domain.name, **values))
+    upsert(conn, t.domains, ["name"], {"name": domain.name, **values})
 
 
 def unregister_domain(conn: Connection, name: str) -> None:
@@ -58,17 +55,11 @@ def register_product(conn: Connection, product: Product, storage_uri: str, diges
         "updated_at": _now(),
     }
     address = product.address
-    exists = conn.execute(select(t.products.c.address).where(t.products.c.address == address)).first()
-    if exists:
-        conn.execute(update(t.products).where(t.products.c.address == address).values(**values))
-    else:
-        conn.execute(insert(t.products).values(address=address, created_at=_now(), **values))
+    upsert(conn, t.products, ["address"], {"address": address, **values}, insert_only={"created_at": _now()})
     conn.execute(delete(t.product_roles).where(t.product_roles.c.address == address))
     roles = {(m.username, m.role) for m in product.members}
-    if roles:
-        conn.execute(
-            insert(t.product_roles), [{"address": address, "username": u, "role": r} for u, r in roles]
-        )
+    for username, role in sorted(roles):
+        insert_ignore(conn, t.product_roles, {"address": address, "username": username, "role": role})
     conn.execute(delete(t.columns).where(t.columns.c.address == address))
     rows = [
         {
@@ -87,20 +78,18 @@ def register_product(conn: Connection, product: Product, storage_uri: str, diges
     ]
     if rows:
         conn.execute(insert(t.columns), rows)
-    known = conn.execute(
-        select(t.contracts.c.id).where(t.contracts.c.address == address, t.contracts.c.hash == contract.hash)
-    ).first()
-    if not known:
-        conn.execute(
-            insert(t.contracts).values(
-                address=address,
-                contract_id=contract.id,
-                version=contract.version,
-                hash=contract.hash,
-                document=dict(contract.document),
-                created_at=_now(),
-            )
-        )
+    insert_ignore(
+        conn,
+        t.contracts,
+        {
+            "address": address,
+            "contract_id": contract.id,
+            "version": contract.version,
+            "hash": contract.hash,
+            "document": dict(contract.document),
+            "created_at": _now(),
+        },
+    )
     conn.execute(
         delete(t.lineage_edges).where(
             t.lineage_edges.c.target == address, t.lineage_edges.c.kind == "product"
@@ -118,5 +107,4 @@ def retire_product(conn: Connection, address: str) -> None:
 
 
 def register_storage(conn: Connection, uri: str, address: str) -> None:
-    if not conn.execute(select(t.storage_locations.c.uri).where(t.storage_locations.c.uri == uri)).first():
-        conn.execute(insert(t.storage_locations).values(uri=uri, address=address, created_at=_now()))
+    insert_ignore(conn, t.storage_locations, {"uri": uri, "address": address, "created_at": _now()})

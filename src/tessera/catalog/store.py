@@ -45,8 +45,10 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(tessera_write=True)
+            with conn.begin():
+                yield conn
 
     def close(self) -> None:
         self.engine.dispose()

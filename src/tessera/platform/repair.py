@@ -5,6 +5,7 @@ commits first and records second, and this module closes the gap a crash in betw
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ def versions_from_commits(ctx: Context, product: Product, major: int, uri: str) 
         published = entry.get("tessera.publishedAt")
         when = datetime.fromisoformat(published) if published else ctx.store.commit_time(entry)
         metrics = entry.get("operationMetrics") or {}
+        quality = json.loads(entry.get("tessera.quality") or "{}")
         records.append(
             cat.VersionRecord(
                 address=product.address,
@@ -53,7 +55,7 @@ def versions_from_commits(ctx: Context, product: Product, major: int, uri: str) 
                 contract_hash=str(entry.get("tessera.contractHash", "")),
                 product_version=str(entry.get("tessera.productVersion", "")),
                 run_id=str(entry.get("tessera.runId", "")),
-                row_count=metrics.get("num_output_rows") or metrics.get("num_added_rows"),
+                row_count=quality.get("rows", metrics.get("num_added_rows")),
                 operation=str(
                     (entry.get("operationParameters") or {}).get("mode", entry.get("operation", ""))
                 ).lower(),

@@ -17,6 +17,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 
 from tessera.errors import NotFoundError, TransientError
 from tessera.storage.schema import METADATA_COLUMNS
+from tessera.storage.staging import StagedWrite, is_local
 
 __all__ = ["Provenance", "ScanSource", "TableStore", "table_uri"]
 
@@ -126,12 +127,47 @@ class TableStore:
         attempt = 0
         while True:
             try:
-                return self._commit_once(uri, data, provenance, mode, merge_keys, properties)
+                self._commit_once(uri, data, provenance, mode, merge_keys, properties)
+                return self.version_of(uri, provenance.run_id)
             except CommitFailedError as exc:
                 attempt += 1
                 if attempt > self.retries:
                     raise TransientError(
                         f"{uri}: the commit conflicted with concurrent writers {attempt} times; retry: {exc}"
+                    ) from None
+                time.sleep(0.05 * attempt)
+
+    def stage(self, uri: str, data: pa.Table, provenance: Provenance, mode: str) -> StagedWrite | None:
+        """Start writing the version's files in the background (local overwrite/append only), or None."""
+        if mode == "merge" or not is_local(uri):
+            return None
+        return StagedWrite(uri, lambda: _with_provenance(data, provenance))
+
+    def commit_staged(
+        self,
+        staged: StagedWrite,
+        data: pa.Table,
+        provenance: Provenance,
+        mode: Literal["overwrite", "append"],
+    ) -> int:
+        """Commit staged files; when the table's schema changed (a non-breaking change in the same major) the
+        staged files are dropped and the version is written with the schema rewritten."""
+        options = self.options or None
+        if not staged.same_schema(options):
+            staged.abort()
+            return self.commit(staged.uri, data, provenance, mode)
+        properties = CommitProperties(custom_metadata=provenance.commit_metadata(), max_commit_retries=10)
+        attempt = 0
+        while True:
+            try:
+                staged.commit(mode, properties, options)
+                return self.version_of(staged.uri, provenance.run_id)
+            except CommitFailedError as exc:
+                attempt += 1
+                if attempt > self.retries:
+                    staged.abort()
+                    raise TransientError(
+                        f"{staged.uri}: the commit conflicted with concurrent writers {attempt} times; retry: {exc}"
                     ) from None
                 time.sleep(0.05 * attempt)
 
@@ -143,7 +179,7 @@ class TableStore:
         mode: str,
         merge_keys: Sequence[str],
         properties: CommitProperties,
-    ) -> int:
+    ) -> None:
         stream = _with_provenance(data, provenance)
         exists = self.latest_version(uri) is not None
         if mode == "merge" and exists:
@@ -157,7 +193,7 @@ class TableStore:
                 .when_not_matched_insert_all()
                 .execute()
             )
-            return int(table.version())
+            return
         write_mode: Literal["append", "overwrite"] = "append" if mode == "append" and exists else "overwrite"
         write_deltalake(
             uri,
@@ -167,7 +203,16 @@ class TableStore:
             storage_options=self.options or None,
             commit_properties=properties,
         )
-        return int(DeltaTable(uri, storage_options=self.options or None).version())
+
+    def version_of(self, uri: str, run_id: str) -> int:
+        """The version a run committed, found by the run id in the commit metadata (concurrent writers may
+        have committed after it, so "the latest version" would not do)."""
+        for entry in DeltaTable(uri, storage_options=self.options or None).history(limit=100):
+            if entry.get("tessera.runId") == run_id:
+                return int(entry["version"])
+        raise TransientError(
+            f"{uri}: the commit of run {run_id} is not in the table's recent history; run repair"
+        )
 
     def scan(self, uri: str, version: int | None = None) -> ScanSource:
         table = self.open(uri, version)
