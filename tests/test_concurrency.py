@@ -43,5 +43,5 @@ def test_two_spawned_publishers_never_lose_a_version(mesh_dir: Path) -> None:
         from deltalake import DeltaTable
 
         table = DeltaTable(mesh.ctx.table_uri(mesh.ctx.product("sales.orders")))
-        assert catalog_versions == landed == list(range(table.version() + 1))
+        assert catalog_versions == landed == list(range(table.version() + 1)), results
         assert sum(len(v) for v, _ in results) + sum(r for _, r in results) == 12

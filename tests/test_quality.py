@@ -490,7 +490,28 @@ def test_the_fused_part_is_one_scan(engine: RecordingEngine) -> None:
     assert len(result.checks) == 15
     assert [c.name for c in result.checks if c.outcome != "passed"] == ["id.primaryKey"]
     # one fused SELECT + one SQL rule + one sample query for the failed check
-    assert len(engine.fetched) == 1 + 1 + 1
-    fused = engine.fetched[0]
+    # the min/max of the integer key (for a bitmap distinct count) + one fused SELECT + one SQL rule + one sample
+    assert len(engine.fetched) == 1 + 1 + 1 + 1
+    assert engine.fetched[0].startswith('SELECT min("id"), max("id")')
+    fused = engine.fetched[1]
     assert fused.count("FROM") == 1 and fused.count('count_if("email" IS NULL)') == 1
-    assert fused.count('count(DISTINCT "id")') == 1  # shared by the primary key and nothing else
+    assert fused.count('bitstring_agg("id"') == 1  # shared by the primary key and nothing else
+
+
+def test_bitmap_distinct_counts_match_hashing() -> None:
+    """Integer keys are counted with a bitmap; the counts equal count(DISTINCT), nulls and negatives included."""
+    import pyarrow as pa
+
+    from tessera.engine import create_engine
+    from tessera.quality.fused import run_fused
+
+    values = [5, -3, 5, None, 7, -3, 2**40, None, 0]
+    engine = create_engine()
+    engine.register_arrow("t.small", pa.table({"k": pa.array(values, pa.int64())}))
+    measured, errors = run_fused(engine, "t.small", ['count(DISTINCT "k")', "count(*)"])
+    assert errors == {}
+    assert measured['count(DISTINCT "k")'] == 5  # wide range: falls back to hashing
+    engine.register_arrow("t.narrow", pa.table({"k": pa.array([v for v in values if v != 2**40], pa.int64())}))
+    measured, _ = run_fused(engine, "t.narrow", ['count(DISTINCT "k")'])
+    assert measured['count(DISTINCT "k")'] == 4
+    engine.close()

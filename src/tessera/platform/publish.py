@@ -125,28 +125,18 @@ def publish(ctx: Context, address: str, data: Any) -> PublishResult:
         published_at=now,
     )
     engine, relation = _candidate_after_commit(ctx, product, table, uri)
-    # The files are written while the gate runs; they stay invisible until the commit and go if refused.
-    staged = ctx.store.stage(uri, table, provenance, product.write_mode)
     try:
-        try:
-            run = run_quality(contract, engine, relation, subject=product.address, run_id=run_id)
-        finally:
-            engine.close()
-        if not run.passed:
-            with ctx.catalog.transaction() as conn:
-                cat.record_quality_run(conn, product.address, run, published=False)
-                cat.append_audit(conn, ctx.actor, "publish.refused", product.address, run.summary())
-            raise QualityGateError(_refusal(product, run), run)
-        governance.gate(ctx.root, product.domain, product.address)
-        provenance = replace(provenance, quality=run.summary())
-        if staged is not None and product.write_mode != "merge":
-            version = ctx.store.commit_staged(staged, table, provenance, product.write_mode)
-        else:
-            version = ctx.store.commit(uri, table, provenance, product.write_mode, contract.primary_key)
-    except BaseException:
-        if staged is not None:
-            staged.abort()
-        raise
+        run = run_quality(contract, engine, relation, subject=product.address, run_id=run_id)
+    finally:
+        engine.close()
+    if not run.passed:
+        with ctx.catalog.transaction() as conn:
+            cat.record_quality_run(conn, product.address, run, published=False)
+            cat.append_audit(conn, ctx.actor, "publish.refused", product.address, run.summary())
+        raise QualityGateError(_refusal(product, run), run)
+    governance.gate(ctx.root, product.domain, product.address)
+    provenance = replace(provenance, quality=run.summary())
+    version = ctx.store.commit(uri, table, provenance, product.write_mode, contract.primary_key)
     record = cat.VersionRecord(
         address=product.address,
         major=contract.major,

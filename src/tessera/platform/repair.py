@@ -65,19 +65,21 @@ def versions_from_commits(ctx: Context, product: Product, major: int, uri: str) 
     return sorted(records, key=lambda r: r.delta_version)
 
 
-def repair(ctx: Context, product: Product) -> int:
-    """Replace the product's version rows with what the commits say; returns how many versions there are."""
+def repair(ctx: Context, product: Product, *, replace: bool = True) -> int:
+    """Replace the product's version rows with what the commits say (or, with ``replace=False``, only add the
+    missing ones, which is safe while other publishers record theirs); returns how many versions there are."""
     found: list[cat.VersionRecord] = []
     for major, uri in sorted(_major_uris(ctx, product).items()):
         found.extend(versions_from_commits(ctx, product, major, uri))
     with ctx.catalog.transaction() as conn:
-        conn.execute(delete(t.versions).where(t.versions.c.address == product.address))
+        if replace:
+            conn.execute(delete(t.versions).where(t.versions.c.address == product.address))
         for record in found:
             cat.record_major(
                 conn, product.address, record.major, record.table_uri, product.contract.deprecation_days
             )
             cat.record_version(conn, record)
-        if found:
+        if found and replace:
             cat.append_audit(conn, ctx.actor, "repair", product.address, {"versions": len(found)})
     return len(found)
 
@@ -91,4 +93,4 @@ def reconcile(ctx: Context, product: Product) -> None:
         return
     known = {v["delta_version"] for v in ctx.catalog.versions(product.address, product.contract.major)}
     if latest not in known:
-        repair(ctx, product)
+        repair(ctx, product, replace=False)

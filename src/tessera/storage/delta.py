@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -17,11 +18,28 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 
 from tessera.errors import NotFoundError, TransientError
 from tessera.storage.schema import METADATA_COLUMNS
-from tessera.storage.staging import StagedWrite, is_local
 
 __all__ = ["Provenance", "ScanSource", "TableStore", "table_uri"]
 
 PROVENANCE_PREFIX = "tessera."
+
+
+def _is_local(uri: str) -> bool:
+    return "://" not in uri or uri.startswith("file://")
+
+
+def _commit_info(path: Path) -> dict[str, Any] | None:
+    import json
+
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    for line in text.splitlines():
+        if '"commitInfo"' in line:
+            info = json.loads(line).get("commitInfo")
+            return dict(info) if isinstance(info, dict) else None
+    return None
 
 
 def table_uri(storage_root: str, domain: str, product: str, major: int) -> str:
@@ -137,40 +155,6 @@ class TableStore:
                     ) from None
                 time.sleep(0.05 * attempt)
 
-    def stage(self, uri: str, data: pa.Table, provenance: Provenance, mode: str) -> StagedWrite | None:
-        """Start writing the version's files in the background (local overwrite/append only), or None."""
-        if mode == "merge" or not is_local(uri):
-            return None
-        return StagedWrite(uri, lambda: _with_provenance(data, provenance))
-
-    def commit_staged(
-        self,
-        staged: StagedWrite,
-        data: pa.Table,
-        provenance: Provenance,
-        mode: Literal["overwrite", "append"],
-    ) -> int:
-        """Commit staged files; when the table's schema changed (a non-breaking change in the same major) the
-        staged files are dropped and the version is written with the schema rewritten."""
-        options = self.options or None
-        if not staged.same_schema(options):
-            staged.abort()
-            return self.commit(staged.uri, data, provenance, mode)
-        properties = CommitProperties(custom_metadata=provenance.commit_metadata(), max_commit_retries=10)
-        attempt = 0
-        while True:
-            try:
-                staged.commit(mode, properties, options)
-                return self.version_of(staged.uri, provenance.run_id)
-            except CommitFailedError as exc:
-                attempt += 1
-                if attempt > self.retries:
-                    staged.abort()
-                    raise TransientError(
-                        f"{staged.uri}: the commit conflicted with concurrent writers {attempt} times; retry: {exc}"
-                    ) from None
-                time.sleep(0.05 * attempt)
-
     def _commit_once(
         self,
         uri: str,
@@ -204,10 +188,25 @@ class TableStore:
             commit_properties=properties,
         )
 
+    def commits(self, uri: str, *, newest: int | None = None) -> list[dict[str, Any]]:
+        """Commit infos, newest first, each with its ``version``. Local tables are read commit file by commit
+        file: delta-rs's ``history()`` numbers entries by position, which shifts when a commit lands meanwhile."""
+        options = self.options or None
+        if not _is_local(uri):
+            return [dict(e) for e in DeltaTable(uri, storage_options=options).history(limit=newest)]
+        log = Path(uri.removeprefix("file://")) / "_delta_log"
+        versions = sorted((int(p.stem) for p in log.glob("*.json") if p.stem.isdigit()), reverse=True)
+        out = []
+        for version in versions[:newest] if newest else versions:
+            info = _commit_info(log / f"{version:020d}.json")
+            if info is not None:
+                out.append({**info, "version": version})
+        return out
+
     def version_of(self, uri: str, run_id: str) -> int:
         """The version a run committed, found by the run id in the commit metadata (concurrent writers may
         have committed after it, so "the latest version" would not do)."""
-        for entry in DeltaTable(uri, storage_options=self.options or None).history(limit=100):
+        for entry in self.commits(uri, newest=200):
             if entry.get("tessera.runId") == run_id:
                 return int(entry["version"])
         raise TransientError(
@@ -222,7 +221,8 @@ class TableStore:
         return ScanSource(int(table.version()), files, table)
 
     def history(self, uri: str) -> list[dict[str, Any]]:
-        return [dict(entry) for entry in self.open(uri).history()]
+        self.open(uri)  # raises NotFoundError for a missing table
+        return self.commits(uri)
 
     def commit_time(self, entry: Mapping[str, Any]) -> datetime:
         return datetime.fromtimestamp(int(entry.get("timestamp", 0)) / 1000, tz=UTC)
