@@ -152,3 +152,21 @@ def test_contract_diff_exit_codes(tmp_path: Path) -> None:
     assert "country" in result.stdout and "breaking" in result.stdout.lower()
     same = run("contract", "diff", str(old), str(old))
     assert same.returncode == 0
+
+
+def test_query_fast_path_matches_the_catalog_path(mesh_dir: Path) -> None:
+    import tessera
+    from tessera.platform.quick import quick_query
+
+    with tessera.open(mesh_dir) as mesh:
+        assert (
+            quick_query(mesh_dir, "select count(*) as n from sales.orders") is None
+        )  # never published: full path
+        mesh.publish("sales.orders", orders_table())
+        mesh.publish("sales.orders", orders_table(40))
+        sql = "select country, count(*) as n, sum(amount) as s from sales.orders group by 1 order by 1"
+        assert quick_query(mesh_dir, sql) == mesh.query(sql).to_pylist()
+    assert_clean_failure(
+        run("-C", str(mesh_dir), "query", "select * from sales.daily"), "no published version yet"
+    )
+    assert_clean_failure(run("-C", str(mesh_dir), "query", "select nope from sales.orders"), "nope")

@@ -511,7 +511,9 @@ def test_bitmap_distinct_counts_match_hashing() -> None:
     measured, errors = run_fused(engine, "t.small", ['count(DISTINCT "k")', "count(*)"])
     assert errors == {}
     assert measured['count(DISTINCT "k")'] == 5  # wide range: falls back to hashing
-    engine.register_arrow("t.narrow", pa.table({"k": pa.array([v for v in values if v != 2**40], pa.int64())}))
+    engine.register_arrow(
+        "t.narrow", pa.table({"k": pa.array([v for v in values if v != 2**40], pa.int64())})
+    )
     measured, _ = run_fused(engine, "t.narrow", ['count(DISTINCT "k")'])
     assert measured['count(DISTINCT "k")'] == 4
     engine.close()

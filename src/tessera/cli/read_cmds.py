@@ -60,12 +60,39 @@ def read(args: argparse.Namespace) -> int:
 
 
 def query(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tessera.platform.quick import quick_query
+
+    fmt = "json" if args.json else args.format
+    rows = quick_query(Path(args.mesh).resolve(), args.sql)
+    if rows is not None:
+        _emit_rows(rows, fmt)
+        return 0
     from tessera.platform import Mesh
 
     with Mesh(args.mesh) as mesh:
         table = mesh.query(args.sql)
-    _emit(table, "json" if args.json else args.format)
+    _emit(table, fmt)
     return 0
+
+
+def _emit_rows(rows: list[dict[str, Any]], fmt: str) -> None:
+    """Rows as dicts (the fast query path, no Arrow needed)."""
+    if fmt == "json":
+        import json
+
+        sys.stdout.writelines(json.dumps(to_jsonable(row), default=str) + "\n" for row in rows)
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        if rows:
+            writer.writerow(rows[0].keys())
+        writer.writerows(r.values() for r in rows)
+    else:
+        headers = list(rows[0].keys()) if rows else []
+        print_table(None, headers, (list(r.values()) for r in rows[:200]))
 
 
 def history(args: argparse.Namespace) -> int:
