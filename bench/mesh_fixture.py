@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from bench_quality import COUNTRIES
+
 CONTRACT = {
     "apiVersion": "v3.1.0",
     "kind": "DataContract",
@@ -50,30 +52,7 @@ CONTRACT = {
                         {
                             "metric": "invalidValues",
                             "mustBe": 0,
-                            "arguments": {
-                                "validValues": [
-                                    "DE",
-                                    "FR",
-                                    "GB",
-                                    "US",
-                                    "ES",
-                                    "IT",
-                                    "NL",
-                                    "BE",
-                                    "AT",
-                                    "CH",
-                                    "PL",
-                                    "SE",
-                                    "NO",
-                                    "DK",
-                                    "FI",
-                                    "PT",
-                                    "IE",
-                                    "CZ",
-                                    "JP",
-                                    "CA",
-                                ]
-                            },
+                            "arguments": {"validValues": list(COUNTRIES)},
                         }
                     ],
                 },

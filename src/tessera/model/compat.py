@@ -31,13 +31,15 @@ changed from a number to a date string) count as tightened: when in doubt, the g
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from tessera.errors import AddressError
 from tessera.model.address import parse_semver
-from tessera.model.contract import Column, Contract, QualityRule, Threshold
+from tessera.model.changes import Change, ChangeKind, ChangeWhat, breaking, compare, fine, short, values
+from tessera.model.compat_rules import quality_changes, sla_changes
+from tessera.model.contract import Column, Contract
 
 __all__ = [
     "Change",
@@ -49,61 +51,9 @@ __all__ = [
     "required_bump",
 ]
 
-ChangeKind = Literal["breaking", "non-breaking"]
-ChangeWhat = Literal[
-    "contract-id-changed", "table-renamed", "status-changed", "description-changed", "tags-changed",
-    "column-removed", "column-added", "column-renamed", "columns-reordered", "primary-key-changed",
-    "type-changed", "type-narrowed", "type-widened", "became-required", "became-optional",
-    "enum-value-removed", "enum-value-added", "constraint-tightened", "constraint-loosened",
-    "unique-added", "unique-removed", "classification-changed", "masking-changed", "business-name-changed",
-    "quality-rule-added", "quality-rule-removed", "quality-rule-tightened", "quality-rule-loosened",
-    "quality-rule-changed", "sla-added", "sla-removed", "sla-changed",
-]  # fmt: skip
+
 _Bound = tuple[Any, bool]  # (value, exclusive)
 _Interval = tuple[Any, bool, Any, bool]  # (low, low inclusive, high, high inclusive)
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One difference between two contracts; ``column`` is None for table-level changes."""
-
-    kind: ChangeKind
-    column: str | None
-    what: ChangeWhat
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {"kind": self.kind, "column": self.column, "what": self.what, "message": self.message}
-
-
-def _breaking(column: str | None, what: ChangeWhat, message: str) -> Change:
-    return Change("breaking", column, what, message)
-
-
-def _fine(column: str | None, what: ChangeWhat, message: str) -> Change:
-    return Change("non-breaking", column, what, message)
-
-
-def _order(a: Any, b: Any) -> int | None:
-    """-1, 0 or 1 as ``a`` is below, equal to or above ``b``; None when they do not compare."""
-    try:
-        return -1 if a < b else (1 if a > b else 0)
-    except TypeError:
-        return None
-
-
-def _values(values: Iterable[Any]) -> str:
-    return ", ".join(repr(v) for v in values)
-
-
-def _short(text: str | None) -> str:
-    if not text:
-        return "none"
-    text = " ".join(text.split())
-    return repr(text if len(text) <= 40 else text[:39] + "…")
 
 
 # --- types --------------------------------------------------------------------------------------------------
@@ -189,10 +139,10 @@ def _type_change(old: Column, new: Column) -> Change | None:
     a, b = _type_label(old, old_type, logical), _type_label(new, new_type, logical)
     message = f"column {new.name!r} type changed from {a} to {b}"
     if verdict == "widened":
-        return _fine(new.name, "type-widened", f"{message} (widened)")
+        return fine(new.name, "type-widened", f"{message} (widened)")
     if verdict == "narrowed":
-        return _breaking(new.name, "type-narrowed", f"{message} (narrowed)")
-    return _breaking(new.name, "type-changed", message)
+        return breaking(new.name, "type-narrowed", f"{message} (narrowed)")
+    return breaking(new.name, "type-changed", message)
 
 
 # --- constraints --------------------------------------------------------------------------------------------
@@ -204,14 +154,14 @@ def _bound(inclusive: Any, exclusive: Any, lower: bool) -> _Bound | None:
         return None if inclusive is None else (inclusive, False)
     if inclusive is None:
         return (exclusive, True)
-    order = _order(exclusive, inclusive) or 0
+    order = compare(exclusive, inclusive) or 0
     return (exclusive, True) if order == 0 or (order > 0) == lower else (inclusive, False)
 
 
 def _constraint(name: str, tighter: bool, message: str) -> Change:
     if tighter:
-        return _breaking(name, "constraint-tightened", message)
-    return _fine(name, "constraint-loosened", message)
+        return breaking(name, "constraint-tightened", message)
+    return fine(name, "constraint-loosened", message)
 
 
 def _bound_change(
@@ -222,7 +172,7 @@ def _bound_change(
         return None
     if old is None or new is None:
         tighter = old is None
-    elif (order := _order(new[0], old[0])) == 0:
+    elif (order := compare(new[0], old[0])) == 0:
         tighter = new[1] and not old[1]
     else:
         tighter = order is None or (order > 0) == lower
@@ -259,133 +209,18 @@ def _constraint_changes(old: Column, new: Column) -> list[Change]:
     if (old.enum is None or new.enum is None) and old.enum != new.enum:
         message = f"{subject} enum removed (any value allowed)"
         if new.enum is not None:
-            message = f"{subject} enum added: {_values(new.enum)}"
+            message = f"{subject} enum added: {values(new.enum)}"
         changes.append(_constraint(name, new.enum is not None, message))
     elif old.enum is not None and new.enum is not None:
         if removed := [v for v in old.enum if v not in new.enum]:
-            message = f"{subject} enum values removed: {_values(removed)}"
-            changes.append(_breaking(name, "enum-value-removed", message))
+            message = f"{subject} enum values removed: {values(removed)}"
+            changes.append(breaking(name, "enum-value-removed", message))
         if added := [v for v in new.enum if v not in old.enum]:
-            changes.append(_fine(name, "enum-value-added", f"{subject} enum values added: {_values(added)}"))
+            changes.append(fine(name, "enum-value-added", f"{subject} enum values added: {values(added)}"))
     if old.unique and not new.unique:
-        changes.append(_fine(name, "unique-removed", f"{subject} is no longer unique"))
+        changes.append(fine(name, "unique-removed", f"{subject} is no longer unique"))
     elif new.unique and not old.unique:
-        changes.append(_breaking(name, "unique-added", f"{subject} became unique"))
-    return changes
-
-
-# --- quality rules and SLA ----------------------------------------------------------------------------------
-
-_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
-_INF = float("inf")
-
-
-def _interval(t: Threshold) -> _Interval | None:
-    """The values a threshold accepts; None for the negated operators."""
-    v = t.value
-    if t.operator == "mustBeBetween":
-        return (v[0], True, v[1], True)
-    return {
-        "mustBe": (v, True, v, True),
-        "mustBeGreaterThan": (v, False, _INF, False),
-        "mustBeGreaterOrEqualTo": (v, True, _INF, False),
-        "mustBeLessThan": (-_INF, False, v, False),
-        "mustBeLessOrEqualTo": (-_INF, False, v, True),
-    }.get(t.operator)
-
-
-def _within(a: _Interval, b: _Interval) -> bool:
-    low, high = _order(a[0], b[0]), _order(a[2], b[2])
-    if low is None or high is None:
-        return False
-    return (low > 0 or (low == 0 and (b[1] or not a[1]))) and (high < 0 or (high == 0 and (b[3] or not a[3])))
-
-
-def _threshold_verdict(old: Threshold | None, new: Threshold | None) -> str:
-    a, b = (_interval(old) if old else None), (_interval(new) if new else None)
-    if old == new or (a and b and _within(a, b) and _within(b, a)):
-        return "same"
-    if a is None or b is None:
-        return "changed"
-    return "tightened" if _within(b, a) else "loosened" if _within(a, b) else "changed"
-
-
-def _rule_key(rule: QualityRule) -> tuple[Any, ...]:
-    """Named rules match by name; others by what they measure (their threshold may move)."""
-    if rule.name:
-        return ("name", rule.name)
-    return (rule.kind, rule.metric, rule.query, repr(sorted(rule.arguments.items())))
-
-
-def _rule_label(rule: QualityRule, threshold: bool = False) -> str:
-    label = repr(rule.name or rule.metric or f"{rule.kind} rule")
-    return f"{label} ({rule.threshold})" if threshold and rule.threshold else label
-
-
-def _rule_change(scope: str, column: str | None, old: QualityRule, new: QualityRule) -> Change | None:
-    verdicts: set[str] = set()
-    parts: list[str] = []
-    if (threshold := _threshold_verdict(old.threshold, new.threshold)) != "same":
-        verdicts.add(threshold)
-        parts.append(f"threshold {old.threshold or 'none'} → {new.threshold or 'none'}")
-    if old.severity != new.severity:
-        verdicts.add(
-            "tightened" if _SEVERITY_RANK[new.severity] > _SEVERITY_RANK[old.severity] else "loosened"
-        )
-        parts.append(f"severity {old.severity} → {new.severity}")
-    for label, a, b in (("unit", old.unit, new.unit), ("type", old.kind, new.kind)):
-        if a != b:
-            verdicts.add("changed")
-            parts.append(f"{label} {a} → {b}")
-    if (old.metric, old.query, dict(old.arguments)) != (new.metric, new.query, dict(new.arguments)):
-        verdicts.add("changed")
-        parts.append("metric, query or arguments changed")
-    if not parts:
-        return None
-    verdict = verdicts.pop() if len(verdicts) == 1 else "changed"
-    what: ChangeWhat = "quality-rule-changed"
-    if verdict in ("tightened", "loosened"):
-        what = "quality-rule-tightened" if verdict == "tightened" else "quality-rule-loosened"
-    return _fine(column, what, f"{scope} quality rule {_rule_label(new)} {verdict}: {'; '.join(parts)}")
-
-
-def _quality_changes(
-    column: str | None, old: Sequence[QualityRule], new: Sequence[QualityRule]
-) -> list[Change]:
-    scope = f"column {column!r}" if column else "table"
-    changes: list[Change] = []
-    unmatched = list(new)
-    for rule in old:
-        twin = next((r for r in unmatched if _rule_key(r) == _rule_key(rule)), None)
-        if twin is None:
-            message = f"{scope} quality rule {_rule_label(rule, True)} removed"
-            changes.append(_fine(column, "quality-rule-removed", message))
-        else:
-            unmatched.remove(twin)
-            changes += [c for c in [_rule_change(scope, column, rule, twin)] if c]
-    for rule in unmatched:
-        changes.append(
-            _fine(column, "quality-rule-added", f"{scope} quality rule {_rule_label(rule, True)} added")
-        )
-    return changes
-
-
-def _sla_changes(old: Contract, new: Contract) -> list[Change]:
-    def text(value: Any, unit: str | None) -> str:
-        return f"{value} {unit}" if unit else str(value)
-
-    before = {(s.property, s.element): s for s in old.sla}
-    after = {(s.property, s.element): s for s in new.sla}
-    changes: list[Change] = []
-    for key, s in before.items():
-        if (t := after.get(key)) is None:
-            changes.append(_fine(None, "sla-removed", f"SLA {s.property} ({text(s.value, s.unit)}) removed"))
-        elif (s.value, s.unit) != (t.value, t.unit):
-            message = f"SLA {s.property} changed from {text(s.value, s.unit)} to {text(t.value, t.unit)}"
-            changes.append(_fine(None, "sla-changed", message))
-    for key, t in after.items():
-        if key not in before:
-            changes.append(_fine(None, "sla-added", f"SLA {t.property} ({text(t.value, t.unit)}) added"))
+        changes.append(breaking(name, "unique-added", f"{subject} became unique"))
     return changes
 
 
@@ -394,37 +229,37 @@ def _sla_changes(old: Contract, new: Contract) -> list[Change]:
 
 def _tags_change(column: str | None, old: Iterable[str], new: Iterable[str]) -> list[Change]:
     added, removed = sorted(set(new) - set(old)), sorted(set(old) - set(new))
-    parts = [f"added {_values(added)}"] * bool(added) + [f"removed {_values(removed)}"] * bool(removed)
+    parts = [f"added {values(added)}"] * bool(added) + [f"removed {values(removed)}"] * bool(removed)
     subject = f"column {column!r}" if column else "table"
-    return [_fine(column, "tags-changed", f"{subject} tags {' and '.join(parts)}")] if parts else []
+    return [fine(column, "tags-changed", f"{subject} tags {' and '.join(parts)}")] if parts else []
 
 
 def _column_changes(old: Column, new: Column) -> list[Change]:
     name, subject = new.name, f"column {new.name!r}"
     changes = [c for c in [_type_change(old, new)] if c]
     if new.required and not old.required:
-        changes.append(_breaking(name, "became-required", f"{subject} became required (was nullable)"))
+        changes.append(breaking(name, "became-required", f"{subject} became required (was nullable)"))
     elif old.required and not new.required:
         message = f"{subject} became optional (was required): readers may now see nulls"
-        changes.append(_breaking(name, "became-optional", message))
+        changes.append(breaking(name, "became-optional", message))
     changes += _constraint_changes(old, new)
     if old.classification != new.classification:
         was, now = old.classification or "none", new.classification or "none"
         message = f"{subject} classification changed from {was} to {now}"
         if old.sensitive != new.sensitive:
             message += " (now sensitive)" if new.sensitive else " (no longer sensitive)"
-        changes.append(_fine(name, "classification-changed", message))
+        changes.append(fine(name, "classification-changed", message))
     if old.masking != new.masking:
         message = f"{subject} masking changed from {old.masking or 'none'} to {new.masking or 'none'}"
-        changes.append(_fine(name, "masking-changed", message))
+        changes.append(fine(name, "masking-changed", message))
     texts: tuple[tuple[ChangeWhat, str, str | None, str | None], ...] = (
         ("description-changed", "description", old.description, new.description),
         ("business-name-changed", "business name", old.business_name, new.business_name),
     )
     for what, label, a, b in texts:
         if a != b:
-            changes.append(_fine(name, what, f"{subject} {label} changed from {_short(a)} to {_short(b)}"))
-    return changes + _tags_change(name, old.tags, new.tags) + _quality_changes(name, old.quality, new.quality)
+            changes.append(fine(name, what, f"{subject} {label} changed from {short(a)} to {short(b)}"))
+    return changes + _tags_change(name, old.tags, new.tags) + quality_changes(name, old.quality, new.quality)
 
 
 def _renames(old: Contract, new: Contract) -> dict[str, Column]:
@@ -442,14 +277,14 @@ def _table_changes(old: Contract, new: Contract) -> list[Change]:
     changes: list[Change] = []
     if old.id != new.id:
         message = f"contract id changed from {old.id!r} to {new.id!r}: downstream input ports name the old id"
-        changes.append(_breaking(None, "contract-id-changed", message))
+        changes.append(breaking(None, "contract-id-changed", message))
     if old.table != new.table:
-        changes.append(_fine(None, "table-renamed", f"table renamed from {old.table!r} to {new.table!r}"))
+        changes.append(fine(None, "table-renamed", f"table renamed from {old.table!r} to {new.table!r}"))
     if old.status != new.status:
-        changes.append(_fine(None, "status-changed", f"status changed from {old.status} to {new.status}"))
+        changes.append(fine(None, "status-changed", f"status changed from {old.status} to {new.status}"))
     if old.description != new.description:
-        message = f"table description changed from {_short(old.description)} to {_short(new.description)}"
-        changes.append(_fine(None, "description-changed", message))
+        message = f"table description changed from {short(old.description)} to {short(new.description)}"
+        changes.append(fine(None, "description-changed", message))
     return changes + _tags_change(None, old.tags, new.tags)
 
 
@@ -462,11 +297,11 @@ def diff_contracts(old: Contract, new: Contract) -> tuple[Change, ...]:
         twin = new.column(column.name)
         if column.name in renames:
             message = f"column {column.name!r} renamed to {renames[column.name].name!r}"
-            changes.append(_breaking(column.name, "column-renamed", message))
+            changes.append(breaking(column.name, "column-renamed", message))
             changes += _column_changes(column, renames[column.name])
         elif twin is None:
             message = f"column {column.name!r} removed (was {_type_label(column, _type(column))})"
-            changes.append(_breaking(column.name, "column-removed", message))
+            changes.append(breaking(column.name, "column-removed", message))
         else:
             changes += _column_changes(column, twin)
     renamed_to = {c.name for c in renames.values()}
@@ -474,14 +309,14 @@ def diff_contracts(old: Contract, new: Contract) -> tuple[Change, ...]:
         if old.column(column.name) is None and column.name not in renamed_to:
             nullability = "required" if column.required else "optional"
             message = f"column {column.name!r} added ({_type_label(column, _type(column))}, {nullability})"
-            changes.append(_fine(column.name, "column-added", message))
+            changes.append(fine(column.name, "column-added", message))
     if old.primary_key != new.primary_key:
         message = f"primary key changed from ({', '.join(old.primary_key)}) to ({', '.join(new.primary_key)})"
-        changes.append(_breaking(None, "primary-key-changed", message))
+        changes.append(breaking(None, "primary-key-changed", message))
     kept = [n for n in old.column_names if new.column(n)]
     if kept != (moved := [n for n in new.column_names if old.column(n)]):
-        changes.append(_fine(None, "columns-reordered", f"column order changed from {kept} to {moved}"))
-    return tuple(changes + _quality_changes(None, old.quality, new.quality) + _sla_changes(old, new))
+        changes.append(fine(None, "columns-reordered", f"column order changed from {kept} to {moved}"))
+    return tuple(changes + quality_changes(None, old.quality, new.quality) + sla_changes(old, new))
 
 
 def is_breaking(changes: Iterable[Change]) -> bool:
