@@ -166,6 +166,9 @@ def test_query_fast_path_matches_the_catalog_path(mesh_dir: Path) -> None:
         mesh.publish("sales.orders", orders_table(40))
         sql = "select country, count(*) as n, sum(amount) as s from sales.orders group by 1 order by 1"
         assert quick_query(mesh_dir, sql) == mesh.query(sql).to_pylist()
+        mesh.build(["sales.daily"])
+        join = "select count(*) as n from sales.orders o join sales.daily d using (country)"  # DuckDB binds USING
+        assert quick_query(mesh_dir, join) == mesh.query(join).to_pylist() == [{"n": 40}]
     assert_clean_failure(
         run("-C", str(mesh_dir), "query", "select * from sales.daily"), "no published version yet"
     )

@@ -63,7 +63,7 @@ def test_repair_rebuilds_versions_from_commit_metadata(mesh_on: Path) -> None:
         mesh.publish("sales.orders", orders_table())
         mesh.publish("sales.orders", orders_table(50))
         before = [
-            (v["delta_version"], v["contract_hash"], v["run_id"], v["row_count"])
+            (v["delta_version"], v["contract_hash"], v["run_id"], v["row_count"], v["operation"])
             for v in mesh.ctx.catalog.versions("sales.orders")
         ]
         with mesh.ctx.catalog.transaction() as conn:
@@ -71,7 +71,7 @@ def test_repair_rebuilds_versions_from_commit_metadata(mesh_on: Path) -> None:
         assert mesh.ctx.catalog.versions("sales.orders") == []
         assert mesh.repair()["sales.orders"] == 2
         after = [
-            (v["delta_version"], v["contract_hash"], v["run_id"], v["row_count"])
+            (v["delta_version"], v["contract_hash"], v["run_id"], v["row_count"], v["operation"])
             for v in mesh.ctx.catalog.versions("sales.orders")
         ]
         assert after == before

@@ -64,6 +64,22 @@ def test_refused_publish_leaves_nothing(mesh_dir: Path) -> None:
         assert mesh.read("sales.orders").num_rows == 100
 
 
+def test_refused_build_leaves_the_catalog_as_it_was(mesh_dir: Path) -> None:
+    """A contract edited in a breaking way without a bump: refused, and the catalog still shows the published one."""
+    with tessera.open(mesh_dir) as mesh:
+        mesh.build(["sales.orders"])
+        before = mesh.show("sales.orders")
+    contract = json.loads(json.dumps(ORDERS_CONTRACT))
+    contract["schema"][0]["properties"][3]["physicalType"] = "decimal(8,2)"
+    write(mesh_dir / "domains/sales/products/orders/contract.odcs.yaml", contract)
+    with tessera.open(mesh_dir) as mesh:
+        [outcome] = mesh.build(["sales.orders"])
+        assert outcome.status == "refused" and "narrowed" in outcome.message
+        after = mesh.show("sales.orders")
+        assert after["contract_hash"] == before["contract_hash"]
+        assert [c["physical_type"] for c in after["columns"]] == [c["physical_type"] for c in before["columns"]]
+
+
 def test_publish_from_pandas_and_polars(mesh_dir: Path) -> None:
     pd = pytest.importorskip("pandas")
     pl = pytest.importorskip("polars")
@@ -161,3 +177,22 @@ def test_unknown_address_and_missing_version(mesh_dir: Path) -> None:
             mesh.read("sales.orders@v9")
         with pytest.raises(NotFoundError, match="no product"):
             mesh.read("sales.nothing")
+
+
+def test_casts_are_judged_on_values(mesh_dir: Path) -> None:
+    """Whole-number ints and decimal strings conform to decimal(10,2); floats that would round are refused."""
+    import pyarrow as pa
+
+    base = orders_table(3).drop_columns(["amount"])
+    with tessera.open(mesh_dir) as mesh:
+        mesh.publish("sales.orders", base.append_column("amount", pa.array([461, 5, 0], pa.int64())))
+        mesh.publish("sales.orders", base.append_column("amount", pa.array(["461.49", "1.5", "0"])))
+        mesh.publish("sales.orders", base.append_column("amount", pa.array([1.5, 2.25, 3.0])))
+        assert [str(v) for v in mesh.read("sales.orders").column("amount").to_pylist()] == ["1.50", "2.25", "3.00"]
+        with pytest.raises(DataError, match=r"1\.23456.*without rounding"):
+            mesh.publish("sales.orders", base.append_column("amount", pa.array([1.23456, 2.0, 3.0])))
+        with pytest.raises(DataError, match="amount"):
+            mesh.publish("sales.orders", base.append_column("amount", pa.array(["12.345", "1", "2"])))
+        with pytest.raises(DataError, match="amount"):
+            mesh.publish("sales.orders", base.append_column("amount", pa.array([10**12, 1, 2], pa.int64())))
+        assert len(mesh.product("sales.orders").history()) == 3

@@ -109,7 +109,6 @@ def publish(ctx: Context, address: str, data: Any) -> PublishResult:
     contract = product.contract
     table = conform_table(to_arrow(data), contract)
     uri = ctx.table_uri(product)
-    ensure_registered(ctx, product)
     reconcile(ctx, product)
     _version_gate(ctx, product)
     run_id = uuid.uuid4().hex
@@ -123,6 +122,7 @@ def publish(ctx: Context, address: str, data: Any) -> PublishResult:
         run_id=run_id,
         quality={},
         published_at=now,
+        write_mode=product.write_mode,
     )
     engine, relation = _candidate_after_commit(ctx, product, table, uri)
     try:
@@ -135,6 +135,7 @@ def publish(ctx: Context, address: str, data: Any) -> PublishResult:
             cat.append_audit(conn, ctx.actor, "publish.refused", product.address, run.summary())
         raise QualityGateError(_refusal(product, run), run)
     governance.gate(ctx.root, product.domain, product.address)
+    ensure_registered(ctx, product)  # only now: a refused publish leaves the catalog as it was
     provenance = replace(provenance, quality=run.summary())
     version = ctx.store.commit(uri, table, provenance, product.write_mode, contract.primary_key)
     record = cat.VersionRecord(

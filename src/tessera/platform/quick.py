@@ -7,13 +7,10 @@ never published, a mesh.yaml that does not load) returns None and the full path 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 __all__ = ["quick_query"]
-
-_NAME = re.compile(r'^"?([a-z][a-z0-9_]*)"?\."?([a-z][a-z0-9_]*)"?(?:\s+AS\s+.*)?$', re.I)
 
 
 def _storage_root(root: Path) -> Path | None:
@@ -42,25 +39,20 @@ def _newest_table(storage: Path, domain: str, product: str) -> Path | None:
 
 
 def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
-    import duckdb
     from deltalake import DeltaTable
 
     storage = _storage_root(root)
     if storage is None:
         return None
-    try:
-        names = duckdb.connect().get_table_names(sql, qualified=True)
-    except duckdb.Error:
-        return None
     from tessera.engine import create_engine
+    from tessera.engine.names import table_names
 
     engine = create_engine("duckdb")
     try:
-        for name in names:
-            match = _NAME.match(name.strip())
-            if not match:
+        for name in table_names(sql):
+            if name.count(".") != 1:
                 continue
-            domain, product = match[1].lower(), match[2].lower()
+            domain, product = name.split(".")
             if not (root / "domains" / domain / "products" / product / "product.odps.yaml").is_file():
                 continue
             table_dir = _newest_table(storage, domain, product)

@@ -5,7 +5,6 @@ reader features) and go through the Arrow dataset otherwise (DESIGN §1)."""
 
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -127,23 +126,11 @@ def read(ctx: Context, text: str, *, columns: list[str] | None = None, limit: in
         engine.close()
 
 
-_NAME = re.compile(r'^"?([a-z][a-z0-9_]*)"?\."?([a-z][a-z0-9_]*)"?(?:\s+AS\s+.*)?$', re.I)
-
-
 def referenced_products(ctx: Context, sql: str) -> list[str]:
-    import duckdb
+    from tessera.engine.names import table_names
 
-    try:
-        names = duckdb.connect().get_table_names(sql, qualified=True)
-    except duckdb.Error:
-        return []
     known = {p.address for p in ctx.spec.products}
-    found = []
-    for name in names:
-        match = _NAME.match(name.strip())
-        if match and f"{match[1]}.{match[2]}".lower() in known:
-            found.append(f"{match[1]}.{match[2]}".lower())
-    return sorted(set(found))
+    return sorted(name for name in table_names(sql) if name in known)
 
 
 def query(ctx: Context, sql: str, *, engine: Engine | None = None) -> Any:

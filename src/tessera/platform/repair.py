@@ -57,7 +57,8 @@ def versions_from_commits(ctx: Context, product: Product, major: int, uri: str) 
                 run_id=str(entry.get("tessera.runId", "")),
                 row_count=quality.get("rows", metrics.get("num_added_rows")),
                 operation=str(
-                    (entry.get("operationParameters") or {}).get("mode", entry.get("operation", ""))
+                    entry.get("tessera.writeMode")
+                    or (entry.get("operationParameters") or {}).get("mode", entry.get("operation", ""))
                 ).lower(),
                 published_at=when.astimezone(UTC),
             )

@@ -58,6 +58,7 @@ class Provenance:
     run_id: str
     quality: Mapping[str, Any]
     published_at: datetime
+    write_mode: str = "overwrite"
 
     def commit_metadata(self) -> dict[str, str]:
         import json
@@ -69,6 +70,7 @@ class Provenance:
             "tessera.contractHash": self.contract_hash,
             "tessera.runId": self.run_id,
             "tessera.publishedAt": self.published_at.isoformat(),
+            "tessera.writeMode": self.write_mode,
             "tessera.quality": json.dumps(dict(self.quality), sort_keys=True),
         }
 

@@ -94,6 +94,8 @@ def _family(t: pa.DataType) -> str:
 
 def _castable(found: pa.DataType, wanted: pa.DataType) -> bool:
     a, b = _family(found), _family(wanted)
+    if a == "str" and pa.types.is_decimal(wanted):
+        return True  # decimals travel as strings in JSON/CSV; parsed exactly or refused by the safe cast
     if a in {"null", b}:
         if a == "time" and pa.types.is_timestamp(found) and pa.types.is_date(wanted):
             return False  # timestamp → date drops the time of day
@@ -130,15 +132,43 @@ def _target_schema(source: pa.Schema, contract: Contract) -> pa.Schema:
     return pa.schema(fields)
 
 
+def _lossy_sample(original: pa.Array | pa.ChunkedArray, cast: pa.Array | pa.ChunkedArray) -> object:
+    """The first value that does not survive the cast and back unchanged, or None."""
+    import pyarrow.compute as pc
+
+    try:
+        back = cast.cast(original.type, safe=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return original[0].as_py() if len(original) else None
+    differs = pc.fill_null(pc.not_equal(back, original), False)
+    if not pc.any(differs).as_py():
+        return None
+    return pc.filter(original, differs)[0].as_py()
+
+
 def _cast(array: pa.Array | pa.ChunkedArray, field: pa.Field) -> pa.Array | pa.ChunkedArray:
+    """A lossless cast, judged on the values: integers become decimals when every value fits, floats only
+    when every value is exactly representable, decimal strings when none needs rounding."""
     if array.type == field.type:
         return array
+    source = array
     try:
-        return array.cast(field.type, safe=True)
+        if pa.types.is_decimal(field.type) and pa.types.is_integer(array.type):
+            source = array.cast(pa.decimal128(38, 0))
+        cast = source.cast(field.type, safe=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise DataError(
             f"column {field.name!r}: cannot cast {array.type} to {field.type} without loss: {exc}"
         ) from None
+    numeric = (pa.types.is_floating(t) or pa.types.is_decimal(t) for t in (array.type, field.type))
+    if any(numeric) and not pa.types.is_string(array.type):
+        lost = _lossy_sample(array, cast)
+        if lost is not None:
+            raise DataError(
+                f"column {field.name!r}: {lost!r} does not fit {field.type} without rounding; "
+                "round the data or widen the contract's scale"
+            )
+    return cast
 
 
 def conform_table(table: pa.Table, contract: Contract) -> pa.Table:
