@@ -20,7 +20,7 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert result.returncode in (1, 2), result.stderr
+    assert result.returncode in (1, 2), result.stderr + result.stdout
     assert "Traceback" not in result.stderr + result.stdout
     for needle in needles:
         assert needle in result.stderr, result.stderr
