@@ -170,6 +170,6 @@ def test_query_fast_path_matches_the_catalog_path(mesh_dir: Path) -> None:
         join = "select count(*) as n from sales.orders o join sales.daily d using (country)"  # DuckDB binds USING
         assert quick_query(mesh_dir, join) == mesh.query(join).to_pylist() == [{"n": 40}]
     assert_clean_failure(
-        run("-C", str(mesh_dir), "query", "select * from sales.daily"), "no published version yet"
+        run("-C", str(mesh_dir), "query", "select * from crm.customers"), "no published version yet"
     )
     assert_clean_failure(run("-C", str(mesh_dir), "query", "select nope from sales.orders"), "nope")
