@@ -173,3 +173,23 @@ def test_query_fast_path_matches_the_catalog_path(mesh_dir: Path) -> None:
         run("-C", str(mesh_dir), "query", "select * from crm.customers"), "no published version yet"
     )
     assert_clean_failure(run("-C", str(mesh_dir), "query", "select nope from sales.orders"), "nope")
+
+
+def test_transform_reading_an_undeclared_product_is_caught(mesh_dir: Path) -> None:
+    sql = mesh_dir / "domains/sales/products/daily/transform.sql"
+    sql.write_text("SELECT c.country, count(*) AS orders, sum(o.amount) AS revenue\n"
+                   "FROM sales.orders o JOIN crm.customers c ON o.customer_id = c.customer_id GROUP BY 1\n")
+    result = run("-C", str(mesh_dir), "validate")
+    assert_clean_failure(result, "domains/sales/products/daily/transform.sql:2", "crm.customers", "inputPorts")
+    assert_clean_failure(run("-C", str(mesh_dir), "build", "sales.daily"), "crm.customers")
+    sql.write_text("SELECT FROM WHERE (\n")
+    assert_clean_failure(run("-C", str(mesh_dir), "validate"), "does not parse")
+
+
+def test_misspelt_contract_description_key_and_unknown_status(mesh_dir: Path) -> None:
+    contract = mesh_dir / "domains/crm/products/customers/contract.odcs.yaml"
+    contract.write_text(contract.read_text() + "description:\n  usag: typo\n")
+    product = mesh_dir / "domains/crm/products/customers/product.odps.yaml"
+    product.write_text(product.read_text().replace("status: active", "status: activ"))
+    result = run("-C", str(mesh_dir), "validate")
+    assert_clean_failure(result, "usag", "did you mean 'usage'", "activ")

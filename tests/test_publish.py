@@ -77,7 +77,9 @@ def test_refused_build_leaves_the_catalog_as_it_was(mesh_dir: Path) -> None:
         assert outcome.status == "refused" and "narrowed" in outcome.message
         after = mesh.show("sales.orders")
         assert after["contract_hash"] == before["contract_hash"]
-        assert [c["physical_type"] for c in after["columns"]] == [c["physical_type"] for c in before["columns"]]
+        assert [c["physical_type"] for c in after["columns"]] == [
+            c["physical_type"] for c in before["columns"]
+        ]
 
 
 def test_publish_from_pandas_and_polars(mesh_dir: Path) -> None:
@@ -146,6 +148,11 @@ def test_breaking_change_needs_major_bump_and_old_major_stays_readable(mesh_dir:
         assert "country" in old.schema.names
         with pytest.warns(tessera.platform.DeprecatedVersionWarning):
             assert mesh.read("sales.orders@1.0.0", limit=5).num_rows == 5
+        releases = [h["release"] for h in mesh.product("sales.orders").history()]
+        assert releases == ["sales.orders@1/v0", "sales.orders@v0"]  # each major is its own table
+        with pytest.warns(tessera.platform.DeprecatedVersionWarning):
+            assert "country" in mesh.read("sales.orders@1/v0").schema.names
+        assert "country" not in mesh.read("sales.orders@v0").schema.names
         majors = {m["major"]: m for m in mesh.ctx.catalog.majors("sales.orders")}
         assert majors[1]["status"] == "deprecated" and majors[1]["successor"] == 2
         assert (majors[1]["retire_after"] - majors[1]["deprecated_at"]).days == 30
@@ -188,7 +195,11 @@ def test_casts_are_judged_on_values(mesh_dir: Path) -> None:
         mesh.publish("sales.orders", base.append_column("amount", pa.array([461, 5, 0], pa.int64())))
         mesh.publish("sales.orders", base.append_column("amount", pa.array(["461.49", "1.5", "0"])))
         mesh.publish("sales.orders", base.append_column("amount", pa.array([1.5, 2.25, 3.0])))
-        assert [str(v) for v in mesh.read("sales.orders").column("amount").to_pylist()] == ["1.50", "2.25", "3.00"]
+        assert [str(v) for v in mesh.read("sales.orders").column("amount").to_pylist()] == [
+            "1.50",
+            "2.25",
+            "3.00",
+        ]
         with pytest.raises(DataError, match=r"1\.23456.*without rounding"):
             mesh.publish("sales.orders", base.append_column("amount", pa.array([1.23456, 2.0, 3.0])))
         with pytest.raises(DataError, match="amount"):

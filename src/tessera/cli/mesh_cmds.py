@@ -31,9 +31,14 @@ def init(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
+    from tessera.errors import SpecError
     from tessera.spec import load_mesh
+    from tessera.spec.transforms import transform_problems
 
     spec = load_mesh(args.mesh)
+    problems = transform_problems(spec.products)
+    if problems:
+        raise SpecError(problems)
     summary = {
         "mesh": spec.settings.name,
         "domains": len(spec.domains),

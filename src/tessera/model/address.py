@@ -1,5 +1,6 @@
 """Addresses: ``sales.orders``, ``sales.orders@2.1.0`` (contract semver), ``sales.orders@2`` (a major),
-``sales.orders@v17`` (a Delta table version). The same strings work in SQL, the CLI, the SDK and URLs."""
+``sales.orders@v17`` (a Delta version of the newest major's table) and ``sales.orders@1/v3`` (a Delta version
+of an older major's table: each major is its own table, so its versions count from v0)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ NAME_PATTERN = r"[a-z][a-z0-9_]*"
 _ADDRESS = re.compile(rf"^(?P<domain>{NAME_PATTERN})\.(?P<product>{NAME_PATTERN})(?:@(?P<sel>[^@\s]+))?$")
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")
 
-SelectorKind = Literal["latest", "semver", "major", "delta"]
+SelectorKind = Literal["latest", "semver", "major", "delta", "major_delta"]
 
 
 def parse_semver(text: str) -> tuple[int, int, int]:
@@ -55,24 +56,29 @@ class Address:
             return "latest"
         if re.fullmatch(r"v\d+", sel):
             return "delta"
+        if re.fullmatch(r"\d+/v\d+", sel):
+            return "major_delta"
         if re.fullmatch(r"\d+", sel):
             return "major"
         if _SEMVER.match(sel):
             return "semver"
         raise AddressError(
-            f"{self.name}@{sel}: unknown version selector; use @MAJOR.MINOR.PATCH, @MAJOR or @vN (Delta version)"
+            f"{self.name}@{sel}: unknown version selector; use @MAJOR.MINOR.PATCH, @MAJOR, @vN (Delta version) "
+            "or @MAJOR/vN (a Delta version of an older major)"
         )
 
     @property
     def delta_version(self) -> int:
-        assert self.kind == "delta" and self.selector
-        return int(self.selector[1:])
+        assert self.kind in {"delta", "major_delta"} and self.selector
+        return int(self.selector.rsplit("v", 1)[1])
 
     @property
     def major(self) -> int:
         assert self.selector
         if self.kind == "major":
             return int(self.selector)
+        if self.kind == "major_delta":
+            return int(self.selector.split("/")[0])
         return parse_semver(self.selector)[0]
 
     def at(self, selector: str | None) -> Address:

@@ -86,9 +86,16 @@ def build(
     *,
     on_progress: Callable[[BuildOutcome], None] | None = None,
 ) -> list[BuildOutcome]:
+    from tessera.errors import SpecError
+    from tessera.spec.transforms import transform_problems
+
+    order = build_order(ctx.spec, selected)
+    problems = transform_problems(order)
+    if problems:
+        raise SpecError(problems)
     outcomes: list[BuildOutcome] = []
     blocked: set[str] = set()
-    for product in build_order(ctx.spec, selected):
+    for product in order:
         upstream_failed = [p.address for p in product.input_ports if p.address in blocked]
         if upstream_failed:
             outcome = BuildOutcome(

@@ -25,8 +25,8 @@ class ProductHandle:
     def read(
         self, version: str | int | None = None, *, columns: list[str] | None = None, limit: int | None = None
     ) -> pa.Table:
-        """The latest version, or ``version`` as contract semver ``"2.1.0"``, a major ``"2"``/``2`` or a Delta
-        version ``"v17"``. Returns a pyarrow Table (``.to_pandas()``, ``polars.from_arrow`` one call away)."""
+        """The latest version, or ``version`` as contract semver ``"2.1.0"``, a major ``"2"``/``2``, a Delta
+        version ``"v17"`` or an older major's Delta version ``"1/v3"``. Returns a pyarrow Table (``.to_pandas()``, ``polars.from_arrow`` one call away)."""
         text = self.address if version in (None, "latest") else f"{self.address}@{version}"
         return reading.read(self.ctx, text, columns=columns, limit=limit)
 
@@ -60,9 +60,13 @@ class ProductHandle:
         }
 
     def history(self) -> list[dict[str, Any]]:
+        versions = self.ctx.catalog.versions(self.address)
+        newest = max((v["major"] for v in versions), default=0)
         return [
             {
-                "release": f"{self.address}@v{v['delta_version']}",
+                "release": reading.release_name(
+                    self.address, v["major"], v["delta_version"], newest_major=v["major"] == newest
+                ),
                 "major": v["major"],
                 "delta_version": v["delta_version"],
                 "contract_version": v["contract_version"],
@@ -71,7 +75,7 @@ class ProductHandle:
                 "published_at": v["published_at"].isoformat(),
                 "run_id": v["run_id"],
             }
-            for v in self.ctx.catalog.versions(self.address)
+            for v in versions
         ]
 
     def quality(self, limit: int = 20) -> list[dict[str, Any]]:

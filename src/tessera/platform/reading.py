@@ -18,7 +18,20 @@ from tessera.errors import NotFoundError, RetiredError
 from tessera.model.address import Address
 from tessera.platform.context import Context
 
-__all__ = ["DeprecatedVersionWarning", "Release", "query", "read", "register_release", "resolve"]
+__all__ = [
+    "DeprecatedVersionWarning",
+    "Release",
+    "query",
+    "read",
+    "register_release",
+    "release_name",
+    "resolve",
+]
+
+
+def release_name(address: str, major: int, delta_version: int, *, newest_major: bool) -> str:
+    """``sales.orders@v3`` on the newest major's table, ``sales.orders@1/v3`` on an older one."""
+    return f"{address}@v{delta_version}" if newest_major else f"{address}@{major}/v{delta_version}"
 
 
 class DeprecatedVersionWarning(UserWarning):
@@ -35,9 +48,11 @@ class Release:
     published_at: datetime
     deprecation: str | None = None
 
+    newest_major: bool = True
+
     @property
     def name(self) -> str:
-        return f"{self.address}@v{self.delta_version}"
+        return release_name(self.address, self.major, self.delta_version, newest_major=self.newest_major)
 
 
 def _check_major(ctx: Context, address: str, major: int) -> str | None:
@@ -75,6 +90,10 @@ def resolve(ctx: Context, text: str) -> Release:
         candidates = [v for v in versions if v["major"] == newest_major]
     elif kind == "major":
         candidates = [v for v in versions if v["major"] == address.major]
+    elif kind == "major_delta":
+        candidates = [
+            v for v in versions if v["major"] == address.major and v["delta_version"] == address.delta_version
+        ]
     elif kind == "semver":
         candidates = [v for v in versions if v["contract_version"] == address.selector]
     else:
@@ -99,6 +118,7 @@ def resolve(ctx: Context, text: str) -> Release:
         contract_version=chosen["contract_version"],
         published_at=chosen["published_at"],
         deprecation=note,
+        newest_major=chosen["major"] == max(v["major"] for v in versions),
     )
 
 

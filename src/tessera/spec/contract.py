@@ -24,7 +24,15 @@ from tessera.spec.custom import read_custom
 from tessera.spec.schemas import schema_errors
 from tessera.spec.yaml_lines import KeyPath, LineMap, Report, read_yaml
 
-__all__ = ["check_contract", "document_hash", "load_contract", "odcs_problems", "parse_contract"]
+__all__ = [
+    "STATUSES",
+    "check_contract",
+    "closed_set_problems",
+    "document_hash",
+    "load_contract",
+    "odcs_problems",
+    "parse_contract",
+]
 
 _V3 = re.compile(r"^v?3\.[0-2]\.\d+$")
 _V2 = re.compile(r"^v?2(\.|$)")
@@ -61,8 +69,30 @@ def check_contract(
     tessera = Report(path, lines)
     contract = _build(doc, path, tessera)
     if strict_tessera:
+        closed_set_problems(doc, tessera)
         problems.extend(tessera.problems)
     return contract, _ordered(problems)
+
+
+STATUSES = ("proposed", "draft", "active", "deprecated", "retired")
+_DESCRIPTION_KEYS = ("purpose", "limitations", "usage", "authoritativeDefinitions", "customProperties")
+
+
+def closed_set_problems(doc: dict[str, Any], report: Report) -> None:
+    """What the standards leave open and Tessera closes: the status, and the keys of ``description`` (ODCS
+    lets unknown keys through there, so a misspelt ``usage`` would vanish silently)."""
+    import difflib
+
+    status = doc.get("status")
+    if isinstance(status, str) and status not in STATUSES:
+        report.add(("status",), f"status {status!r} is not one of {', '.join(STATUSES)}")
+    description = doc.get("description")
+    if isinstance(description, dict):
+        for key in description:
+            if key not in _DESCRIPTION_KEYS:
+                close = difflib.get_close_matches(str(key), _DESCRIPTION_KEYS, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                report.add(("description", key), f"unknown key {key!r}{hint}")
 
 
 def odcs_problems(doc: Any, path: str, lines: LineMap | None = None) -> list[Problem]:

@@ -14,6 +14,7 @@ from typing import Any, cast
 from tessera.errors import Problem
 from tessera.model.contract import Contract
 from tessera.model.product import ROLES, InputPort, Member, Product, Transform, WriteMode
+from tessera.spec.contract import STATUSES
 from tessera.spec.custom import read_custom
 from tessera.spec.names import name_problem
 from tessera.spec.schemas import schema_errors
@@ -83,6 +84,9 @@ def check_product(
         report.add(("name",), problem)
     if not isinstance(doc.get("version"), str):
         report.add(("version",), "missing required key 'version' (the product's own version, e.g. 1.0.0)")
+    status = doc.get("status")
+    if isinstance(status, str) and status not in STATUSES:
+        report.add(("status",), f"status {status!r} is not one of {', '.join(STATUSES)}")
     members = _members(doc, report)
     custom = read_custom(doc.get("customProperties"), ("customProperties",), "product", report)
     _check_frequency(doc, custom.get("tessera.updateFrequency"), report)
