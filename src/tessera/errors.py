@@ -75,7 +75,9 @@ class SpecError(TesseraError):
         self.problems = tuple(problems)
         count = len(self.problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the mesh files:\n{lines}")
+        files = sorted({p.file for p in self.problems})
+        where = files[0] if len(files) == 1 else f"{len(files)} files"
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in {where}:\n{lines}")
 
 
 class AddressError(TesseraError):

@@ -13,17 +13,20 @@ def junit_xml(run: Any) -> str:
         "testsuite",
         name=f"tessera.{run.subject}",
         tests=str(len(run.checks)),
-        failures=str(sum(1 for c in run.checks if c.outcome == "failed")),
-        errors=str(sum(1 for c in run.checks if c.outcome == "error")),
+        failures=str(sum(1 for c in run.checks if c.blocking and c.outcome == "failed")),
+        errors=str(sum(1 for c in run.checks if c.blocking and c.outcome == "error")),
         timestamp=run.started_at.isoformat(),
         time=f"{(run.finished_at - run.started_at).total_seconds():.3f}",
     )
     for check in run.checks:
         case = ET.SubElement(suite, "testcase", classname=run.subject, name=check.name)
-        if check.outcome != "passed":
+        detail = f"measured {check.measured} {check.unit}, expected {check.threshold}"
+        if check.outcome != "passed" and check.blocking:
             tag = "error" if check.outcome == "error" else "failure"
             element = ET.SubElement(case, tag, message=check.message, type=check.severity)
-            element.text = f"measured {check.measured} {check.unit}, expected {check.threshold}"
+            element.text = detail
+        elif check.outcome != "passed":  # a warning: reported, not failed (the gate does not refuse on it)
+            ET.SubElement(case, "system-out").text = f"{check.severity}: {check.message} ({detail})"
     return (
         ET.tostring(ET.Element("testsuites", {}), encoding="unicode")
         .replace("</testsuites>", ET.tostring(suite, encoding="unicode") + "</testsuites>")

@@ -105,6 +105,10 @@ def _contract(text: str, mesh_dir: str, *, published: bool) -> object:
 
     if Path(text).is_file():
         return load_contract(text)
+    if text.endswith((".yaml", ".yml")) or "/" in text:
+        from tessera.errors import NotFoundError
+
+        raise NotFoundError(f"no such contract file: {text}")
     from tessera.platform import Mesh
     from tessera.spec import parse_contract
 

@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int)
     p.add_argument("--columns", help="comma-separated column names")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (required for parquet)")
+    p.add_argument("--json", action="store_true", help="same as --format json")
     p = cmd("query", "read_cmds", "query", "SQL over products named by address (select * from sales.orders)")
     p.add_argument("sql")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")

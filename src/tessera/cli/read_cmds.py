@@ -55,7 +55,7 @@ def read(args: argparse.Namespace) -> int:
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     with Mesh(args.mesh) as mesh:
         table = mesh.read(args.address, columns=columns, limit=args.limit)
-    _emit(table, args.format, args.output)
+    _emit(table, "json" if args.json else args.format, args.output)
     return 0
 
 
@@ -102,6 +102,8 @@ def history(args: argparse.Namespace) -> int:
         rows = mesh.product(args.address).history()
     if args.json:
         print_json(rows)
+    elif not rows:
+        print(f"{args.address} has no published version yet")
     else:
         print_table(
             f"History of {args.address}",
@@ -121,7 +123,25 @@ def quality(args: argparse.Namespace) -> int:
         runs = mesh.product(args.address).quality(args.limit)
     if args.json:
         print_json(runs)
+    elif not runs:
+        print(f"{args.address} has no quality runs yet")
     else:
+        latest = runs[0]
+        print_table(
+            f"Latest run {latest['run_id'][:12]} of {args.address}: {latest['outcome']}",
+            ["", "check", "measured", "expected", "severity", "message"],
+            [
+                (
+                    "✓" if c["outcome"] == "passed" else "✗",
+                    c["name"],
+                    c["measured"],
+                    c["threshold"],
+                    c["severity"],
+                    "" if c["outcome"] == "passed" else c["message"],
+                )
+                for c in sorted(latest["checks"], key=lambda c: c["name"])
+            ],
+        )
         print_table(
             f"Quality runs of {args.address}",
             ["run", "outcome", "published", "rows", "checks", "at"],
@@ -146,6 +166,9 @@ def catalog(args: argparse.Namespace) -> int:
     with Mesh(args.mesh) as mesh:
         if args.action == "search":
             hits = mesh.search(args.term or "")
+            if not hits and not args.json:
+                print(f"no products match {args.term!r}")
+                return 0
             if args.json:
                 print_json(
                     [

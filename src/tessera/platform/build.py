@@ -52,7 +52,7 @@ def build_order(spec: MeshSpec, selected: Iterable[str] | None = None) -> list[P
     return [p for p in order if p.address in wanted]
 
 
-def _run_transform(ctx: Context, product: Product) -> object:
+def _run_transform(ctx: Context, product: Product, notes: list[str]) -> object:
     transform = product.transform
     assert transform is not None
     if transform.kind != "sql":
@@ -74,6 +74,8 @@ def _run_transform(ctx: Context, product: Product) -> object:
             else:
                 major = port.version.split(".")[0] if port.version else None
                 release = resolve(ctx, f"{port.address}@{major}" if major else port.address)
+                if release.deprecation:
+                    notes.append(f"reads {release.deprecation}")
                 register_release(ctx, engine, port.address, release)
         return engine.fetch_arrow(transform.code)
     finally:
@@ -107,9 +109,11 @@ def build(
                 product.address, "skipped", "no transform: data is pushed (tessera publish)"
             )
         else:
+            notes: list[str] = []
             try:
-                result = publish(ctx, product.address, _run_transform(ctx, product))
-                outcome = BuildOutcome(product.address, "published", f"@v{result.delta_version}", result)
+                result = publish(ctx, product.address, _run_transform(ctx, product, notes))
+                message = "; ".join([f"@v{result.delta_version}", *notes])
+                outcome = BuildOutcome(product.address, "published", message, result)
             except TesseraError as exc:
                 status: Status = "refused" if exc.__class__.__name__.endswith("GateError") else "failed"
                 outcome = BuildOutcome(product.address, status, str(exc))

@@ -25,8 +25,10 @@ def read_file(path: str | Path, fmt: str | None = None) -> pa.Table:
     if kind in {"ndjson", "jsonl"}:
         kind = "json"
     if kind not in FORMATS:
-        raise DataError(f"{path}: unknown format {kind!r}; use one of {', '.join(FORMATS)} (or --format)")
+        raise DataError(f"{path}: unknown format {kind!r}; name the file .parquet, .csv or .json")
     reader = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}[kind]
+    if location.is_file() and location.stat().st_size == 0:
+        raise DataError(f"{path} is empty: nothing to publish")
     con = duckdb.connect()
     try:
         escaped = str(location).replace("'", "''")

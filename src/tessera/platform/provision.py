@@ -99,9 +99,10 @@ def plan(ctx: Context) -> Plan:
             if row["hash"] != _product_digest(product, uri):
                 steps.append(Step("update", "product", product.address, "product.odps.yaml changed"))
             if row["contract_hash"] != product.contract.hash:
-                steps.append(
-                    Step("update", "contract", product.address, f"{row['contract_version']} → {version}")
-                )
+                detail = f"{row['contract_version']} → {version}"
+                if row["contract_version"] == version:
+                    detail += ": changed without a version bump; publishing it will be refused until it has one"
+                steps.append(Step("update", "contract", product.address, detail))
         if uri not in locations:
             steps.append(Step("add", "storage", uri, product.address))
     for address in known_products:

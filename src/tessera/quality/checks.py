@@ -41,13 +41,41 @@ def _missing(column: str) -> str:
     return f"column {column!r} is not in the data"
 
 
-def _constraint(metric: str, column: str, predicate: str, aggs: Aggregates) -> PlannedCheck:
+def _rule_text(column: Column, metric: str) -> str:
+    """The constraint in the contract's own words, for messages: ``range on amount (minimum 0)``."""
+    parts: list[str] = []
+    if metric == "range":
+        for key, value in (
+            ("minimum", column.minimum),
+            ("exclusiveMinimum", column.exclusive_minimum),
+            ("maximum", column.maximum),
+            ("exclusiveMaximum", column.exclusive_maximum),
+        ):
+            if value is not None:
+                parts.append(f"{key} {value}")
+    elif metric == "length":
+        parts = [
+            f"{k} {v}"
+            for k, v in (("minLength", column.min_length), ("maxLength", column.max_length))
+            if v is not None
+        ]
+    elif metric == "pattern" and column.pattern:
+        parts = [column.pattern]
+    elif metric == "enum" and column.enum:
+        shown = ", ".join(str(v) for v in column.enum[:8])
+        parts = [shown + (", …" if len(column.enum) > 8 else "")]
+    elif metric == "required":
+        parts = ["no nulls"]
+    return f"{metric} on {column.name}" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def _constraint(metric: str, column: Column, predicate: str, aggs: Aggregates) -> PlannedCheck:
     key = aggs.add(f"count_if({predicate})")
     return PlannedCheck(
-        f"{column}.{metric}",
+        f"{column.name}.{metric}",
         metric,
-        column,
-        f"{metric} on {column}",
+        column.name,
+        _rule_text(column, metric),
         NO_VIOLATIONS,
         "error",
         needs=(key,),
@@ -119,11 +147,11 @@ def _column_checks(
         ]
     out: list[PlannedCheck] = []
     if column.required:
-        out.append(_constraint("required", name, f"{quote_ident(name)} IS NULL", aggs))
+        out.append(_constraint("required", column, f"{quote_ident(name)} IS NULL", aggs))
     if key_kind:
         label = f"{key_kind} on {name}"
         out.append(_duplicates_plan(f"{name}.{key_kind}", key_kind, name, label, keys=(name,), aggs=aggs))
-    out.extend(_constraint(k, name, p, aggs) for k, p in column_violations(column, sql_type).items())
+    out.extend(_constraint(k, column, p, aggs) for k, p in column_violations(column, sql_type).items())
     return out
 
 
