@@ -177,10 +177,14 @@ def test_query_fast_path_matches_the_catalog_path(mesh_dir: Path) -> None:
 
 def test_transform_reading_an_undeclared_product_is_caught(mesh_dir: Path) -> None:
     sql = mesh_dir / "domains/sales/products/daily/transform.sql"
-    sql.write_text("SELECT c.country, count(*) AS orders, sum(o.amount) AS revenue\n"
-                   "FROM sales.orders o JOIN crm.customers c ON o.customer_id = c.customer_id GROUP BY 1\n")
+    sql.write_text(
+        "SELECT c.country, count(*) AS orders, sum(o.amount) AS revenue\n"
+        "FROM sales.orders o JOIN crm.customers c ON o.customer_id = c.customer_id GROUP BY 1\n"
+    )
     result = run("-C", str(mesh_dir), "validate")
-    assert_clean_failure(result, "domains/sales/products/daily/transform.sql:2", "crm.customers", "inputPorts")
+    assert_clean_failure(
+        result, "domains/sales/products/daily/transform.sql:2", "crm.customers", "inputPorts"
+    )
     assert_clean_failure(run("-C", str(mesh_dir), "build", "sales.daily"), "crm.customers")
     sql.write_text("SELECT FROM WHERE (\n")
     assert_clean_failure(run("-C", str(mesh_dir), "validate"), "does not parse")

@@ -101,7 +101,9 @@ def plan(ctx: Context) -> Plan:
             if row["contract_hash"] != product.contract.hash:
                 detail = f"{row['contract_version']} → {version}"
                 if row["contract_version"] == version:
-                    detail += ": changed without a version bump; publishing it will be refused until it has one"
+                    detail += (
+                        ": changed without a version bump; publishing it will be refused until it has one"
+                    )
                 steps.append(Step("update", "contract", product.address, detail))
         if uri not in locations:
             steps.append(Step("add", "storage", uri, product.address))
