@@ -68,3 +68,34 @@ def test_show_and_audit_chain(mesh_on: Path) -> None:
         run = mesh.product("sales.orders").quality()[0]
         names = {c["name"] for c in run["checks"]}
         assert {"table.rowCount", "email.nullValues"} <= names
+
+
+def test_an_old_catalog_is_migrated_once_by_concurrent_openers(tmp_path: Path) -> None:
+    """A catalog at the first migration is upgraded to the newest by whichever of several processes opens it
+    first; the others wait and find it done."""
+    import multiprocessing
+
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    from alembic import command
+    from alembic.config import Config
+
+    from tessera.catalog import migrate
+
+    config = Config()
+    config.set_main_option("script_location", str(migrate._MIGRATIONS))
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+    engine.dispose()
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(3) as pool:
+        pool.map(_open_catalog, [url] * 3)
+    with create_engine(url).connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+
+
+def _open_catalog(url: str) -> None:
+    Catalog.open(url).close()

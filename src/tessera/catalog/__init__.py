@@ -3,6 +3,7 @@
 from tessera.catalog.records import (
     VersionRecord,
     append_audit,
+    record_build,
     record_major,
     record_quality_run,
     record_version,
@@ -22,6 +23,7 @@ __all__ = [
     "VersionRecord",
     "append_audit",
     "rank",
+    "record_build",
     "record_major",
     "record_quality_run",
     "record_version",

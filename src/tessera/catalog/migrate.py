@@ -11,7 +11,7 @@ from tessera.errors import CatalogError
 
 __all__ = ["HEAD", "connect", "upgrade"]
 
-HEAD = "0001"
+HEAD = "0002"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -62,8 +62,18 @@ def upgrade(engine: Engine) -> None:
 
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+        # One migrator at a time (several processes may open an old catalog at once): SQLite's write lock up
+        # front, a transaction-scoped advisory lock on PostgreSQL; whoever waited finds the work done.
+        with engine.connect() as raw:
+            conn = raw.execution_options(tessera_write=True)
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7374657372)"))
+                if inspect(conn).has_table("alembic_version"):
+                    current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                    if current == HEAD:
+                        return
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         raise CatalogError(f"catalog at {engine.url!r} cannot be opened or migrated: {exc}") from None

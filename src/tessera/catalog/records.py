@@ -14,7 +14,14 @@ from tessera.catalog import tables as t
 from tessera.catalog.dialect import insert_ignore, lock_audit
 from tessera.model.results import QualityRun
 
-__all__ = ["VersionRecord", "append_audit", "record_major", "record_quality_run", "record_version"]
+__all__ = [
+    "VersionRecord",
+    "append_audit",
+    "record_build",
+    "record_major",
+    "record_quality_run",
+    "record_version",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,3 +140,21 @@ def append_audit(conn: Connection, actor: str, action: str, subject: str, detail
         )
     )
     return digest
+
+
+def record_build(conn: Connection, address: str, fingerprint: str, major: int, delta_version: int) -> None:
+    """What a build last published from: the fingerprint of its code, contract and input versions."""
+    from tessera.catalog.dialect import upsert
+
+    upsert(
+        conn,
+        t.builds,
+        ["address"],
+        {
+            "address": address,
+            "fingerprint": fingerprint,
+            "major": major,
+            "delta_version": delta_version,
+            "built_at": datetime.now(UTC),
+        },
+    )

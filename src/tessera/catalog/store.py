@@ -172,5 +172,10 @@ class Catalog:
             product["columns"] = cols.get(product["address"], [])
         return products
 
+    def last_build(self, address: str) -> Row | None:
+        with self.engine.connect() as conn:
+            rows = _rows(conn, select(t.builds).where(t.builds.c.address == address))
+            return rows[0] if rows else None
+
     def delete_versions(self, conn: Connection, address: str) -> None:
         conn.execute(delete(t.versions).where(t.versions.c.address == address))

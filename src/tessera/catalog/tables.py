@@ -21,9 +21,12 @@ from sqlalchemy import (
 
 __all__ = [
     "audit_events",
+    "builds",
+    "column_lineage",
     "columns",
     "contracts",
     "domains",
+    "incidents",
     "lineage_edges",
     "majors",
     "metadata",
@@ -188,6 +191,40 @@ lineage_edges = Table(
     Column("kind", String(32), nullable=False),
 )
 
+column_lineage = Table(
+    "column_lineage",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("address", String(256), nullable=False),
+    Column("major", Integer, nullable=False),
+    Column("delta_version", BigInteger, nullable=False),
+    Column("source", String(256), nullable=False),
+    Column("source_column", String(256), nullable=False),
+    Column("target_column", String(256)),
+    Column("kind", String(32), nullable=False),
+)
+
+builds = Table(
+    "builds",
+    metadata,
+    Column("address", String(256), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("major", Integer, nullable=False),
+    Column("delta_version", BigInteger, nullable=False),
+    Column("built_at", TS, nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("address", String(256), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("opened_at", TS, nullable=False),
+    Column("resolved_at", TS),
+)
+
 audit_events = Table(
     "audit_events",
     metadata,
@@ -206,3 +243,11 @@ Index("ix_quality_runs_address", quality_runs.c.address, quality_runs.c.started_
 Index("ix_lineage_target", lineage_edges.c.target)
 Index("ix_lineage_source", lineage_edges.c.source)
 Index("ix_contracts_address", contracts.c.address)
+Index(
+    "ix_column_lineage_version",
+    column_lineage.c.address,
+    column_lineage.c.major,
+    column_lineage.c.delta_version,
+)
+Index("ix_column_lineage_source", column_lineage.c.source, column_lineage.c.source_column)
+Index("ix_incidents_open", incidents.c.address, incidents.c.resolved_at)

@@ -10,7 +10,13 @@ from tessera.cli.render import console, print_json, print_table
 
 __all__ = ["build", "publish", "test"]
 
-_MARK = {"published": "[green]✓[/]", "refused": "[red]✗[/]", "failed": "[red]✗[/]", "skipped": "[yellow]–[/]"}
+_MARK = {
+    "published": "[green]✓[/]",
+    "refused": "[red]✗[/]",
+    "failed": "[red]✗[/]",
+    "skipped": "[yellow]–[/]",
+    "unchanged": "[dim]=[/]",
+}
 
 
 def build(args: argparse.Namespace) -> int:
@@ -38,7 +44,9 @@ def build(args: argparse.Namespace) -> int:
                     first = outcome.message.splitlines()[0] if outcome.message else ""
                     out.print(f"{_MARK[outcome.status]} {outcome.address} {outcome.status} {first}")
 
-            outcomes = mesh.build(args.products or None, on_progress=step)
+            outcomes = mesh.build(
+                args.products or None, on_progress=step, full_refresh=args.full_refresh, jobs=args.jobs
+            )
     if args.json:
         print_json(
             [

@@ -53,7 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _json(p)
     p = cmd("build", "data_cmds", "build", "run transforms in dependency order and publish through the gates")
-    p.add_argument("products", nargs="*", metavar="ADDRESS", help="products to build (default: all)")
+    p.add_argument(
+        "products",
+        nargs="*",
+        metavar="SELECTOR",
+        help="products to build (default: all): ADDRESS, ADDRESS+ (and downstream), +ADDRESS (and upstream), "
+        "domain:NAME, tag:NAME",
+    )
+    p.add_argument("--full-refresh", action="store_true", help="rebuild even what is unchanged")
+    p.add_argument(
+        "--jobs", type=int, help="worker processes for independent products (default: CPUs, max 4)"
+    )
     _json(p)
     p = cmd("publish", "data_cmds", "publish", "publish a file as a product's new version through the gates")
     p.add_argument("address")

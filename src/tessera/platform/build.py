@@ -1,23 +1,32 @@
 """Build products from their transforms, in dependency order, through the publish path.
 
 A transform's SQL names its inputs as ``<domain>.<product>`` (read at the major its input port asks for) or
-``source.<system>.<table>``. A refused product stops the products downstream of it; the others go on."""
+``source.<system>.<table>``. Products whose inputs are all built run in parallel in worker processes (started
+with ``spawn``: delta-rs must not run in a forked child). A product whose code, contract and input versions
+are unchanged since its last build is skipped. A refused product stops the products downstream of it; the
+independent rest of the DAG still builds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
+from tessera import catalog as cat
 from tessera.errors import DataError, NotImplementedYetError, TesseraError
 from tessera.model.product import MeshSpec, Product
 from tessera.platform.context import Context
 from tessera.platform.publish import PublishResult, publish
-from tessera.platform.reading import register_release, resolve
+from tessera.platform.reading import Release, register_release, resolve
 
-__all__ = ["BuildOutcome", "build", "build_order"]
+__all__ = ["BuildOutcome", "build", "build_levels", "build_order"]
 
-Status = Literal["published", "refused", "skipped", "failed"]
+Status = Literal["published", "refused", "skipped", "unchanged", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +38,12 @@ class BuildOutcome:
 
 
 def build_order(spec: MeshSpec, selected: Iterable[str] | None = None) -> list[Product]:
-    """Products in dependency order (inputs first); with ``selected``, only those, still ordered."""
+    """Products in dependency order (inputs first); with ``selected`` (addresses or selectors such as
+    ``sales.orders+``, ``domain:sales``, ``tag:pii``), only those, still ordered."""
+    from tessera.platform.selectors import select
+
     by_address = {p.address: p for p in spec.products}
-    wanted = set(selected) if selected is not None else set(by_address)
-    unknown = wanted - set(by_address)
-    if unknown:
-        raise DataError(f"no such product(s) in this mesh: {', '.join(sorted(unknown))}")
+    wanted = select(spec, selected) if selected is not None else set(by_address)
     order: list[Product] = []
     seen: set[str] = set()
 
@@ -52,7 +61,66 @@ def build_order(spec: MeshSpec, selected: Iterable[str] | None = None) -> list[P
     return [p for p in order if p.address in wanted]
 
 
-def _run_transform(ctx: Context, product: Product, notes: list[str]) -> object:
+def build_levels(order: Sequence[Product]) -> list[list[Product]]:
+    """Waves of products whose selected inputs are all in earlier waves: each wave can build in parallel."""
+    level: dict[str, int] = {}
+    chosen = {p.address for p in order}
+    for product in order:
+        ups = [level[i.address] for i in product.input_ports if i.address in chosen]
+        level[product.address] = 1 + max(ups, default=-1)
+    waves: list[list[Product]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for product in order:
+        waves[level[product.address]].append(product)
+    return waves
+
+
+def _source_version(uri: str) -> str:
+    path = Path(uri.removeprefix("file://"))
+    if path.is_dir() and (path / "_delta_log").is_dir():
+        return "delta:" + max((p.name for p in (path / "_delta_log").glob("*.json")), default="")
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _inputs(ctx: Context, product: Product) -> tuple[dict[str, Release | str], list[str]]:
+    """Each input resolved (a product's release at the major its port asks for, or a source's URI), plus
+    notes (deprecated majors being read)."""
+    resolved: dict[str, Release | str] = {}
+    notes: list[str] = []
+    for port in product.input_ports:
+        if port.is_source:
+            source = ctx.spec.source_table(port.address)
+            if source is None:
+                raise DataError(f"{product.address}: unknown source {port.address}")
+            resolved[port.address] = source.uri
+        else:
+            major = port.version.split(".")[0] if port.version else None
+            release = resolve(ctx, f"{port.address}@{major}" if major else port.address)
+            if release.deprecation:
+                notes.append(f"reads {release.deprecation}")
+            resolved[port.address] = release
+    return resolved, notes
+
+
+def fingerprint(product: Product, inputs: dict[str, Release | str]) -> str:
+    """What a build depends on: the transform, the contract, the product file and each input's version."""
+    versions = {
+        a: (f"{r.table_uri}@{r.delta_version}" if isinstance(r, Release) else _source_version(r))
+        for a, r in inputs.items()
+    }
+    body = {
+        "code": product.transform.code if product.transform else "",
+        "contract": product.contract.hash,
+        "product": json.dumps(product.document, sort_keys=True, default=str),
+        "inputs": versions,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _run_transform(ctx: Context, product: Product, inputs: dict[str, Release | str]) -> object:
     transform = product.transform
     assert transform is not None
     if transform.kind != "sql":
@@ -61,31 +129,62 @@ def _run_transform(ctx: Context, product: Product, notes: list[str]) -> object:
         )
     engine = ctx.engine()
     try:
-        for port in product.input_ports:
-            if port.is_source:
-                source = ctx.spec.source_table(port.address)
-                if source is None:
-                    raise DataError(f"{product.address}: unknown source {port.address}")
-                if source.format == "delta":
-                    scan = ctx.store.scan(source.uri)
-                    engine.register_arrow(port.address, scan.dataset())
-                else:
-                    engine.register_files(port.address, [source.uri], source.format)
+        for address, resolved in inputs.items():
+            if isinstance(resolved, Release):
+                register_release(ctx, engine, address, resolved)
+                continue
+            source = ctx.spec.source_table(address)
+            assert source is not None
+            if source.format == "delta":
+                engine.register_arrow(address, ctx.store.scan(source.uri).dataset())
             else:
-                major = port.version.split(".")[0] if port.version else None
-                release = resolve(ctx, f"{port.address}@{major}" if major else port.address)
-                if release.deprecation:
-                    notes.append(f"reads {release.deprecation}")
-                register_release(ctx, engine, port.address, release)
-        return engine.fetch_arrow(transform.code)
+                engine.register_files(address, [source.uri], source.format)
+        try:
+            return engine.fetch_arrow(transform.code)
+        except TesseraError as exc:
+            raise type(exc)(f"{product.address}: the transform failed: {exc}") from None
     finally:
         engine.close()
+
+
+def build_one(ctx: Context, product: Product, *, full_refresh: bool = False) -> BuildOutcome:
+    """Build one product whose inputs are published: skip it when nothing it depends on changed."""
+    if product.transform is None:
+        return BuildOutcome(product.address, "skipped", "no transform: data is pushed (tessera publish)")
+    try:
+        inputs, notes = _inputs(ctx, product)
+        print_ = fingerprint(product, inputs)
+        last = ctx.catalog.last_build(product.address)
+        if not full_refresh and last is not None and last["fingerprint"] == print_:
+            versions = ctx.catalog.versions(product.address, last["major"])
+            if versions and versions[-1]["delta_version"] == last["delta_version"]:
+                return BuildOutcome(product.address, "unchanged", f"@v{last['delta_version']} is up to date")
+        result = publish(ctx, product.address, _run_transform(ctx, product, inputs))
+        with ctx.catalog.transaction() as conn:
+            cat.record_build(conn, product.address, print_, result.major, result.delta_version)
+        return BuildOutcome(
+            product.address, "published", "; ".join([f"@v{result.delta_version}", *notes]), result
+        )
+    except TesseraError as exc:
+        status: Status = "refused" if exc.__class__.__name__.endswith("GateError") else "failed"
+        return BuildOutcome(product.address, status, str(exc))
+
+
+def _worker(root: str, actor: str, address: str, full_refresh: bool) -> BuildOutcome:
+    """One product in a worker process (module level so ``spawn`` can import it)."""
+    ctx = Context(Path(root), actor=actor)
+    try:
+        return build_one(ctx, ctx.product(address), full_refresh=full_refresh)
+    finally:
+        ctx.close()
 
 
 def build(
     ctx: Context,
     selected: Iterable[str] | None = None,
     *,
+    full_refresh: bool = False,
+    jobs: int | None = None,
     on_progress: Callable[[BuildOutcome], None] | None = None,
 ) -> list[BuildOutcome]:
     from tessera.errors import SpecError
@@ -95,30 +194,58 @@ def build(
     problems = transform_problems(order)
     if problems:
         raise SpecError(problems)
-    outcomes: list[BuildOutcome] = []
+    workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
+    ctx.catalog  # noqa: B018 - open (and migrate) the catalog here, before any worker does
+    outcomes: dict[str, BuildOutcome] = {}
     blocked: set[str] = set()
-    for product in order:
-        upstream_failed = [p.address for p in product.input_ports if p.address in blocked]
-        if upstream_failed:
-            outcome = BuildOutcome(
-                product.address, "skipped", f"upstream {', '.join(upstream_failed)} did not publish"
-            )
-            blocked.add(product.address)
-        elif product.transform is None:
-            outcome = BuildOutcome(
-                product.address, "skipped", "no transform: data is pushed (tessera publish)"
-            )
-        else:
-            notes: list[str] = []
-            try:
-                result = publish(ctx, product.address, _run_transform(ctx, product, notes))
-                message = "; ".join([f"@v{result.delta_version}", *notes])
-                outcome = BuildOutcome(product.address, "published", message, result)
-            except TesseraError as exc:
-                status: Status = "refused" if exc.__class__.__name__.endswith("GateError") else "failed"
-                outcome = BuildOutcome(product.address, status, str(exc))
-                blocked.add(product.address)
-        outcomes.append(outcome)
-        if on_progress is not None:
-            on_progress(outcome)
-    return outcomes
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for wave in build_levels(order):
+            ready: list[Product] = []
+            for product in wave:
+                failed = [p.address for p in product.input_ports if p.address in blocked]
+                if failed:
+                    outcomes[product.address] = BuildOutcome(
+                        product.address, "skipped", f"upstream {', '.join(failed)} did not publish"
+                    )
+                    blocked.add(product.address)
+                    if on_progress is not None:
+                        on_progress(outcomes[product.address])
+                else:
+                    ready.append(product)
+            runnable = [p for p in ready if p.transform is not None]
+            if workers > 1 and len(runnable) > 1 and pool is None:
+                import multiprocessing
+
+                pool = ProcessPoolExecutor(
+                    max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+                )
+            results = _run_wave(ctx, ready, pool if len(runnable) > 1 else None, full_refresh)
+            for product in ready:
+                outcome = results[product.address]
+                outcomes[product.address] = outcome
+                if outcome.status in {"refused", "failed"}:
+                    blocked.add(product.address)
+                if on_progress is not None:
+                    on_progress(outcome)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return [outcomes[p.address] for p in order]
+
+
+def _run_wave(
+    ctx: Context, wave: list[Product], pool: ProcessPoolExecutor | None, full_refresh: bool
+) -> dict[str, BuildOutcome]:
+    if pool is None:
+        return {p.address: build_one(ctx, p, full_refresh=full_refresh) for p in wave}
+    futures: dict[str, Any] = {
+        p.address: pool.submit(_worker, str(ctx.root), ctx.actor, p.address, full_refresh) for p in wave
+    }
+    out: dict[str, BuildOutcome] = {}
+    for address, future in futures.items():
+        try:
+            out[address] = future.result()
+        except Exception as exc:  # a worker that died: this product failed, the others go on
+            out[address] = BuildOutcome(address, "failed", f"{address}: the build worker failed: {exc!r}")
+    return out

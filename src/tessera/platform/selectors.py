@@ -1,0 +1,61 @@
+"""dbt-style product selectors for ``tessera build``: ``sales.orders``, ``sales.orders+`` (and everything
+downstream), ``+sales.orders`` (and everything upstream), ``+x+``, ``domain:sales``, ``tag:pii``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tessera.errors import DataError
+from tessera.model.product import MeshSpec
+
+__all__ = ["select"]
+
+
+def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen, stack = {start}, [start]
+    while stack:
+        for nxt in edges.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def select(spec: MeshSpec, selectors: Iterable[str]) -> set[str]:
+    """The addresses the selectors name (their union); an unknown product, domain or tag is an error."""
+    products = {p.address: p for p in spec.products}
+    upstream: dict[str, set[str]] = {
+        a: {i.address for i in p.input_ports if i.address in products} for a, p in products.items()
+    }
+    downstream: dict[str, set[str]] = {a: set() for a in products}
+    for address, inputs in upstream.items():
+        for source in inputs:
+            downstream[source].add(address)
+    chosen: set[str] = set()
+    for raw in selectors:
+        text = raw.strip()
+        if text.startswith("domain:"):
+            name = text.removeprefix("domain:")
+            hits = {a for a, p in products.items() if p.domain == name}
+            if not hits:
+                raise DataError(f"selector {raw!r}: no domain {name!r} with products in this mesh")
+            chosen |= hits
+            continue
+        if text.startswith("tag:"):
+            tag = text.removeprefix("tag:")
+            hits = {a for a, p in products.items() if tag in p.tags or tag in p.contract.tags}
+            if not hits:
+                raise DataError(f"selector {raw!r}: no product is tagged {tag!r}")
+            chosen |= hits
+            continue
+        up, down = text.startswith("+"), text.endswith("+")
+        address = text.strip("+")
+        if address not in products:
+            known = ", ".join(sorted(products)[:15])
+            raise DataError(f"selector {raw!r}: no product {address!r} in this mesh (known: {known})")
+        chosen.add(address)
+        if up:
+            chosen |= _closure(address, upstream)
+        if down:
+            chosen |= _closure(address, downstream)
+    return chosen

@@ -1,0 +1,71 @@
+"""Building the DAG: selectors, skipping what is unchanged, parallel workers, failures that stop a branch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import tessera
+from tessera.errors import DataError
+from tessera.platform.selectors import select
+
+
+def statuses(outcomes: list) -> dict[str, str]:
+    return {o.address: o.status for o in outcomes}
+
+
+def test_selectors(mesh_dir: Path) -> None:
+    with tessera.open(mesh_dir) as mesh:
+        spec = mesh.spec
+        assert select(spec, ["sales.orders"]) == {"sales.orders"}
+        assert select(spec, ["sales.orders+"]) == {"sales.orders", "sales.daily"}
+        assert select(spec, ["+sales.daily"]) == {"sales.orders", "sales.daily"}
+        assert select(spec, ["domain:crm"]) == {"crm.customers"}
+        assert select(spec, ["tag:sales"]) == {"sales.orders", "sales.daily"}
+        for bad in ("sales.nope+", "domain:nope", "tag:nope"):
+            with pytest.raises(DataError, match="nope"):
+                select(spec, [bad])
+
+
+def test_unchanged_products_are_skipped_until_something_changes(mesh_dir: Path) -> None:
+    with tessera.open(mesh_dir) as mesh:
+        first = statuses(mesh.build(jobs=1))
+        assert first == {"crm.customers": "skipped", "sales.orders": "published", "sales.daily": "published"}
+        assert statuses(mesh.build(jobs=1))["sales.daily"] == "unchanged"
+        assert statuses(mesh.build(["sales.daily"], full_refresh=True, jobs=1))["sales.daily"] == "published"
+    sql = mesh_dir / "domains/sales/products/daily/transform.sql"
+    sql.write_text(sql.read_text().replace("GROUP BY country", "GROUP BY country ORDER BY country"))
+    with tessera.open(mesh_dir) as mesh:
+        again = statuses(mesh.build(jobs=1))
+        assert again["sales.orders"] == "unchanged" and again["sales.daily"] == "published"
+
+
+def test_a_failed_product_stops_its_branch_only(mesh_dir: Path) -> None:
+    (mesh_dir / "domains/sales/products/orders/transform.sql").write_text(
+        "SELECT order_id, customer_id, email, amount, country / 0 AS country FROM source.pos.orders\n"
+    )
+    with tessera.open(mesh_dir) as mesh:
+        outcomes = {o.address: o for o in mesh.build(jobs=1)}
+        assert outcomes["sales.orders"].status == "failed"
+        assert "sales.orders" in outcomes["sales.orders"].message
+        assert (
+            outcomes["sales.daily"].status == "skipped" and "sales.orders" in outcomes["sales.daily"].message
+        )
+        assert mesh.ctx.catalog.versions("sales.orders") == []
+
+
+@pytest.mark.slow
+def test_independent_products_build_in_spawned_workers(mesh_dir: Path) -> None:
+    from tests.meshkit import ORDERS_CONTRACT, product_doc, write
+
+    base = mesh_dir / "domains/sales/products/orders2"
+    contract = dict(ORDERS_CONTRACT, id="sales-orders2")
+    write(base / "contract.odcs.yaml", contract)
+    inputs = [{"name": "source.pos.orders", "version": "1.0.0", "contractId": "source.pos.orders"}]
+    write(base / "product.odps.yaml", product_doc("sales", "orders2", contract, inputs))
+    (base / "transform.sql").write_text("SELECT * FROM source.pos.orders WHERE order_id > 50\n")
+    with tessera.open(mesh_dir) as mesh:
+        outcomes = statuses(mesh.build(jobs=2))
+        assert outcomes["sales.orders"] == outcomes["sales.orders2"] == outcomes["sales.daily"] == "published"
+        assert mesh.read("sales.orders2").num_rows == 50
