@@ -102,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=("list", "search", "show"), default="list")
     p.add_argument("term", nargs="?", help="search text or address")
     _json(p)
+    p = cmd("lineage", "read_cmds", "lineage", "where a product or column comes from, and what reads it")
+    p.add_argument("node", help="ADDRESS, ADDRESS.column, source.SYSTEM.TABLE[.column]")
+    way = p.add_mutually_exclusive_group()
+    way.add_argument("--upstream", action="store_true", help="only where it comes from")
+    way.add_argument("--downstream", action="store_true", help="only what reads it")
+    p.add_argument("--depth", type=int, help="hops to follow (default: all)")
+    p.add_argument(
+        "--as-of", dest="as_of", metavar="VERSION", help="column lineage as of a version (@v3, 1.2.0)"
+    )
+    p.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
+    _json(p)
     p = cmd("contract", "mesh_cmds", "contract_diff", "compare two contracts: `contract diff OLD NEW`")
     p.add_argument("action", choices=("diff",))
     p.add_argument("old", help="contract file, or ADDRESS for its last published contract")

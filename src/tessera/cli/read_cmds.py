@@ -8,7 +8,7 @@ from typing import Any
 
 from tessera.cli.render import print_json, print_table, to_jsonable
 
-__all__ = ["catalog", "history", "quality", "query", "read"]
+__all__ = ["catalog", "history", "lineage", "quality", "query", "read"]
 
 
 def _emit(table: Any, fmt: str, output: str | None = None) -> None:
@@ -239,3 +239,21 @@ def _show(row: dict[str, Any]) -> None:
             for c in row["columns"]
         ],
     )
+
+
+def lineage(args: argparse.Namespace) -> int:
+    from tessera.platform import Mesh
+
+    direction = "upstream" if args.upstream else "downstream" if args.downstream else "both"
+    with Mesh(args.mesh) as mesh:
+        graph = mesh.lineage(args.node, direction=direction, depth=args.depth, as_of=args.as_of)
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
+        print_json(graph.as_dict())
+    elif fmt == "mermaid":
+        print(graph.mermaid())
+    elif fmt == "dot":
+        print(graph.dot())
+    else:
+        print(graph.text())
+    return 0

@@ -60,6 +60,14 @@ class Mesh:
         result: pa.Table = reading.query(self.ctx, sql)
         return result
 
+    def lineage(
+        self, node: str, *, direction: str = "both", depth: int | None = None, as_of: str | None = None
+    ) -> Any:
+        """The lineage graph around a product or column (``sales.orders``, ``sales.orders.amount``)."""
+        from tessera.platform.lineage import lineage
+
+        return lineage(self.ctx, node, direction=direction, depth=depth, as_of=as_of)  # type: ignore[arg-type]
+
     def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
         from tessera.catalog import rank
 

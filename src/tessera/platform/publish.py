@@ -65,9 +65,10 @@ def _version_gate(ctx: Context, product: Product) -> None:
     changes = diff_contracts(old, product.contract)
     problem = required_bump(old.version, product.contract.version, changes)
     if problem:
+        breaking = [c for c in changes if c.kind == "breaking"]
         raise VersionGateError(
-            f"{product.address}: {problem}\n{render_changes(changes)}",
-            [c for c in changes if c.kind == "breaking"],
+            f"{product.address}: {problem}\n{render_changes(changes)}{impact(ctx, product.address, breaking)}",
+            breaking,
         )
     majors = [m["major"] for m in ctx.catalog.majors(product.address)]
     if majors and product.contract.major < max(majors):
@@ -76,6 +77,20 @@ def _version_gate(ctx: Context, product: Product) -> None:
             f"{max(majors)}; publish to the newest major",
             [],
         )
+
+
+def impact(ctx: Context, address: str, breaking: list[Any]) -> str:
+    """The downstream products and columns a breaking change would hit, from column lineage."""
+    from tessera.platform.lineage import downstream_columns
+
+    columns = {c.column for c in breaking if c.column}
+    hits = downstream_columns(ctx, address, columns) if columns else []
+    if not hits:
+        downstream = (ctx.catalog.product(address) or {}).get("downstream", [])
+        return f"\nDownstream products that read {address}: {', '.join(downstream)}" if downstream else ""
+    lines = [f"\nDownstream columns this would hit ({len(hits)}):"]
+    lines += [f"  {product}.{column}" for product, column in hits]
+    return "\n".join(lines)
 
 
 def _candidate_after_commit(ctx: Context, product: Product, data: pa.Table, uri: str) -> tuple[Any, str]:
