@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ __all__ = [
     "VersionRecord",
     "append_audit",
     "record_build",
+    "record_column_lineage",
     "record_major",
     "record_quality_run",
     "record_version",
@@ -158,3 +160,23 @@ def record_build(conn: Connection, address: str, fingerprint: str, major: int, d
             "built_at": datetime.now(UTC),
         },
     )
+
+
+def record_column_lineage(
+    conn: Connection, address: str, major: int, delta_version: int, edges: Sequence[Any]
+) -> None:
+    """The column edges a version was built with (``source``, ``source_column``, ``target_column``, ``kind``)."""
+    rows = [
+        {
+            "address": address,
+            "major": major,
+            "delta_version": delta_version,
+            "source": e.source,
+            "source_column": e.source_column,
+            "target_column": e.target_column,
+            "kind": e.kind,
+        }
+        for e in edges
+    ]
+    if rows:
+        conn.execute(insert(t.column_lineage), rows)

@@ -130,6 +130,8 @@ class MeshSettings:
     catalog_url: str
     engine: str = "duckdb"
     storage_options: Mapping[str, str] = field(default_factory=dict)
+    lineage: Mapping[str, Any] = field(default_factory=dict)
+    monitoring: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any, Literal
 from tessera import catalog as cat
 from tessera.errors import DataError, NotImplementedYetError, TesseraError
 from tessera.model.product import MeshSpec, Product
+from tessera.platform import events
 from tessera.platform.context import Context
 from tessera.platform.publish import PublishResult, publish
 from tessera.platform.reading import Release, register_release, resolve
@@ -120,7 +122,10 @@ def fingerprint(product: Product, inputs: dict[str, Release | str]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _run_transform(ctx: Context, product: Product, inputs: dict[str, Release | str]) -> object:
+def _run_transform(
+    ctx: Context, product: Product, inputs: dict[str, Release | str]
+) -> tuple[object, dict[str, list[str]]]:
+    """The transform's result and the columns of each input as the SQL saw them (for column lineage)."""
     transform = product.transform
     assert transform is not None
     if transform.kind != "sql":
@@ -139,12 +144,21 @@ def _run_transform(ctx: Context, product: Product, inputs: dict[str, Release | s
                 engine.register_arrow(address, ctx.store.scan(source.uri).dataset())
             else:
                 engine.register_files(address, [source.uri], source.format)
+        columns = {address: [name for name, _ in engine.columns(address)] for address in inputs}
         try:
-            return engine.fetch_arrow(transform.code)
+            return engine.fetch_arrow(transform.code), columns
         except TesseraError as exc:
             raise type(exc)(f"{product.address}: the transform failed: {exc}") from None
     finally:
         engine.close()
+
+
+def _column_edges(product: Product, columns: dict[str, list[str]]) -> tuple[Any, ...]:
+    """Column lineage parsed from the SQL (DESIGN §4: from the code, not the author)."""
+    from tessera.lineage.columns import column_lineage
+
+    assert product.transform is not None
+    return column_lineage(product.transform.code, columns).edges
 
 
 def build_one(ctx: Context, product: Product, *, full_refresh: bool = False) -> BuildOutcome:
@@ -159,7 +173,15 @@ def build_one(ctx: Context, product: Product, *, full_refresh: bool = False) -> 
             versions = ctx.catalog.versions(product.address, last["major"])
             if versions and versions[-1]["delta_version"] == last["delta_version"]:
                 return BuildOutcome(product.address, "unchanged", f"@v{last['delta_version']} is up to date")
-        result = publish(ctx, product.address, _run_transform(ctx, product, inputs))
+        run_id = uuid.uuid4().hex
+        events.emit(ctx, "START", product, run_id)
+        try:
+            data, columns = _run_transform(ctx, product, inputs)
+        except TesseraError as exc:
+            events.emit(ctx, "FAIL", product, run_id, error=str(exc))
+            raise
+        edges = _column_edges(product, columns)
+        result = publish(ctx, product.address, data, run_id=run_id, edges=edges, started=True)
         with ctx.catalog.transaction() as conn:
             cat.record_build(conn, product.address, print_, result.major, result.delta_version)
         return BuildOutcome(

@@ -6,6 +6,7 @@ the catalog records it, and the catalog can always be rebuilt from the commits (
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -14,9 +15,10 @@ import pyarrow as pa
 
 from tessera import catalog as cat
 from tessera import governance
-from tessera.errors import QualityGateError, VersionGateError
+from tessera.errors import QualityGateError, TesseraError, VersionGateError
 from tessera.model.product import Product
 from tessera.model.results import QualityRun
+from tessera.platform import events
 from tessera.platform.context import Context
 from tessera.platform.data import to_arrow
 from tessera.platform.provision import ensure_registered
@@ -117,16 +119,40 @@ def _candidate_after_commit(ctx: Context, product: Product, data: pa.Table, uri:
     return engine, AFTER
 
 
-def publish(ctx: Context, address: str, data: Any) -> PublishResult:
+def publish(
+    ctx: Context,
+    address: str,
+    data: Any,
+    *,
+    run_id: str | None = None,
+    edges: Sequence[Any] = (),
+    started: bool = False,
+) -> PublishResult:
+    """Publish through every gate; a START event (unless the caller ``started`` the run), then COMPLETE or
+    FAIL. ``edges`` are the column lineage the data was built with, recorded with the version."""
+    product = ctx.product(address)
+    run_id = run_id or uuid.uuid4().hex
+    if not started:
+        events.emit(ctx, "START", product, run_id)
+    try:
+        result = _publish(ctx, product, data, run_id, edges)
+    except TesseraError as exc:
+        events.emit(ctx, "FAIL", product, run_id, quality=getattr(exc, "run", None), error=str(exc))
+        raise
+    events.emit(
+        ctx, "COMPLETE", product, run_id, version=result.delta_version, quality=result.run, edges=edges
+    )
+    return result
+
+
+def _publish(ctx: Context, product: Product, data: Any, run_id: str, edges: Sequence[Any]) -> PublishResult:
     from tessera.quality import run_quality
 
-    product = ctx.product(address)
     contract = product.contract
     table = conform_table(to_arrow(data), contract)
     uri = ctx.table_uri(product)
     reconcile(ctx, product)
     _version_gate(ctx, product)
-    run_id = uuid.uuid4().hex
     now = datetime.now(UTC)
     provenance = Provenance(
         product=product.name,
@@ -170,6 +196,7 @@ def publish(ctx: Context, address: str, data: Any) -> PublishResult:
         cat.record_major(conn, product.address, contract.major, uri, contract.deprecation_days)
         cat.record_version(conn, record)
         cat.record_quality_run(conn, product.address, run, published=True)
+        cat.record_column_lineage(conn, product.address, contract.major, version, edges)
         cat.append_audit(
             conn, ctx.actor, "publish", product.address, {"delta_version": version, **run.summary()}
         )

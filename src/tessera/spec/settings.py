@@ -44,6 +44,8 @@ def check_settings(
         catalog_url=resolve_catalog_url(catalog if isinstance(catalog, str) and catalog else None, root),
         engine=doc["engine"] if isinstance(doc.get("engine"), str) else "duckdb",
         storage_options={str(k): str(v) for k, v in options.items()} if isinstance(options, dict) else {},
+        lineage=doc["lineage"] if isinstance(doc.get("lineage"), dict) else {},
+        monitoring=doc["monitoring"] if isinstance(doc.get("monitoring"), dict) else {},
     )
     return settings, report.problems
 

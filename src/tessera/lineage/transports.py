@@ -1,0 +1,150 @@
+"""Where OpenLineage events go: an NDJSON file in the mesh folder (default), an HTTP endpoint, or stderr.
+
+Chosen by the ``lineage:`` block of ``mesh.yaml``::
+
+    lineage:
+      transport: http                    # file (default) | http | console
+      url: http://marquez:5000           # events are POSTed to <url>/api/v1/lineage
+      apiKeyEnv: MARQUEZ_API_KEY         # the name of the variable holding the key, never the key itself
+
+``path`` (file transport) is relative to the mesh root and defaults to ``.tessera/openlineage.ndjson``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final, Protocol, TextIO
+
+from tessera.errors import TesseraError, TransientError
+
+__all__ = [
+    "DEFAULT_PATH",
+    "ConsoleTransport",
+    "FileTransport",
+    "HttpTransport",
+    "Transport",
+    "transport_from_settings",
+]
+
+DEFAULT_PATH: Final = ".tessera/openlineage.ndjson"
+_ENDPOINT: Final = "/api/v1/lineage"
+
+
+class Transport(Protocol):
+    """Sends one RunEvent somewhere. Raises ``TransientError`` when the destination cannot take it now."""
+
+    def emit(self, event: dict[str, Any]) -> None: ...
+
+
+def _line(event: Mapping[str, Any]) -> str:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+class FileTransport:
+    """Appends one JSON line per event. Each line goes out in a single ``O_APPEND`` write, so builds running
+    in several processes can share the file without interleaving."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def emit(self, event: dict[str, Any]) -> None:
+        data = (_line(event) + "\n").encode()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            written = os.write(fd, data)
+            while written < len(data):  # only on a full disk or a signal: finish the line rather than cut it
+                written += os.write(fd, data[written:])
+        finally:
+            os.close(fd)
+
+    def __repr__(self) -> str:
+        return f"FileTransport({str(self.path)!r})"
+
+
+class HttpTransport:
+    """POSTs each event as JSON to ``<url>/api/v1/lineage`` (Marquez, DataHub and OpenLineage proxies)."""
+
+    def __init__(self, url: str, api_key: str | None = None, timeout: float = 5.0) -> None:
+        base = url.rstrip("/")
+        self.endpoint = base if base.endswith(_ENDPOINT) else base + _ENDPOINT
+        self.timeout = timeout
+        self._api_key = api_key
+
+    def emit(self, event: dict[str, Any]) -> None:
+        headers = {"Content-Type": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        request = urllib.request.Request(
+            self.endpoint, data=_line(event).encode(), headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                status = int(response.status)
+                body = response.read(500)
+        except urllib.error.HTTPError as exc:
+            status, body = exc.code, exc.read(500)
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            raise TransientError(
+                f"cannot send the OpenLineage event to {self.endpoint}: {reason} "
+                "(is the lineage server running? check lineage.url in mesh.yaml)"
+            ) from exc
+        if not 200 <= status < 300:
+            detail = body.decode(errors="replace").strip()
+            raise TransientError(
+                f"the lineage endpoint {self.endpoint} refused the OpenLineage event: HTTP {status}"
+                + (f": {detail}" if detail else "")
+            )
+
+    def __repr__(self) -> str:  # the key stays out of logs and tracebacks
+        return f"HttpTransport({self.endpoint!r}, api_key={'***' if self._api_key else None})"
+
+
+class ConsoleTransport:
+    """Prints each event as one JSON line on stderr (or the stream given)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def emit(self, event: dict[str, Any]) -> None:
+        print(_line(event), file=self._stream or sys.stderr, flush=True)
+
+
+def transport_from_settings(settings: Mapping[str, Any] | None, mesh_root: Path) -> Transport:
+    """The transport the ``lineage:`` block of ``mesh.yaml`` asks for; the NDJSON file when there is none."""
+    settings = settings or {}
+    kind = settings.get("transport", "file")
+    if kind == "file":
+        return FileTransport(Path(mesh_root) / str(settings.get("path") or DEFAULT_PATH))
+    if kind == "console":
+        return ConsoleTransport()
+    if kind == "http":
+        url = settings.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise TesseraError(
+                f"mesh.yaml: lineage.url must be an http(s) URL for the http transport, got {url!r}"
+            )
+        return HttpTransport(url, _api_key(settings.get("apiKeyEnv")), float(settings.get("timeout", 5.0)))
+    raise TesseraError(
+        f"mesh.yaml: unknown lineage.transport {kind!r}: use file (the default), http or console"
+    )
+
+
+def _api_key(variable: object) -> str | None:
+    if variable is None:
+        return None
+    key = os.environ.get(str(variable))
+    if not key:
+        raise TesseraError(
+            f"mesh.yaml: lineage.apiKeyEnv names {variable}, which is not set in the environment: "
+            f"export {variable}=<key> or remove apiKeyEnv"
+        )
+    return key
