@@ -66,6 +66,9 @@ def test_independent_products_build_in_spawned_workers(mesh_dir: Path) -> None:
     write(base / "product.odps.yaml", product_doc("sales", "orders2", contract, inputs))
     (base / "transform.sql").write_text("SELECT * FROM source.pos.orders WHERE order_id > 50\n")
     with tessera.open(mesh_dir) as mesh:
-        outcomes = statuses(mesh.build(jobs=2))
-        assert outcomes["sales.orders"] == outcomes["sales.orders2"] == outcomes["sales.daily"] == "published"
+        built = mesh.build(jobs=2)
+        outcomes = statuses(built)
+        assert (
+            outcomes["sales.orders"] == outcomes["sales.orders2"] == outcomes["sales.daily"] == "published"
+        ), [(o.address, o.status, o.message) for o in built]
         assert mesh.read("sales.orders2").num_rows == 50

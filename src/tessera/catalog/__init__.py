@@ -3,11 +3,13 @@
 from tessera.catalog.records import (
     VersionRecord,
     append_audit,
+    open_incident,
     record_build,
     record_column_lineage,
     record_major,
     record_quality_run,
     record_version,
+    resolve_incident,
 )
 from tessera.catalog.registry import (
     register_domain,
@@ -23,6 +25,7 @@ __all__ = [
     "Catalog",
     "VersionRecord",
     "append_audit",
+    "open_incident",
     "rank",
     "record_build",
     "record_column_lineage",
@@ -32,6 +35,7 @@ __all__ = [
     "register_domain",
     "register_product",
     "register_storage",
+    "resolve_incident",
     "retire_product",
     "unregister_domain",
     "utc",

@@ -18,11 +18,13 @@ from tessera.model.results import QualityRun
 __all__ = [
     "VersionRecord",
     "append_audit",
+    "open_incident",
     "record_build",
     "record_column_lineage",
     "record_major",
     "record_quality_run",
     "record_version",
+    "resolve_incident",
 ]
 
 
@@ -180,3 +182,11 @@ def record_column_lineage(
     ]
     if rows:
         conn.execute(insert(t.column_lineage), rows)
+
+
+def open_incident(conn: Connection, address: str, kind: str, detail: str, at: datetime) -> None:
+    conn.execute(insert(t.incidents).values(address=address, kind=kind, detail=detail, opened_at=at))
+
+
+def resolve_incident(conn: Connection, incident_id: int, at: datetime) -> None:
+    conn.execute(update(t.incidents).where(t.incidents.c.id == incident_id).values(resolved_at=at))

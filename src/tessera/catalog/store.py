@@ -172,6 +172,15 @@ class Catalog:
             product["columns"] = cols.get(product["address"], [])
         return products
 
+    def incidents(self, *, open_only: bool = False, address: str | None = None) -> list[Row]:
+        query = select(t.incidents).order_by(t.incidents.c.opened_at.desc(), t.incidents.c.id.desc())
+        if open_only:
+            query = query.where(t.incidents.c.resolved_at.is_(None))
+        if address is not None:
+            query = query.where(t.incidents.c.address == address)
+        with self.engine.connect() as conn:
+            return _rows(conn, query)
+
     def last_build(self, address: str) -> Row | None:
         with self.engine.connect() as conn:
             rows = _rows(conn, select(t.builds).where(t.builds.c.address == address))

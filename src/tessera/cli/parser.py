@@ -113,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
     _json(p)
+    p = cmd(
+        "status", "ops_cmds", "status", "SLA status per product: freshness, quality, availability; incidents"
+    )
+    p.add_argument("products", nargs="*", metavar="ADDRESS", help="products to check (default: all)")
+    p.add_argument("--incidents", action="store_true", help="list incidents (open and resolved) instead")
+    _json(p)
+    p = cmd(
+        "run-scheduler", "ops_cmds", "run_scheduler", "build products on their schedules and monitor SLAs"
+    )
+    p.add_argument("--once", action="store_true", help="build what is due now, then exit")
     p = cmd("contract", "mesh_cmds", "contract_diff", "compare two contracts: `contract diff OLD NEW`")
     p.add_argument("action", choices=("diff",))
     p.add_argument("old", help="contract file, or ADDRESS for its last published contract")

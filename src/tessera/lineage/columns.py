@@ -1,28 +1,26 @@
 """Column-level lineage of one SQL transform, read from the SQL with sqlglot (DESIGN §4).
 
-``column_lineage`` parses the transform once, qualifies its columns against the input schemas and walks
-sqlglot's scope tree (CTEs, derived tables, subqueries, set operations) in one pass; ``sqlglot.lineage`` would
-qualify the whole query again for every output column. Edge kinds, the strongest winning when a column
-reaches an output along several paths:
+The transform is parsed and qualified once against the input schemas, then sqlglot's scope tree (CTEs, derived
+tables, subqueries, set operations) is walked in one pass: ``sqlglot.lineage`` would re-qualify the query for
+every column. Edge kinds, the strongest winning when a column reaches an output along several paths:
 
-* ``aggregation``: read inside an aggregate (its ``FILTER (WHERE ...)`` too) or a window function, whose value
-  depends on other rows as well: ``row_number() OVER (PARTITION BY k)`` and ``sum(x) OVER (...)`` aggregate.
-  ``count(*)`` draws an edge from every input its rows come from, with the source column ``ROWS`` (``"*"``).
-* ``transformation``: any other expression (functions, casts, arithmetic, ``CASE``, scalar subqueries).
-* ``identity``: passed through, renamed or not; so is ``coalesce(a.k, b.k) AS k``, which is what
-  ``JOIN ... USING (k)`` makes of a join key.
-* ``filter`` / ``join``, with ``target_column`` None as they decide which rows exist: columns in WHERE, HAVING
-  and QUALIFY (and subqueries there) / in JOIN conditions and ``USING``.
+* ``aggregation``: inside an aggregate (its ``FILTER`` too) or a window function, whose value depends on
+  other rows; ``count(*)`` draws an edge from each input its rows come from, source column ``ROWS`` (``*``).
+* ``transformation``: any other expression: functions, casts, arithmetic, ``CASE``, scalar subqueries.
+* ``identity``: passed through, renamed or not; also ``coalesce(a.k, b.k) AS k``, a ``USING (k)`` join key.
+* ``filter`` / ``join``, ``target_column`` None as they decide which rows exist: WHERE, HAVING, QUALIFY and
+  the subqueries there / JOIN conditions and ``USING``.
 
-ORDER BY and unselected GROUP BY keys give no edge. An input whose columns are unknown (an empty sequence, as
-for a source table nobody described) still works: an unqualified column goes to the only such input of its
-SELECT; ``SELECT *`` over it is reported as a problem.
+ORDER BY and unselected GROUP BY keys give no edge. An input with unknown columns (an empty sequence, as for
+an undescribed source) takes the unqualified columns of a SELECT where it is the only such input;
+``SELECT *`` over it is reported as a problem.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Final, Literal
 
 import sqlglot
@@ -41,6 +39,11 @@ _Origins = dict[tuple[str, str], _Value]  # (input address, column) -> how the v
 ROWS: Final = "*"
 _RANK: Final[dict[str, int]] = {"identity": 0, "transformation": 1, "aggregation": 2}
 _AGGREGATING: Final = (exp.AggFunc, exp.Window, exp.Filter)
+_PASSING: Final = (exp.Alias, exp.Paren)
+# unplaceable columns are left as they are (the walk reports them); quoting would only cost time
+_qualify: Final = partial(
+    qualify, validate_qualify_columns=False, allow_partial_qualification=True, quote_identifiers=False
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +92,7 @@ def _parse_problem(sql: str, exc: ParseError | TokenError) -> str:
     start, end = exc.start or 0, exc.end or len(sql)  # sqlglot quotes 50 characters either side of the error
     at = start + 50 if start else end - 50 if end < len(sql) - 1 else end
     line, column = sql.count("\n", 0, at) + 1, at - sql.rfind("\n", 0, at)
-    return (
-        f"the SQL does not parse at line {line}, column {column}: it does not tokenize (an unclosed quote?)"
-    )
+    return f"the SQL does not parse at line {line}, column {column}: it does not tokenize (unclosed quote?)"
 
 
 def _stronger(a: _Value, b: _Value) -> _Value:
@@ -112,12 +113,8 @@ def _key_coalesce(node: exp.Expr) -> bool:
 
 
 def _lambda_variable(column: exp.Column) -> bool:
-    node = column.parent
-    while node is not None:
-        if isinstance(node, exp.Lambda) and column.name in {v.name for v in node.expressions}:
-            return True
-        node = node.parent
-    return False
+    lambda_ = column.find_ancestor(exp.Lambda)
+    return lambda_ is not None and column.name in {v.name for v in lambda_.expressions}
 
 
 class _Walker:
@@ -132,15 +129,21 @@ class _Walker:
         self.problems: list[str] = []
 
     def run(self, tree: exp.Query, dialect: str) -> LineageResult:
+        # qualify lowercases names as DuckDB matches them; DuckDB outputs the alias or column as spelled
+        spelled = {c.lower(): c for cols in self.columns.values() for c in cols.values()}
+        spelled |= {a.alias.lower(): a.alias for a in tree.find_all(exp.Alias)}
         schema = self._rename_inputs(tree)
-        tree = qualify(
-            tree, dialect=dialect, schema=schema, validate_qualify_columns=False, quote_identifiers=False
-        )
+        tree = _qualify(tree, dialect=dialect, schema=schema)
         root = build_scope(tree)
         scopes = list(root.traverse()) if root else []
         self.scopes = {id(s.expression): s for s in scopes}
         outputs = self._outputs(root) if root else []
-        values = {(s, c, target): kind for target, found in outputs for (s, c), kind in found.items()}
+        outputs = [(spelled.get(name, name), found) for name, found in outputs]
+        self.problems += [] if outputs else ["the query selects no columns"]
+        merged: dict[str, _Origins] = {}  # a name selected twice: the strongest kind still wins
+        for name, found in outputs:
+            _add(merged.setdefault(name, {}), found, "identity")
+        values = {(s, c, target): kind for target, found in merged.items() for (s, c), kind in found.items()}
         rows = dict.fromkeys(edge for scope in scopes for edge in self._row_edges(scope) if edge[1] != ROWS)
         edges = [ColumnEdge(s, c, t, k) for (s, c, t), k in values.items()]
         edges += [ColumnEdge(s, c, None, k) for s, c, k in rows]
@@ -148,7 +151,7 @@ class _Walker:
         return LineageResult(tuple(edges), names, tuple(dict.fromkeys(self.problems)))
 
     def _rename_inputs(self, tree: exp.Query) -> dict[str, object]:
-        """Give each input table its one-part name (its alias stays), so 2- and 3-part inputs share a schema."""
+        """Give each input table a one-part name (its alias stays): 2- and 3-part inputs share a schema."""
         schema: dict[str, object] = {}
         names = {a.lower(): name for name, a in self.synthetic.items()}
         ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
@@ -184,16 +187,14 @@ class _Walker:
             for projection in expression.selects:
                 if isinstance(projection, exp.Star) or isinstance(projection.this, exp.Star):
                     unknown = sorted({a for _, a in self._inputs(scope) if a and not self.columns[a]})
-                    self.problems.append(
-                        f"cannot expand {projection.sql()}: the columns of {unknown} are unknown"
-                    )
+                    self.problems.append(f"cannot expand {projection.sql()}: no known columns in {unknown}")
                     continue
                 result.append((projection.alias_or_name, found := {}))
                 self._visit(projection, scope, "identity", found)
         return result
 
     def _visit(self, node: exp.Expr, scope: Scope, kind: _Value, found: _Origins) -> None:
-        """Collect into ``found`` the input columns under ``node``; ``kind`` is how ``node`` reaches the output."""
+        """Collect into ``found`` the input columns under ``node``, reaching the output as ``kind``."""
         if isinstance(node, exp.Column):
             if not isinstance(node.this, exp.Star):
                 _add(found, self._resolve(node, scope), kind)
@@ -204,11 +205,7 @@ class _Walker:
             for _, origins in self._outputs(self.scopes[id(node)]):
                 _add(found, origins, _stronger(kind, "transformation"))
         else:
-            if (
-                kind == "identity"
-                and not isinstance(node, (exp.Alias, exp.Paren))
-                and not _key_coalesce(node)
-            ):
+            if kind == "identity" and not isinstance(node, _PASSING) and not _key_coalesce(node):
                 kind = "transformation"
             kind = "aggregation" if isinstance(node, _AGGREGATING) else kind
             for child in node.iter_expressions():
@@ -220,7 +217,10 @@ class _Walker:
         current: Scope | None = scope
         while current is not None and column.table not in current.sources:
             current = current.parent  # a correlated subquery reads its outer query's columns
-        source = current.sources[column.table] if current is not None else None
+        if current is None:
+            self.problems.append(f"{column.sql()!r} names {column.table!r}, which is no table of its SELECT")
+            return {}
+        source = current.sources[column.table]
         if isinstance(source, exp.Table):
             return self._base(source, column.name)
         if isinstance(source, Scope) and isinstance(source.expression, (exp.Select, exp.SetOperation)):
@@ -238,8 +238,9 @@ class _Walker:
             return self._base(next(t for t, a in inputs if a == unknown[0]), column.name)
         if (not unknown and any(a is None for _, a in inputs)) or _lambda_variable(column):
             return {}  # a table that is not an input (reported already), or a lambda's parameter
-        if unknown:
-            hint = f"it could come from any of {', '.join(unknown)}, whose columns are unknown: qualify it"
+        having = [t.alias_or_name for t, a in inputs if a and column.name.lower() in self.columns[a]]
+        if unknown or len(having) > 1:
+            hint = f"it could come from any of {', '.join(unknown or having)}: qualify it with its alias"
         else:
             known = " or ".join(sorted({a for _, a in inputs if a})) or "any input"
             hint = f"it is not a column of {known}: check its spelling and the input's contract"
@@ -252,9 +253,7 @@ class _Walker:
             return {}  # not an input: reported when the tables were renamed
         known = self.columns[address]
         if known and name.lower() not in known:
-            self.problems.append(
-                f"{address} has no column {name!r} (its columns: {', '.join(known.values())})"
-            )
+            self.problems.append(f"{address} has no column {name!r} (it has {', '.join(known.values())})")
             return {}
         return {(address, known.get(name.lower(), name)): "identity"}
 

@@ -1,0 +1,73 @@
+"""status, run-scheduler: the commands that watch a running mesh."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+from tessera.cli.render import print_json, print_table
+
+__all__ = ["run_scheduler", "status"]
+
+
+def _span(delta: timedelta | None) -> str:
+    if delta is None:
+        return ""
+    minutes = int(delta.total_seconds() // 60)
+    return (
+        f"{minutes // 1440}d {minutes % 1440 // 60}h"
+        if minutes >= 1440
+        else f"{minutes // 60}h {minutes % 60}m"
+    )
+
+
+def status(args: argparse.Namespace) -> int:
+    from tessera.platform import Mesh
+    from tessera.platform.monitor import check
+
+    with Mesh(args.mesh) as mesh:
+        if args.incidents:
+            rows = mesh.ctx.catalog.incidents()
+            if args.json:
+                print_json(rows)
+            else:
+                print_table(
+                    "Incidents",
+                    ["product", "kind", "opened", "resolved", "detail"],
+                    [
+                        (r["address"], r["kind"], r["opened_at"], r["resolved_at"] or "open", r["detail"])
+                        for r in rows
+                    ],
+                )
+            return 0
+        statuses = check(mesh.ctx, args.products or None)
+    if args.json:
+        print_json([s.as_dict() for s in statuses])
+        return 0
+    print_table(
+        "SLA status",
+        ["product", "state", "freshness", "limit", "quality", "available", "breaches"],
+        [
+            (
+                s.address,
+                s.state,
+                _span(s.freshness_age),
+                _span(s.freshness_limit),
+                s.latest_quality or "",
+                "yes" if s.available else "no",
+                "; ".join(s.breaches.values()),
+            )
+            for s in statuses
+        ],
+    )
+    return 0
+
+
+def run_scheduler(args: argparse.Namespace) -> int:
+    from tessera.platform import Mesh
+    from tessera.platform.schedule import run_scheduler as run
+
+    with Mesh(args.mesh) as mesh:
+        batches = run(mesh.ctx, once=args.once)
+    print(f"scheduler stopped after {batches} batch(es)")
+    return 0

@@ -1,0 +1,116 @@
+"""SLA monitoring (DESIGN §4): per product, the freshness of its newest data against the contract's limit,
+the latest quality outcome and availability; breaches open incidents in the catalog (resolved when they end)
+and are announced to the webhooks ``mesh.yaml`` lists. A webhook that cannot be reached warns; it never
+stops the check."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from tessera import catalog as cat
+from tessera.errors import TesseraError
+from tessera.model.product import Product
+from tessera.platform.context import Context
+
+__all__ = ["WebhookDeliveryWarning", "check"]
+
+
+class WebhookDeliveryWarning(UserWarning):
+    """An incident could not be announced to a webhook."""
+
+
+def _newest_data(ctx: Context, product: Product, row: dict[str, Any]) -> tuple[datetime | None, bool]:
+    """When the newest data is from (the freshness column's maximum, else the publish time) and whether the
+    version can be read."""
+    published = cat.utc(row["published_at"])
+    try:
+        scan = ctx.store.scan(row["table_uri"], row["delta_version"])
+    except TesseraError:
+        return published, False
+    sla = product.contract.sla_property("freshness", "latency")
+    column = (sla.element or "").split(".")[-1] if sla and sla.element else None
+    if not column or product.contract.column(column) is None:
+        return published, True
+    engine = ctx.engine()
+    try:
+        if scan.files is not None:
+            engine.register_files("__tessera__.status", scan.files, "parquet")
+        else:
+            engine.register_arrow("__tessera__.status", scan.dataset())
+        value = engine.fetch_rows(f'SELECT max("{column}") FROM __tessera__.status')[0][0]
+    except TesseraError:
+        return published, False
+    finally:
+        engine.close()
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)), True
+    return published, True
+
+
+def check(ctx: Context, addresses: Iterable[str] | None = None, *, now: datetime | None = None) -> list[Any]:
+    """Judge products (all by default), record incident changes and announce them; returns the statuses."""
+    from tessera.monitoring.status import diff_incidents, product_status
+
+    moment = now or datetime.now(UTC)
+    wanted = set(addresses) if addresses is not None else None
+    statuses = []
+    for product in ctx.spec.products:
+        if wanted is not None and product.address not in wanted:
+            continue
+        versions = ctx.catalog.versions(product.address)
+        runs = ctx.catalog.quality_runs(product.address, limit=1)
+        newest, available = (None, False)
+        if versions:
+            newest, available = _newest_data(ctx, product, versions[-1])
+        statuses.append(
+            product_status(
+                product,
+                newest_data_at=newest,
+                latest_quality=runs[0]["outcome"] if runs else None,
+                available=available or not versions,
+                now=moment,
+            )
+        )
+    open_rows = {(r["address"], r["kind"]): r for r in ctx.catalog.incidents(open_only=True)}
+    changes = diff_incidents(open_rows, statuses)
+    if changes.empty:
+        return statuses
+    with ctx.catalog.transaction() as conn:
+        for opened in changes.open:
+            cat.open_incident(conn, opened.product, opened.kind, opened.detail, moment)
+            cat.append_audit(
+                conn,
+                ctx.actor,
+                "incident.open",
+                opened.product,
+                {"kind": opened.kind, "detail": opened.detail},
+            )
+        for resolved in changes.resolve:
+            cat.resolve_incident(conn, resolved.incident["id"], moment)
+            cat.append_audit(conn, ctx.actor, "incident.resolve", resolved.product, {"kind": resolved.kind})
+    _announce(ctx, changes, moment)
+    return statuses
+
+
+def _announce(ctx: Context, changes: Any, moment: datetime) -> None:
+    from tessera.monitoring.webhooks import send_webhook
+
+    hooks = ctx.spec.settings.monitoring.get("webhooks") or []
+    events = [
+        {"event": "incident.opened", "product": o.product, "kind": o.kind, "detail": o.detail}
+        for o in changes.open
+    ] + [{"event": "incident.resolved", "product": r.product, "kind": r.kind} for r in changes.resolve]
+    for hook in hooks:
+        for event in events:
+            payload = {**event, "mesh": ctx.spec.settings.name, "at": moment.isoformat()}
+            try:
+                send_webhook(hook["url"], payload, secret_env=hook.get("secretEnv"))
+            except TesseraError as exc:
+                warnings.warn(
+                    f"{event['product']}: incident not announced to {hook['url']}: {exc}",
+                    WebhookDeliveryWarning,
+                    stacklevel=2,
+                )

@@ -1,0 +1,61 @@
+"""``tessera run-scheduler``: build products when their update frequency says (hourly, daily, cron), in DAG
+order, rebuilding what reads a product that just changed, never two runs of one product at once, a missed run
+caught up once; after each batch, the SLA monitor runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from tessera.platform import monitor
+from tessera.platform.build import build
+from tessera.platform.context import Context
+
+__all__ = ["run_scheduler"]
+
+
+def _last_runs(ctx: Context) -> dict[str, datetime | None]:
+    last: dict[str, datetime | None] = {}
+    for product in ctx.spec.products:
+        versions = ctx.catalog.versions(product.address)
+        last[product.address] = versions[-1]["published_at"] if versions else None
+    return last
+
+
+def run_scheduler(
+    ctx: Context,
+    *,
+    once: bool = False,
+    max_batches: int | None = None,
+    now: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    report: Callable[[str], None] = print,
+) -> int:
+    """Run until interrupted (or one due batch with ``once``, or ``max_batches``); returns batches built."""
+    from tessera.scheduling.scheduler import Scheduler
+
+    clock = now or (lambda: datetime.now(UTC))
+    scheduler = Scheduler(ctx.spec.products, now=clock, last_runs=_last_runs(ctx))
+    for problem in scheduler.problems.values():
+        report(f"not scheduled: {problem}")
+    batches = 0
+
+    def build_batch(addresses: list[str]) -> dict[str, bool]:
+        nonlocal batches
+        batches += 1
+        outcomes = build(ctx, addresses, jobs=1)
+        for outcome in outcomes:
+            report(
+                f"{clock():%Y-%m-%d %H:%M} {outcome.address} {outcome.status} {outcome.message.splitlines()[0] if outcome.message else ''}"
+            )
+        monitor.check(ctx, now=clock())
+        return {o.address: o.status in {"published", "unchanged"} for o in outcomes}
+
+    def stop() -> bool:
+        if once:
+            return batches >= 1 or not scheduler.due(clock())
+        return max_batches is not None and batches >= max_batches
+
+    scheduler.run_forever(build_batch, sleep=sleep, stop=stop)
+    return batches
