@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import tessera
-from tests.meshkit import write
+from tests.meshkit import product_doc, write
 from tests.test_openlineage import SPEC, Spec
 
 
@@ -83,3 +83,54 @@ def test_an_unreachable_lineage_endpoint_warns_and_publishes(mesh_dir: Path) -> 
     assert "Traceback" not in result.stderr
     with tessera.open(mesh_dir) as mesh:
         assert mesh.read("sales.orders").num_rows == 100
+
+
+def test_sdk_lineage_point_in_time_and_contract_diff_impact(mesh_dir: Path) -> None:
+    from tests.meshkit import ORDERS_CONTRACT
+
+    with tessera.open(mesh_dir) as mesh:
+        mesh.build(jobs=1)
+        first = mesh.product("sales.daily").lineage()
+        assert {"from": "sales.orders.amount", "to": "sales.daily.revenue", "kind": "aggregation"} in first[
+            "columns"
+        ]
+        assert first["upstream"] == ["sales.orders"]
+    sql = mesh_dir / "domains/sales/products/daily/transform.sql"
+    sql.write_text(
+        "SELECT country, count(*) AS orders, sum(order_id) AS revenue FROM sales.orders GROUP BY country\n"
+    )
+    with tessera.open(mesh_dir) as mesh:
+        mesh.build(["sales.daily"], jobs=1)
+        now = mesh.lineage("sales.daily.revenue", direction="upstream", depth=1)
+        then = mesh.lineage("sales.daily.revenue", direction="upstream", depth=1, as_of="v0")
+        assert now.edges == {("sales.orders.order_id", "sales.daily.revenue", "aggregation")}
+        assert then.edges == {("sales.orders.amount", "sales.daily.revenue", "aggregation")}  # as of v0
+    contract = json.loads(json.dumps(ORDERS_CONTRACT))
+    contract["version"] = "2.0.0"
+    contract["schema"][0]["properties"] = [
+        p for p in contract["schema"][0]["properties"] if p["name"] != "country"
+    ]
+    write(mesh_dir / "domains/sales/products/orders/contract.odcs.yaml", contract)
+    inputs = [{"name": "source.pos.orders", "version": "1.0.0", "contractId": "source.pos.orders"}]
+    write(
+        mesh_dir / "domains/sales/products/orders/product.odps.yaml",
+        product_doc("sales", "orders", contract, inputs),
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tessera.cli",
+            "-C",
+            str(mesh_dir),
+            "contract",
+            "diff",
+            "sales.orders",
+            "sales.orders",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "country" in result.stdout and "sales.daily.country" in result.stdout

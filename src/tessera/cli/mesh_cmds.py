@@ -130,6 +130,7 @@ def contract_diff(args: argparse.Namespace) -> int:
     old = _contract(args.old, args.mesh, published=True)
     new = _contract(args.new, args.mesh, published=False)
     changes = diff_contracts(old, new)  # type: ignore[arg-type]
+    impact = _impact(args, changes)
     if args.json:
         print_json(
             [{"kind": c.kind, "column": c.column, "what": c.what, "message": c.message} for c in changes]
@@ -137,5 +138,18 @@ def contract_diff(args: argparse.Namespace) -> int:
     elif not changes:
         print("No changes.")
     else:
-        console().print(render_changes(changes), markup=False)
+        console().print(render_changes(changes) + impact, markup=False)
     return 1 if is_breaking(changes) else 0
+
+
+def _impact(args: argparse.Namespace, changes: object) -> str:
+    """Downstream products and columns a breaking change hits, when the contract belongs to a product."""
+    address = next((a.split("@")[0] for a in (args.new, args.old) if not Path(a).is_file()), None)
+    breaking = [c for c in changes if c.kind == "breaking"]  # type: ignore[attr-defined]
+    if address is None or not breaking:
+        return ""
+    from tessera.platform import Mesh
+    from tessera.platform.publish import impact
+
+    with Mesh(args.mesh) as mesh:
+        return impact(mesh.ctx, address, breaking)

@@ -81,12 +81,22 @@ class ProductHandle:
     def quality(self, limit: int = 20) -> list[dict[str, Any]]:
         return self.ctx.catalog.quality_runs(self.address, limit)
 
-    def lineage(self) -> dict[str, Any]:
+    def lineage(self, version: str | None = None) -> dict[str, Any]:
+        """Upstream and downstream products, and the column edges of the newest version (or ``version``)."""
+        from tessera.platform.lineage import lineage
+
         row = self.ctx.catalog.product(self.address) or {}
+        columns = []
+        for column in self.contract.column_names:
+            graph = lineage(
+                self.ctx, f"{self.address}.{column}", direction="upstream", depth=1, as_of=version
+            )
+            columns += [{"from": a, "to": b, "kind": k} for a, b, k in sorted(graph.edges)]
         return {
             "product": self.address,
             "upstream": row.get("upstream", [p.address for p in self.product.input_ports]),
             "downstream": row.get("downstream", []),
+            "columns": columns,
             "transformations": list(self.product.custom.get("tessera.transformations", [])),
         }
 
