@@ -343,7 +343,7 @@ def test_tessera_rules_across_files(mesh: Path) -> None:
         "role 'owner' is not allowed; expected one of: product owner"
         in messages[(product, "team.members[1].role")]
     )
-    assert "'dayly' is not a schedule" in messages[(product, "customProperties[1].value")]
+    assert "invalid schedule 'dayly'" in messages[(product, "customProperties[1].value")]
     assert (
         "unknown Tessera property 'tessera.consumer'" in messages[(product, "customProperties[2].property")]
     )

@@ -7,7 +7,6 @@ from the four Tessera knows, an output port that names this product's contract (
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePosixPath
 from typing import Any, cast
 
@@ -21,11 +20,6 @@ from tessera.spec.schemas import schema_errors
 from tessera.spec.yaml_lines import LineMap, Report
 
 __all__ = ["check_product", "input_ports", "odps_problems"]
-
-_WORDS = frozenset({"hourly", "daily", "weekly"})
-_CRON = re.compile(
-    r"^(@(yearly|annually|monthly|weekly|daily|hourly)|([0-9A-Za-z*/,?#LW-]+\s+){4}[0-9A-Za-z*/,?#LW-]+)$"
-)
 
 
 def odps_problems(doc: Any, path: str, lines: LineMap | None = None) -> list[Problem]:
@@ -157,8 +151,16 @@ def _check_output(doc: dict[str, Any], contract: Contract, report: Report) -> No
 
 
 def _check_frequency(doc: dict[str, Any], value: Any, report: Report) -> None:
-    if not isinstance(value, str) or value in _WORDS or _CRON.match(value.strip()):
+    if not isinstance(value, str):
         return
+    from tessera.errors import TesseraError
+    from tessera.scheduling.cron import parse_schedule
+
+    try:
+        parse_schedule(value)
+        return
+    except TesseraError as exc:
+        problem = str(exc)
     items = _list(doc.get("customProperties"))
     index = next(
         i
@@ -167,7 +169,7 @@ def _check_frequency(doc: dict[str, Any], value: Any, report: Report) -> None:
     )
     report.add(
         ("customProperties", index, "value"),
-        f"{value!r} is not a schedule: use hourly, daily, weekly or a cron expression such as '0 6 * * *'",
+        problem,
     )
 
 
