@@ -11,6 +11,7 @@ import pytest
 
 import tessera
 from tests.meshkit import product_doc, write
+from tests.test_monitoring import receiver  # noqa: F401 - the local HTTP receiver fixture
 from tests.test_openlineage import SPEC, Spec
 
 
@@ -134,3 +135,15 @@ def test_sdk_lineage_point_in_time_and_contract_diff_impact(mesh_dir: Path) -> N
     )
     assert result.returncode == 1, result.stderr
     assert "country" in result.stdout and "sales.daily.country" in result.stdout
+
+
+def test_build_events_go_to_an_http_lineage_endpoint(mesh_dir: Path, receiver) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    base = receiver.url.rsplit("/hooks", 1)[0]
+    mesh_yaml = mesh_dir / "mesh.yaml"
+    mesh_yaml.write_text(mesh_yaml.read_text() + f"lineage:\n  transport: http\n  url: {base}\n")
+    with tessera.open(mesh_dir) as mesh:
+        mesh.build(["sales.orders"], jobs=1)
+    posted = [(path, json.loads(body)) for path, _, body in receiver.requests]
+    assert [p for p, _ in posted] == ["/api/v1/lineage", "/api/v1/lineage"]
+    assert [e["eventType"] for _, e in posted] == ["START", "COMPLETE"]
+    assert posted[1][1]["outputs"][0]["name"] == "sales.orders"
