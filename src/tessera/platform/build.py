@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tessera import catalog as cat
-from tessera.errors import DataError, NotImplementedYetError, TesseraError
+from tessera.engine import Engine
+from tessera.errors import DataError, TesseraError
 from tessera.model.product import MeshSpec, Product
 from tessera.platform import events
 from tessera.platform.context import Context
@@ -125,13 +126,9 @@ def fingerprint(product: Product, inputs: dict[str, Release | str]) -> str:
 def _run_transform(
     ctx: Context, product: Product, inputs: dict[str, Release | str]
 ) -> tuple[object, dict[str, list[str]]]:
-    """The transform's result and the columns of each input as the SQL saw them (for column lineage)."""
+    """The transform's result and the columns of each input as the transform saw them (for column lineage)."""
     transform = product.transform
     assert transform is not None
-    if transform.kind != "sql":
-        raise NotImplementedYetError(
-            f"{product.address}: Python transforms are not available in this release"
-        )
     engine = ctx.engine()
     try:
         for address, resolved in inputs.items():
@@ -145,6 +142,8 @@ def _run_transform(
             else:
                 engine.register_files(address, [source.uri], source.format)
         columns = {address: [name for name, _ in engine.columns(address)] for address in inputs}
+        if transform.kind == "python":
+            return _run_python(ctx, product, engine, columns), columns
         try:
             return engine.fetch_arrow(transform.code), columns
         except TesseraError as exc:
@@ -153,11 +152,31 @@ def _run_transform(
         engine.close()
 
 
+def _run_python(ctx: Context, product: Product, engine: Engine, columns: dict[str, list[str]]) -> object:
+    """A ``transform.py`` over the inputs registered on the engine (DuckDB: the function gets relations)."""
+    from tessera.engine.duckdb_engine import DuckDBEngine
+    from tessera.platform.python_transform import check_declared_lineage, run_python_transform
+
+    assert product.transform is not None
+    if not isinstance(engine, DuckDBEngine):
+        raise DataError(
+            f"{product.address}: Python transforms run on the DuckDB engine, and this mesh uses "
+            f"{engine.name}; write the transform as transform.sql"
+        )
+    check_declared_lineage(product, columns)
+    return run_python_transform(product, ctx.root / product.transform.path, engine.con)
+
+
 def _column_edges(product: Product, columns: dict[str, list[str]]) -> tuple[Any, ...]:
-    """Column lineage parsed from the SQL (DESIGN §4: from the code, not the author)."""
+    """Column lineage parsed from the SQL (DESIGN §4: from the code, not the author); a Python transform's
+    is what its product declares in ``tessera.lineage`` (none: product-level lineage only)."""
     from tessera.lineage.columns import column_lineage
 
     assert product.transform is not None
+    if product.transform.kind == "python":
+        from tessera.platform.python_transform import declared_edges
+
+        return declared_edges(product)
     return column_lineage(product.transform.code, columns).edges
 
 
