@@ -72,3 +72,21 @@ def test_independent_products_build_in_spawned_workers(mesh_dir: Path) -> None:
             outcomes["sales.orders"] == outcomes["sales.orders2"] == outcomes["sales.daily"] == "published"
         ), [(o.address, o.status, o.message) for o in built]
         assert mesh.read("sales.orders2").num_rows == 50
+
+
+def test_static_transform_problems_fail_their_product_only(mesh_dir: Path) -> None:
+    from tests.meshkit import DAILY_CONTRACT, product_doc, write
+
+    base = mesh_dir / "domains/sales/products/broken"
+    contract = dict(DAILY_CONTRACT, id="sales-broken")
+    write(base / "contract.odcs.yaml", contract)
+    inputs = [{"name": "sales.orders", "version": "1.0.0", "contractId": "sales-orders"}]
+    write(base / "product.odps.yaml", product_doc("sales", "broken", contract, inputs))
+    (base / "transform.sql").write_text("SELECT country,\n  count(* AS orders FROM sales.orders\n")
+    with tessera.open(mesh_dir) as mesh:
+        outcomes = {o.address: o for o in mesh.build(jobs=1)}
+    assert outcomes["sales.broken"].status == "failed"
+    assert "domains/sales/products/broken/transform.sql:2" in outcomes["sales.broken"].message
+    assert outcomes["sales.orders"].status == outcomes["sales.daily"].status == "published"
+    events = (mesh_dir / ".tessera/openlineage.ndjson").read_text()
+    assert '"FAIL"' in events and "sales.broken.build" in events

@@ -76,7 +76,7 @@ def build(args: argparse.Namespace) -> int:
         print_table("Build", ["product", "status", "version", "rows", "quality", "note"], rows)
         for o in outcomes:
             if o.status in {"refused", "failed"}:
-                console().print(o.message, markup=False)
+                console(stderr=True).print(o.message, markup=False)
     return 1 if any(o.status in {"refused", "failed"} for o in outcomes) else 0
 
 

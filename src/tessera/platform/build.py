@@ -228,13 +228,21 @@ def build(
     jobs: int | None = None,
     on_progress: Callable[[BuildOutcome], None] | None = None,
 ) -> list[BuildOutcome]:
-    from tessera.errors import SpecError
     from tessera.spec.transforms import transform_problems
 
     order = build_order(ctx.spec, selected)
-    problems = transform_problems(order)
-    if problems:
-        raise SpecError(problems)
+    # A product whose transform does not parse or reads what it does not declare fails alone (with file:line);
+    # the independent rest of the DAG still builds.
+    static: dict[str, list[str]] = {}
+    for problem in transform_problems(order):
+        owner = next((p.address for p in order if p.path and problem.file.startswith(p.path + "/")), None)
+        if owner is None and len(order) == 1:
+            owner = order[0].address
+        static.setdefault(owner or "", []).append(str(problem))
+    if "" in static:
+        from tessera.errors import SpecError
+
+        raise SpecError(transform_problems(order))
     workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
     ctx.catalog  # noqa: B018 - open (and migrate) the catalog here, before any worker does
     outcomes: dict[str, BuildOutcome] = {}
@@ -245,7 +253,16 @@ def build(
             ready: list[Product] = []
             for product in wave:
                 failed = [p.address for p in product.input_ports if p.address in blocked]
-                if failed:
+                if product.address in static:
+                    message = f"{product.address}: " + "\n".join(static[product.address])
+                    run_id = uuid.uuid4().hex
+                    events.emit(ctx, "START", product, run_id)
+                    events.emit(ctx, "FAIL", product, run_id, error=message)
+                    outcomes[product.address] = BuildOutcome(product.address, "failed", message)
+                    blocked.add(product.address)
+                    if on_progress is not None:
+                        on_progress(outcomes[product.address])
+                elif failed:
                     outcomes[product.address] = BuildOutcome(
                         product.address, "skipped", f"upstream {', '.join(failed)} did not publish"
                     )
