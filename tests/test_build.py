@@ -90,3 +90,30 @@ def test_static_transform_problems_fail_their_product_only(mesh_dir: Path) -> No
     assert outcomes["sales.orders"].status == outcomes["sales.daily"].status == "published"
     events = (mesh_dir / ".tessera/openlineage.ndjson").read_text()
     assert '"FAIL"' in events and "sales.broken.build" in events
+
+
+def test_a_cycle_fails_its_products_and_the_rest_builds(mesh_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.meshkit import CUSTOMERS_CONTRACT, product_doc, write
+
+    for name, other in (("loop_a", "loop_b"), ("loop_b", "loop_a")):
+        base = mesh_dir / f"domains/crm/products/{name}"
+        contract = dict(CUSTOMERS_CONTRACT, id=f"crm-{name}")
+        write(base / "contract.odcs.yaml", contract)
+        inputs = [{"name": f"crm.{other}", "version": "1.0.0", "contractId": f"crm-{other}"}]
+        write(base / "product.odps.yaml", product_doc("crm", name, contract, inputs))
+        (base / "transform.sql").write_text(f"SELECT * FROM crm.{other}\n")
+    validate = subprocess.run(
+        [sys.executable, "-m", "tessera.cli", "-C", str(mesh_dir), "validate"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert validate.returncode == 2 and "cycle" in validate.stderr
+    with tessera.open(mesh_dir) as mesh:
+        outcomes = {o.address: o for o in mesh.build(jobs=1)}
+    assert outcomes["crm.loop_a"].status == outcomes["crm.loop_b"].status == "failed"
+    assert "cycle" in outcomes["crm.loop_a"].message
+    assert outcomes["sales.orders"].status == outcomes["sales.daily"].status == "published"

@@ -141,6 +141,8 @@ class MeshSpec:
     settings: MeshSettings
     domains: tuple[Domain, ...]
     products: tuple[Product, ...]
+    #: Products left out of a partial load (``load_mesh(..., partial=True)``) and why: they close a cycle.
+    broken: Mapping[str, str] = field(default_factory=dict)
 
     def product(self, address: str) -> Product | None:
         return next((p for p in self.products if p.address == address), None)

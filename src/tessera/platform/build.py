@@ -214,6 +214,7 @@ def build_one(ctx: Context, product: Product, *, full_refresh: bool = False) -> 
 def _worker(root: str, actor: str, address: str, full_refresh: bool) -> BuildOutcome:
     """One product in a worker process (module level so ``spawn`` can import it)."""
     ctx = Context(Path(root), actor=actor)
+    ctx.load_for_build()
     try:
         return build_one(ctx, ctx.product(address), full_refresh=full_refresh)
     finally:
@@ -230,7 +231,8 @@ def build(
 ) -> list[BuildOutcome]:
     from tessera.spec.transforms import transform_problems
 
-    order = build_order(ctx.spec, selected)
+    spec = ctx.load_for_build()
+    order = build_order(spec, selected)
     # A product whose transform does not parse or reads what it does not declare fails alone (with file:line);
     # the independent rest of the DAG still builds.
     static: dict[str, list[str]] = {}
@@ -246,7 +248,12 @@ def build(
     workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
     ctx.catalog  # noqa: B018 - open (and migrate) the catalog here, before any worker does
     outcomes: dict[str, BuildOutcome] = {}
-    blocked: set[str] = set()
+    blocked: set[str] = set(spec.broken)
+    for address, reason in sorted(spec.broken.items()):
+        if selected is None or address in set(selected):
+            outcomes[address] = BuildOutcome(address, "failed", reason)
+            if on_progress is not None:
+                on_progress(outcomes[address])
     pool: ProcessPoolExecutor | None = None
     try:
         for wave in build_levels(order):
@@ -289,7 +296,7 @@ def build(
     finally:
         if pool is not None:
             pool.shutdown()
-    return [outcomes[p.address] for p in order]
+    return [outcomes[a] for a in sorted(spec.broken) if a in outcomes] + [outcomes[p.address] for p in order]
 
 
 def _run_wave(

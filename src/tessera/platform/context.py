@@ -32,6 +32,15 @@ class Context:
     def reload(self) -> None:
         self._spec = None
 
+    def load_for_build(self) -> MeshSpec:
+        """The mesh with products that close a cycle left out (``spec.broken`` says which and why), so a
+        build can go on around them; every other problem still stops it."""
+        if self._spec is None or not self._spec.broken:
+            from tessera.spec import load_mesh
+
+            self._spec = load_mesh(self.root, partial=True)
+        return self._spec
+
     @cached_property
     def catalog(self) -> Catalog:
         return Catalog.open(self.spec.settings.catalog_url)

@@ -18,7 +18,9 @@ from tessera.model.contract import Contract
 from tessera.model.product import Domain, InputPort, Product
 from tessera.spec.yaml_lines import KeyPath, LineMap, Report
 
-__all__ = ["ProductEntry", "cross_check", "find_cycles"]
+__all__ = ["CYCLE", "ProductEntry", "cross_check", "find_cycles"]
+
+CYCLE = "input ports form a cycle: "
 
 _PRODUCT = re.compile(rf"^{NAME_PATTERN}\.{NAME_PATTERN}$")
 _SOURCE = re.compile(rf"^source\.{NAME_PATTERN}\.{NAME_PATTERN}$")
@@ -76,7 +78,7 @@ def cross_check(domains: Sequence[tuple[Domain, LineMap]], entries: Sequence[Pro
         first = by_address[cycle[0]]
         index = next(i for u, i in edges[cycle[0]] if u == cycle[1])
         Report(first.file, first.lines, problems).add(
-            ("inputPorts", index, "name"), f"input ports form a cycle: {' → '.join(cycle)}"
+            ("inputPorts", index, "name"), f"{CYCLE}{' → '.join(cycle)}"
         )
     return problems
 

@@ -16,7 +16,7 @@ from tessera.errors import Problem, SpecError
 from tessera.model.product import Domain, MeshSpec, Transform
 from tessera.spec.contract import check_contract
 from tessera.spec.domain import check_domain
-from tessera.spec.graph import ProductEntry, cross_check
+from tessera.spec.graph import CYCLE, ProductEntry, cross_check
 from tessera.spec.product import check_product, input_ports
 from tessera.spec.settings import check_settings
 from tessera.spec.yaml_lines import LineMap, read_yaml
@@ -26,7 +26,9 @@ __all__ = ["load_mesh"]
 _TRANSFORMS = (("transform.sql", "sql"), ("transform.py", "python"))
 
 
-def load_mesh(root: str | Path, *, environ: Mapping[str, str] | None = None) -> MeshSpec:
+def load_mesh(
+    root: str | Path, *, environ: Mapping[str, str] | None = None, partial: bool = False
+) -> MeshSpec:
     """Load and validate the mesh in folder ``root``; raises ``SpecError`` with every problem in every file.
 
     ``environ`` (default ``os.environ``) may set ``TESSERA_CATALOG_URL`` to override mesh.yaml's catalog."""
@@ -48,10 +50,17 @@ def load_mesh(root: str | Path, *, environ: Mapping[str, str] | None = None) -> 
             domains.append(domain)
         entries.extend(_product(base, folder.name, sub, problems) for sub in _folders(folder / "products"))
     problems += cross_check(domains, entries)
+    broken: dict[str, str] = {}
+    if partial:
+        # A build goes on around products whose input ports close a cycle: they are left out, and said why.
+        for problem in [p for p in problems if CYCLE in p.message]:
+            for address in problem.message.split(CYCLE, 1)[1].split(" → "):
+                broken.setdefault(address.strip(), f"{problem}")
+            problems.remove(problem)
     if problems:
         raise SpecError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
-    products = tuple(e.product for e in entries if e.product is not None)
-    return MeshSpec(settings=settings, domains=tuple(d for d, _ in domains), products=products)
+    products = tuple(e.product for e in entries if e.product is not None and e.address not in broken)
+    return MeshSpec(settings=settings, domains=tuple(d for d, _ in domains), products=products, broken=broken)
 
 
 def _folders(path: Path) -> list[Path]:
