@@ -52,10 +52,19 @@ def run_scheduler(
         monitor.check(ctx, now=clock())
         return {o.address: o.status in {"published", "unchanged"} for o in outcomes}
 
+    checked = [clock()]
+
+    def idle(seconds: float) -> None:
+        """Between batches the SLA monitor keeps checking (at most once a minute), then sleep."""
+        if (clock() - checked[0]).total_seconds() >= 60:
+            monitor.check(ctx, now=clock())
+            checked[0] = clock()
+        sleep(seconds)
+
     def stop() -> bool:
         if once:
             return batches >= 1 or not scheduler.due(clock())
         return max_batches is not None and batches >= max_batches
 
-    scheduler.run_forever(build_batch, sleep=sleep, stop=stop)
+    scheduler.run_forever(build_batch, sleep=idle, stop=stop)
     return batches
