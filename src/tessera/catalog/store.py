@@ -65,6 +65,12 @@ class Catalog:
         with self.engine.connect() as conn:
             return _rows(conn, query)
 
+    def product_row(self, address: str) -> Row | None:
+        """The product's own row (one query; ``product`` adds roles, columns, majors and lineage)."""
+        with self.engine.connect() as conn:
+            rows = _rows(conn, select(t.products).where(t.products.c.address == address))
+            return rows[0] if rows else None
+
     def product(self, address: str) -> Row | None:
         with self.engine.connect() as conn:
             rows = _rows(conn, select(t.products).where(t.products.c.address == address))

@@ -211,14 +211,17 @@ def build_one(ctx: Context, product: Product, *, full_refresh: bool = False) -> 
         return BuildOutcome(product.address, status, str(exc))
 
 
+_WORKER_CONTEXTS: dict[tuple[str, str], Context] = {}
+
+
 def _worker(root: str, actor: str, address: str, full_refresh: bool) -> BuildOutcome:
-    """One product in a worker process (module level so ``spawn`` can import it)."""
-    ctx = Context(Path(root), actor=actor)
-    ctx.load_for_build()
-    try:
-        return build_one(ctx, ctx.product(address), full_refresh=full_refresh)
-    finally:
-        ctx.close()
+    """One product in a worker process (module level so ``spawn`` can import it). A worker keeps its loaded
+    mesh and catalog for the rest of the build: the pool lives only as long as one ``build`` call."""
+    ctx = _WORKER_CONTEXTS.get((root, actor))
+    if ctx is None:
+        ctx = _WORKER_CONTEXTS[(root, actor)] = Context(Path(root), actor=actor)
+        ctx.load_for_build()
+    return build_one(ctx, ctx.product(address), full_refresh=full_refresh)
 
 
 def build(

@@ -9,7 +9,7 @@ from pathlib import Path
 from tessera.catalog import Catalog
 from tessera.engine import Engine, create_engine
 from tessera.errors import NotFoundError
-from tessera.model.product import MeshSpec, Product
+from tessera.model.product import MeshSettings, MeshSpec, Product
 from tessera.storage import TableStore, table_uri
 
 __all__ = ["Context"]
@@ -35,19 +35,28 @@ class Context:
     def load_for_build(self) -> MeshSpec:
         """The mesh with products that close a cycle left out (``spec.broken`` says which and why), so a
         build can go on around them; every other problem still stops it."""
-        if self._spec is None or not self._spec.broken:
+        if self._spec is None:
             from tessera.spec import load_mesh
 
             self._spec = load_mesh(self.root, partial=True)
         return self._spec
 
     @cached_property
+    def settings(self) -> MeshSettings:
+        """``mesh.yaml`` alone when the products have not been loaded: reading the catalog needs no more."""
+        if self._spec is not None:
+            return self._spec.settings
+        from tessera.spec import load_settings
+
+        return load_settings(self.root)
+
+    @cached_property
     def catalog(self) -> Catalog:
-        return Catalog.open(self.spec.settings.catalog_url)
+        return Catalog.open(self.settings.catalog_url)
 
     @cached_property
     def store(self) -> TableStore:
-        return TableStore(self.spec.settings.storage_options)
+        return TableStore(self.settings.storage_options)
 
     def engine(self) -> Engine:
         return create_engine(self.spec.settings.engine if self.spec.settings.engine != "duckdb" else "duckdb")

@@ -60,9 +60,12 @@ class LineageGraph:
             node: str, links: dict[str, list[tuple[str, str]]], arrow: str, depth: int, seen: set[str]
         ) -> None:
             for nxt, kind in sorted(links.get(node, [])):
+                if nxt in seen:  # shown already: shared paths in a DAG must not print exponentially
+                    lines.append(f"{'    ' * depth}{arrow} {nxt}  ({kind}, see above)")
+                    continue
+                seen.add(nxt)
                 lines.append(f"{'    ' * depth}{arrow} {nxt}  ({kind})")
-                if nxt not in seen:
-                    walk(nxt, links, arrow, depth + 1, seen | {nxt})
+                walk(nxt, links, arrow, depth + 1, seen)
 
         walk(self.root, incoming, "←", 1, {self.root})
         walk(self.root, outgoing, "→", 1, {self.root})
@@ -78,9 +81,14 @@ def parse_node(ctx: Context, text: str) -> tuple[str, str | None]:
             f"{text!r}: expected <domain>.<product>[.column] or source.<system>.<table>[.column]"
         )
     dataset, column = ".".join(parts[:size]), (parts[size] if len(parts) > size else None)
-    known = {p.address for p in ctx.spec.products}
-    if dataset not in known and ctx.spec.source_table(dataset) is None:
-        raise NotFoundError(f"no product or source table {dataset!r} in this mesh")
+    with ctx.catalog.engine.connect() as conn:  # the catalog knows every node; no need to read the mesh files
+        found = conn.execute(
+            select(t.products.c.address)
+            .where(t.products.c.address == dataset)
+            .union(select(t.lineage_edges.c.source).where(t.lineage_edges.c.source == dataset))
+        ).first()
+    if found is None:
+        raise NotFoundError(f"no product or source table {dataset!r} in the catalog (run tessera apply)")
     return dataset, column
 
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from tessera.errors import NotFoundError
-from tessera.model.product import MeshSpec
-from tessera.model.results import QualityRun
-from tessera.platform import build as building
-from tessera.platform import provision, reading, repair
 from tessera.platform.context import Context
-from tessera.platform.product_handle import ProductHandle
-from tessera.platform.publish import PublishResult, publish
+
+if TYPE_CHECKING:  # the use cases load with the method that needs them: `tessera lineage` reads no Arrow
+    import pyarrow as pa
+
+    from tessera.model.product import MeshSpec
+    from tessera.model.results import QualityRun
+    from tessera.platform import build as building
+    from tessera.platform import provision
+    from tessera.platform.product_handle import ProductHandle
+    from tessera.platform.publish import PublishResult
 
 __all__ = ["Mesh"]
 
@@ -39,24 +41,38 @@ class Mesh:
         return self.ctx.spec
 
     def plan(self) -> provision.Plan:
+        from tessera.platform import provision
+
         return provision.plan(self.ctx)
 
     def apply(self) -> provision.Plan:
+        from tessera.platform import provision
+
         return provision.apply(self.ctx)
 
     def build(self, selected: Iterable[str] | None = None, **kwargs: Any) -> list[building.BuildOutcome]:
+        from tessera.platform import build as building
+
         return building.build(self.ctx, selected, **kwargs)
 
     def publish(self, address: str, data: Any) -> PublishResult:
+        from tessera.platform.publish import publish
+
         return publish(self.ctx, address, data)
 
     def product(self, address: str) -> ProductHandle:
+        from tessera.platform.product_handle import ProductHandle
+
         return ProductHandle(self.ctx, address)
 
     def read(self, address: str, *, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
+        from tessera.platform import reading
+
         return reading.read(self.ctx, address, columns=columns, limit=limit)
 
     def query(self, sql: str) -> pa.Table:
+        from tessera.platform import reading
+
         result: pa.Table = reading.query(self.ctx, sql)
         return result
 
@@ -74,6 +90,8 @@ class Mesh:
         return rank(text, self.ctx.catalog.search_documents(), limit)
 
     def repair(self) -> dict[str, int]:
+        from tessera.platform import repair
+
         return {p.address: repair.repair(self.ctx, p) for p in self.ctx.spec.products}
 
     def test(self, address: str, data: Any | None = None) -> QualityRun:

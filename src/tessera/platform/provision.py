@@ -181,7 +181,7 @@ def _apply_step(ctx: Context, conn: Connection, step: Step, created: list[Path])
 
 def ensure_registered(ctx: Context, product: Product) -> None:
     """Publishing a product that was never applied registers it (and its domain) first."""
-    row = ctx.catalog.product(product.address)
+    row = ctx.catalog.product_row(product.address)
     uri = ctx.table_uri(product)
     if row is not None and row["hash"] == _product_digest(product, uri) and not row["retired"]:
         return

@@ -77,7 +77,7 @@ def resolve(ctx: Context, text: str) -> Release:
     """``sales.orders`` (newest), ``@2.1.0`` (contract semver), ``@2`` (a major), ``@v17`` (a Delta version)."""
     address = Address.parse(text)
     name = address.name
-    if ctx.catalog.product(name) is None:
+    if ctx.catalog.product_row(name) is None:
         ctx.product(name)  # raises with the known products when it is not in the mesh either
     versions = ctx.catalog.versions(name)
     if not versions:

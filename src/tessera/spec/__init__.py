@@ -6,7 +6,7 @@ files), Tessera's rules within and across files, and every problem reported at o
 """
 
 from tessera.spec.contract import check_contract, document_hash, load_contract, odcs_problems, parse_contract
-from tessera.spec.mesh import load_mesh
+from tessera.spec.mesh import load_mesh, load_settings
 from tessera.spec.product import odps_problems
 from tessera.spec.settings import ENV_CATALOG, resolve_catalog_url
 from tessera.spec.yaml_lines import KeyPath, LineMap, key_path, parse_yaml, read_yaml
@@ -20,6 +20,7 @@ __all__ = [
     "key_path",
     "load_contract",
     "load_mesh",
+    "load_settings",
     "odcs_problems",
     "odps_problems",
     "parse_contract",
