@@ -10,7 +10,14 @@ HERE = Path(__file__).parent
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE))
-    for name in ("bench_quality", "bench_publish", "bench_query", "bench_help", "bench_lineage", "bench_scale"):
+    for name in (
+        "bench_quality",
+        "bench_publish",
+        "bench_query",
+        "bench_help",
+        "bench_lineage",
+        "bench_scale",
+    ):
         if (HERE / f"{name}.py").exists():
             print(f"== {name}", flush=True)
             runpy.run_path(str(HERE / f"{name}.py"), run_name="__main__")
