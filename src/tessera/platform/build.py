@@ -124,32 +124,29 @@ def fingerprint(product: Product, inputs: dict[str, Release | str]) -> str:
 
 
 def _run_transform(
-    ctx: Context, product: Product, inputs: dict[str, Release | str]
+    ctx: Context, product: Product, inputs: dict[str, Release | str], engine: Engine
 ) -> tuple[object, dict[str, list[str]]]:
-    """The transform's result and the columns of each input as the transform saw them (for column lineage)."""
+    """The transform's result and the columns of each input as the transform saw them (for column lineage).
+    The engine is the caller's: the quality gate then runs on the same connection."""
     transform = product.transform
     assert transform is not None
-    engine = ctx.engine()
+    for address, resolved in inputs.items():
+        if isinstance(resolved, Release):
+            register_release(ctx, engine, address, resolved)
+            continue
+        source = ctx.spec.source_table(address)
+        assert source is not None
+        if source.format == "delta":
+            engine.register_arrow(address, ctx.store.scan(source.uri).dataset())
+        else:
+            engine.register_files(address, [source.uri], source.format)
+    columns = {address: [name for name, _ in engine.columns(address)] for address in inputs}
+    if transform.kind == "python":
+        return _run_python(ctx, product, engine, columns), columns
     try:
-        for address, resolved in inputs.items():
-            if isinstance(resolved, Release):
-                register_release(ctx, engine, address, resolved)
-                continue
-            source = ctx.spec.source_table(address)
-            assert source is not None
-            if source.format == "delta":
-                engine.register_arrow(address, ctx.store.scan(source.uri).dataset())
-            else:
-                engine.register_files(address, [source.uri], source.format)
-        columns = {address: [name for name, _ in engine.columns(address)] for address in inputs}
-        if transform.kind == "python":
-            return _run_python(ctx, product, engine, columns), columns
-        try:
-            return engine.fetch_arrow(transform.code), columns
-        except TesseraError as exc:
-            raise type(exc)(f"{product.address}: the transform failed: {exc}") from None
-    finally:
-        engine.close()
+        return engine.fetch_arrow(transform.code), columns
+    except TesseraError as exc:
+        raise type(exc)(f"{product.address}: the transform failed: {exc}") from None
 
 
 def _run_python(ctx: Context, product: Product, engine: Engine, columns: dict[str, list[str]]) -> object:
@@ -194,13 +191,19 @@ def build_one(ctx: Context, product: Product, *, full_refresh: bool = False) -> 
                 return BuildOutcome(product.address, "unchanged", f"@v{last['delta_version']} is up to date")
         run_id = uuid.uuid4().hex
         events.emit(ctx, "START", product, run_id)
+        engine = ctx.engine()
         try:
-            data, columns = _run_transform(ctx, product, inputs)
-        except TesseraError as exc:
-            events.emit(ctx, "FAIL", product, run_id, error=str(exc))
-            raise
-        edges = _column_edges(product, columns)
-        result = publish(ctx, product.address, data, run_id=run_id, edges=edges, started=True)
+            try:
+                data, columns = _run_transform(ctx, product, inputs, engine)
+            except TesseraError as exc:
+                events.emit(ctx, "FAIL", product, run_id, error=str(exc))
+                raise
+            edges = _column_edges(product, columns)
+            result = publish(
+                ctx, product.address, data, run_id=run_id, edges=edges, started=True, engine=engine
+            )
+        finally:
+            engine.close()
         with ctx.catalog.transaction() as conn:
             cat.record_build(conn, product.address, print_, result.major, result.delta_version)
         return BuildOutcome(

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from tessera import catalog as cat
 from tessera import governance
+from tessera.engine import Engine
 from tessera.errors import QualityGateError, TesseraError, VersionGateError
 from tessera.model.product import Product
 from tessera.model.results import QualityRun
@@ -95,9 +96,11 @@ def impact(ctx: Context, address: str, breaking: list[Any]) -> str:
     return "\n".join(lines)
 
 
-def _candidate_after_commit(ctx: Context, product: Product, data: pa.Table, uri: str) -> tuple[Any, str]:
+def _candidate_after_commit(
+    ctx: Context, product: Product, data: pa.Table, uri: str, shared: Engine | None = None
+) -> tuple[Any, str]:
     """Register the table as it would be after the commit; the gate judges that, not only the new batch."""
-    engine = ctx.engine()
+    engine = shared or ctx.engine()
     engine.register_arrow(CANDIDATE, data)
     if product.write_mode == "overwrite" or ctx.store.latest_version(uri) is None:
         return engine, CANDIDATE
@@ -127,6 +130,7 @@ def publish(
     run_id: str | None = None,
     edges: Sequence[Any] = (),
     started: bool = False,
+    engine: Engine | None = None,
 ) -> PublishResult:
     """Publish through every gate; a START event (unless the caller ``started`` the run), then COMPLETE or
     FAIL. ``edges`` are the column lineage the data was built with, recorded with the version."""
@@ -135,7 +139,7 @@ def publish(
     if not started:
         events.emit(ctx, "START", product, run_id)
     try:
-        result = _publish(ctx, product, data, run_id, edges)
+        result = _publish(ctx, product, data, run_id, edges, engine)
     except TesseraError as exc:
         events.emit(ctx, "FAIL", product, run_id, quality=getattr(exc, "run", None), error=str(exc))
         raise
@@ -145,7 +149,9 @@ def publish(
     return result
 
 
-def _publish(ctx: Context, product: Product, data: Any, run_id: str, edges: Sequence[Any]) -> PublishResult:
+def _publish(
+    ctx: Context, product: Product, data: Any, run_id: str, edges: Sequence[Any], shared: Engine | None
+) -> PublishResult:
     from tessera.quality import run_quality
 
     contract = product.contract
@@ -165,11 +171,12 @@ def _publish(ctx: Context, product: Product, data: Any, run_id: str, edges: Sequ
         published_at=now,
         write_mode=product.write_mode,
     )
-    engine, relation = _candidate_after_commit(ctx, product, table, uri)
+    engine, relation = _candidate_after_commit(ctx, product, table, uri, shared)
     try:
         run = run_quality(contract, engine, relation, subject=product.address, run_id=run_id)
     finally:
-        engine.close()
+        if engine is not shared:
+            engine.close()
     if not run.passed:
         with ctx.catalog.transaction() as conn:
             cat.record_quality_run(conn, product.address, run, published=False)
