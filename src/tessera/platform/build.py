@@ -285,13 +285,18 @@ def build(
                 else:
                     ready.append(product)
             runnable = [p for p in ready if p.transform is not None]
-            if workers > 1 and len(runnable) > 1 and pool is None:
+            # Worker processes pay a start-up (imports, loading the mesh) once per build: worth it only when
+            # a wave has enough independent products to share (or the caller asked for a number of jobs).
+            wide = len(runnable) >= (2 if jobs is not None else 3)
+            if workers > 1 and wide and pool is None:
                 import multiprocessing
 
                 pool = ProcessPoolExecutor(
                     max_workers=workers, mp_context=multiprocessing.get_context("spawn")
                 )
-            results = _run_wave(ctx, ready, pool if len(runnable) > 1 else None, full_refresh)
+            results = _run_wave(
+                ctx, ready, pool if pool is not None and len(runnable) > 1 else None, full_refresh
+            )
             for product in ready:
                 outcome = results[product.address]
                 outcomes[product.address] = outcome
