@@ -9,6 +9,7 @@ from typing import Any, Literal
 __all__ = [
     "OPERATORS",
     "SENSITIVE_CLASSIFICATIONS",
+    "UNIT_SECONDS",
     "Column",
     "Contract",
     "LibraryMetric",
@@ -57,6 +58,14 @@ _SYMBOLS: dict[str, str] = {
     "mustBeLessThan": "<",
     "mustBeLessOrEqualTo": "<=",
 }
+
+#: Seconds in each unit an SLA duration may use (freshness, latency): shared by the gate and the monitor.
+UNIT_SECONDS: dict[str, int] = {
+    "s": 1, "sec": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+}  # fmt: skip
 
 #: Column classifications whose values are left out of failing samples and masked for readers without clearance.
 SENSITIVE_CLASSIFICATIONS = frozenset({"pii", "sensitive", "confidential", "restricted", "secret"})

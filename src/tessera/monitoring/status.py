@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from tessera.model.contract import UNIT_SECONDS
 from tessera.model.product import Product
 
 __all__ = [
@@ -34,12 +35,6 @@ __all__ = [
 State = Literal["ok", "warning", "breach", "no-data"]
 IncidentKind = Literal["freshness", "quality", "availability"]
 INCIDENT_KINDS: tuple[IncidentKind, ...] = ("freshness", "quality", "availability")
-UNIT_SECONDS: dict[str, int] = {
-    "s": 1, "sec": 1, "second": 1, "seconds": 1,
-    "m": 60, "min": 60, "minute": 60, "minutes": 60,
-    "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
-    "d": 86400, "day": 86400, "days": 86400,
-}  # fmt: skip
 _FAILED_QUALITY = frozenset({"failed", "error"})
 
 

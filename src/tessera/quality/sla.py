@@ -11,19 +11,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from tessera.model.contract import Contract, SlaProperty, Threshold
+from tessera.model.contract import UNIT_SECONDS, Contract, SlaProperty, Threshold
 from tessera.quality.checks import distinct_key
 from tessera.quality.plan import Aggregates, PlannedCheck, Values, failed_plan, share
 from tessera.quality.sql import column_violations, is_temporal, quote_ident
 
 __all__ = ["UNIT_SECONDS", "plan_sla"]
-
-UNIT_SECONDS: dict[str, int] = {
-    "s": 1, "sec": 1, "second": 1, "seconds": 1,
-    "m": 60, "min": 60, "minute": 60, "minutes": 60,
-    "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
-    "d": 86400, "day": 86400, "days": 86400,
-}  # fmt: skip
 
 
 def plan_sla(

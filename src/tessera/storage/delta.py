@@ -128,6 +128,15 @@ class TableStore:
             raise
 
     def latest_version(self, uri: str) -> int | None:
+        """The newest committed version, or None when there is no table. A local table's log folder says it
+        without loading the table (which grows with the log)."""
+        if _is_local(uri):
+            log = Path(uri.removeprefix("file://")) / "_delta_log"
+            if not log.is_dir():
+                return None
+            versions = [int(p.stem) for p in log.glob("*.json") if p.stem.isdigit()]
+            if versions:
+                return max(versions)
         try:
             return int(DeltaTable(uri, storage_options=self.options or None).version())
         except TableNotFoundError:
