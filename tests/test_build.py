@@ -117,3 +117,29 @@ def test_a_cycle_fails_its_products_and_the_rest_builds(mesh_dir: Path) -> None:
     assert outcomes["crm.loop_a"].status == outcomes["crm.loop_b"].status == "failed"
     assert "cycle" in outcomes["crm.loop_a"].message
     assert outcomes["sales.orders"].status == outcomes["sales.daily"].status == "published"
+
+
+def test_a_product_whose_files_do_not_load_fails_alone(mesh_dir: Path) -> None:
+    """An unknown input port or an invalid schedule fails that product's build; validate refuses the mesh."""
+    import json as _json
+
+    from tests.meshkit import DAILY_CONTRACT, product_doc, write
+
+    base = mesh_dir / "domains/sales/products/odd"
+    contract = dict(DAILY_CONTRACT, id="sales-odd")
+    write(base / "contract.odcs.yaml", contract)
+    doc = product_doc(
+        "sales", "odd", contract, [{"name": "sales.nowhere", "version": "1.0.0", "contractId": "x"}]
+    )
+    doc["customProperties"].append({"property": "tessera.updateFrequency", "value": "61 * * * *"})
+    write(base / "product.odps.yaml", doc)
+    (base / "transform.sql").write_text("SELECT * FROM sales.nowhere\n")
+    with tessera.open(mesh_dir) as mesh:
+        outcomes = {o.address: o for o in mesh.build(jobs=1)}
+    assert outcomes["sales.odd"].status == "failed"
+    assert "sales.nowhere" in outcomes["sales.odd"].message and "61" in outcomes["sales.odd"].message
+    assert outcomes["sales.orders"].status == outcomes["sales.daily"].status == "published"
+    events = [
+        _json.loads(line) for line in (mesh_dir / ".tessera/openlineage.ndjson").read_text().splitlines()
+    ]
+    assert ("sales.odd.build", "FAIL") in {(e["job"]["name"], e["eventType"]) for e in events}

@@ -197,3 +197,15 @@ def test_misspelt_contract_description_key_and_unknown_status(mesh_dir: Path) ->
     product.write_text(product.read_text().replace("status: active", "status: activ"))
     result = run("-C", str(mesh_dir), "validate")
     assert_clean_failure(result, "usag", "did you mean 'usage'", "activ")
+
+
+def test_lineage_and_status_name_what_does_not_exist(mesh_dir: Path) -> None:
+    assert run("-C", str(mesh_dir), "build", "sales.orders").returncode == 0
+    assert_clean_failure(run("-C", str(mesh_dir), "lineage", "sales.orders.nocol"), "nocol")
+    assert_clean_failure(run("-C", str(mesh_dir), "status", "sales.nope"), "sales.nope")
+    ok = run("-C", str(mesh_dir), "lineage", "sales.orders.amount", "--as-of", "@v0", "--format", "json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["root"] == "sales.orders.amount"
+    mesh_yaml = mesh_dir / "mesh.yaml"
+    mesh_yaml.write_text(mesh_yaml.read_text() + "lineage:\n  transport: http\n")
+    assert_clean_failure(run("-C", str(mesh_dir), "validate"), "lineage", "url")

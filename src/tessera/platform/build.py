@@ -257,6 +257,7 @@ def build(
     blocked: set[str] = set(spec.broken)
     for address, reason in sorted(spec.broken.items()):
         if selected is None or address in set(selected):
+            events.emit_failure(ctx, address, uuid.uuid4().hex, reason)
             outcomes[address] = BuildOutcome(address, "failed", reason)
             if on_progress is not None:
                 on_progress(outcomes[address])

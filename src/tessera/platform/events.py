@@ -13,7 +13,10 @@ from tessera.model.product import Product
 from tessera.model.results import QualityRun
 from tessera.platform.context import Context
 
-__all__ = ["LineageDeliveryWarning", "emit"]
+__all__ = ["LineageDeliveryWarning", "emit", "emit_failure"]
+
+#: Transports that failed in this process: warned about once, then their events go to the default file.
+_FAILED: set[str] = set()
 
 
 class LineageDeliveryWarning(UserWarning):
@@ -21,7 +24,7 @@ class LineageDeliveryWarning(UserWarning):
 
 
 def _namespace(ctx: Context) -> str:
-    return str(ctx.spec.settings.lineage.get("namespace") or f"tessera://{ctx.spec.settings.name}")
+    return str(ctx.settings.lineage.get("namespace") or f"tessera://{ctx.settings.name}")
 
 
 def _refs(
@@ -66,30 +69,67 @@ def emit(
     quality: QualityRun | None = None,
     error: str | None = None,
     edges: Sequence[Any] = (),
+    job: Literal["build", "publish"] = "build",
 ) -> None:
-    """Build and send one RunEvent through the transport ``mesh.yaml`` names (file by default)."""
-    settings = ctx.spec.settings.lineage
-    if settings.get("transport") == "none":
+    """Build and send one RunEvent through the transport ``mesh.yaml`` names (file by default). A build's job
+    reads the product's inputs; a publish of pushed data has none."""
+    if ctx.settings.lineage.get("transport") == "none":
         return
     from tessera.lineage.openlineage import run_event
-    from tessera.lineage.transports import transport_from_settings
 
     inputs, outputs = _refs(ctx, product, version, edges)
+    if job == "publish":
+        inputs = []  # pushed data: it came from the caller, not from the product's input ports
     event = run_event(
         event_type,
         run_id=run_id,
         job_namespace=_namespace(ctx),
-        job_name=f"{product.address}.build",
+        job_name=f"{product.address}.{job}",
         inputs=inputs,
         outputs=outputs,
         quality=quality,
         error=error,
     )
+    _send(ctx, event, product.address)
+
+
+def emit_failure(ctx: Context, address: str, run_id: str, error: str) -> None:
+    """START and FAIL for a build that could not begin (its product files do not load): no datasets."""
+    if ctx.settings.lineage.get("transport") == "none":
+        return
+    from tessera.lineage.openlineage import run_event
+
+    for event_type in ("START", "FAIL"):
+        event = run_event(
+            event_type,
+            run_id=run_id,
+            job_namespace=_namespace(ctx),
+            job_name=f"{address}.build",
+            inputs=[],
+            outputs=[],
+            error=error if event_type == "FAIL" else None,
+        )
+        _send(ctx, event, address)
+
+
+def _send(ctx: Context, event: dict[str, Any], address: str) -> None:
+    """Through the configured transport; when it fails, warn once and keep the events in the default file."""
+    from tessera.lineage.transports import FileTransport, transport_from_settings
+
+    settings = ctx.settings.lineage
+    key = repr(sorted(settings.items()))
+    fallback = FileTransport(ctx.root / ".tessera" / "openlineage.ndjson")
+    if key in _FAILED:
+        fallback.emit(event)
+        return
     try:
         transport_from_settings(settings or None, ctx.root).emit(event)
     except TesseraError as exc:
+        _FAILED.add(key)
+        fallback.emit(event)
         warnings.warn(
-            f"{product.address}: OpenLineage {event_type} event not delivered: {exc}",
+            f"{address}: OpenLineage events not delivered ({exc}); this run's events are kept in "
+            f".tessera/openlineage.ndjson instead",
             LineageDeliveryWarning,
-            stacklevel=2,
+            stacklevel=3,
         )

@@ -125,8 +125,15 @@ def lineage(
     if as_of is not None:
         from tessera.platform.reading import resolve
 
-        release = resolve(ctx, f"{dataset}@{as_of}")
+        release = resolve(ctx, f"{dataset}@{as_of.lstrip('@')}")
         pinned = (dataset, release.major, release.delta_version)
+    if column is not None and not dataset.startswith("source."):
+        with ctx.catalog.engine.connect() as conn:
+            known = conn.execute(
+                select(t.columns.c.name).where(t.columns.c.address == dataset, t.columns.c.name == column)
+            ).first()
+        if known is None:
+            raise NotFoundError(f"{dataset} has no column {column!r} in its contract")
     graph = LineageGraph(root=text.strip(), level="column" if column else "product")
     up: dict[str, set[tuple[str, str]]] = {}
     down: dict[str, set[tuple[str, str]]] = {}

@@ -56,6 +56,11 @@ def check(ctx: Context, addresses: Iterable[str] | None = None, *, now: datetime
 
     moment = now or datetime.now(UTC)
     wanted = set(addresses) if addresses is not None else None
+    unknown = sorted((wanted or set()) - {p.address for p in ctx.spec.products})
+    if unknown:
+        from tessera.errors import NotFoundError
+
+        raise NotFoundError(f"no product {', '.join(map(repr, unknown))} in this mesh")
     statuses = []
     for product in ctx.spec.products:
         if wanted is not None and product.address not in wanted:

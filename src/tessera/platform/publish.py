@@ -9,14 +9,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 
 from tessera import catalog as cat
 from tessera import governance
 from tessera.engine import Engine
-from tessera.errors import QualityGateError, TesseraError, VersionGateError
+from tessera.errors import DataError, QualityGateError, TesseraError, VersionGateError
 from tessera.model.product import Product
 from tessera.model.results import QualityRun
 from tessera.platform import events
@@ -136,15 +136,29 @@ def publish(
     FAIL. ``edges`` are the column lineage the data was built with, recorded with the version."""
     product = ctx.product(address)
     run_id = run_id or uuid.uuid4().hex
+    job: Literal["build", "publish"] = "build" if started else "publish"
     if not started:
-        events.emit(ctx, "START", product, run_id)
+        events.emit(ctx, "START", product, run_id, job=job)
     try:
         result = _publish(ctx, product, data, run_id, edges, engine)
+    except DataError as exc:
+        named = type(exc)(
+            str(exc) if str(exc).startswith(f"{product.address}:") else f"{product.address}: {exc}"
+        )
+        events.emit(ctx, "FAIL", product, run_id, error=str(named), job=job)
+        raise named from None
     except TesseraError as exc:
-        events.emit(ctx, "FAIL", product, run_id, quality=getattr(exc, "run", None), error=str(exc))
+        events.emit(ctx, "FAIL", product, run_id, quality=getattr(exc, "run", None), error=str(exc), job=job)
         raise
     events.emit(
-        ctx, "COMPLETE", product, run_id, version=result.delta_version, quality=result.run, edges=edges
+        ctx,
+        "COMPLETE",
+        product,
+        run_id,
+        version=result.delta_version,
+        quality=result.run,
+        edges=edges,
+        job=job,
     )
     return result
 

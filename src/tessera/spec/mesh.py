@@ -64,11 +64,19 @@ def load_mesh(
     problems += cross_check(domains, entries)
     broken: dict[str, str] = {}
     if partial:
-        # A build goes on around products whose input ports close a cycle: they are left out, and said why.
+        # A build goes on around broken products: those whose own files have problems (an unknown input, an
+        # invalid schedule, a bad contract) or whose input ports close a cycle are left out, and said why.
+        # Problems in mesh.yaml or a domain.yaml still stop everything.
         for problem in [p for p in problems if CYCLE in p.message]:
             for address in problem.message.split(CYCLE, 1)[1].split(" → "):
                 broken.setdefault(address.strip(), f"{problem}")
             problems.remove(problem)
+        folders = {e.file.rsplit("/", 1)[0] + "/": e.address for e in entries}
+        for problem in list(problems):
+            owner = next((a for folder, a in folders.items() if problem.file.startswith(folder)), None)
+            if owner is not None:
+                broken[owner] = f"{broken[owner]}\n{problem}" if owner in broken else f"{owner}: {problem}"
+                problems.remove(problem)
     if problems:
         raise SpecError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
     products = tuple(e.product for e in entries if e.product is not None and e.address not in broken)

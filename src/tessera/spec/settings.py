@@ -33,6 +33,9 @@ def check_settings(
     else:
         for key, message in schema_errors("mesh", doc):
             report.add(key, message)
+    lineage = doc.get("lineage") if isinstance(doc.get("lineage"), dict) else {}
+    if lineage.get("transport") == "http" and not lineage.get("url"):
+        report.add(("lineage", "transport"), "transport http needs url: (the Marquez/DataHub base URL)")
     env = os.environ if environ is None else environ
     storage = doc.get("storage")
     catalog = env.get(ENV_CATALOG) or doc.get("catalog")
