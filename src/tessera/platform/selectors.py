@@ -24,6 +24,9 @@ def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:
 def select(spec: MeshSpec, selectors: Iterable[str]) -> set[str]:
     """The addresses the selectors name (their union); an unknown product, domain or tag is an error."""
     products = {p.address: p for p in spec.products}
+    texts = [s.strip() for s in selectors]
+    if all(t in products for t in texts):  # plain addresses: no graph needed
+        return set(texts)
     upstream: dict[str, set[str]] = {
         a: {i.address for i in p.input_ports if i.address in products} for a, p in products.items()
     }

@@ -216,7 +216,15 @@ class TableStore:
 
     def version_of(self, uri: str, run_id: str) -> int:
         """The version a run committed, found by the run id in the commit metadata (concurrent writers may
-        have committed after it, so "the latest version" would not do)."""
+        have committed after it, so "the latest version" would not do). Newest first: usually the first."""
+        if _is_local(uri):
+            log = Path(uri.removeprefix("file://")) / "_delta_log"
+            versions = sorted((int(p.stem) for p in log.glob("*.json") if p.stem.isdigit()), reverse=True)
+            for version in versions[:200]:
+                info = _commit_info(log / f"{version:020d}.json")
+                if info is not None and info.get("tessera.runId") == run_id:
+                    return version
+            raise TransientError(f"{uri}: the commit of run {run_id} is not in the table's log; run repair")
         for entry in self.commits(uri, newest=200):
             if entry.get("tessera.runId") == run_id:
                 return int(entry["version"])
