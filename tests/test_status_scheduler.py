@@ -79,3 +79,16 @@ def test_scheduler_builds_due_products_in_dag_order_once(mesh_dir: Path) -> None
             mesh.ctx, once=True, now=lambda: hour_later, report=lines.append, sleep=lambda _: None
         )
         assert again == 1
+
+
+def test_status_can_fail_a_ci_job_on_breach(mesh_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    _with_freshness(mesh_dir)
+    with tessera.open(mesh_dir) as mesh:
+        mesh.publish("sales.orders", _orders_at(datetime.now(UTC) - timedelta(days=2)))
+    cmd = [sys.executable, "-m", "tessera.cli", "-C", str(mesh_dir), "status", "sales.orders"]
+    assert subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0
+    failing = subprocess.run([*cmd, "--fail-on-breach"], capture_output=True, text=True, timeout=120)
+    assert failing.returncode == 1 and "breach" in failing.stdout

@@ -41,9 +41,10 @@ def status(args: argparse.Namespace) -> int:
                 )
             return 0
         statuses = check(mesh.ctx, args.products or None)
+    failing = 1 if args.fail_on_breach and any(s.state == "breach" for s in statuses) else 0
     if args.json:
         print_json([s.as_dict() for s in statuses])
-        return 0
+        return failing
     print_table(
         "SLA status",
         ["product", "state", "freshness", "limit", "quality", "available", "breaches"],
@@ -60,7 +61,7 @@ def status(args: argparse.Namespace) -> int:
             for s in statuses
         ],
     )
-    return 0
+    return failing
 
 
 def run_scheduler(args: argparse.Namespace) -> int:

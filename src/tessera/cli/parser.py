@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("products", nargs="*", metavar="ADDRESS", help="products to check (default: all)")
     p.add_argument("--incidents", action="store_true", help="list incidents (open and resolved) instead")
+    p.add_argument(
+        "--fail-on-breach", action="store_true", help="exit 1 when any product is in breach (for CI)"
+    )
     _json(p)
     p = cmd(
         "run-scheduler", "ops_cmds", "run_scheduler", "build products on their schedules and monitor SLAs"
