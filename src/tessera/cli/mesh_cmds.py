@@ -100,56 +100,20 @@ def repair(args: argparse.Namespace) -> int:
     return 0
 
 
-def _contract(text: str, mesh_dir: str, *, published: bool) -> object:
-    from tessera.spec import load_contract
-
-    if Path(text).is_file():
-        return load_contract(text)
-    if text.endswith((".yaml", ".yml")) or "/" in text:
-        from tessera.errors import NotFoundError
-
-        raise NotFoundError(f"no such contract file: {text}")
-    from tessera.platform import Mesh
-    from tessera.spec import parse_contract
-
-    with Mesh(mesh_dir) as mesh:
-        product = mesh.ctx.product(text.split("@", maxsplit=1)[0])
-        if not published:
-            return product.contract
-        row = mesh.ctx.catalog.last_contract(product.address)
-        if row is None:
-            from tessera.errors import NotFoundError
-
-            raise NotFoundError(f"{product.address} has no published contract yet")
-        return parse_contract(row["document"], path=f"catalog:{product.address}", lines=None)
-
-
 def contract_diff(args: argparse.Namespace) -> int:
-    from tessera.model.compat import diff_contracts, is_breaking, render_changes
+    from tessera.model.compat import render_changes
+    from tessera.platform.contracts import diff
 
-    old = _contract(args.old, args.mesh, published=True)
-    new = _contract(args.new, args.mesh, published=False)
-    changes = diff_contracts(old, new)  # type: ignore[arg-type]
-    impact = _impact(args, changes)
+    result = diff(Path(args.mesh).resolve(), args.old, args.new)
     if args.json:
         print_json(
-            [{"kind": c.kind, "column": c.column, "what": c.what, "message": c.message} for c in changes]
+            [
+                {"kind": c.kind, "column": c.column, "what": c.what, "message": c.message}
+                for c in result.changes
+            ]
         )
-    elif not changes:
+    elif not result.changes:
         print("No changes.")
     else:
-        console().print(render_changes(changes) + impact, markup=False)
-    return 1 if is_breaking(changes) else 0
-
-
-def _impact(args: argparse.Namespace, changes: object) -> str:
-    """Downstream products and columns a breaking change hits, when the contract belongs to a product."""
-    address = next((a.split("@")[0] for a in (args.new, args.old) if not Path(a).is_file()), None)
-    breaking = [c for c in changes if c.kind == "breaking"]  # type: ignore[attr-defined]
-    if address is None or not breaking:
-        return ""
-    from tessera.platform import Mesh
-    from tessera.platform.publish import impact
-
-    with Mesh(args.mesh) as mesh:
-        return impact(mesh.ctx, address, breaking)
+        console().print(render_changes(result.changes) + result.impact, markup=False)
+    return 1 if result.breaking else 0

@@ -4,8 +4,10 @@ tables to exist to answer (``JOIN … USING`` binds)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["table_names"]
+__all__ = ["table_names", "tables_read"]
 
 _NAME = re.compile(
     r'^((?:"[^"]+"|[A-Za-z_][A-Za-z0-9_]*)(?:\.(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_]*)){0,2})(?:\s+AS\s+.*)?$',
@@ -17,37 +19,40 @@ def _unquote(name: str) -> str:
     return ".".join(part.strip('"') for part in name.split("."))
 
 
-def table_names(sql: str) -> set[str]:
-    """Qualified names (``sales.orders``, ``source.crm.customers``) the statement reads, lower case."""
+def tables_read(statements: Iterable[Any]) -> list[str]:
+    """Qualified table names that parsed sqlglot statements read, lower case, CTE names left out, in order."""
+    from sqlglot import exp
+
+    parsed = [s for s in statements if s is not None]
+    ctes = {cte.alias_or_name.lower() for statement in parsed for cte in statement.find_all(exp.CTE)}
+    out: list[str] = []
+    for statement in parsed:
+        for table in statement.find_all(exp.Table):
+            name = ".".join(p for p in (table.catalog, table.db, table.name) if p).lower()
+            if table.name and name not in ctes and name not in out:
+                out.append(name)
+    return out
+
+
+def _duckdb_names(sql: str) -> set[str] | None:
+    """DuckDB's own answer; None when it cannot give one without binding (``JOIN … USING``)."""
     import duckdb
 
     try:
         found = duckdb.connect().get_table_names(sql, qualified=True)
-        out = set()
-        for name in found:
-            match = _NAME.match(name.strip())
-            if match:
-                out.add(_unquote(match[1]).lower())
-        return out
     except duckdb.Error:
-        pass
+        return None
+    return {_unquote(m[1]).lower() for name in found if (m := _NAME.match(name.strip()))}
+
+
+def table_names(sql: str) -> set[str]:
+    """Qualified names (``sales.orders``, ``source.crm.customers``) the statement reads, lower case."""
+    found = _duckdb_names(sql)
+    if found is not None:
+        return found
     import sqlglot
-    from sqlglot import exp
 
     try:
-        tree = sqlglot.parse(sql, read="duckdb")
+        return set(tables_read(sqlglot.parse(sql, read="duckdb")))
     except sqlglot.errors.ParseError:
         return set()
-    ctes = {
-        cte.alias_or_name.lower() for statement in tree if statement for cte in statement.find_all(exp.CTE)
-    }
-    out = set()
-    for statement in tree:
-        if statement is None:
-            continue
-        for table in statement.find_all(exp.Table):
-            parts = [p for p in (table.catalog, table.db, table.name) if p]
-            name = ".".join(parts).lower()
-            if name and name not in ctes:
-                out.add(name)
-    return out

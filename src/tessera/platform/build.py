@@ -25,7 +25,7 @@ from tessera.model.product import MeshSpec, Product
 from tessera.platform import events
 from tessera.platform.context import Context
 from tessera.platform.publish import PublishResult, publish
-from tessera.platform.reading import Release, register_release, resolve
+from tessera.platform.reading import Release, register_release, register_scan, resolve
 
 __all__ = ["BuildOutcome", "build", "build_levels", "build_order"]
 
@@ -77,10 +77,10 @@ def build_levels(order: Sequence[Product]) -> list[list[Product]]:
     return waves
 
 
-def _source_version(uri: str) -> str:
+def _source_version(ctx: Context, uri: str, fmt: str) -> str:
+    if fmt == "delta":
+        return f"delta:{ctx.store.latest_version(uri)}"
     path = Path(uri.removeprefix("file://"))
-    if path.is_dir() and (path / "_delta_log").is_dir():
-        return "delta:" + max((p.name for p in (path / "_delta_log").glob("*.json")), default="")
     try:
         stat = path.stat()
     except OSError:
@@ -108,12 +108,15 @@ def _inputs(ctx: Context, product: Product) -> tuple[dict[str, Release | str], l
     return resolved, notes
 
 
-def fingerprint(product: Product, inputs: dict[str, Release | str]) -> str:
+def fingerprint(ctx: Context, product: Product, inputs: dict[str, Release | str]) -> str:
     """What a build depends on: the transform, the contract, the product file and each input's version."""
-    versions = {
-        a: (f"{r.table_uri}@{r.delta_version}" if isinstance(r, Release) else _source_version(r))
-        for a, r in inputs.items()
-    }
+    versions = {}
+    for address, resolved in inputs.items():
+        if isinstance(resolved, Release):
+            versions[address] = f"{resolved.table_uri}@{resolved.delta_version}"
+        else:
+            source = ctx.spec.source_table(address)
+            versions[address] = _source_version(ctx, resolved, source.format if source else "")
     body = {
         "code": product.transform.code if product.transform else "",
         "contract": product.contract.hash,
@@ -137,7 +140,7 @@ def _run_transform(
         source = ctx.spec.source_table(address)
         assert source is not None
         if source.format == "delta":
-            engine.register_arrow(address, ctx.store.scan(source.uri).dataset())
+            register_scan(engine, address, ctx.store.scan(source.uri))
         else:
             engine.register_files(address, [source.uri], source.format)
     columns = {address: [name for name, _ in engine.columns(address)] for address in inputs}
@@ -183,9 +186,9 @@ def build_one(ctx: Context, product: Product, *, full_refresh: bool = False) -> 
         return BuildOutcome(product.address, "skipped", "no transform: data is pushed (tessera publish)")
     try:
         inputs, notes = _inputs(ctx, product)
-        print_ = fingerprint(product, inputs)
+        digest = fingerprint(ctx, product, inputs)
         last = ctx.catalog.last_build(product.address)
-        if not full_refresh and last is not None and last["fingerprint"] == print_:
+        if not full_refresh and last is not None and last["fingerprint"] == digest:
             versions = ctx.catalog.versions(product.address, last["major"])
             if versions and versions[-1]["delta_version"] == last["delta_version"]:
                 return BuildOutcome(product.address, "unchanged", f"@v{last['delta_version']} is up to date")
@@ -205,7 +208,7 @@ def build_one(ctx: Context, product: Product, *, full_refresh: bool = False) -> 
         finally:
             engine.close()
         with ctx.catalog.transaction() as conn:
-            cat.record_build(conn, product.address, print_, result.major, result.delta_version)
+            cat.record_build(conn, product.address, digest, result.major, result.delta_version)
         return BuildOutcome(
             product.address, "published", "; ".join([f"@v{result.delta_version}", *notes]), result
         )
@@ -239,44 +242,30 @@ def build(
 
     spec = ctx.load_for_build()
     order = build_order(spec, selected)
-    # A product whose transform does not parse or reads what it does not declare fails alone (with file:line);
-    # the independent rest of the DAG still builds.
-    static: dict[str, list[str]] = {}
+    # A product that cannot be built (its files do not load, its inputs close a cycle, its transform does not
+    # parse or reads what it does not declare) fails alone, with file:line; the rest of the DAG still builds.
+    failures = {a: reason for a, reason in spec.broken.items() if selected is None or a in set(selected)}
     for problem in transform_problems(order):
-        owner = next((p.address for p in order if p.path and problem.file.startswith(p.path + "/")), None)
-        if owner is None and len(order) == 1:
-            owner = order[0].address
-        static.setdefault(owner or "", []).append(str(problem))
-    if "" in static:
-        from tessera.errors import SpecError
-
-        raise SpecError(transform_problems(order))
+        owner = next(p.address for p in order if p.path and problem.file.startswith(p.path + "/"))
+        failures[owner] = f"{failures[owner]}\n{problem}" if owner in failures else f"{owner}: {problem}"
     workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)
     ctx.catalog  # noqa: B018 - open (and migrate) the catalog here, before any worker does
     outcomes: dict[str, BuildOutcome] = {}
-    blocked: set[str] = set(spec.broken)
-    for address, reason in sorted(spec.broken.items()):
-        if selected is None or address in set(selected):
-            events.emit_failure(ctx, address, uuid.uuid4().hex, reason)
-            outcomes[address] = BuildOutcome(address, "failed", reason)
-            if on_progress is not None:
-                on_progress(outcomes[address])
+    blocked: set[str] = set(spec.broken) | set(failures)
+    for address, reason in sorted(failures.items()):
+        events.emit_failure(ctx, address, uuid.uuid4().hex, reason)
+        outcomes[address] = BuildOutcome(address, "failed", reason)
+        if on_progress is not None:
+            on_progress(outcomes[address])
     pool: ProcessPoolExecutor | None = None
     try:
         for wave in build_levels(order):
             ready: list[Product] = []
             for product in wave:
                 failed = [p.address for p in product.input_ports if p.address in blocked]
-                if product.address in static:
-                    message = f"{product.address}: " + "\n".join(static[product.address])
-                    run_id = uuid.uuid4().hex
-                    events.emit(ctx, "START", product, run_id)
-                    events.emit(ctx, "FAIL", product, run_id, error=message)
-                    outcomes[product.address] = BuildOutcome(product.address, "failed", message)
-                    blocked.add(product.address)
-                    if on_progress is not None:
-                        on_progress(outcomes[product.address])
-                elif failed:
+                if product.address in failures:
+                    continue
+                if failed:
                     outcomes[product.address] = BuildOutcome(
                         product.address, "skipped", f"upstream {', '.join(failed)} did not publish"
                     )

@@ -59,7 +59,7 @@ class Context:
         return TableStore(self.settings.storage_options)
 
     def engine(self) -> Engine:
-        return create_engine(self.spec.settings.engine if self.spec.settings.engine != "duckdb" else "duckdb")
+        return create_engine(self.settings.engine)
 
     def product(self, address: str) -> Product:
         product = self.spec.product(address)
@@ -69,9 +69,7 @@ class Context:
         return product
 
     def table_uri(self, product: Product, major: int | None = None) -> str:
-        return table_uri(
-            self.spec.settings.storage, product.domain, product.name, major or product.contract.major
-        )
+        return table_uri(self.settings.storage, product.domain, product.name, major or product.contract.major)
 
     def close(self) -> None:
         if "catalog" in self.__dict__:

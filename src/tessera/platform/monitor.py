@@ -14,6 +14,7 @@ from tessera import catalog as cat
 from tessera.errors import TesseraError
 from tessera.model.product import Product
 from tessera.platform.context import Context
+from tessera.platform.reading import register_scan
 
 __all__ = ["WebhookDeliveryWarning", "check"]
 
@@ -36,10 +37,7 @@ def _newest_data(ctx: Context, product: Product, row: dict[str, Any]) -> tuple[d
         return published, True
     engine = ctx.engine()
     try:
-        if scan.files is not None:
-            engine.register_files("__tessera__.status", scan.files, "parquet")
-        else:
-            engine.register_arrow("__tessera__.status", scan.dataset())
+        register_scan(engine, "__tessera__.status", scan)
         value = engine.fetch_rows(f'SELECT max("{column}") FROM __tessera__.status')[0][0]
     except TesseraError:
         return published, False

@@ -21,8 +21,10 @@ from tessera.model.product import Product
 from tessera.model.results import QualityRun
 from tessera.platform import events
 from tessera.platform.context import Context
+from tessera.platform.contracts import impact
 from tessera.platform.data import to_arrow
 from tessera.platform.provision import ensure_registered
+from tessera.platform.reading import register_scan
 from tessera.platform.repair import reconcile
 from tessera.storage import Provenance, conform_table
 
@@ -82,20 +84,6 @@ def _version_gate(ctx: Context, product: Product) -> None:
         )
 
 
-def impact(ctx: Context, address: str, breaking: list[Any]) -> str:
-    """The downstream products and columns a breaking change would hit, from column lineage."""
-    from tessera.platform.lineage import downstream_columns
-
-    columns = {c.column for c in breaking if c.column}
-    hits = downstream_columns(ctx, address, columns) if columns else []
-    if not hits:
-        downstream = (ctx.catalog.product(address) or {}).get("downstream", [])
-        return f"\nDownstream products that read {address}: {', '.join(downstream)}" if downstream else ""
-    lines = [f"\nDownstream columns this would hit ({len(hits)}):"]
-    lines += [f"  {product}.{column}" for product, column in hits]
-    return "\n".join(lines)
-
-
 def _candidate_after_commit(
     ctx: Context, product: Product, data: pa.Table, uri: str, shared: Engine | None = None
 ) -> tuple[Any, str]:
@@ -104,12 +92,8 @@ def _candidate_after_commit(
     engine.register_arrow(CANDIDATE, data)
     if product.write_mode == "overwrite" or ctx.store.latest_version(uri) is None:
         return engine, CANDIDATE
-    scan = ctx.store.scan(uri)
     cols = ", ".join(f'"{c}"' for c in data.schema.names)
-    if scan.files is not None:
-        engine.register_files("__tessera__.current", scan.files, "parquet")
-    else:
-        engine.register_arrow("__tessera__.current", scan.dataset())
+    register_scan(engine, "__tessera__.current", ctx.store.scan(uri))
     current = f"SELECT {cols} FROM __tessera__.current"
     if product.write_mode == "merge":
         keys = product.contract.primary_key

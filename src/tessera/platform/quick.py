@@ -8,45 +8,43 @@ never published, a mesh.yaml that does not load) returns None and the full path 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tessera.storage import TableStore
 
 __all__ = ["quick_query"]
 
 
-def _storage_root(root: Path) -> Path | None:
+def _newest_table(store: TableStore, storage: str, domain: str, product: str) -> str | None:
+    majors = store.majors_on_disk(f"{storage.rstrip('/')}/{domain}/{product}")
+    return majors[max(majors)] if majors else None
+
+
+def _storage(root: Path) -> str | None:
+    """The storage root from mesh.yaml, resolved as the mesh loader does; None when the file does not read
+    (the full path then reports why). Not validated here: that would cost more than the query."""
     import yaml
+
+    from tessera.spec.names import DEFAULT_STORAGE, resolve_location
 
     try:
         doc = yaml.safe_load((root / "mesh.yaml").read_text())
     except (OSError, yaml.YAMLError):
         return None
-    storage = doc.get("storage", "data") if isinstance(doc, dict) else None
-    if not isinstance(storage, str):
-        return None
-    if "://" in storage:
-        return Path(storage.removeprefix("file://")) if storage.startswith("file://") else None
-    return (root / storage).resolve()
-
-
-def _newest_table(storage: Path, domain: str, product: str) -> Path | None:
-    folder = storage / domain / product
-    majors = (
-        [int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit() and (p / "_delta_log").is_dir()]
-        if folder.is_dir()
-        else []
-    )
-    return folder / f"v{max(majors)}" if majors else None
+    storage = doc.get("storage", DEFAULT_STORAGE) if isinstance(doc, dict) else None
+    return resolve_location(storage, root) if isinstance(storage, str) else None
 
 
 def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
-    from deltalake import DeltaTable
-
-    storage = _storage_root(root)
-    if storage is None:
+    storage = _storage(root)
+    if storage is None or ("://" in storage and not storage.startswith("file://")):
         return None
     from tessera.engine import create_engine
     from tessera.engine.names import table_names
+    from tessera.storage import TableStore
 
+    store = TableStore()
     engine = create_engine("duckdb")
     try:
         for name in table_names(sql):
@@ -55,14 +53,13 @@ def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
             domain, product = name.split(".")
             if not (root / "domains" / domain / "products" / product / "product.odps.yaml").is_file():
                 continue
-            table_dir = _newest_table(storage, domain, product)
+            table_dir = _newest_table(store, storage, domain, product)
             if table_dir is None:
                 return None
-            table = DeltaTable(str(table_dir))
-            protocol = table.protocol()
-            if protocol.min_reader_version != 1 or protocol.reader_features:
+            scan = store.scan(table_dir)
+            if scan.files is None:  # the protocol needs the Arrow dataset: the full path handles it
                 return None
-            engine.register_files(f"{domain}.{product}", table.file_uris(), "parquet")
+            engine.register_files(f"{domain}.{product}", scan.files, "parquet")
         return engine.fetch_dicts(sql)
     finally:
         engine.close()

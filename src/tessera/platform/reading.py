@@ -17,6 +17,7 @@ from tessera.engine import Engine
 from tessera.errors import NotFoundError, RetiredError
 from tessera.model.address import Address
 from tessera.platform.context import Context
+from tessera.storage import ScanSource
 
 __all__ = [
     "DeprecatedVersionWarning",
@@ -122,12 +123,16 @@ def resolve(ctx: Context, text: str) -> Release:
     )
 
 
-def register_release(ctx: Context, engine: Engine, name: str, release: Release) -> None:
-    scan = ctx.store.scan(release.table_uri, release.delta_version)
+def register_scan(engine: Engine, name: str, scan: ScanSource) -> None:
+    """A Delta version as a relation: its Parquet files when the protocol allows, else the Arrow dataset."""
     if scan.files is not None:
         engine.register_files(name, scan.files, "parquet")
     else:
         engine.register_arrow(name, scan.dataset())
+
+
+def register_release(ctx: Context, engine: Engine, name: str, release: Release) -> None:
+    register_scan(engine, name, ctx.store.scan(release.table_uri, release.delta_version))
 
 
 def read(ctx: Context, text: str, *, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:

@@ -6,9 +6,7 @@ commits first and records second, and this module closes the gap a crash in betw
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import delete
 
@@ -23,13 +21,8 @@ __all__ = ["reconcile", "repair", "versions_from_commits"]
 def _major_uris(ctx: Context, product: Product) -> dict[int, str]:
     base = ctx.table_uri(product, 1).rsplit("/", 1)[0]
     uris = {m["major"]: m["table_uri"] for m in ctx.catalog.majors(product.address)}
-    if "://" not in base or base.startswith("file://"):
-        folder = Path(base.removeprefix("file://"))
-        if folder.is_dir():
-            for child in folder.iterdir():
-                match = re.fullmatch(r"v(\d+)", child.name)
-                if match and (child / "_delta_log").is_dir():
-                    uris.setdefault(int(match[1]), f"{base}/{child.name}")
+    for major, uri in ctx.store.majors_on_disk(base).items():
+        uris.setdefault(major, uri)
     uris.setdefault(product.contract.major, ctx.table_uri(product))
     return uris
 

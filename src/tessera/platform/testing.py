@@ -12,7 +12,7 @@ from tessera.model.contract import Contract
 from tessera.model.results import QualityRun
 from tessera.platform.context import Context
 from tessera.platform.data import to_arrow
-from tessera.platform.reading import register_release, resolve
+from tessera.platform.reading import register_release, register_scan, resolve
 
 __all__ = ["test_contract", "test_product"]
 
@@ -56,11 +56,7 @@ def test_contract(contract: Contract, data: str | None = None) -> QualityRun:
         if kind == "delta" or (Path(path) / "_delta_log").is_dir():
             from tessera.storage import TableStore
 
-            scan = TableStore().scan(path)
-            if scan.files is not None:
-                engine.register_files("__tessera__.subject", scan.files, "parquet")
-            else:
-                engine.register_arrow("__tessera__.subject", scan.dataset())
+            register_scan(engine, "__tessera__.subject", TableStore().scan(path))
         elif kind in {"parquet", "csv", "json"}:
             if not Path(path).exists():
                 raise DataError(f"no data file at {path}")

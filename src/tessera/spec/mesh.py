@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tessera.errors import Problem, SpecError
-from tessera.model.product import Domain, MeshSettings, MeshSpec, Transform
+from tessera.model.product import Domain, MeshSpec, Transform
 from tessera.spec.contract import check_contract
 from tessera.spec.domain import check_domain
 from tessera.spec.graph import CYCLE, ProductEntry, cross_check
@@ -24,18 +24,6 @@ from tessera.spec.yaml_lines import LineMap, read_yaml
 __all__ = ["load_mesh"]
 
 _TRANSFORMS = (("transform.sql", "sql"), ("transform.py", "python"))
-
-
-def load_settings(root: str | Path, *, environ: Mapping[str, str] | None = None) -> MeshSettings:
-    """Only ``mesh.yaml``: enough to open the catalog and storage without reading every product file."""
-    base = Path(root).expanduser().resolve()
-    if not (base / "mesh.yaml").is_file():
-        return load_mesh(base, environ=environ).settings  # raises the not-a-mesh error
-    doc, lines, found = read_yaml(base / "mesh.yaml", "mesh.yaml")
-    settings, problems = check_settings(doc if not found else {"name": base.name}, lines, base, environ)
-    if found or problems:
-        raise SpecError([*found, *problems])
-    return settings
 
 
 def load_mesh(

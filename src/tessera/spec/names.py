@@ -8,7 +8,10 @@ from pathlib import Path
 
 from tessera.model.address import NAME_PATTERN
 
-__all__ = ["RESERVED_DOMAINS", "is_uri", "name_problem", "resolve_location"]
+__all__ = ["DEFAULT_STORAGE", "RESERVED_DOMAINS", "is_uri", "name_problem", "resolve_location"]
+
+#: Where product tables live when mesh.yaml names no ``storage``: a folder in the mesh.
+DEFAULT_STORAGE = "data"
 
 #: Names a domain may not take: they collide with source addresses and engine catalogs/schemas.
 RESERVED_DOMAINS = frozenset({"source", "main", "memory", "system", "temp"})

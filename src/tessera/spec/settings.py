@@ -8,17 +8,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tessera.errors import Problem
+from tessera.errors import Problem, SpecError
 from tessera.model.product import MeshSettings
-from tessera.spec.names import resolve_location
+from tessera.spec.names import DEFAULT_STORAGE, resolve_location
 from tessera.spec.schemas import schema_errors
-from tessera.spec.yaml_lines import LineMap, Report
+from tessera.spec.yaml_lines import LineMap, Report, read_yaml
 
-__all__ = ["DEFAULT_STORAGE", "ENV_CATALOG", "check_settings", "resolve_catalog_url"]
+__all__ = ["DEFAULT_STORAGE", "ENV_CATALOG", "check_settings", "load_settings", "resolve_catalog_url"]
 
 #: Environment variable that overrides ``catalog`` in mesh.yaml.
 ENV_CATALOG = "TESSERA_CATALOG_URL"
-DEFAULT_STORAGE = "data"
 _SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)(.*)$")
 
 
@@ -62,3 +61,17 @@ def resolve_catalog_url(url: str | None, root: Path) -> str:
         path, _, query = match[2].partition("?")
         return f"{match[1]}{os.path.normpath(root / path)}" + (f"?{query}" if query else "")
     return url
+
+
+def load_settings(root: str | Path, *, environ: Mapping[str, str] | None = None) -> MeshSettings:
+    """Only ``mesh.yaml``: enough to open the catalog and storage without reading every product file."""
+    base = Path(root).expanduser().resolve()
+    if not (base / "mesh.yaml").is_file():
+        from tessera.spec.mesh import load_mesh
+
+        return load_mesh(base, environ=environ).settings  # raises the not-a-mesh error
+    doc, lines, found = read_yaml(base / "mesh.yaml", "mesh.yaml")
+    settings, problems = check_settings(doc if not found else {"name": base.name}, lines, base, environ)
+    if found or problems:
+        raise SpecError([*found, *problems])
+    return settings

@@ -102,7 +102,6 @@ def _line(code: str, name: str) -> int | None:
 
 def _sql_problems(product: Product) -> list[Problem]:
     import sqlglot
-    from sqlglot import exp
 
     transform = product.transform
     assert transform is not None
@@ -113,25 +112,21 @@ def _sql_problems(product: Product) -> list[Problem]:
         error = exc.errors[0] if exc.errors else {}
         message = f"the SQL does not parse: {error.get('description', exc)}"
         return [Problem(file, error.get("line"), "", message)]
-    problems: list[Problem] = []
+    from tessera.engine.names import tables_read
+
     declared = {p.address for p in product.input_ports}
-    ctes = {c.alias_or_name.lower() for s in tree for c in s.find_all(exp.CTE)}
-    for statement in tree:
-        for table in statement.find_all(exp.Table):
-            name = ".".join(p for p in (table.catalog, table.db, table.name) if p).lower()
-            if not table.name or name in ctes or name in declared:
-                continue
-            hint = ", ".join(sorted(declared)) or "none"
-            problems.append(
-                Problem(
-                    file,
-                    _line(transform.code, name),
-                    name,
-                    f"the transform reads {name!r}, which is not an input port of {product.address} "
-                    f"(inputs: {hint}); declare it in product.odps.yaml inputPorts",
-                )
-            )
-    return problems
+    hint = ", ".join(sorted(declared)) or "none"
+    return [
+        Problem(
+            file,
+            _line(transform.code, name),
+            name,
+            f"the transform reads {name!r}, which is not an input port of {product.address} "
+            f"(inputs: {hint}); declare it in product.odps.yaml inputPorts",
+        )
+        for name in tables_read(tree)
+        if name not in declared
+    ]
 
 
 def _python_problems(product: Product) -> list[Problem]:

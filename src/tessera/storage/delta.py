@@ -6,18 +6,19 @@ readable through its deprecation window while the new one is written."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from tessera.errors import NotFoundError, TransientError
-from tessera.storage.schema import METADATA_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["Provenance", "ScanSource", "TableStore", "table_uri"]
 
@@ -26,6 +27,14 @@ PROVENANCE_PREFIX = "tessera."
 
 def _is_local(uri: str) -> bool:
     return "://" not in uri or uri.startswith("file://")
+
+
+def _log_versions(uri: str) -> tuple[Path, list[int]] | None:
+    """A local table's log folder and its commit versions, newest first; None when there is no log."""
+    log = Path(uri.removeprefix("file://")) / "_delta_log"
+    if not log.is_dir():
+        return None
+    return log, sorted((int(p.stem) for p in log.glob("*.json") if p.stem.isdigit()), reverse=True)
 
 
 def _commit_info(path: Path) -> dict[str, Any] | None:
@@ -88,6 +97,10 @@ class ScanSource:
 
 
 def _with_provenance(data: pa.Table, provenance: Provenance) -> pa.RecordBatchReader:
+    import pyarrow as pa  # only writers need Arrow: reading a table's file list does not
+
+    from tessera.storage.schema import METADATA_COLUMNS
+
     names = [name for name, _ in METADATA_COLUMNS]
     values = [
         f"{provenance.domain}.{provenance.product}".split(".", 1)[1],
@@ -131,12 +144,11 @@ class TableStore:
         """The newest committed version, or None when there is no table. A local table's log folder says it
         without loading the table (which grows with the log)."""
         if _is_local(uri):
-            log = Path(uri.removeprefix("file://")) / "_delta_log"
-            if not log.is_dir():
+            found = _log_versions(uri)
+            if found is None:
                 return None
-            versions = [int(p.stem) for p in log.glob("*.json") if p.stem.isdigit()]
-            if versions:
-                return max(versions)
+            if found[1]:
+                return found[1][0]
         try:
             return int(DeltaTable(uri, storage_options=self.options or None).version())
         except TableNotFoundError:
@@ -205,32 +217,39 @@ class TableStore:
         options = self.options or None
         if not _is_local(uri):
             return [dict(e) for e in DeltaTable(uri, storage_options=options).history(limit=newest)]
-        log = Path(uri.removeprefix("file://")) / "_delta_log"
-        versions = sorted((int(p.stem) for p in log.glob("*.json") if p.stem.isdigit()), reverse=True)
-        out = []
+        return list(self._local_commits(uri, newest))
+
+    def _local_commits(self, uri: str, newest: int | None) -> Iterator[dict[str, Any]]:
+        """Commit infos read file by file, newest first, lazily (a caller may stop at the first it wants)."""
+        log, versions = _log_versions(uri) or (Path(), [])
         for version in versions[:newest] if newest else versions:
             info = _commit_info(log / f"{version:020d}.json")
             if info is not None:
-                out.append({**info, "version": version})
-        return out
+                yield {**info, "version": version}
 
     def version_of(self, uri: str, run_id: str) -> int:
         """The version a run committed, found by the run id in the commit metadata (concurrent writers may
         have committed after it, so "the latest version" would not do). Newest first: usually the first."""
-        if _is_local(uri):
-            log = Path(uri.removeprefix("file://")) / "_delta_log"
-            versions = sorted((int(p.stem) for p in log.glob("*.json") if p.stem.isdigit()), reverse=True)
-            for version in versions[:200]:
-                info = _commit_info(log / f"{version:020d}.json")
-                if info is not None and info.get("tessera.runId") == run_id:
-                    return version
-            raise TransientError(f"{uri}: the commit of run {run_id} is not in the table's log; run repair")
-        for entry in self.commits(uri, newest=200):
+        entries = self._local_commits(uri, 200) if _is_local(uri) else iter(self.commits(uri, newest=200))
+        for entry in entries:
             if entry.get("tessera.runId") == run_id:
                 return int(entry["version"])
         raise TransientError(
             f"{uri}: the commit of run {run_id} is not in the table's recent history; run repair"
         )
+
+    def majors_on_disk(self, product_root: str) -> dict[int, str]:
+        """The major tables (``v1``, ``v2``…) a local product folder holds; empty for object stores."""
+        if not _is_local(product_root):
+            return {}
+        folder = Path(product_root.removeprefix("file://"))
+        if not folder.is_dir():
+            return {}
+        found = {}
+        for child in folder.iterdir():
+            if child.name[:1] == "v" and child.name[1:].isdigit() and (child / "_delta_log").is_dir():
+                found[int(child.name[1:])] = f"{product_root.rstrip('/')}/{child.name}"
+        return found
 
     def scan(self, uri: str, version: int | None = None) -> ScanSource:
         table = self.open(uri, version)
@@ -245,6 +264,3 @@ class TableStore:
 
     def commit_time(self, entry: Mapping[str, Any]) -> datetime:
         return datetime.fromtimestamp(int(entry.get("timestamp", 0)) / 1000, tz=UTC)
-
-
-ReaderFactory = Callable[[], pa.RecordBatchReader]

@@ -132,18 +132,18 @@ def _target_schema(source: pa.Schema, contract: Contract) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _lossy_sample(original: pa.Array | pa.ChunkedArray, cast: pa.Array | pa.ChunkedArray) -> object:
-    """The first value that does not survive the cast and back unchanged, or None."""
+def _lossy_sample(original: pa.Array | pa.ChunkedArray, cast: pa.Array | pa.ChunkedArray) -> str | None:
+    """The first value (as shown to the user) that does not survive the cast and back unchanged, or None."""
     import pyarrow.compute as pc
 
     try:
         back = cast.cast(original.type, safe=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return original[0].as_py() if len(original) else None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        return f"a value that cannot be cast back ({exc})"  # no way back means the cast lost something
     differs = pc.fill_null(pc.not_equal(back, original), False)
     if not pc.any(differs).as_py():
         return None
-    return pc.filter(original, differs)[0].as_py()
+    return repr(pc.filter(original, differs)[0].as_py())
 
 
 def _cast(array: pa.Array | pa.ChunkedArray, field: pa.Field) -> pa.Array | pa.ChunkedArray:
@@ -165,7 +165,7 @@ def _cast(array: pa.Array | pa.ChunkedArray, field: pa.Field) -> pa.Array | pa.C
         lost = _lossy_sample(array, cast)
         if lost is not None:
             raise DataError(
-                f"column {field.name!r}: {lost!r} does not fit {field.type} without rounding; "
+                f"column {field.name!r}: {lost} does not fit {field.type} without rounding; "
                 "round the data or widen the contract's scale"
             )
     return cast
