@@ -11,7 +11,7 @@ from tessera.errors import CatalogError
 
 __all__ = ["HEAD", "connect", "upgrade"]
 
-HEAD = "0002"
+HEAD = "0003"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 

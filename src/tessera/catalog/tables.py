@@ -20,21 +20,27 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "access_requests",
+    "audit_anchor",
     "audit_events",
     "builds",
     "column_lineage",
     "columns",
     "contracts",
     "domains",
+    "grants",
+    "group_members",
     "incidents",
     "lineage_edges",
     "majors",
     "metadata",
+    "principals",
     "product_roles",
     "products",
     "quality_checks",
     "quality_runs",
     "storage_locations",
+    "tokens",
     "versions",
 ]
 
@@ -238,6 +244,85 @@ audit_events = Table(
     Column("hash", String(64), nullable=False),
 )
 
+#: The newest audit entry's sequence number and hash, written in the same transaction as the entry: a chain cut
+#: short at its end (the last entries deleted) no longer matches it.
+audit_anchor = Table(
+    "audit_anchor",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# -- access: identities, grants, tokens, access requests ------------------------------------------------------
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("kind", String(16), nullable=False),  # user | service | group
+    Column("display_name", String(256)),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(256), nullable=False),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_name", String(256), ForeignKey("principals.name", ondelete="CASCADE"), primary_key=True),
+    Column("member", String(256), ForeignKey("principals.name", ondelete="CASCADE"), primary_key=True),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("principal", String(256), ForeignKey("principals.name", ondelete="CASCADE"), nullable=False),
+    Column("privilege", String(16), nullable=False),  # read | publish | admin
+    Column("scope", String(256), nullable=False),  # mesh | domain:NAME | DOMAIN.PRODUCT
+    Column("role", String(64)),  # the ownership role the grant stands for, when given as a role
+    Column("clearance", Boolean, nullable=False, default=False),  # sees sensitive columns unmasked
+    Column("row_filter", Text),  # a SQL predicate over the product's columns
+    Column("granted_by", String(256), nullable=False),
+    Column("granted_at", TS, nullable=False),
+    Column("expires_at", TS),
+    Column("revoked_at", TS),
+    Column("revoked_by", String(256)),
+    Column("request_id", Integer),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("principal", String(256), ForeignKey("principals.name", ondelete="CASCADE"), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("label", String(256)),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("revoked_at", TS),
+    Column("last_used_at", TS),
+)
+
+access_requests = Table(
+    "access_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("principal", String(256), nullable=False),
+    Column("address", String(256), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | approved | rejected
+    Column("requested_at", TS, nullable=False),
+    Column("decided_by", String(256)),
+    Column("decided_at", TS),
+    Column("reason", Text),
+    Column("grant_id", Integer),
+)
+
+Index("ix_grants_principal", grants.c.principal)
+Index("ix_grants_scope", grants.c.scope)
+Index("ix_tokens_principal", tokens.c.principal)
+Index("ix_access_requests_address", access_requests.c.address, access_requests.c.status)
 Index("ix_versions_address", versions.c.address, versions.c.major)
 Index("ix_quality_runs_address", quality_runs.c.address, quality_runs.c.started_at)
 Index("ix_lineage_target", lineage_edges.c.target)

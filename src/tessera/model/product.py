@@ -132,6 +132,8 @@ class MeshSettings:
     storage_options: Mapping[str, str] = field(default_factory=dict)
     lineage: Mapping[str, Any] = field(default_factory=dict)
     monitoring: Mapping[str, Any] = field(default_factory=dict)
+    governance: Mapping[str, Any] = field(default_factory=dict)
+    access: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,8 @@ def check_settings(
         storage_options={str(k): str(v) for k, v in options.items()} if isinstance(options, dict) else {},
         lineage=doc["lineage"] if isinstance(doc.get("lineage"), dict) else {},
         monitoring=doc["monitoring"] if isinstance(doc.get("monitoring"), dict) else {},
+        governance=doc["governance"] if isinstance(doc.get("governance"), dict) else {},
+        access=doc["access"] if isinstance(doc.get("access"), dict) else {},
     )
     return settings, report.problems
 

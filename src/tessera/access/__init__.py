@@ -1,0 +1,2 @@
+"""Access: identities (users, service principals, groups), grants, tokens, access requests, and the masked,
+row-filtered reads a principal's grants allow."""
