@@ -23,9 +23,18 @@ def test_selectors(mesh_dir: Path) -> None:
         assert select(spec, ["+sales.daily"]) == {"sales.orders", "sales.daily"}
         assert select(spec, ["domain:crm"]) == {"crm.customers"}
         assert select(spec, ["tag:sales"]) == {"sales.orders", "sales.daily"}
-        for bad in ("sales.nope+", "domain:nope", "tag:nope"):
+        # graph operators apply to domain and tag selectors as well
+        assert select(spec, ["+domain:sales"]) == select(spec, ["+sales.daily"])
+        assert select(spec, ["tag:sales+"]) == {"sales.orders", "sales.daily"}
+        assert select(spec, ["crm.customers+"]) == select(spec, ["domain:crm+"])
+        for bad in ("sales.nope+", "domain:nope", "tag:nope", "+tag:nope+"):
             with pytest.raises(DataError, match="nope"):
                 select(spec, [bad])
+
+
+def test_jobs_must_be_positive(mesh_dir: Path) -> None:
+    with tessera.open(mesh_dir) as mesh, pytest.raises(DataError, match="--jobs must be 1 or more"):
+        mesh.build(jobs=0)
 
 
 def test_unchanged_products_are_skipped_until_something_changes(mesh_dir: Path) -> None:

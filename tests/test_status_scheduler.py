@@ -67,7 +67,8 @@ def test_scheduler_builds_due_products_in_dag_order_once(mesh_dir: Path) -> None
     with tessera.open(mesh_dir) as mesh:
         built = run_scheduler(mesh.ctx, once=True, report=lines.append, sleep=lambda _: None)
         assert built == 1
-        assert [line.split()[2:4] for line in lines if "sales." in line] == [
+        assert "1 of 3 products on a schedule; due now: sales.orders" in lines[0]
+        assert [line.split()[2:4] for line in lines[1:] if "sales." in line] == [
             ["sales.orders", "published"],
             ["sales.daily", "published"],
         ]

@@ -240,6 +240,8 @@ def build(
 ) -> list[BuildOutcome]:
     from tessera.spec.transforms import transform_problems
 
+    if jobs is not None and jobs < 1:
+        raise DataError(f"--jobs must be 1 or more (got {jobs})")
     spec = ctx.load_for_build()
     order = build_order(spec, selected)
     # A product that cannot be built (its files do not load, its inputs close a cycle, its transform does not

@@ -39,6 +39,15 @@ def run_scheduler(
     scheduler = Scheduler(ctx.spec.products, now=clock, last_runs=_last_runs(ctx))
     for problem in scheduler.problems.values():
         report(f"not scheduled: {problem}")
+    start = clock()
+    scheduled = sorted(a for a, s in scheduler.schedules.items() if s is not None)
+    due = scheduler.due(start)
+    wake = scheduler.next_wake(start)
+    report(
+        f"{start:%Y-%m-%d %H:%M} {len(scheduled)} of {len(scheduler.order)} products on a schedule; "
+        + (f"due now: {', '.join(due)}" if due else "nothing due now")
+        + (f"; next scheduled run {wake:%Y-%m-%d %H:%M} UTC" if wake else "")
+    )
     batches = 0
 
     def build_batch(addresses: list[str]) -> dict[str, bool]:

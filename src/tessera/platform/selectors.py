@@ -1,5 +1,6 @@
 """dbt-style product selectors for ``tessera build``: ``sales.orders``, ``sales.orders+`` (and everything
-downstream), ``+sales.orders`` (and everything upstream), ``+x+``, ``domain:sales``, ``tag:pii``."""
+downstream), ``+sales.orders`` (and everything upstream), ``+x+``, ``domain:sales``, ``tag:pii``; the graph
+operators apply to domain and tag selectors too (``tag:pii+``, ``+domain:finance``)."""
 
 from __future__ import annotations
 
@@ -37,28 +38,27 @@ def select(spec: MeshSpec, selectors: Iterable[str]) -> set[str]:
     chosen: set[str] = set()
     for raw in selectors:
         text = raw.strip()
-        if text.startswith("domain:"):
-            name = text.removeprefix("domain:")
+        up, down = text.startswith("+"), text.endswith("+")
+        core = text.strip("+")
+        if core.startswith("domain:"):
+            name = core.removeprefix("domain:")
             hits = {a for a, p in products.items() if p.domain == name}
             if not hits:
                 raise DataError(f"selector {raw!r}: no domain {name!r} with products in this mesh")
-            chosen |= hits
-            continue
-        if text.startswith("tag:"):
-            tag = text.removeprefix("tag:")
+        elif core.startswith("tag:"):
+            tag = core.removeprefix("tag:")
             hits = {a for a, p in products.items() if tag in p.tags or tag in p.contract.tags}
             if not hits:
                 raise DataError(f"selector {raw!r}: no product is tagged {tag!r}")
-            chosen |= hits
-            continue
-        up, down = text.startswith("+"), text.endswith("+")
-        address = text.strip("+")
-        if address not in products:
+        elif core in products:
+            hits = {core}
+        else:
             known = ", ".join(sorted(products)[:15])
-            raise DataError(f"selector {raw!r}: no product {address!r} in this mesh (known: {known})")
-        chosen.add(address)
-        if up:
-            chosen |= _closure(address, upstream)
-        if down:
-            chosen |= _closure(address, downstream)
+            raise DataError(f"selector {raw!r}: no product {core!r} in this mesh (known: {known})")
+        chosen |= hits
+        for address in hits:
+            if up:
+                chosen |= _closure(address, upstream)
+            if down:
+                chosen |= _closure(address, downstream)
     return chosen
