@@ -61,13 +61,17 @@ CONTRACT = {
             "quality": [{"metric": "rowCount", "mustBeGreaterThan": 1000}],
         }
     ],
-    "slaProperties": [{"property": "completeness", "value": 0.95}],
+    "slaProperties": [
+        {"property": "completeness", "value": 0.95},
+        {"property": "frequency", "value": 1, "unit": "d"},
+        {"property": "retention", "value": 2, "unit": "y", "element": "orders.ts"},
+    ],
 }
 
 
 def make_bench_mesh(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    (root / "mesh.yaml").write_text("name: bench\nstorage: data\n")
+    (root / "mesh.yaml").write_text("name: bench\nstorage: data\nencryption: {atRest: filesystem}\n")
     domain = root / "domains/bench"
     (domain / "products/orders").mkdir(parents=True, exist_ok=True)
     (domain / "domain.yaml").write_text("name: bench\ndescription: Benchmarks\nowner: bench@example.com\n")
@@ -80,6 +84,8 @@ def make_bench_mesh(root: Path) -> Path:
         "domain": "bench",
         "version": "1.0.0",
         "status": "active",
+        "description": {"purpose": "Ten million generated orders for the benchmarks."},
+        "team": {"members": [{"username": "bench@example.com", "role": "product owner"}]},
         "outputPorts": [
             {"name": "orders", "type": "tables", "version": "1.0.0", "contractId": "bench-orders"}
         ],

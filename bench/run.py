@@ -17,6 +17,8 @@ if __name__ == "__main__":
         "bench_help",
         "bench_lineage",
         "bench_scale",
+        "bench_policies",
+        "bench_masking",
     ):
         if (HERE / f"{name}.py").exists():
             print(f"== {name}", flush=True)

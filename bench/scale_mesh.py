@@ -475,7 +475,10 @@ def _contract(g: Generated) -> dict[str, Any]:
                 "quality": TABLE_RULES[g.family],
             }
         ],
-        "slaProperties": [{"property": "completeness", "value": 0.5}],
+        "slaProperties": [
+            {"property": "completeness", "value": 0.5},
+            {"property": "frequency", "value": 1, "unit": "d"},
+        ],
     }
 
 
@@ -567,7 +570,10 @@ def make_scale_mesh(
     generated, roots, spine = _plan(products, rng, spine_blocks)
     mesh = ScaleMesh(root, generated, roots, spine)
     root.mkdir(parents=True, exist_ok=True)
-    (root / "mesh.yaml").write_text("name: scale\ndescription: 1,000 generated SQL products\nstorage: data\n")
+    (root / "mesh.yaml").write_text(
+        "name: scale\ndescription: 1,000 generated SQL products\nstorage: data\n"
+        "encryption: {atRest: filesystem}\n"
+    )
     for index, domain in enumerate(DOMAINS):
         system = f"{domain}_app"
         _dump(

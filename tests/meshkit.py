@@ -52,6 +52,11 @@ ORDERS_CONTRACT: dict[str, Any] = {
                     "logicalTypeOptions": {"minimum": 0},
                 },
                 {
+                    "name": "ordered_at",
+                    "logicalType": "timestamp",
+                    "description": "When the order was placed",
+                },
+                {
                     "name": "country",
                     "logicalType": "string",
                     "enum": [{"value": "DE"}, {"value": "FR"}, {"value": "US"}],
@@ -60,7 +65,11 @@ ORDERS_CONTRACT: dict[str, Any] = {
             "quality": [{"metric": "rowCount", "mustBeGreaterThan": 0}],
         }
     ],
-    "slaProperties": [{"property": "completeness", "value": 0.5}],
+    "slaProperties": [
+        {"property": "completeness", "value": 0.5},
+        {"property": "frequency", "value": 1, "unit": "d"},
+        {"property": "retention", "value": 10, "unit": "y", "element": "orders.ordered_at"},
+    ],
 }
 
 CUSTOMERS_CONTRACT: dict[str, Any] = {
@@ -80,6 +89,7 @@ CUSTOMERS_CONTRACT: dict[str, Any] = {
             ],
         }
     ],
+    "slaProperties": [{"property": "frequency", "value": 1, "unit": "d"}],
 }
 
 DAILY_CONTRACT: dict[str, Any] = {
@@ -100,6 +110,7 @@ DAILY_CONTRACT: dict[str, Any] = {
             ],
         }
     ],
+    "slaProperties": [{"property": "frequency", "value": 1, "unit": "d"}],
 }
 
 
@@ -131,21 +142,26 @@ def write(path: Path, doc: Any) -> None:
 
 
 def orders_table(n: int = 100, *, bad: bool = False) -> pa.Table:
+    from datetime import UTC, datetime, timedelta
     from decimal import Decimal
 
+    start = datetime(2025, 1, 1, tzinfo=UTC)
     return pa.table(
         {
             "order_id": list(range(1, n + 1)),
             "customer_id": [f"C{i % 10}" if not (bad and i == 3) else "X3" for i in range(1, n + 1)],
             "email": [None if i % 4 == 0 else f"u{i}@example.com" for i in range(1, n + 1)],
             "amount": pa.array([Decimal(f"{i}.50") for i in range(1, n + 1)], pa.decimal128(10, 2)),
+            "ordered_at": pa.array(
+                [start + timedelta(hours=i) for i in range(1, n + 1)], pa.timestamp("us", tz="UTC")
+            ),
             "country": [["DE", "FR", "US"][i % 3] for i in range(1, n + 1)],
         }
     )
 
 
 def make_mesh(root: Path, *, catalog: str | None = None) -> Path:
-    mesh: dict[str, Any] = {"name": "testmesh", "storage": "data"}
+    mesh: dict[str, Any] = {"name": "testmesh", "storage": "data", "encryption": {"atRest": "filesystem"}}
     if catalog:
         mesh["catalog"] = catalog
     write(root / "mesh.yaml", mesh)

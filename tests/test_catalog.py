@@ -48,20 +48,21 @@ def test_show_and_audit_chain(mesh_on: Path) -> None:
         ]
         assert shown["majors"][0]["status"] == "active"
         events = list(reversed(mesh.ctx.catalog.audit_events()))
-        assert [e["action"] for e in events] == ["apply", "publish"]
+        assert [e["action"] for e in events] == ["apply", "policy.decision", "publish"]
         previous = "0" * 64
         for event in events:
             assert event["prev_hash"] == previous
             body = json.dumps(
                 {
-                    "at": event["at"].astimezone(UTC).isoformat(),
+                    "seq": event["id"],
+                    "at": event["at"].astimezone(UTC).isoformat(timespec="microseconds"),
                     "actor": event["actor"],
                     "action": event["action"],
                     "subject": event["subject"],
                     "details": event["details"],
                 },
                 sort_keys=True,
-                default=str,
+                separators=(",", ":"),
             )
             assert event["hash"] == hashlib.sha256((previous + body).encode()).hexdigest()
             previous = event["hash"]

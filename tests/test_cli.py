@@ -61,7 +61,7 @@ def test_publish_read_history_query_from_files(mesh_dir: Path, tmp_path: Path) -
             "--format",
             "csv",
             "--columns",
-            "order_id,amount,customer_id,email,country",
+            "order_id,amount,customer_id,email,ordered_at,country",
         ).stdout
     )
     assert run("-C", str(mesh_dir), "publish", "sales.orders", "--from", str(csv)).returncode == 0

@@ -19,8 +19,9 @@ __all__ = ["Mesh", "__version__", "open"]
 __version__ = "0.1.0"
 
 
-def open(path_or_url: str | Path, *, actor: str = "local") -> Mesh:
-    """Open a mesh folder (embedded mode: trusted, single user)."""
+def open(path_or_url: str | Path, *, actor: str = "local", token: str | None = None) -> Mesh:
+    """Open a mesh folder. Embedded mode is trusted and single-user unless mesh.yaml sets ``access.enforce``;
+    ``token`` (else ``$TESSERA_TOKEN``) acts as that token's principal, with its grants."""
     from tessera.platform import Mesh
 
     text = str(path_or_url)
@@ -30,7 +31,7 @@ def open(path_or_url: str | Path, *, actor: str = "local") -> Mesh:
         raise NotImplementedYetError(
             "remote meshes (tessera.open(URL)) need tessera serve, not available in this release"
         )
-    return Mesh(path_or_url, actor=actor)
+    return Mesh(path_or_url, actor=actor, token=token)
 
 
 def __getattr__(name: str) -> Any:

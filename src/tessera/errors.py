@@ -8,7 +8,12 @@
     │   └── QueryError           SQL the engine refused (a user's query or a transform)
     ├── QualityGateError         a publish refused by the quality gate; carries the QualityRun
     ├── VersionGateError         a breaking contract change without a major bump; carries the changes
+    ├── PolicyViolationError     a publish refused by the governance gate; carries every violation
+    ├── ErasureError             an erasure subject that is malformed or that no contract classifies (exit 2)
     ├── RetiredError             a retired major version was read; names the successor
+    ├── AccessDeniedError        a principal without a grant that allows the action (exit 3); says which would
+    ├── AuthenticationError      a token that is unknown, malformed, expired or revoked; none where one is
+    │                            required (exit 4); never echoes the secret
     ├── ProvisioningError        plan/apply failed; earlier steps were undone
     ├── CatalogError             the catalog cannot be opened or migrated
     ├── NotImplementedYetError   a capability that is declared but not built in this release
@@ -27,11 +32,15 @@ if TYPE_CHECKING:
     from tessera.model.results import QualityRun
 
 __all__ = [
+    "AccessDeniedError",
     "AddressError",
+    "AuthenticationError",
     "CatalogError",
     "DataError",
+    "ErasureError",
     "NotFoundError",
     "NotImplementedYetError",
+    "PolicyViolationError",
     "Problem",
     "ProvisioningError",
     "QualityGateError",
@@ -108,8 +117,37 @@ class VersionGateError(TesseraError):
         super().__init__(message)
 
 
+class PolicyViolationError(TesseraError):
+    """A publish refused by the governance gate: ``violations`` holds every violation found (errors first)."""
+
+    def __init__(self, message: str, violations: Sequence[Any]) -> None:
+        self.violations = tuple(violations)
+        super().__init__(message)
+
+
+class ErasureError(TesseraError):
+    """A right-to-erasure request that cannot be carried out as asked: a subject that is not ``KEY=VALUE``, or a
+    key that no contract classifies. Nothing has been changed."""
+
+    exit_code = 2
+
+
 class RetiredError(TesseraError):
     pass
+
+
+class AccessDeniedError(TesseraError):
+    """A principal may not do an action on a resource: the message names all three and the grant that would
+    allow it."""
+
+    exit_code = 3
+
+
+class AuthenticationError(TesseraError):
+    """Who is calling cannot be established: the token is unknown, malformed, expired or revoked, or the mesh
+    enforces access control and no token was given."""
+
+    exit_code = 4
 
 
 class ProvisioningError(TesseraError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,12 +13,16 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from tessera.catalog import tables as t
-from tessera.catalog.dialect import insert_ignore, lock_audit
+from tessera.catalog.dialect import insert_ignore, lock_audit, upsert
 from tessera.model.results import QualityRun
 
 __all__ = [
+    "GENESIS",
     "VersionRecord",
     "append_audit",
+    "audit_body",
+    "audit_hash",
+    "audit_stamp",
     "open_incident",
     "record_build",
     "record_column_lineage",
@@ -118,38 +123,95 @@ def record_quality_run(conn: Connection, address: str, run: QualityRun, publishe
         conn.execute(insert(t.quality_checks), rows)
 
 
-def append_audit(conn: Connection, actor: str, action: str, subject: str, details: dict[str, Any]) -> str:
-    """Append a hash-chained audit event: each entry holds the hash of the one before."""
-    lock_audit(conn)
-    previous = conn.execute(
-        select(t.audit_events.c.hash).order_by(t.audit_events.c.id.desc()).limit(1)
-    ).scalar()
-    prev_hash = previous or "0" * 64
-    at = datetime.now(UTC)
-    body = json.dumps(
-        {"at": at.isoformat(), "actor": actor, "action": action, "subject": subject, "details": details},
+#: The ``prev_hash`` of the first audit entry.
+GENESIS = "0" * 64
+
+
+def audit_stamp(at: datetime) -> str:
+    """An entry's time as hashed: UTC, ISO 8601 with microseconds (SQLite hands it back naive, PostgreSQL in
+    the session's zone: both give the same text)."""
+    aware = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    return aware.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def audit_body(seq: int, at: datetime, actor: str, action: str, subject: str, details: Any) -> str:
+    """The canonical JSON an entry's hash covers: its sequence number, time, actor, action, subject, details."""
+    return json.dumps(
+        {
+            "seq": seq,
+            "at": audit_stamp(at),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "details": details,
+        },
         sort_keys=True,
-        default=str,
+        separators=(",", ":"),
+        ensure_ascii=True,
     )
-    digest = hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def audit_hash(prev_hash: str, body: str) -> str:
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: what is stored is exactly what was hashed (non-finite floats and other objects as text)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in (sorted(value, key=str) if isinstance(value, set | frozenset) else value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def append_audit(conn: Connection, actor: str, action: str, subject: str, details: dict[str, Any]) -> str:
+    """Append a hash-chained audit entry in the caller's transaction and return its hash.
+
+    Each entry's sequence number is its id, one more than the newest entry's; its hash covers the canonical JSON
+    of the entry (``audit_body``) and the hash of the one before. The anchor row (id 1 of ``audit_anchor``)
+    records the newest sequence number and hash in the same transaction, so entries cut from the end of the log
+    are found too. Appends are serialised: SQLite write transactions are exclusive, PostgreSQL takes a
+    transaction-scoped advisory lock."""
+    lock_audit(conn)
+    anchor = conn.execute(
+        select(t.audit_anchor.c.seq, t.audit_anchor.c.hash).where(t.audit_anchor.c.id == 1)
+    ).first()
+    newest = conn.execute(
+        select(t.audit_events.c.id, t.audit_events.c.hash).order_by(t.audit_events.c.id.desc()).limit(1)
+    ).first()
+    if anchor is not None:
+        seq, prev_hash = max(anchor.seq, newest.id if newest else 0) + 1, anchor.hash
+    elif newest is not None:  # a log written before the anchor existed
+        seq, prev_hash = newest.id + 1, newest.hash
+    else:
+        seq, prev_hash = 1, GENESIS
+    at = datetime.now(UTC)
+    clean = json.loads(json.dumps(_plain(details)))
+    digest = audit_hash(prev_hash, audit_body(seq, at, actor, action, subject, clean))
     conn.execute(
         insert(t.audit_events).values(
+            id=seq,
             at=at,
             actor=actor,
             action=action,
             subject=subject,
-            details=details,
+            details=clean,
             prev_hash=prev_hash,
             hash=digest,
         )
     )
+    upsert(conn, t.audit_anchor, ["id"], {"id": 1, "seq": seq, "hash": digest})
     return digest
 
 
 def record_build(conn: Connection, address: str, fingerprint: str, major: int, delta_version: int) -> None:
     """What a build last published from: the fingerprint of its code, contract and input versions."""
-    from tessera.catalog.dialect import upsert
-
     upsert(
         conn,
         t.builds,

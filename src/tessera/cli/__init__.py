@@ -25,7 +25,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.mesh = os.environ.get("TESSERA_MESH", ".")
     from tessera.cli.errors import run_handled
 
-    return run_handled(args)
+    if args.token is None:
+        return run_handled(args)
+    # --token acts like $TESSERA_TOKEN for this command (and any worker process it starts), then is unset
+    before = os.environ.get("TESSERA_TOKEN")
+    os.environ["TESSERA_TOKEN"] = args.token
+    try:
+        return run_handled(args)
+    finally:
+        if before is None:
+            os.environ.pop("TESSERA_TOKEN", None)
+        else:
+            os.environ["TESSERA_TOKEN"] = before
 
 
 if __name__ == "__main__":  # pragma: no cover

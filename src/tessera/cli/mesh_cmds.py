@@ -32,11 +32,12 @@ def init(args: argparse.Namespace) -> int:
 
 def validate(args: argparse.Namespace) -> int:
     from tessera.errors import SpecError
+    from tessera.platform.govern import policy_problems
     from tessera.spec import load_mesh
     from tessera.spec.transforms import transform_problems
 
     spec = load_mesh(args.mesh)
-    problems = transform_problems(spec.products)
+    problems = transform_problems(spec.products) + policy_problems(spec.settings)
     if problems:
         raise SpecError(problems)
     summary = {

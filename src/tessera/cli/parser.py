@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Lake, a catalog, and one SDK and CLI.",
     )
     parser.add_argument("-C", "--mesh", metavar="DIR", help="the mesh folder (default: $TESSERA_MESH or .)")
+    parser.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="act as the token's principal (default: $TESSERA_TOKEN; none: trusted local)",
+    )
     parser.add_argument("--version", action="version", version="tessera 0.1.0")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -82,8 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--columns", help="comma-separated column names")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (required for parquet)")
     p.add_argument("--json", action="store_true", help="same as --format json")
+    p.add_argument(
+        "--as",
+        dest="as_principal",
+        metavar="PRINCIPAL",
+        help="with PRINCIPAL's grants, masks and row filters",
+    )
     p = cmd("query", "read_cmds", "query", "SQL over products named by address (select * from sales.orders)")
     p.add_argument("sql")
+    p.add_argument(
+        "--as",
+        dest="as_principal",
+        metavar="PRINCIPAL",
+        help="with PRINCIPAL's grants, masks and row filters",
+    )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     _json(p)
     p = cmd("history", "read_cmds", "history", "published versions of a product")
@@ -138,4 +155,98 @@ def build_parser() -> argparse.ArgumentParser:
         "rebuild the catalog's version records from the Delta commit metadata",
     )
     _json(p)
+    _governance(cmd)
+    _access(cmd)
     return parser
+
+
+def _governance(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> None:
+    p = cmd("govern", "gov_cmds", "govern", "evaluate every policy on every product; exit 1 on violations")
+    p.add_argument("products", nargs="*", metavar="ADDRESS", help="products to evaluate (default: all)")
+    p.add_argument("--fix", action="store_true", help="first apply retention (delete expired rows, vacuum)")
+    _json(p)
+    p = cmd(
+        "policy", "gov_cmds", "policy", "`policy list`; `policy test [NAME...]` runs each policy's test cases"
+    )
+    p.add_argument("action", choices=("list", "test"))
+    p.add_argument("names", nargs="*", metavar="NAME", help="policies (default: all)")
+    _json(p)
+    p = cmd(
+        "erase",
+        "remediate_cmds",
+        "erase",
+        "right to erasure: delete a data subject from every product holding them",
+    )
+    p.add_argument("--subject", required=True, metavar="KEY=VALUE", help="e.g. customer_id=C123")
+    p.add_argument("--dry-run", action="store_true", help="report what would be erased; change nothing")
+    _json(p)
+
+
+def _access(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> None:
+    p = cmd(
+        "principal", "access_cmds", "principal", "users, service principals and groups: add, list, remove"
+    )
+    p.add_argument("action", choices=("add", "list", "remove"))
+    p.add_argument("name", nargs="?")
+    p.add_argument("--kind", choices=("user", "service", "group"), default="user")
+    p.add_argument("--display-name", metavar="TEXT")
+    _json(p)
+    p = cmd(
+        "group",
+        "access_cmds",
+        "group",
+        "group membership: `group add GROUP MEMBER`, `group remove`, `group list`",
+    )
+    p.add_argument("action", choices=("add", "remove", "list"))
+    p.add_argument("group")
+    p.add_argument("member", nargs="?")
+    _json(p)
+    p = cmd(
+        "grant",
+        "access_cmds",
+        "grant",
+        "grant read|publish|admin (or a role) on mesh, domain:NAME or ADDRESS",
+    )
+    p.add_argument(
+        "privilege",
+        help="read, publish, admin, or a role: product-owner, technical-lead, data-steward, consumer",
+    )
+    p.add_argument("scope", help="mesh, domain:NAME, or a product ADDRESS")
+    p.add_argument("principal")
+    p.add_argument("--row-filter", metavar="SQL", help="a predicate over the product's columns (read grants)")
+    p.add_argument("--clearance", action="store_true", help="sees sensitive columns unmasked")
+    p.add_argument("--expires", metavar="DAYS", type=int, help="the grant lapses after DAYS days")
+    _json(p)
+    p = cmd("revoke", "access_cmds", "revoke", "revoke a grant: by id, or PRIVILEGE SCOPE PRINCIPAL")
+    p.add_argument("what", nargs="+", metavar="ID | PRIVILEGE SCOPE PRINCIPAL")
+    p = cmd("grants", "access_cmds", "grants", "list grants (live; --all adds revoked and expired)")
+    p.add_argument("--principal")
+    p.add_argument("--scope")
+    p.add_argument("--all", action="store_true")
+    _json(p)
+    p = cmd(
+        "token",
+        "access_cmds",
+        "token",
+        "API tokens: `token create PRINCIPAL`, `token revoke ID`, `token list`",
+    )
+    p.add_argument("action", choices=("create", "revoke", "list"))
+    p.add_argument("target", nargs="?", metavar="PRINCIPAL|ID")
+    p.add_argument("--days", type=int, help="lifetime in days (default: mesh.yaml access.tokenDays, else 90)")
+    p.add_argument("--label")
+    _json(p)
+    p = cmd("access", "access_cmds", "access", "access requests: request, list, approve, reject")
+    p.add_argument("action", choices=("request", "list", "approve", "reject"))
+    p.add_argument("target", nargs="?", metavar="ADDRESS|ID")
+    p.add_argument("--purpose", help="why the access is needed (request)")
+    p.add_argument("--as", dest="as_principal", metavar="PRINCIPAL", help="request on behalf of PRINCIPAL")
+    p.add_argument("--reason", help="why (reject, approve)")
+    p.add_argument("--expires", metavar="DAYS", type=int, help="the approved grant lapses after DAYS days")
+    p.add_argument("--row-filter", metavar="SQL", help="the approved grant's row filter")
+    p.add_argument("--status", choices=("pending", "approved", "rejected", "all"), default="pending")
+    _json(p)
+    p = cmd("audit", "access_cmds", "audit", "the hash-chained audit log; `audit verify` proves it untouched")
+    p.add_argument("action", nargs="?", choices=("list", "verify"), default="list")
+    p.add_argument("--since", metavar="DATE", help="ISO date or datetime, or 7d / 12h ago")
+    p.add_argument("--limit", type=int, default=100)
+    _json(p)

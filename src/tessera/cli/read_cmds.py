@@ -54,7 +54,9 @@ def read(args: argparse.Namespace) -> int:
 
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     with Mesh(args.mesh) as mesh:
-        table = mesh.read(args.address, columns=columns, limit=args.limit)
+        table = mesh.read(
+            args.address, columns=columns, limit=args.limit, as_principal=getattr(args, "as_principal", None)
+        )
     _emit(table, "json" if args.json else args.format, args.output)
     return 0
 
@@ -65,14 +67,15 @@ def query(args: argparse.Namespace) -> int:
     from tessera.platform.quick import quick_query
 
     fmt = "json" if args.json else args.format
-    rows = quick_query(Path(args.mesh).resolve(), args.sql)
+    principal = getattr(args, "as_principal", None)
+    rows = None if principal is not None else quick_query(Path(args.mesh).resolve(), args.sql)
     if rows is not None:
         _emit_rows(rows, fmt)
         return 0
     from tessera.platform import Mesh
 
     with Mesh(args.mesh) as mesh:
-        table = mesh.query(args.sql)
+        table = mesh.query(args.sql, as_principal=principal)
     _emit(table, fmt)
     return 0
 

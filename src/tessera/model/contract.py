@@ -146,6 +146,8 @@ class Column:
     precision: int | None = None
     scale: int | None = None
     masking: str | None = None
+    #: The data subject key this column holds under its own name (``tessera.subjectKey``), for erasure.
+    subject_key: str | None = None
     quality: tuple[QualityRule, ...] = ()
 
     @property

@@ -1,25 +1,72 @@
-"""The pieces a use case works with, opened once per mesh: spec, catalog, table store, engines."""
+"""The pieces a use case works with, opened once per mesh: spec, catalog, table store, engines; and who is
+acting (``actor``: the principal of the token given, else trusted ``local``)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tessera.catalog import Catalog
 from tessera.engine import Engine, create_engine
-from tessera.errors import NotFoundError
+from tessera.errors import AuthenticationError, NotFoundError
 from tessera.model.product import MeshSettings, MeshSpec, Product
 from tessera.storage import TableStore, table_uri
 
-__all__ = ["Context"]
+if TYPE_CHECKING:
+    from tessera.access.model import Action
+
+__all__ = ["ENV_TOKEN", "Context"]
+
+
+#: Environment variable holding the caller's API token (the CLI's ``--token`` sets it for the command).
+ENV_TOKEN = "TESSERA_TOKEN"
 
 
 @dataclass
 class Context:
+    """``token`` (else ``$TESSERA_TOKEN``) is checked at once and its principal becomes ``actor``; without one
+    the actor is trusted local use, refused by ``authorize`` when mesh.yaml sets ``access.enforce``."""
+
     root: Path
     actor: str = "local"
+    token: str | None = field(default=None, repr=False)
     _spec: MeshSpec | None = field(default=None, repr=False)
+    authenticated: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.token = self.token or os.environ.get(ENV_TOKEN) or None
+        if self.token:
+            from tessera.access.identity import authenticate
+
+            self.actor = authenticate(self.catalog, self.token)
+            self.authenticated = True
+
+    @property
+    def principal(self) -> str:
+        """Whose grants apply: the token's principal, else ``local`` (trusted unless access is enforced)."""
+        return self.actor if self.authenticated else "local"
+
+    @property
+    def enforced(self) -> bool:
+        return self.settings.access.get("enforce") is True
+
+    def identify(self) -> None:
+        """Refuse an anonymous caller when the mesh enforces access control."""
+        if not self.authenticated and self.enforced:
+            raise AuthenticationError("this mesh enforces access control: pass --token or set TESSERA_TOKEN")
+
+    def authorize(self, action: Action, resource: str = "mesh") -> None:
+        """Refuse (AccessDeniedError, AuthenticationError) unless the caller may do ``action`` on ``resource``
+        (``mesh``, ``domain:NAME`` or a product address; a version selector is ignored). Trusted local use
+        passes without loading the mesh."""
+        self.identify()
+        if self.authenticated:
+            from tessera.access.grants import require
+
+            require(self.catalog, self.spec, self.actor, action, resource)
 
     @property
     def spec(self) -> MeshSpec:

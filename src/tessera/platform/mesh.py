@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
     from tessera.model.results import QualityRun
     from tessera.platform import build as building
     from tessera.platform import provision
+    from tessera.platform.access import Access
     from tessera.platform.product_handle import ProductHandle
     from tessera.platform.publish import PublishResult
 
@@ -24,10 +25,13 @@ __all__ = ["Mesh"]
 
 
 class Mesh:
-    """A mesh folder and everything it has published. ``tessera.open(path)`` returns one."""
+    """A mesh folder and everything it has published. ``tessera.open(path)`` returns one.
 
-    def __init__(self, root: str | Path, *, actor: str = "local") -> None:
-        self.ctx = Context(Path(root).resolve(), actor=actor)
+    ``token`` (else ``$TESSERA_TOKEN``) acts as the token's principal, with its grants; without one, use is
+    trusted and local unless mesh.yaml sets ``access: {enforce: true}``."""
+
+    def __init__(self, root: str | Path, *, actor: str = "local", token: str | None = None) -> None:
+        self.ctx = Context(Path(root).resolve(), actor=actor, token=token)
 
     def __repr__(self) -> str:
         return f"Mesh({str(self.ctx.root)!r})"
@@ -35,6 +39,13 @@ class Mesh:
     @property
     def spec(self) -> MeshSpec:
         return self.ctx.spec
+
+    @property
+    def access(self) -> Access:
+        """Principals, groups, grants, tokens, access requests and the audit log."""
+        from tessera.platform.access import Access
+
+        return Access(self.ctx)
 
     def validate(self) -> MeshSpec:
         self.ctx.reload()
@@ -65,12 +76,33 @@ class Mesh:
 
         return ProductHandle(self.ctx, address)
 
-    def read(self, address: str, *, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
+    def read(
+        self,
+        address: str,
+        *,
+        columns: list[str] | None = None,
+        limit: int | None = None,
+        as_principal: str | None = None,
+    ) -> pa.Table:
+        """A product version. As ``as_principal`` (else the token's principal): only if it may read it,
+        masked and row-filtered for it; trusted local use (no token, no ``as_principal``) reads everything."""
+        from tessera.platform.secure import read_as, reader
+
+        principal = reader(self.ctx, as_principal)
+        if principal is not None:
+            return read_as(self.ctx, principal, address, columns=columns, limit=limit)
         from tessera.platform import reading
 
         return reading.read(self.ctx, address, columns=columns, limit=limit)
 
-    def query(self, sql: str) -> pa.Table:
+    def query(self, sql: str, *, as_principal: str | None = None) -> pa.Table:
+        """SQL over products by address. As ``as_principal`` (else the token's principal): one checked SELECT
+        over the masked, filtered views of the products it may read."""
+        from tessera.platform.secure import query_as, reader
+
+        principal = reader(self.ctx, as_principal)
+        if principal is not None:
+            return query_as(self.ctx, principal, sql)
         from tessera.platform import reading
 
         result: pa.Table = reading.query(self.ctx, sql)

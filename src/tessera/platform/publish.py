@@ -14,12 +14,11 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from tessera import catalog as cat
-from tessera import governance
 from tessera.engine import Engine
 from tessera.errors import DataError, QualityGateError, TesseraError, VersionGateError
 from tessera.model.product import Product
 from tessera.model.results import QualityRun
-from tessera.platform import events
+from tessera.platform import events, govern
 from tessera.platform.context import Context
 from tessera.platform.contracts import impact
 from tessera.platform.data import to_arrow
@@ -118,6 +117,7 @@ def publish(
 ) -> PublishResult:
     """Publish through every gate; a START event (unless the caller ``started`` the run), then COMPLETE or
     FAIL. ``edges`` are the column lineage the data was built with, recorded with the version."""
+    ctx.authorize("publish", address)
     product = ctx.product(address)
     run_id = run_id or uuid.uuid4().hex
     job: Literal["build", "publish"] = "build" if started else "publish"
@@ -180,7 +180,7 @@ def _publish(
             cat.record_quality_run(conn, product.address, run, published=False)
             cat.append_audit(conn, ctx.actor, "publish.refused", product.address, run.summary())
         raise QualityGateError(_refusal(product, run), run)
-    governance.gate(ctx.root, product.domain, product.address)
+    govern.gate(ctx, product, run)
     ensure_registered(ctx, product)  # only now: a refused publish leaves the catalog as it was
     provenance = replace(provenance, quality=run.summary())
     version = ctx.store.commit(uri, table, provenance, product.write_mode, contract.primary_key)

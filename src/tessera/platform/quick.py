@@ -3,7 +3,8 @@
 The newest release of a product is the newest Delta version of its newest major's table, which the table's
 own log says; the catalog adds nothing to that answer, so a plain query reads mesh.yaml, finds the tables and
 hands DuckDB their Parquet files. Anything else (object stores, tables that need the Arrow dataset, products
-never published, a mesh.yaml that does not load) returns None and the full path answers, errors included."""
+never published, a mesh.yaml that does not load, a caller with a token or a mesh that enforces access control)
+returns None and the full path answers, errors included."""
 
 from __future__ import annotations
 
@@ -32,11 +33,18 @@ def _storage(root: Path) -> str | None:
         doc = yaml.safe_load((root / "mesh.yaml").read_text())
     except (OSError, yaml.YAMLError):
         return None
+    access = doc.get("access") if isinstance(doc, dict) else None
+    if isinstance(access, dict) and access.get("enforce") is True:
+        return None  # every read is a principal's: the full path checks its grants
     storage = doc.get("storage", DEFAULT_STORAGE) if isinstance(doc, dict) else None
     return resolve_location(storage, root) if isinstance(storage, str) else None
 
 
 def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
+    import os
+
+    if os.environ.get("TESSERA_TOKEN"):
+        return None  # a token's principal reads through its grants: the full path masks and filters
     storage = _storage(root)
     if storage is None or ("://" in storage and not storage.startswith("file://")):
         return None

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from tessera.catalog import utc
 from tessera.engine import Engine
-from tessera.errors import NotFoundError, RetiredError
+from tessera.errors import NotFoundError, RetiredError, TesseraError
 from tessera.model.address import Address
 from tessera.platform.context import Context
 from tessera.storage import ScanSource
@@ -132,10 +132,36 @@ def register_scan(engine: Engine, name: str, scan: ScanSource) -> None:
 
 
 def register_release(ctx: Context, engine: Engine, name: str, release: Release) -> None:
-    register_scan(engine, name, ctx.store.scan(release.table_uri, release.delta_version))
+    """A release as a relation; a version whose files a vacuum removed is refused with why, not a traceback."""
+    scan = ctx.store.scan(release.table_uri, release.delta_version)
+    if scan.files is None and ctx.store.missing_files(scan):  # an Arrow dataset fails only when read
+        raise _unreadable(ctx, release)
+    try:
+        register_scan(engine, name, scan)
+    except (TesseraError, OSError):
+        if ctx.store.missing_files(scan):
+            raise _unreadable(ctx, release) from None
+        raise
+
+
+def _unreadable(ctx: Context, release: Release) -> NotFoundError:
+    """Retention and erasure vacuum every file the newest version does not use: name the first one after."""
+    later = [
+        v
+        for v in ctx.catalog.versions(release.address, release.major)
+        if v["delta_version"] > release.delta_version and v["operation"] in ("retention", "erasure")
+    ]
+    first = min(later, key=lambda v: v["delta_version"]) if later else None
+    when = utc(first["published_at"]) if first else None
+    cause = f"{first['operation']} on {when:%Y-%m-%d}" if first and when else "a vacuum"
+    return NotFoundError(
+        f"version v{release.delta_version} of {release.address} is no longer readable: its files were removed "
+        f"by {cause}; read a newer version ({release.address} for the newest)"
+    )
 
 
 def read(ctx: Context, text: str, *, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
+    ctx.authorize("read", text)
     release = resolve(ctx, text)
     if release.deprecation:
         warnings.warn(release.deprecation, DeprecatedVersionWarning, stacklevel=3)

@@ -13,6 +13,8 @@ __all__ = ["prepare_root", "write_empty_mesh"]
 _HEADER = """\
 # A Tessera mesh: domains in domains/<domain>/domain.yaml, products in domains/<domain>/products/<product>/,
 # global policies in policies/. storage: where product tables go (a folder here, or a URI); engine: duckdb.
+# Built-in policies gate every publish (`tessera policy list`); encryption at rest is one of them: declare
+# it once the storage is encrypted, e.g. `encryption: {atRest: filesystem}` (or sse-s3 / sse-kms on S3).
 """
 
 

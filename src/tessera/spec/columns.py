@@ -82,6 +82,7 @@ def parse_column(prop: Mapping[str, Any], path: KeyPath, report: Report) -> Colu
         precision=precision,
         scale=scale,
         masking=_text(custom.get("tessera.masking")),
+        subject_key=_text(custom.get("tessera.subjectKey")),
         quality=parse_quality(prop.get("quality"), (*path, "quality"), name or None, report),
         **{field: options.get(key) for field, key in _OPTIONS.items()},
     )

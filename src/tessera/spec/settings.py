@@ -19,6 +19,7 @@ __all__ = ["DEFAULT_STORAGE", "ENV_CATALOG", "check_settings", "load_settings", 
 #: Environment variable that overrides ``catalog`` in mesh.yaml.
 ENV_CATALOG = "TESSERA_CATALOG_URL"
 _SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)(.*)$")
+_S3 = ("s3://", "s3a://")
 
 
 def check_settings(
@@ -39,19 +40,47 @@ def check_settings(
     storage = doc.get("storage")
     catalog = env.get(ENV_CATALOG) or doc.get("catalog")
     options = doc.get("storageOptions")
+    location = resolve_location(storage if isinstance(storage, str) and storage else DEFAULT_STORAGE, root)
+    encryption = doc["encryption"] if isinstance(doc.get("encryption"), dict) else {}
+    store_options = {str(k): str(v) for k, v in options.items()} if isinstance(options, dict) else {}
+    store_options = {**_encryption_options(encryption, location, report), **store_options}
     settings = MeshSettings(
         name=doc["name"] if isinstance(doc.get("name"), str) else root.name,
         root=root,
-        storage=resolve_location(storage if isinstance(storage, str) and storage else DEFAULT_STORAGE, root),
+        storage=location,
         catalog_url=resolve_catalog_url(catalog if isinstance(catalog, str) and catalog else None, root),
         engine=doc["engine"] if isinstance(doc.get("engine"), str) else "duckdb",
-        storage_options={str(k): str(v) for k, v in options.items()} if isinstance(options, dict) else {},
+        storage_options=store_options,
         lineage=doc["lineage"] if isinstance(doc.get("lineage"), dict) else {},
         monitoring=doc["monitoring"] if isinstance(doc.get("monitoring"), dict) else {},
         governance=doc["governance"] if isinstance(doc.get("governance"), dict) else {},
         access=doc["access"] if isinstance(doc.get("access"), dict) else {},
+        encryption=encryption,
     )
     return settings, report.problems
+
+
+def _encryption_options(encryption: Mapping[str, Any], location: str, report: Report) -> dict[str, str]:
+    """The object store options that make S3 encrypt every object the mesh writes (``sse-s3``/``sse-kms``);
+    explicit ``storageOptions`` win. Server-side encryption on storage that is not S3 is a problem."""
+    at_rest, key = encryption.get("atRest"), encryption.get("kmsKeyId")
+    if key is not None and at_rest != "sse-kms":
+        report.add(("encryption", "kmsKeyId"), "kmsKeyId is only used with atRest: sse-kms")
+    if at_rest not in ("sse-s3", "sse-kms"):
+        return {}
+    if not location.startswith(_S3):
+        report.add(
+            ("encryption", "atRest"),
+            f"{at_rest} is S3 server-side encryption but storage is {location!r}; "
+            "use atRest: filesystem for a local or mounted volume that is encrypted",
+        )
+        return {}
+    if at_rest == "sse-s3":
+        return {"aws_server_side_encryption": "AES256"}
+    options = {"aws_server_side_encryption": "aws:kms"}
+    if isinstance(key, str):
+        options["aws_sse_kms_key_id"] = key
+    return options
 
 
 def resolve_catalog_url(url: str | None, root: Path) -> str:

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote
 
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from tessera.errors import NotFoundError, TransientError
+from tessera.errors import DataError, NotFoundError, TransientError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pyarrow as pa
 
 __all__ = ["Provenance", "ScanSource", "TableStore", "table_uri"]
@@ -264,3 +267,137 @@ class TableStore:
 
     def commit_time(self, entry: Mapping[str, Any]) -> datetime:
         return datetime.fromtimestamp(int(entry.get("timestamp", 0)) / 1000, tz=UTC)
+
+    # Remediation: deleting rows for good (retention, erasure). A delete commits a new version; only a vacuum
+    # removes the old files that still hold the rows, and only a scrub the log's statistics of those files.
+
+    def delete_rows(self, uri: str, predicate_sql: str, provenance: Provenance) -> tuple[int | None, int]:
+        """Delete the rows ``predicate_sql`` (DataFusion SQL) matches in one commit carrying the provenance;
+        returns the new version (None when no row matched: nothing is committed) and the rows deleted.
+
+        delta-rs rewrites every file holding a matching row (it writes no deletion vectors). The predicate is
+        kept verbatim in the commit's ``operationParameters``: never put a value that must be forgotten into
+        it; ``delete_matching`` keeps the values out of the log."""
+        return self._delete(
+            uri,
+            provenance,
+            "num_deleted_rows",
+            lambda table, props: table.delete(predicate_sql, commit_properties=props),
+        )
+
+    def delete_matching(
+        self, uri: str, column: str, values: pa.Array, provenance: Provenance
+    ) -> tuple[int | None, int]:
+        """Delete the rows whose ``column`` equals one of ``values`` (typed as the column): a merge against a
+        one-column table, so the values are not written to the Delta log as a delete predicate would be."""
+        import pyarrow as pa
+
+        source = pa.table({"__tessera_match": values})
+        target = '"' + column.replace('"', '""') + '"'
+        return self._delete(
+            uri,
+            provenance,
+            "num_target_rows_deleted",
+            lambda table, props: (
+                table.merge(
+                    source,
+                    f't.{target} = s."__tessera_match"',
+                    source_alias="s",
+                    target_alias="t",
+                    commit_properties=props,
+                )
+                .when_matched_delete()
+                .execute()
+            ),
+        )
+
+    def _delete(
+        self,
+        uri: str,
+        provenance: Provenance,
+        metric: str,
+        run: Callable[[DeltaTable, CommitProperties], Mapping[str, Any]],
+    ) -> tuple[int | None, int]:
+        properties = CommitProperties(custom_metadata=provenance.commit_metadata(), max_commit_retries=10)
+        attempt = 0
+        while True:
+            table = self.open(uri)
+            features = table.protocol().reader_features or []
+            if "deletionVectors" in features:
+                raise DataError(
+                    f"{uri} uses deletion vectors: a delete would only mark rows as deleted and leave them in "
+                    "their files; rewrite the table without deletion vectors first"
+                )
+            before = table.version()
+            try:
+                metrics = run(table, properties)
+            except CommitFailedError as exc:
+                attempt += 1
+                if attempt > self.retries:
+                    raise TransientError(
+                        f"{uri}: the delete conflicted with concurrent writers {attempt} times; retry: {exc}"
+                    ) from None
+                time.sleep(0.05 * attempt)
+                continue
+            deleted = metrics.get(metric)
+            if deleted is not None and int(deleted) == 0:
+                return None, 0
+            try:
+                version = self.version_of(uri, provenance.run_id)
+            except TransientError:
+                return None, 0
+            if deleted is None:  # delta-rs leaves the count out when it did not scan: count from the stats
+                old, new = self.row_count(uri, before), self.row_count(uri, version)
+                deleted = old - new if old is not None and new is not None else 0
+            return version, int(deleted)
+
+    def row_count(self, uri: str, version: int | None = None) -> int | None:
+        """A version's rows from its files' statistics (None when a file has none); reads no data."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        actions = pa.table(self.open(uri, version).get_add_actions(flatten=True))
+        if "num_records" not in actions.column_names:
+            return 0 if actions.num_rows == 0 else None
+        counts = actions.column("num_records")
+        return None if counts.null_count else int(pc.sum(counts).as_py() or 0)
+
+    def vacuum(self, uri: str, *, dry_run: bool = False) -> list[str]:
+        """Remove every file the latest version does not reference — older versions' files and files no commit
+        names — with no retention window, so rows deleted by earlier commits are gone from storage and the
+        older versions can no longer be read. Returns the files (relative to the table). A writer committing
+        to the same table meanwhile could lose the files it has written but not yet committed."""
+        table = self.open(uri)
+
+        def run(dry: bool) -> list[str]:
+            try:
+                return list(
+                    table.vacuum(retention_hours=0, dry_run=dry, enforce_retention_duration=False, full=True)
+                )
+            except CommitFailedError as exc:
+                raise TransientError(
+                    f"{uri}: the vacuum conflicted with a concurrent writer; retry: {exc}"
+                ) from None
+
+        if not _is_local(uri):
+            return sorted(run(dry_run))
+        # delta-rs lists every file the log ever removed, long gone or not: count only those still there
+        folder = Path(uri.removeprefix("file://"))
+        present = sorted(f for f in run(True) if (folder / unquote(f)).exists())
+        if present and not dry_run:
+            run(False)
+        return present
+
+    def scrub_log(self, uri: str) -> int | None:
+        """Drop the statistics of files that no longer exist from the table's log (local tables; None for an
+        object store, whose log is left as it is): a file's min/max values can hold a deleted row's values."""
+        if not _is_local(uri):
+            return None
+        from tessera.storage.scrub import scrub_stats
+
+        return scrub_stats(Path(uri.removeprefix("file://")))
+
+    def missing_files(self, scan: ScanSource) -> list[str]:
+        """The files of a scanned version that are gone from a local table (removed by a vacuum)."""
+        files = scan.files if scan.files is not None else tuple(scan.table.file_uris())
+        return [f for f in files if _is_local(f) and not Path(f.removeprefix("file://")).exists()]

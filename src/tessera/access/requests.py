@@ -1,0 +1,198 @@
+"""Access requests: a principal asks for read on a product with a purpose; an admin of the product (its product
+owner, the domain owner, or an admin grant) approves, which creates the grant, or rejects. The consumers of a
+product are the principals with a live read grant on it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, insert, select, update
+
+from tessera.access.grants import insert_grant, parse_scope, require
+from tessera.access.identity import unknown_principal
+from tessera.access.model import AccessRequest, Grant
+from tessera.catalog import Catalog, append_audit, utc
+from tessera.catalog import tables as t
+from tessera.errors import NotFoundError, TesseraError
+from tessera.model.product import MeshSpec
+
+__all__ = ["approve", "consumer_count", "consumers", "list_requests", "reject", "request_access"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_request(row: Any) -> AccessRequest:
+    return AccessRequest(
+        id=row.id,
+        principal=row.principal,
+        address=row.address,
+        purpose=row.purpose,
+        status=row.status,
+        requested_at=utc(row.requested_at) or _now(),
+        decided_by=row.decided_by,
+        decided_at=utc(row.decided_at),
+        reason=row.reason,
+        grant_id=row.grant_id,
+    )
+
+
+def request_access(
+    catalog: Catalog, spec: MeshSpec, principal: str, address: str, purpose: str, actor: str
+) -> tuple[AccessRequest, bool]:
+    """Ask for read on ``address``: ``(request, created)``. A pending request for the same product is returned
+    as it is."""
+    target = parse_scope(spec, address)
+    if target == "mesh" or target.startswith("domain:"):
+        raise TesseraError(f"access is requested on a product (e.g. sales.orders), not on {target}")
+    if not purpose or not purpose.strip():
+        raise TesseraError("say why the access is needed: --purpose TEXT")
+    with catalog.transaction() as conn:
+        names = list(conn.execute(select(t.principals.c.name)).scalars())
+        if principal not in names:
+            raise unknown_principal(principal, names)
+        pending = conn.execute(
+            select(t.access_requests).where(
+                t.access_requests.c.principal == principal,
+                t.access_requests.c.address == target,
+                t.access_requests.c.status == "pending",
+            )
+        ).first()
+        if pending is not None:
+            return _as_request(pending), False
+        request_id = conn.execute(
+            insert(t.access_requests)
+            .values(
+                principal=principal,
+                address=target,
+                purpose=purpose.strip(),
+                status="pending",
+                requested_at=_now(),
+            )
+            .returning(t.access_requests.c.id)
+        ).scalar_one()
+        append_audit(
+            conn,
+            actor,
+            "access.request",
+            target,
+            {"request": request_id, "principal": principal, "purpose": purpose},
+        )
+        return _load(conn, request_id), True
+
+
+def _load(conn: Connection, request_id: int) -> AccessRequest:
+    row = conn.execute(select(t.access_requests).where(t.access_requests.c.id == request_id)).first()
+    if row is None:
+        raise NotFoundError(f"no access request #{request_id} (see `tessera access list --status all`)")
+    return _as_request(row)
+
+
+def list_requests(
+    catalog: Catalog,
+    status: Literal["pending", "approved", "rejected", "all"] = "pending",
+    *,
+    address: str | None = None,
+    principal: str | None = None,
+) -> list[AccessRequest]:
+    query = select(t.access_requests).order_by(t.access_requests.c.id)
+    if status != "all":
+        query = query.where(t.access_requests.c.status == status)
+    if address is not None:
+        query = query.where(t.access_requests.c.address == address)
+    if principal is not None:
+        query = query.where(t.access_requests.c.principal == principal)
+    with catalog.engine.connect() as conn:
+        return [_as_request(r) for r in conn.execute(query)]
+
+
+def _pending(conn: Connection, request_id: int) -> AccessRequest:
+    request = _load(conn, request_id)
+    if request.status != "pending":
+        when = f" on {request.decided_at:%Y-%m-%d}" if request.decided_at else ""
+        raise TesseraError(
+            f"access request #{request_id} was already {request.status} by {request.decided_by}{when}"
+        )
+    return request
+
+
+def _decide(
+    conn: Connection, request_id: int, actor: str, status: str, reason: str | None, grant_id: int | None
+) -> None:
+    conn.execute(
+        update(t.access_requests)
+        .where(t.access_requests.c.id == request_id)
+        .values(status=status, decided_by=actor, decided_at=_now(), reason=reason, grant_id=grant_id)
+    )
+
+
+def approve(
+    catalog: Catalog,
+    spec: MeshSpec,
+    request_id: int,
+    actor: str,
+    *,
+    expires_days: int | None = None,
+    row_filter: str | None = None,
+    reason: str | None = None,
+) -> tuple[AccessRequest, Grant]:
+    """Approve a pending request: the read grant is created (``request_id`` set) in the same transaction. Only
+    an admin of the product may approve."""
+    with catalog.engine.connect() as conn:
+        address = _pending(conn, request_id).address
+    require(catalog, spec, actor, "admin", address)
+    with catalog.transaction() as conn:
+        request = _pending(conn, request_id)
+        granted, _ = insert_grant(
+            conn,
+            spec,
+            request.principal,
+            "read",
+            request.address,
+            actor,
+            row_filter=row_filter,
+            expires_days=expires_days,
+            request_id=request_id,
+        )
+        _decide(conn, request_id, actor, "approved", reason, granted.id)
+        append_audit(
+            conn,
+            actor,
+            "access.approve",
+            request.address,
+            {"request": request_id, "grant": granted.id, "reason": reason},
+        )
+        return _load(conn, request_id), granted
+
+
+def reject(
+    catalog: Catalog, spec: MeshSpec, request_id: int, actor: str, reason: str | None = None
+) -> AccessRequest:
+    """Reject a pending request (only an admin of the product may)."""
+    with catalog.engine.connect() as conn:
+        address = _pending(conn, request_id).address
+    require(catalog, spec, actor, "admin", address)
+    with catalog.transaction() as conn:
+        _pending(conn, request_id)
+        _decide(conn, request_id, actor, "rejected", reason, None)
+        append_audit(conn, actor, "access.reject", address, {"request": request_id, "reason": reason})
+        return _load(conn, request_id)
+
+
+def consumers(catalog: Catalog, address: str) -> list[str]:
+    """The principals that consume ``address``: a live read grant on the product itself (granted directly, as
+    the consumer or data steward role, or by an approved access request)."""
+    now = _now()
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.grants.c.principal, t.grants.c.expires_at).where(
+                t.grants.c.scope == address, t.grants.c.privilege == "read", t.grants.c.revoked_at.is_(None)
+            )
+        ).all()
+    return sorted({r.principal for r in rows if r.expires_at is None or (utc(r.expires_at) or now) > now})
+
+
+def consumer_count(catalog: Catalog, address: str) -> int:
+    return len(consumers(catalog, address))

@@ -1,0 +1,356 @@
+"""A principal's SQL, checked, rewritten over masked views and run on a locked-down DuckDB connection.
+
+Two layers, each enough for what it covers:
+
+1. **The guard** (:func:`check_sql`). The query must be one SELECT (CTEs, joins, subqueries, set operations,
+   window functions allowed), by DuckDB's own parser and by sqlglot's; every table it reads must be a product
+   address (``domain.product``) or a CTE in scope; no table function other than ``unnest``/``range``/
+   ``generate_series``; no function that reads files, settings or the environment; no name starting with
+   ``__tessera``. What runs is the SQL sqlglot generates from the tree it checked, not the text it was given,
+   so the two parsers cannot disagree about what was checked.
+2. **The connection** (:func:`run_checked`). Each product the query reads becomes a view at its address that
+   masks and filters (:mod:`tessera.access.masking`); the raw data has no name the query could use. The
+   connection may open only the data files of the versions being read (``allowed_paths``), nothing else
+   (``enable_external_access = false``: no other file, no ``ATTACH``/``COPY``/``INSTALL``/``LOAD``, no
+   network), sees no Python variables, and its configuration is locked before the query runs. DuckDB's own
+   list of the tables the query reads is checked against the products too, where it can give one.
+
+Local tables whose Delta protocol allows it are read as Parquet files (DuckDB's own reader: masked queries cost
+what unmasked ones do); other tables (object stores, reader features) go through the Arrow dataset."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from tessera.access.masking import masked_select, quote
+from tessera.engine.duckdb_engine import DuckDBEngine
+from tessera.errors import AccessDeniedError, QueryError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from tessera.access.model import ReadAccess
+    from tessera.model.contract import Column
+    from tessera.storage import ScanSource
+
+__all__ = [
+    "CheckedQuery",
+    "SecureSource",
+    "blocked_function",
+    "check_sql",
+    "function_name",
+    "run_checked",
+    "secure_query",
+    "select_sql",
+]
+
+INTERNAL_PREFIX = "__tessera"
+
+#: Table functions a query may use in FROM: they make rows out of values, they read nothing.
+_TABLE_FUNCTIONS = frozenset({"unnest", "range", "generate_series"})
+
+#: Functions that read files, settings, secrets or the host, or run SQL of their own.
+_BLOCKED = frozenset(
+    {
+        "getenv",
+        "current_setting",
+        "getvariable",
+        "glob",
+        "query",
+        "query_table",
+        "sniff_csv",
+        "which_secret",
+        "checkpoint",
+        "force_checkpoint",
+        "summary",
+        "sql_auto_complete",
+    }
+)
+_BLOCKED_PREFIXES = (
+    "read_",
+    "parquet_",
+    "delta_",
+    "iceberg_",
+    "sqlite_",
+    "postgres_",
+    "mysql_",
+    "duckdb_",
+    "pragma_",
+    "pg_",
+    "json_execute",
+    "arrow_",
+    "python_",
+    "enable_",
+    "disable_",
+    "load_",
+    "install_",
+)
+
+#: Statements and clauses that are never part of a read.
+_FORBIDDEN: tuple[type[exp.Expr], ...] = (
+    exp.Create, exp.Insert, exp.Update, exp.Delete, exp.Drop, exp.Alter, exp.Merge, exp.TruncateTable,
+    exp.Copy, exp.Attach, exp.Detach, exp.Set, exp.SetItem, exp.Pragma, exp.Use, exp.Install, exp.Command,
+    exp.Describe, exp.Summarize, exp.Show, exp.Into, exp.Transaction, exp.Commit, exp.Rollback, exp.LoadData,
+    exp.Export, exp.Cache, exp.Uncache, exp.Refresh, exp.Kill, exp.Analyze, exp.Grant, exp.Revoke,
+    exp.Comment, exp.Lock,
+)  # fmt: skip
+
+_NAME = re.compile(
+    r'^((?:"[^"]+"|[A-Za-z_][A-Za-z0-9_]*)(?:\.(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_]*)){0,2})(?:\s+AS\s+.*)?$',
+    re.I,
+)
+
+
+def function_name(node: exp.Func) -> str:
+    """The name DuckDB will see for a function node (as generated), lower case."""
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    generated = node.sql(dialect="duckdb")
+    return generated.split("(", 1)[0].strip().lower() if "(" in generated else node.sql_name().lower()
+
+
+def blocked_function(node: exp.Func) -> str | None:
+    """Why a function may not run in a principal's query or a row filter; None when it may."""
+    names = {function_name(node)}
+    if isinstance(node, exp.Anonymous):
+        names.add(str(node.name).lower())
+    else:
+        names.add(node.sql_name().lower())
+    for name in names:
+        if name in _BLOCKED or name.startswith(_BLOCKED_PREFIXES):
+            return f"{name}() reads files, settings or the host and is not allowed: read products by address"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedQuery:
+    """A query the guard let through: the SQL to run (generated from the checked tree, products named by
+    their view) and the product addresses it reads, in order."""
+
+    sql: str
+    products: tuple[str, ...]
+
+
+def _refused(problem: str) -> AccessDeniedError:
+    return AccessDeniedError(f"query refused: {problem}")
+
+
+def _duckdb_statement(sql: str) -> None:
+    """DuckDB's own parser must see exactly one SELECT."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise QueryError(f"{first}\n  in: {' '.join(sql.split())[:300]}") from None
+    if len(statements) != 1:
+        kinds = ", ".join(s.type.name for s in statements) or "none"
+        raise _refused(f"run one SELECT statement at a time (found {len(statements)}: {kinds})")
+    if statements[0].type != duckdb.StatementType.SELECT:
+        raise _refused(f"only SELECT may run as a principal, not {statements[0].type.name}")
+
+
+def _with_of(node: exp.Expr) -> exp.With | None:
+    found = node.args.get("with_", node.args.get("with"))
+    return found if isinstance(found, exp.With) else None
+
+
+def _cte_bound(table: exp.Table) -> bool:
+    """Whether an unqualified table name is a CTE in scope where it is used. Conservative: a CTE's body sees
+    only the CTEs declared before it (and itself under RECURSIVE); anything else counts as a table."""
+    if table.db or table.catalog:
+        return False
+    name = table.name.lower()
+    child: exp.Expr = table
+    node = table.parent
+    while node is not None:
+        if isinstance(node, exp.With):
+            ctes = list(node.expressions)
+            index = next((i for i, c in enumerate(ctes) if c is child), len(ctes))
+            visible = ctes[: index + 1] if node.args.get("recursive") else ctes[:index]
+            if any(c.alias_or_name.lower() == name for c in visible):
+                return True
+            owner = node.parent
+            if owner is None:
+                return False
+            child, node = owner, owner.parent
+            continue
+        with_ = _with_of(node)
+        if (
+            with_ is not None
+            and with_ is not child
+            and any(c.alias_or_name.lower() == name for c in with_.expressions)
+        ):
+            return True
+        child, node = node, node.parent
+    return False
+
+
+def _table_problem(table: exp.Table) -> str | None:
+    source = table.this
+    if not isinstance(source, exp.Identifier):
+        name = function_name(source) if isinstance(source, exp.Func) else source.sql(dialect="duckdb")
+        if name in _TABLE_FUNCTIONS:
+            return None
+        return f"table function {name}() is not allowed: read products by address (domain.product)"
+    if table.catalog:
+        return f"{table.sql(dialect='duckdb')}: name products as domain.product, without a catalog"
+    parts = [p for p in (table.db, table.name) if p]
+    if any(ch in part for part in parts for ch in "./\\:'*?"):
+        return f"{'.'.join(parts)!r} looks like a file: files cannot be read, only products by address"
+    return None
+
+
+def check_sql(sql: str) -> CheckedQuery:
+    """Check a principal's SQL (see the module docstring); raises ``AccessDeniedError`` for what it may not
+    do and ``QueryError`` for SQL that does not parse."""
+    _duckdb_statement(sql)
+    try:
+        parsed = [p for p in sqlglot.parse(sql, read="duckdb") if p is not None]
+    except sqlglot.errors.SqlglotError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise QueryError(f"the query cannot be checked for access: {first}") from None
+    if len(parsed) != 1 or not isinstance(parsed[0], exp.Query):
+        raise _refused("only a single SELECT may run as a principal")
+    tree = parsed[0]
+    products: list[str] = []
+    for node in list(tree.walk()):
+        if isinstance(node, _FORBIDDEN):
+            raise _refused(f"{type(node).__name__.upper()} is not allowed in a query, only SELECT")
+        if isinstance(node, exp.Identifier) and str(node.name).lower().startswith(INTERNAL_PREFIX):
+            raise _refused(f"the name {node.name!r} is reserved")
+        if isinstance(node, exp.Func) and (why := blocked_function(node)):
+            raise _refused(why)
+        if isinstance(node, exp.Table):
+            if problem := _table_problem(node):
+                raise _refused(problem)
+            if not isinstance(node.this, exp.Identifier) or _cte_bound(node):
+                continue
+            if not node.db:
+                raise _refused(
+                    f"{node.name!r} is not a product address: a query run as a principal reads products "
+                    "as domain.product"
+                )
+            address = f"{node.db}.{node.name}".lower()
+            domain, product = address.split(".")
+            node.set("db", exp.to_identifier(domain, quoted=True))
+            node.set("this", exp.to_identifier(product, quoted=True))
+            if address not in products:
+                products.append(address)
+    out = tree.sql(dialect="duckdb")
+    _duckdb_statement(out)
+    return CheckedQuery(out, tuple(products))
+
+
+@dataclass(frozen=True, slots=True)
+class SecureSource:
+    """One product a principal's query may read: the version to scan, its contract's columns, the access."""
+
+    scan: ScanSource
+    columns: Sequence[Column]
+    access: ReadAccess
+
+
+def _local_files(scan: ScanSource) -> tuple[str, ...] | None:
+    if not scan.files or any("://" in f for f in scan.files):  # none (an empty version), or remote
+        return None
+    return scan.files
+
+
+def _lock(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> None:
+    if files:
+        con.execute("SET allowed_paths = " + "[" + ", ".join(_literal(f) for f in files) + "]")
+    con.execute("SET enable_external_access = false")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _tables_seen_by_duckdb(con: duckdb.DuckDBPyConnection, sql: str) -> set[str] | None:
+    """The tables DuckDB's parser says ``sql`` reads (it leaves out ``pg_catalog`` and system views, and
+    cannot answer for ``JOIN … USING``): a second opinion on the guard's, not a replacement."""
+    try:
+        found = con.get_table_names(sql, qualified=True)
+    except duckdb.Error:  # JOIN … USING needs binding: the guard's answer stands alone
+        return None
+    return {
+        ".".join(p.strip('"') for p in m[1].split(".")).lower()
+        for n in found
+        if (m := _NAME.match(n.strip()))
+    }
+
+
+def _scrubbed(message: str) -> str:
+    """An engine error with its quoted values hidden: a row filter runs on raw rows, so a value it fails on
+    (``Could not convert string 'x' to INT32``) may be one the reader must not see."""
+    first = re.sub(r"'(?:[^']|'')*'", "'…'", message.splitlines()[0])
+    return f"{first} (values hidden: the reader's row filters run on unmasked rows)"
+
+
+def run_checked(checked: CheckedQuery, sources: Mapping[str, SecureSource]) -> pa.Table:
+    """Run a checked query over masked, filtered views of ``sources`` (address → what the principal may see
+    of it), on a connection that can reach nothing else. Returns Arrow."""
+    missing = [a for a in checked.products if a not in sources]
+    if missing:
+        raise AccessDeniedError(f"query refused: no read access to {', '.join(missing)}")
+    con = duckdb.connect(config={"arrow_large_buffer_size": False, "python_enable_replacements": False})
+    engine = DuckDBEngine(con)
+    keep: list[Any] = []
+    try:
+        used = {a: sources[a] for a in checked.products}
+        direct = {a: _local_files(s.scan) for a, s in used.items()}
+        _lock(con, [f for files in direct.values() if files for f in files])
+        seen = _tables_seen_by_duckdb(con, checked.sql)  # before the views exist: DuckDB expands views
+        if seen is not None and not seen <= set(used):
+            raise AccessDeniedError(f"query refused: it reads {', '.join(sorted(seen - set(used)))}")
+        for index, (address, source) in enumerate(used.items()):
+            files = direct[address]
+            if files is not None:
+                relation = f"read_parquet([{', '.join(_literal(f) for f in files)}], union_by_name = true)"
+            else:
+                relation = f"{INTERNAL_PREFIX}_raw_{index}_{secrets.token_hex(8)}"  # reserved and unguessable
+                dataset = source.scan.dataset()
+                keep.append(dataset)
+                con.register(relation, dataset)
+            view = masked_select(source.columns, source.access, relation)
+            try:
+                engine.register_sql(address, view)
+            except QueryError as exc:
+                first = str(exc).splitlines()[0]
+                raise QueryError(
+                    f"{address}: the reader's view does not bind ({first}); check the row filters of the "
+                    "grants on it"
+                ) from None
+        con.execute("SET lock_configuration = true")
+        try:
+            return engine.fetch_arrow(checked.sql)
+        except QueryError as exc:
+            if not any(s.access.row_filters for s in used.values()):
+                raise
+            raise QueryError(_scrubbed(str(exc))) from None
+    finally:
+        engine.close()
+        keep.clear()
+
+
+def secure_query(sql: str, sources: Mapping[str, SecureSource]) -> pa.Table:
+    """Check ``sql`` and run it over the masked views of ``sources``; a product it reads that is not in
+    ``sources`` is refused."""
+    return run_checked(check_sql(sql), sources)
+
+
+def select_sql(address: str, columns: Sequence[str] | None, limit: int | None) -> str:
+    """``read``'s query: the listed columns (all by default) of one product, at most ``limit`` rows."""
+    cols = ", ".join(quote(c) for c in columns) if columns else "*"
+    domain, product = address.split(".", 1)
+    return f"SELECT {cols} FROM {quote(domain)}.{quote(product)}" + (
+        f" LIMIT {int(limit)}" if limit is not None else ""
+    )

@@ -1,0 +1,136 @@
+"""Reads as a principal: the products it may read, sensitive columns masked unless it has clearance, rows
+limited by its grants' row filters, on every read path (``tessera query|read --as``, ``Mesh.query/read``).
+
+Each product the SQL names is checked against the principal's grants (``tessera.access.grants``), then the
+query runs over masked views on a locked-down connection (``tessera.access.secure_query``). Without ``--as``
+the embedded mode is trusted: the local user reads everything, as the files on disk would let them anyway."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+from tessera.errors import AccessDeniedError, SpecError
+from tessera.model.address import Address
+from tessera.platform.context import Context
+from tessera.platform.reading import DeprecatedVersionWarning, Release, resolve
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from tessera.access.model import ReadAccess
+    from tessera.access.secure_query import SecureSource
+    from tessera.model.contract import Column
+
+__all__ = ["query_as", "read_as", "reader"]
+
+
+def reader(ctx: Context, as_principal: str | None = None) -> str | None:
+    """Whose grants a read applies: ``as_principal``; else the token's principal; None for trusted local use
+    (every column, every row). Reading as someone other than the token's own principal takes an admin grant on
+    the mesh; a mesh that enforces access control refuses a caller without a token."""
+    if as_principal is None:
+        ctx.identify()
+        return ctx.principal if ctx.authenticated else None
+    if ctx.authenticated and ctx.principal != as_principal:
+        ctx.authorize("admin", "mesh")
+    else:
+        ctx.identify()
+    return as_principal
+
+
+def _access(ctx: Context, principal: str, address: str) -> ReadAccess:
+    """What ``principal`` may see of ``address``; AccessDeniedError (naming the grant that would allow it)
+    when nothing."""
+    from tessera.access.grants import read_access, require
+
+    access = read_access(ctx.catalog, ctx.spec, principal, address)
+    if access is not None:
+        return access
+    require(ctx.catalog, ctx.spec, principal, "read", address)  # raises with the grant that would allow it
+    raise AccessDeniedError(
+        f"{principal} may not read {address}: the row filters of its grants name columns the product lacks"
+    )
+
+
+def _stored_columns(ctx: Context, release: Release) -> tuple[Column, ...] | None:
+    """The columns of the contract a release was published under, from the catalog; None if unavailable."""
+    from sqlalchemy import select
+
+    from tessera.catalog import tables as t
+    from tessera.spec.contract import parse_contract
+
+    row = next(
+        (
+            v
+            for v in ctx.catalog.versions(release.address, release.major)
+            if v["delta_version"] == release.delta_version
+        ),
+        None,
+    )
+    if row is None:
+        return None
+    with ctx.catalog.engine.connect() as conn:
+        doc = conn.execute(
+            select(t.contracts.c.document).where(
+                t.contracts.c.address == release.address, t.contracts.c.hash == row["contract_hash"]
+            )
+        ).scalar()
+    try:
+        return parse_contract(doc, path=f"{release.address}@{release.contract_version}").columns
+    except SpecError:
+        return None
+
+
+def _columns(ctx: Context, release: Release) -> tuple[Column, ...]:
+    """The columns to mask by: the release's own contract, with a column that the mesh's contract marks
+    sensitive masked too (fail closed: a classification added later covers older versions)."""
+    current = ctx.product(release.address).contract
+    if release.contract_version == current.version:
+        return current.columns
+    stored = _stored_columns(ctx, release)
+    if stored is None:
+        return current.columns
+    sensitive_now = {c.name: c for c in current.columns if c.sensitive}
+    return tuple(c if c.sensitive else sensitive_now.get(c.name, c) for c in stored)
+
+
+def _source(ctx: Context, release: Release, access: ReadAccess) -> SecureSource:
+    from tessera.access.secure_query import SecureSource
+
+    scan = ctx.store.scan(release.table_uri, release.delta_version)
+    return SecureSource(scan, _columns(ctx, release), access)
+
+
+def query_as(ctx: Context, principal: str, sql: str) -> pa.Table:
+    """``sql`` run as ``principal``: only SELECTs over products it may read, masked and filtered."""
+    from tessera.access.secure_query import check_sql, run_checked
+
+    checked = check_sql(sql)
+    known = {p.address.lower(): p.address for p in ctx.spec.products}
+    sources: dict[str, SecureSource] = {}
+    for name in checked.products:
+        if name not in known:
+            raise AccessDeniedError(f"query refused: {name} is not a product of this mesh")
+        access = _access(ctx, principal, known[name])
+        sources[name] = _source(ctx, resolve(ctx, known[name]), access)
+    return run_checked(checked, sources)
+
+
+def read_as(
+    ctx: Context,
+    principal: str,
+    text: str,
+    *,
+    columns: list[str] | None = None,
+    limit: int | None = None,
+) -> pa.Table:
+    """A product version (``sales.orders``, ``@2.1.0``, ``@2``, ``@v17``) as ``principal`` may see it."""
+    from tessera.access.secure_query import check_sql, run_checked, select_sql
+
+    access = _access(ctx, principal, Address.parse(text).name)
+    release = resolve(ctx, text)
+    if release.deprecation:
+        warnings.warn(release.deprecation, DeprecatedVersionWarning, stacklevel=3)
+    checked = check_sql(select_sql(release.address, columns, limit))
+    return run_checked(checked, {release.address.lower(): _source(ctx, release, access)})
