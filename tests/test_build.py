@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 import tessera
 from tessera.errors import DataError
@@ -74,7 +75,13 @@ def test_independent_products_build_in_spawned_workers(mesh_dir: Path) -> None:
     inputs = [{"name": "source.pos.orders", "version": "1.0.0", "contractId": "source.pos.orders"}]
     write(base / "product.odps.yaml", product_doc("sales", "orders2", contract, inputs))
     (base / "transform.sql").write_text("SELECT * FROM source.pos.orders WHERE order_id > 50\n")
-    with tessera.open(mesh_dir) as mesh:
+    with tessera.open(mesh_dir) as local:  # an enforcing mesh: the SDK's token must reach every worker
+        local.access.add_principal("builder@example.com", "service")
+        local.access.grant("admin", "mesh", "builder@example.com")
+        _, token = local.access.create_token("builder@example.com")
+    settings = mesh_dir / "mesh.yaml"
+    settings.write_text(yaml.safe_dump({**yaml.safe_load(settings.read_text()), "access": {"enforce": True}}))
+    with tessera.open(mesh_dir, token=token) as mesh:
         built = mesh.build(jobs=2)
         outcomes = statuses(built)
         assert (

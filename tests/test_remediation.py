@@ -527,3 +527,21 @@ def test_a_table_with_deletion_vectors_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="deletion vectors"):
         TableStore().delete_matching(uri, "k", pa.array(["C1"]), provenance)
     assert DeltaTable(uri).version() == 0
+
+
+def test_sdk_govern_retention_and_erasure(gdpr_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The SDK's counterparts of `tessera govern [--fix]` and `tessera erase`, and one JSON document from
+    `govern --fix --json` holding both the report and the fixes."""
+    with tessera.open(gdpr_dir) as mesh:
+        _publish_history(mesh)
+        report = mesh.govern()
+        assert set(report.products) >= {"crm.customers", "sales.accounts"}
+        [fix] = mesh.apply_retention(["crm.customers"], dry_run=True)
+        assert fix.status == "would fix"
+        assert main(["--mesh", str(gdpr_dir), "govern", "--fix", "--json", "crm.customers"]) in (0, 1)
+        document = json.loads(capsys.readouterr().out)
+        assert [f["status"] for f in document["fixes"]] == ["fixed"]
+        assert "violations" in document
+        erased = mesh.erase(f"customer_id={SUBJECT}")
+        assert erased.rows_deleted > 0 and not erased.dry_run
+        assert SUBJECT not in mesh.read("crm.customers").column("customer_id").to_pylist()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from tessera.cli.render import console, print_json, print_table
 
@@ -15,23 +14,23 @@ def govern(args: argparse.Namespace) -> int:
     from tessera.platform import Mesh
     from tessera.platform.govern import govern as evaluate
 
-    if args.fix:
-        from importlib import import_module
-
-        try:  # retention remediation lives with `tessera erase` in remediate_cmds
-            fix = import_module("tessera.cli.remediate_cmds").fix
-        except (ImportError, AttributeError):
-            print(
-                "error: --fix (retention remediation) is not available in this build; run `tessera govern` "
-                "without --fix for the report",
-                file=sys.stderr,
-            )
-            return 1
-        code = int(fix(args) or 0)
-        if code:
-            return code
+    fixes = None
     with Mesh(args.mesh) as mesh:
+        if args.fix:
+            from tessera.platform.remediate import apply_retention
+
+            fixes = apply_retention(mesh.ctx, list(args.products or []) or None)
         report = evaluate(mesh.ctx, args.products)
+    if args.json:
+        document = report.as_dict()
+        if fixes is not None:
+            document["fixes"] = [f.as_dict() for f in fixes]
+        print_json(document)
+        return 0 if report.passed else 1
+    if fixes is not None:
+        from tessera.cli.remediate_cmds import print_fixes
+
+        print_fixes(fixes)
     if args.json:
         print_json(report.as_dict())
         return 0 if report.passed else 1

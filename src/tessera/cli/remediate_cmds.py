@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from tessera.cli.render import console, print_json, print_table
 
-__all__ = ["erase", "fix"]
+if TYPE_CHECKING:
+    from tessera.platform.remediate import RetentionFix
+
+__all__ = ["erase", "fix", "print_fixes"]
 
 
 def _versions(versions: list[int] | tuple[int, ...]) -> str:
@@ -74,6 +79,12 @@ def fix(args: argparse.Namespace) -> int:
     if args.json:
         print_json([f.as_dict() for f in fixes])
         return 0
+    print_fixes(fixes)
+    return 0
+
+
+def print_fixes(fixes: Sequence[RetentionFix]) -> None:
+    """The retention table: one row per product major with what was deleted and vacuumed."""
     headers = [
         "product",
         "major",
@@ -102,4 +113,3 @@ def fix(args: argparse.Namespace) -> int:
             for f in fixes
         ],
     )
-    return 0

@@ -217,15 +217,17 @@ def build_one(ctx: Context, product: Product, *, full_refresh: bool = False) -> 
         return BuildOutcome(product.address, status, str(exc))
 
 
-_WORKER_CONTEXTS: dict[tuple[str, str], Context] = {}
+_WORKER_CONTEXTS: dict[tuple[str, str, str | None], Context] = {}
 
 
-def _worker(root: str, actor: str, address: str, full_refresh: bool) -> BuildOutcome:
-    """One product in a worker process (module level so ``spawn`` can import it). A worker keeps its loaded
-    mesh and catalog for the rest of the build: the pool lives only as long as one ``build`` call."""
-    ctx = _WORKER_CONTEXTS.get((root, actor))
+def _worker(root: str, actor: str, token: str | None, address: str, full_refresh: bool) -> BuildOutcome:
+    """One product in a worker process (module level so ``spawn`` can import it), acting as the same caller
+    (the SDK's token is passed on: it is not in the worker's environment). A worker keeps its loaded mesh and
+    catalog for the rest of the build: the pool lives only as long as one ``build`` call."""
+    key = (root, actor, token)
+    ctx = _WORKER_CONTEXTS.get(key)
     if ctx is None:
-        ctx = _WORKER_CONTEXTS[(root, actor)] = Context(Path(root), actor=actor)
+        ctx = _WORKER_CONTEXTS[key] = Context(Path(root), actor=actor, token=token)
         ctx.load_for_build()
     return build_one(ctx, ctx.product(address), full_refresh=full_refresh)
 
@@ -307,8 +309,10 @@ def _run_wave(
 ) -> dict[str, BuildOutcome]:
     if pool is None:
         return {p.address: build_one(ctx, p, full_refresh=full_refresh) for p in wave}
+    token = ctx.token if ctx.authenticated else None
     futures: dict[str, Any] = {
-        p.address: pool.submit(_worker, str(ctx.root), ctx.actor, p.address, full_refresh) for p in wave
+        p.address: pool.submit(_worker, str(ctx.root), ctx.actor, token, p.address, full_refresh)
+        for p in wave
     }
     out: dict[str, BuildOutcome] = {}
     for address, future in futures.items():

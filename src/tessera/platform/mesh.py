@@ -3,7 +3,7 @@ use case module that owns it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +18,11 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
     from tessera.platform import build as building
     from tessera.platform import provision
     from tessera.platform.access import Access
+    from tessera.platform.erasure import ErasureReport
+    from tessera.platform.govern import GovernReport
     from tessera.platform.product_handle import ProductHandle
     from tessera.platform.publish import PublishResult
+    from tessera.platform.remediate import RetentionFix
 
 __all__ = ["Mesh"]
 
@@ -120,6 +123,25 @@ class Mesh:
         from tessera.catalog import rank
 
         return rank(text, self.ctx.catalog.search_documents(), limit)
+
+    def govern(self, addresses: Sequence[str] = ()) -> GovernReport:
+        """Every policy on every product (or ``addresses``); ``report.passed`` is false on any error."""
+        from tessera.platform.govern import govern
+
+        return govern(self.ctx, addresses)
+
+    def apply_retention(self, addresses: Sequence[str] = (), *, dry_run: bool = False) -> list[RetentionFix]:
+        """Delete rows older than each product's retention (every major), vacuum, scrub the log; audited."""
+        from tessera.platform.remediate import apply_retention
+
+        return apply_retention(self.ctx, list(addresses) or None, dry_run=dry_run)
+
+    def erase(self, subject: str, *, dry_run: bool = False) -> ErasureReport:
+        """The right to erasure: ``mesh.erase("customer_id=C123")`` removes the subject from every product and
+        every readable version that holds its key; audited with the value's digest, not the value."""
+        from tessera.platform.erasure import erase
+
+        return erase(self.ctx, subject, dry_run=dry_run)
 
     def repair(self) -> dict[str, int]:
         from tessera.platform import repair
