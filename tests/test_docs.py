@@ -108,3 +108,27 @@ def test_run_example_script(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "customer_experience.customer_360_view" in result.stdout
+
+
+@pytest.mark.slow
+def test_readme_governance_snippet(tmp_path: Path) -> None:
+    mesh_dir = tmp_path / "example-mesh"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "tessera"), "init", str(mesh_dir), "--example", "--scale", "0.05"],
+        check=True,
+    )
+    import tessera
+
+    with tessera.open(mesh_dir) as mesh:
+        mesh.apply()
+        mesh.build()
+        mesh.access.add_principal("dana@company.com")
+    code = _block_after("## Governance and access", "python").replace('"example-mesh"', repr(str(mesh_dir)))
+    namespace: dict[str, object] = {"tessera": tessera}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["report"].passed  # type: ignore[attr-defined]
+    with tessera.open(mesh_dir) as mesh:
+        erased = mesh.query("select count(*) n from sales.orders where customer_id = 'C0000001'")
+        assert erased["n"][0].as_py() == 0
+        rows = mesh.query("select distinct country from sales.orders", as_principal="dana@company.com")
+        assert rows["country"].to_pylist() == ["DE"]
