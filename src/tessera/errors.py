@@ -158,6 +158,11 @@ class CatalogError(TesseraError):
     pass
 
 
+class StorageError(TesseraError):
+    """The storage root cannot be used: a bucket that does not exist, an object store that cannot be reached,
+    credentials it refuses. The message names the mesh.yaml setting to look at."""
+
+
 class NotImplementedYetError(TesseraError):
     pass
 

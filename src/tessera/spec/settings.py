@@ -43,7 +43,9 @@ def check_settings(
     location = resolve_location(storage if isinstance(storage, str) and storage else DEFAULT_STORAGE, root)
     encryption = doc["encryption"] if isinstance(doc.get("encryption"), dict) else {}
     store_options = {str(k): str(v) for k, v in options.items()} if isinstance(options, dict) else {}
-    store_options = {**_encryption_options(encryption, location, report), **store_options}
+    safety = {} if any(k.lower() in _S3_COMMIT_SAFETY for k in store_options) else _commit_safety(location)
+    remote = _REMOTE_DEFAULTS if "://" in location and not location.startswith("file://") else {}
+    store_options = {**remote, **_encryption_options(encryption, location, report), **safety, **store_options}
     settings = MeshSettings(
         name=doc["name"] if isinstance(doc.get("name"), str) else root.name,
         root=root,
@@ -58,6 +60,27 @@ def check_settings(
         encryption=encryption,
     )
     return settings, report.problems
+
+
+#: Options by which delta-rs makes concurrent commits to S3 safe; when mesh.yaml sets none of them, S3's
+#: conditional put (``If-None-Match``, supported by AWS S3, MinIO, Ceph and moto) is asked for.
+_S3_COMMIT_SAFETY = (
+    "aws_conditional_put",
+    "conditional_put",
+    "aws_s3_locking_provider",
+    "aws_copy_if_not_exists",
+    "aws_s3_allow_unsafe_rename",
+)
+
+
+def _commit_safety(location: str) -> dict[str, str]:
+    if not location.startswith(_S3):
+        return {}
+    return {"aws_conditional_put": "etag"}
+
+
+#: An object store that cannot be reached fails within seconds, not after the client's three minutes of retries.
+_REMOTE_DEFAULTS = {"connect_timeout": "5s", "max_retries": "3", "retry_timeout": "30s"}
 
 
 def _encryption_options(encryption: Mapping[str, Any], location: str, report: Report) -> dict[str, str]:

@@ -5,8 +5,10 @@ readable through its deprecation window while the new one is written."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +18,7 @@ from urllib.parse import unquote
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from tessera.errors import DataError, NotFoundError, TransientError
+from tessera.errors import DataError, NotFoundError, StorageError, TransientError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,12 +43,16 @@ def _log_versions(uri: str) -> tuple[Path, list[int]] | None:
 
 
 def _commit_info(path: Path) -> dict[str, Any] | None:
-    import json
-
     try:
         text = path.read_text()
     except FileNotFoundError:
         return None
+    return _parse_commit_info(text)
+
+
+def _parse_commit_info(text: str) -> dict[str, Any] | None:
+    import json
+
     for line in text.splitlines():
         if '"commitInfo"' in line:
             info = json.loads(line).get("commitInfo")
@@ -85,6 +91,35 @@ class Provenance:
             "tessera.writeMode": self.write_mode,
             "tessera.quality": json.dumps(dict(self.quality), sort_keys=True),
         }
+
+
+_BUCKET = re.compile(r"<BucketName>([^<]+)</BucketName>")
+
+
+def store_error(uri: str, exc: BaseException, options: Mapping[str, str]) -> StorageError:
+    """An object store's failure as one message naming what to check (mesh.yaml ``storage`` or
+    ``storageOptions``, or the credentials in the environment) instead of the client's error chain."""
+    text = str(exc)
+    endpoint = options.get("AWS_ENDPOINT_URL") or options.get("aws_endpoint_url") or options.get("endpoint")
+    where = f" at {endpoint}" if endpoint else ""
+    if "NoSuchBucket" in text:
+        found = _BUCKET.search(text)
+        bucket = found[1] if found else uri.split("/")[2]
+        return StorageError(f"storage {uri}: bucket {bucket!r} does not exist{where} (mesh.yaml storage)")
+    if any(
+        s in text for s in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403 Forbidden")
+    ):
+        return StorageError(
+            f"storage {uri}: the object store{where} refused the credentials; check AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (environment or mesh.yaml storageOptions)"
+        )
+    if any(s in text for s in ("error sending request", "Connect", "dns error", "timed out")):
+        return StorageError(
+            f"storage {uri}: cannot reach the object store{where}; check mesh.yaml storageOptions "
+            "(AWS_ENDPOINT_URL, AWS_REGION) and the network"
+        )
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    return StorageError(f"storage {uri}: {first}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +168,22 @@ class TableStore:
         self.options = dict(storage_options or {})
         self.retries = retries
 
+    @contextmanager
+    def _remote(self, uri: str) -> Iterator[None]:
+        """Object store failures (not a missing table, not a commit conflict) become one StorageError."""
+        try:
+            yield
+        except (TableNotFoundError, CommitFailedError):
+            raise
+        except (DeltaError, OSError) as exc:
+            if _is_local(uri):
+                raise
+            raise store_error(uri, exc, self.options) from None
+
     def open(self, uri: str, version: int | None = None) -> DeltaTable:
         try:
-            return DeltaTable(uri, version=version, storage_options=self.options or None)
+            with self._remote(uri):
+                return DeltaTable(uri, version=version, storage_options=self.options or None)
         except TableNotFoundError:
             raise NotFoundError(f"no Delta table at {uri}") from None
         except (DeltaError, OSError) as exc:
@@ -153,7 +201,8 @@ class TableStore:
             if found[1]:
                 return found[1][0]
         try:
-            return int(DeltaTable(uri, storage_options=self.options or None).version())
+            with self._remote(uri):
+                return int(DeltaTable(uri, storage_options=self.options or None).version())
         except TableNotFoundError:
             return None
 
@@ -171,7 +220,8 @@ class TableStore:
         attempt = 0
         while True:
             try:
-                self._commit_once(uri, data, provenance, mode, merge_keys, properties)
+                with self._remote(uri):
+                    self._commit_once(uri, data, provenance, mode, merge_keys, properties)
                 return self.version_of(uri, provenance.run_id)
             except CommitFailedError as exc:
                 attempt += 1
@@ -217,10 +267,29 @@ class TableStore:
     def commits(self, uri: str, *, newest: int | None = None) -> list[dict[str, Any]]:
         """Commit infos, newest first, each with its ``version``. Local tables are read commit file by commit
         file: delta-rs's ``history()`` numbers entries by position, which shifts when a commit lands meanwhile."""
-        options = self.options or None
         if not _is_local(uri):
-            return [dict(e) for e in DeltaTable(uri, storage_options=options).history(limit=newest)]
+            return list(self._remote_commits(uri, newest))
         return list(self._local_commits(uri, newest))
+
+    def _remote_commits(self, uri: str, newest: int | None) -> Iterator[dict[str, Any]]:
+        """An object store's commit infos, newest first, read commit file by commit file like a local table's
+        (stopping where log cleanup removed the older ones)."""
+        from deltalake.fs import DeltaStorageHandler
+        from pyarrow.fs import PyFileSystem
+
+        latest = self.latest_version(uri)
+        if latest is None:
+            return
+        files = PyFileSystem(DeltaStorageHandler(uri, self.options or None))
+        oldest = max(0, latest - newest + 1) if newest else 0
+        for version in range(latest, oldest - 1, -1):
+            try:
+                with files.open_input_stream(f"_delta_log/{version:020d}.json") as stream:
+                    info = _parse_commit_info(stream.read().decode())
+            except FileNotFoundError:
+                return
+            if info is not None:
+                yield {**info, "version": version}
 
     def _local_commits(self, uri: str, newest: int | None) -> Iterator[dict[str, Any]]:
         """Commit infos read file by file, newest first, lazily (a caller may stop at the first it wants)."""
@@ -233,7 +302,7 @@ class TableStore:
     def version_of(self, uri: str, run_id: str) -> int:
         """The version a run committed, found by the run id in the commit metadata (concurrent writers may
         have committed after it, so "the latest version" would not do). Newest first: usually the first."""
-        entries = self._local_commits(uri, 200) if _is_local(uri) else iter(self.commits(uri, newest=200))
+        entries = self._local_commits(uri, 200) if _is_local(uri) else self._remote_commits(uri, 200)
         for entry in entries:
             if entry.get("tessera.runId") == run_id:
                 return int(entry["version"])
@@ -242,9 +311,18 @@ class TableStore:
         )
 
     def majors_on_disk(self, product_root: str) -> dict[int, str]:
-        """The major tables (``v1``, ``v2``…) a local product folder holds; empty for object stores."""
+        """The major tables (``v1``, ``v2``…) a product folder holds. An object store has no folders to list
+        through delta-rs: its majors are probed in order until three in a row are missing."""
         if not _is_local(product_root):
-            return {}
+            found, major, misses = {}, 1, 0
+            while misses < 3:
+                uri = f"{product_root.rstrip('/')}/v{major}"
+                if self.latest_version(uri) is None:
+                    misses += 1
+                else:
+                    found[major], misses = uri, 0
+                major += 1
+            return found
         folder = Path(product_root.removeprefix("file://"))
         if not folder.is_dir():
             return {}
@@ -255,9 +333,11 @@ class TableStore:
         return found
 
     def scan(self, uri: str, version: int | None = None) -> ScanSource:
+        """Local tables are read from their Parquet files; an object store's through the Arrow dataset, since
+        the embedded engine does not reach object stores itself (its extensions are not downloaded)."""
         table = self.open(uri, version)
         protocol = table.protocol()
-        direct = protocol.min_reader_version == 1 and not protocol.reader_features
+        direct = _is_local(uri) and protocol.min_reader_version == 1 and not protocol.reader_features
         files = tuple(table.file_uris()) if direct else None
         return ScanSource(int(table.version()), files, table)
 
@@ -398,6 +478,14 @@ class TableStore:
         return scrub_stats(Path(uri.removeprefix("file://")))
 
     def missing_files(self, scan: ScanSource) -> list[str]:
-        """The files of a scanned version that are gone from a local table (removed by a vacuum)."""
+        """The files of a scanned version that are gone from the store (removed by a vacuum)."""
         files = scan.files if scan.files is not None else tuple(scan.table.file_uris())
-        return [f for f in files if _is_local(f) and not Path(f.removeprefix("file://")).exists()]
+        remote = [f for f in files if not _is_local(f)]
+        gone = [f for f in files if _is_local(f) and not Path(f.removeprefix("file://")).exists()]
+        if remote:
+            from pyarrow.fs import FileType
+
+            dataset = scan.dataset()
+            infos = dataset.filesystem.get_file_info(list(dataset.files))
+            gone += [info.path for info in infos if info.type == FileType.NotFound]
+        return gone
