@@ -231,3 +231,21 @@ def test_a_missing_bucket_or_unreachable_store_is_one_clear_error(
     with tessera.open(s3_mesh) as mesh:
         assert mesh.read("sales.orders").num_rows == orders_table().num_rows
         assert [v["delta_version"] for v in mesh.ctx.catalog.versions("sales.orders")] == [0]
+
+
+def test_doctor_tries_the_bucket(s3_mesh: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from tessera.cli import main
+
+    assert main(["--mesh", str(s3_mesh), "doctor", "--json"]) == 0
+    storage = next(c for c in json.loads(capsys.readouterr().out) if c["part"] == "storage")
+    assert storage["ok"] and storage["kind"] == "s3" and "AES256" in storage["detail"]
+    bucket = yaml.safe_load((s3_mesh / "mesh.yaml").read_text())["storage"].split("/")[2]
+    endpoint = yaml.safe_load((s3_mesh / "mesh.yaml").read_text())["storageOptions"]["AWS_ENDPOINT_URL"]
+    assert not [k for k in _keys(endpoint, bucket) if "_tessera_doctor_" in k]  # the probe is removed
+    path = s3_mesh / "mesh.yaml"
+    path.write_text(path.read_text().replace("storage: s3://lake-", "storage: s3://gone-"))
+    assert main(["--mesh", str(s3_mesh), "doctor", "--json"]) == 1
+    storage = next(c for c in json.loads(capsys.readouterr().out) if c["part"] == "storage")
+    assert not storage["ok"] and "does not exist" in storage["detail"]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from tessera.cli.render import print_json, print_table
 
-__all__ = ["run_scheduler", "status"]
+__all__ = ["doctor", "run_scheduler", "status"]
 
 
 def _span(delta: timedelta | None) -> str:
@@ -72,3 +72,26 @@ def run_scheduler(args: argparse.Namespace) -> int:
         batches = run(mesh.ctx, once=args.once)
     print(f"scheduler stopped after {batches} batch(es)")
     return 0
+
+
+def doctor(args: argparse.Namespace) -> int:
+    """Each part of the mesh tried for real; exit 1 when any of them fails."""
+    from tessera.cli.render import console
+    from tessera.platform.doctor import diagnose
+
+    checks = diagnose(args.mesh)
+    if args.json:
+        print_json([c.as_dict() for c in checks])
+    else:
+        print_table(
+            "Doctor",
+            ["part", "kind", "target", "status", "detail", "time"],
+            [
+                (c.part, c.kind, c.target, "ok" if c.ok else "FAILED", c.detail, f"{c.seconds:.2f}s")
+                for c in checks
+            ],
+        )
+        failed = [c.part for c in checks if not c.ok]
+        out = console()
+        out.print(f"✗ {', '.join(failed)} failed" if failed else "✓ every part answers", markup=False)
+    return 0 if all(c.ok for c in checks) else 1

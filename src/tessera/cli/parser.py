@@ -155,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
         "rebuild the catalog's version records from the Delta commit metadata",
     )
     _json(p)
+    p = cmd(
+        "doctor", "ops_cmds", "doctor", "which engine, storage and catalog the mesh uses; is each reachable"
+    )
+    _json(p)
     _governance(cmd)
     _access(cmd)
     return parser
