@@ -3,12 +3,14 @@ publishes, reads, queries, vacuums and erases through delta-rs; concurrent publi
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,8 @@ CREDENTIALS = {
 }
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
+@contextmanager
+def _moto(**env: str) -> Iterator[str]:
     """A moto S3 server in its own process (some delta-rs calls hold the GIL while they wait on the store,
     so a server thread in the test process would never answer them)."""
     port = free_port()
@@ -38,8 +40,8 @@ def s3_endpoint() -> Iterator[str]:
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **env},
     )
-    endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -51,10 +53,16 @@ def s3_endpoint() -> Iterator[str]:
                 pytest.fail("the moto S3 server did not start")
             time.sleep(0.1)
     try:
-        yield endpoint
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    with _moto() as endpoint:
+        yield endpoint
 
 
 def _client(endpoint: str) -> Any:
@@ -249,3 +257,45 @@ def test_doctor_tries_the_bucket(s3_mesh: Path, capsys: pytest.CaptureFixture[st
     assert main(["--mesh", str(s3_mesh), "doctor", "--json"]) == 1
     storage = next(c for c in json.loads(capsys.readouterr().out) if c["part"] == "storage")
     assert not storage["ok"] and "does not exist" in storage["detail"]
+
+
+def test_refused_credentials_are_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store that checks credentials (moto with IAM authentication after the setup's first calls)."""
+    import json
+
+    from tessera.cli import main
+
+    with _moto(INITIAL_NO_AUTH_ACTION_COUNT="4") as endpoint:
+        options = {"endpoint_url": endpoint, "region_name": "us-east-1"}
+        iam = boto3.client("iam", aws_access_key_id="setup", aws_secret_access_key="setup", **options)
+        iam.create_user(UserName="tessera")
+        key = iam.create_access_key(UserName="tessera")["AccessKey"]
+        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        iam.put_user_policy(UserName="tessera", PolicyName="all", PolicyDocument=json.dumps(policy))
+        secret = key["SecretAccessKey"]
+        s3 = boto3.client("s3", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=secret, **options)
+        s3.create_bucket(Bucket="locked")
+        root = make_mesh(tmp_path / "mesh")
+        doc = yaml.safe_load((root / "mesh.yaml").read_text())
+        doc.update(
+            storage="s3://locked/mesh",
+            storageOptions={
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_ALLOW_HTTP": "true",
+                "AWS_REGION": "us-east-1",
+            },
+            encryption={"atRest": "sse-s3"},
+        )
+        (root / "mesh.yaml").write_text(yaml.safe_dump(doc))
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+        assert main(["--mesh", str(root), "build", "sales.orders"]) == 1
+        out = capsys.readouterr()
+        assert "refused the credentials" in out.out + out.err and "Traceback" not in out.err
+        assert "not-the-secret" not in out.out + out.err
+        assert s3.list_objects_v2(Bucket="locked").get("KeyCount", 0) == 0  # nothing was written
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+        with tessera.open(root) as mesh:
+            assert [o.status for o in mesh.build(["sales.orders"])] == ["published"]
