@@ -418,3 +418,28 @@ def test_the_governance_doc_walkthrough_runs(mesh_dir: Path) -> None:
     for command in commands:
         result = run("-C", str(mesh_dir), *shlex.split(command)[1:])
         assert result.returncode == 0, f"{command}\n{result.stderr}"
+
+
+def test_apply_needs_publish_on_each_product_and_admin_for_domains(mesh: Mesh) -> None:
+    mesh.apply()
+    for address in ("sales.orders", "crm.customers"):  # contracts change: both products must be updated
+        path = mesh.ctx.root / "domains" / address.split(".")[0] / "products" / address.split(".")[1]
+        doc = yaml.safe_load((path / "product.odps.yaml").read_text())
+        doc["description"] = {**doc.get("description", {}), "purpose": "changed " + address}
+        (path / "product.odps.yaml").write_text(yaml.safe_dump(doc))
+    mesh.access.grant("publish", "domain:sales", "dana@company.com")
+    mesh.access.grant("publish", "mesh", "eve@company.com")
+    _, dana = mesh.access.create_token("dana@company.com")
+    _, eve = mesh.access.create_token("eve@company.com")
+    path = mesh.ctx.root / "mesh.yaml"
+    path.write_text(yaml.safe_dump({**yaml.safe_load(path.read_text()), "access": {"enforce": True}}))
+    with tessera.open(mesh.ctx.root) as anonymous, pytest.raises(AuthenticationError):
+        anonymous.apply()
+    with tessera.open(mesh.ctx.root, token=dana) as as_dana:
+        before = as_dana.plan()
+        with pytest.raises(AccessDeniedError, match="crm.customers"):
+            as_dana.apply()  # publish on sales only: nothing is applied, not even the sales change
+        assert as_dana.plan().steps == before.steps
+    with tessera.open(mesh.ctx.root, token=eve) as as_eve:
+        assert not as_eve.apply().empty
+        assert as_eve.plan().empty

@@ -553,6 +553,14 @@ def test_validate_catches_a_misspelt_field_or_function(
 # -- encryption at rest: mesh.yaml -> the store's options ----------------------------------------------------
 
 
+S3_DEFAULTS = {  # what every s3:// mesh gets unless storageOptions says otherwise (mesh-format.md)
+    "aws_conditional_put": "etag",
+    "connect_timeout": "5s",
+    "max_retries": "3",
+    "retry_timeout": "30s",
+}
+
+
 @pytest.mark.parametrize(
     ("encryption", "expected"),
     [
@@ -571,7 +579,7 @@ def test_s3_server_side_encryption_reaches_the_store_options(
         f"name: t\nstorage: s3://lake/mesh\nstorageOptions: {{AWS_REGION: eu-west-1}}\nencryption: {encryption}\n"
     )
     settings = load_settings(tmp_path)
-    assert settings.storage_options == {"AWS_REGION": "eu-west-1", **expected}
+    assert settings.storage_options == {"AWS_REGION": "eu-west-1", **S3_DEFAULTS, **expected}
     assert settings.encryption["atRest"] in ("sse-s3", "sse-kms", "filesystem")
 
 
@@ -580,7 +588,7 @@ def test_explicit_storage_options_win_and_misplaced_encryption_is_a_problem(tmp_
         "name: t\nstorage: s3://lake/mesh\nencryption: {atRest: sse-s3}\n"
         "storageOptions: {aws_server_side_encryption: 'aws:kms'}\n"
     )
-    assert load_settings(tmp_path).storage_options == {"aws_server_side_encryption": "aws:kms"}
+    assert load_settings(tmp_path).storage_options == {"aws_server_side_encryption": "aws:kms", **S3_DEFAULTS}
     (tmp_path / "mesh.yaml").write_text("name: t\nstorage: data\nencryption: {atRest: sse-s3, kmsKeyId: k}\n")
     with pytest.raises(SpecError) as raised:
         load_settings(tmp_path)
@@ -645,3 +653,15 @@ def test_a_first_product_in_a_new_mesh_is_told_what_it_lacks(tmp_path: Path) -> 
         "declares no timeliness SLA",
     ):
         assert needle in message
+
+
+def test_an_explicit_commit_safety_option_replaces_conditional_put(tmp_path: Path) -> None:
+    (tmp_path / "mesh.yaml").write_text(
+        "name: t\nstorage: s3://lake/mesh\nstorageOptions: {AWS_S3_ALLOW_UNSAFE_RENAME: 'true', max_retries: '9'}\n"
+    )
+    options = load_settings(tmp_path).storage_options
+    assert "aws_conditional_put" not in options and options["max_retries"] == "9"
+    (tmp_path / "mesh.yaml").write_text("name: t\nstorage: data\n")
+    assert (
+        load_settings(tmp_path).storage_options == {}
+    )  # a local folder gets none of the object-store defaults

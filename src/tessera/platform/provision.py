@@ -9,7 +9,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection
 
@@ -17,6 +17,9 @@ from tessera import catalog as cat
 from tessera.errors import ProvisioningError
 from tessera.model.product import Domain, Product
 from tessera.platform.context import Context
+
+if TYPE_CHECKING:
+    from tessera.access.model import Action as AccessAction
 
 __all__ = ["Plan", "Step", "apply", "ensure_registered", "plan"]
 
@@ -128,6 +131,9 @@ def apply(
     the_plan = the_plan or plan(ctx)
     if the_plan.empty:
         return the_plan
+    for step in the_plan.steps:  # every step first: a refusal changes nothing
+        action, resource = _needs(step)
+        ctx.authorize(action, resource)
     spec = ctx.spec
     created: list[Path] = []
     try:
@@ -177,6 +183,15 @@ def _apply_step(ctx: Context, conn: Connection, step: Step, created: list[Path])
             if missing:
                 created.append(missing[-1])
         cat.register_storage(conn, step.name, step.detail)
+
+
+def _needs(step: Step) -> tuple[AccessAction, str]:
+    """What the caller must hold for a step: ``publish`` on a product to register or update it (its owners
+    apply their own changes), ``admin`` to remove a product and for any change to a domain."""
+    if step.target == "domain":
+        return "admin", f"domain:{step.name}"
+    address = step.detail if step.target == "storage" else step.name
+    return ("admin" if step.action == "remove" else "publish"), address
 
 
 def ensure_registered(ctx: Context, product: Product) -> None:
