@@ -19,6 +19,7 @@ if __name__ == "__main__":
         "bench_scale",
         "bench_policies",
         "bench_masking",
+        "bench_server",
     ):
         if (HERE / f"{name}.py").exists():
             print(f"== {name}", flush=True)

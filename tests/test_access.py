@@ -437,7 +437,7 @@ def test_apply_needs_publish_on_each_product_and_admin_for_domains(mesh: Mesh) -
         anonymous.apply()
     with tessera.open(mesh.ctx.root, token=dana) as as_dana:
         before = as_dana.plan()
-        with pytest.raises(AccessDeniedError, match="crm.customers"):
+        with pytest.raises(AccessDeniedError, match=r"crm\.customers"):
             as_dana.apply()  # publish on sales only: nothing is applied, not even the sales change
         assert as_dana.plan().steps == before.steps
     with tessera.open(mesh.ctx.root, token=eve) as as_eve:

@@ -132,3 +132,29 @@ def test_readme_governance_snippet(tmp_path: Path) -> None:
         assert erased["n"][0].as_py() == 0
         rows = mesh.query("select distinct country from sales.orders", as_principal="dana@company.com")
         assert rows["country"].to_pylist() == ["DE"]
+
+
+@pytest.mark.slow
+def test_readme_serving_snippet(tmp_path: Path) -> None:
+    from tests.serverkit import running_server
+
+    mesh_dir = tmp_path / "example-mesh"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "tessera"), "init", str(mesh_dir), "--example", "--scale", "0.05"],
+        check=True,
+    )
+    import tessera
+
+    with tessera.open(mesh_dir) as mesh:
+        mesh.apply()
+        mesh.build(["sales.orders"])
+        mesh.access.add_principal("reader@company.com")
+        mesh.access.grant("read", "sales.orders", "reader@company.com")
+        _, token = mesh.access.create_token("reader@company.com")
+    code = _block_after("## Serving", "python")
+    with running_server(mesh_dir) as url:
+        namespace: dict[str, object] = {"token": token}
+        exec(compile(code.replace("http://127.0.0.1:8080", url), "README.md", "exec"), namespace)
+    assert namespace["orders"].column_names == ["order_id", "amount"]  # type: ignore[attr-defined]
+    assert namespace["revenue"].num_rows > 0 and namespace["created"] is True  # type: ignore[attr-defined]
+    assert all(hit["domain"] == "sales" for hit in namespace["hits"])  # type: ignore[attr-defined]

@@ -50,6 +50,7 @@ def test_each_failure_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str
     _set(
         root,
         catalog=f"postgresql+psycopg://nobody:secret@127.0.0.1:{dead}/test",
+        engine=f"sc://127.0.0.1:{free_port()}",
         lineage={"transport": "http", "url": f"http://127.0.0.1:{free_port()}"},
     )
     code, checks = _doctor(root, capsys)
@@ -57,7 +58,9 @@ def test_each_failure_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert not checks["catalog"]["ok"] and "secret" not in json.dumps(checks)  # the password is not shown
     assert str(dead) in str(checks["catalog"]["target"])
     assert not checks["lineage"]["ok"] and "lineage.url" in str(checks["lineage"]["detail"])
-    assert checks["storage"]["ok"] and checks["engine"]["ok"]  # the parts that work still say so
+    assert not checks["engine"]["ok"] and checks["engine"]["kind"] == "spark connect"
+    assert "engine" in str(checks["engine"]["detail"])
+    assert checks["storage"]["ok"]  # the parts that work still say so
 
     assert main(["--mesh", str(root), "doctor"]) == 1
     out = capsys.readouterr()

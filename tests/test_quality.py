@@ -25,7 +25,16 @@ class RecordingEngine:
     def __init__(self, inner: Engine) -> None:
         self.inner = inner
         self.name = inner.name
+        self.dialect = inner.dialect
+        self.native_delta = inner.native_delta
         self.fetched: list[str] = []
+
+    def register_delta(self, name: str, uri: str, version: int | None = None) -> None:
+        self.inner.register_delta(name, uri, version)
+
+    def result(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        self.fetched.append(sql)
+        return self.inner.result(sql, params)
 
     def register_arrow(self, name: str, data: Any) -> None:
         self.inner.register_arrow(name, data)

@@ -16,6 +16,7 @@
     │                            required (exit 4); never echoes the secret
     ├── ProvisioningError        plan/apply failed; earlier steps were undone
     ├── CatalogError             the catalog cannot be opened or migrated
+    ├── EngineError              the compute engine cannot be reached or used (mesh.yaml engine:)
     ├── NotImplementedYetError   a capability that is declared but not built in this release
     └── TransientError           worth retrying (Delta commit conflicts): ``retryable`` is True
 
@@ -37,6 +38,7 @@ __all__ = [
     "AuthenticationError",
     "CatalogError",
     "DataError",
+    "EngineError",
     "ErasureError",
     "NotFoundError",
     "NotImplementedYetError",
@@ -161,6 +163,11 @@ class CatalogError(TesseraError):
 class StorageError(TesseraError):
     """The storage root cannot be used: a bucket that does not exist, an object store that cannot be reached,
     credentials it refuses. The message names the mesh.yaml setting to look at."""
+
+
+class EngineError(TesseraError):
+    """The engine that mesh.yaml names cannot be used: a Spark Connect server that does not answer, a client
+    library that is not installed. The message names the ``engine:`` setting."""
 
 
 class NotImplementedYetError(TesseraError):

@@ -11,7 +11,7 @@ from tessera.errors import CatalogError
 
 __all__ = ["HEAD", "connect", "upgrade"]
 
-HEAD = "0003"
+HEAD = "0004"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 

@@ -39,6 +39,10 @@ __all__ = [
     "products",
     "quality_checks",
     "quality_runs",
+    "share_grants",
+    "share_recipients",
+    "share_tables",
+    "shares",
     "storage_locations",
     "tokens",
     "versions",
@@ -317,6 +321,58 @@ access_requests = Table(
     Column("decided_at", TS),
     Column("reason", Text),
     Column("grant_id", Integer),
+)
+
+# -- Delta Sharing: shares, their tables, recipients and which recipient may read which share ------------------
+
+shares = Table(
+    "shares",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("comment", Text),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(256), nullable=False),
+)
+
+share_tables = Table(
+    "share_tables",
+    metadata,
+    Column("share", String(128), ForeignKey("shares.name", ondelete="CASCADE"), primary_key=True),
+    Column("schema_name", String(128), primary_key=True),
+    Column("table_name", String(128), primary_key=True),
+    Column("id", String(36), nullable=False),
+    Column("address", String(256), nullable=False),
+    Column("major", Integer),  # NULL: the product's newest major
+    Column("added_at", TS, nullable=False),
+    Column("added_by", String(256), nullable=False),
+)
+
+share_recipients = Table(
+    "share_recipients",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("principal", String(256)),  # whose grants (clearance, row filters) apply; NULL: none, all masked
+    Column("token_id", String(32), unique=True),
+    Column("secret_hash", String(64)),
+    Column("token_issued_at", TS),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("expires_at", TS),
+    Column("revoked_at", TS),
+    Column("revoked_by", String(256)),
+    Column("last_used_at", TS),
+)
+
+share_grants = Table(
+    "share_grants",
+    metadata,
+    Column("share", String(128), ForeignKey("shares.name", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "recipient", String(128), ForeignKey("share_recipients.name", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("granted_at", TS, nullable=False),
+    Column("granted_by", String(256), nullable=False),
 )
 
 Index("ix_grants_principal", grants.c.principal)

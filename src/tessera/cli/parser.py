@@ -143,6 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
         "run-scheduler", "ops_cmds", "run_scheduler", "build products on their schedules and monitor SLAs"
     )
     p.add_argument("--once", action="store_true", help="build what is due now, then exit")
+    p = cmd(
+        "serve",
+        "serve_cmds",
+        "serve",
+        "serve the REST API, web catalog, Delta Sharing and /metrics; run the schedules in the background",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    p.add_argument("--no-scheduler", action="store_true", help="do not run the products' schedules")
     p = cmd("contract", "mesh_cmds", "contract_diff", "compare two contracts: `contract diff OLD NEW`")
     p.add_argument("action", choices=("diff",))
     p.add_argument("old", help="contract file, or ADDRESS for its last published contract")
@@ -161,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     _json(p)
     _governance(cmd)
     _access(cmd)
+    from tessera.cli.share_cmds import add_share_parser
+
+    add_share_parser(cmd)
     return parser
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from tessera.engine.base import FileFormat, quote_name, register_engine
-from tessera.errors import QueryError
+from tessera.errors import NotImplementedYetError, QueryError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -27,6 +27,8 @@ def _fail(exc: duckdb.Error, sql: str) -> QueryError:
 
 class DuckDBEngine:
     name = "duckdb"
+    dialect = "duckdb"
+    native_delta = False
 
     def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self.con = connection or duckdb.connect(config={"arrow_large_buffer_size": False})
@@ -62,6 +64,15 @@ class DuckDBEngine:
     def register_sql(self, name: str, sql: str) -> None:
         target = self._prepare(name)
         self._run(f"CREATE OR REPLACE VIEW {target} AS {sql}")
+
+    def register_delta(self, name: str, uri: str, version: int | None = None) -> None:
+        raise NotImplementedYetError(
+            "DuckDB reads Delta through the table store (its files or Arrow dataset): use register_scan"
+        )
+
+    def result(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """In process, a result is an Arrow table."""
+        return self.fetch_arrow(sql, params)
 
     def _run(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyConnection:
         try:

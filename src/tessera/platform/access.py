@@ -10,7 +10,7 @@ revoke their own tokens and list their own grants and requests. Trusted local us
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from tessera.access import grants as grants_
 from tessera.access import identity
@@ -192,6 +192,14 @@ class Access:
         return requests_.consumers(self.ctx.catalog, grants_.parse_scope(self.ctx.spec, address))
 
     # -- audit -------------------------------------------------------------------------------------------------
+    def record(self, action: str, subject: str, details: dict[str, Any]) -> None:
+        """Append an audit entry by the caller (a data read, a refused request): not a right anyone asks for,
+        a record the serving layer keeps."""
+        from tessera.catalog import append_audit
+
+        with self.ctx.catalog.transaction() as conn:
+            append_audit(conn, self.ctx.actor, action, subject, details)
+
     def audit(self, since: datetime | str | None = None, limit: int = 100) -> list[audit_log.AuditEvent]:
         """The newest ``limit`` audit entries since a time (``datetime``, ISO text, or ``7d``/``12h``)."""
         self.ctx.authorize("audit")

@@ -146,8 +146,8 @@ def _run_transform(
     columns = {address: [name for name, _ in engine.columns(address)] for address in inputs}
     if transform.kind == "python":
         return _run_python(ctx, product, engine, columns), columns
-    try:
-        return engine.fetch_arrow(transform.code), columns
+    try:  # Arrow in process; on Spark a DataFrame that stays on the cluster until it is written
+        return engine.result(transform.code), columns
     except TesseraError as exc:
         raise type(exc)(f"{product.address}: the transform failed: {exc}") from None
 

@@ -35,14 +35,26 @@ class Context:
     token: str | None = field(default=None, repr=False)
     _spec: MeshSpec | None = field(default=None, repr=False)
     authenticated: bool = field(default=False, init=False)
+    _borrowed: Catalog | None = field(default=None, repr=False)
+    _from_env: bool = field(default=True, repr=False)
 
     def __post_init__(self) -> None:
-        self.token = self.token or os.environ.get(ENV_TOKEN) or None
+        if self._borrowed is not None:
+            self.__dict__["catalog"] = self._borrowed
+        if self._from_env:
+            self.token = self.token or os.environ.get(ENV_TOKEN) or None
         if self.token:
             from tessera.access.identity import authenticate
 
             self.actor = authenticate(self.catalog, self.token)
             self.authenticated = True
+
+    @classmethod
+    def over(cls, root: Path, catalog: Catalog, spec: MeshSpec | None, token: str | None) -> Context:
+        """A Context over a catalog (and spec) that someone else holds open, as a server does for each request:
+        ``token`` alone says who acts (``$TESSERA_TOKEN`` is not consulted; without one the audit log names the
+        actor ``anonymous``) and ``close`` leaves the catalog open."""
+        return cls(root, actor="anonymous", token=token, _spec=spec, _borrowed=catalog, _from_env=False)
 
     @property
     def principal(self) -> str:
@@ -119,5 +131,5 @@ class Context:
         return table_uri(self.settings.storage, product.domain, product.name, major or product.contract.major)
 
     def close(self) -> None:
-        if "catalog" in self.__dict__:
+        if "catalog" in self.__dict__ and self._borrowed is None:
             self.catalog.close()

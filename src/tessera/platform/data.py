@@ -41,8 +41,8 @@ def read_file(path: str | Path, fmt: str | None = None) -> pa.Table:
 
 
 def to_arrow(data: Any) -> pa.Table:
-    """pyarrow Table/RecordBatch/reader, pandas or Polars DataFrame, DuckDB relation, any Arrow C stream, or
-    a file path."""
+    """pyarrow Table/RecordBatch/reader, pandas or Polars DataFrame, DuckDB relation, Spark DataFrame
+    (collected), any Arrow C stream, or a file path."""
     if isinstance(data, pa.Table):
         return data
     if isinstance(data, pa.RecordBatch):
@@ -58,10 +58,10 @@ def to_arrow(data: Any) -> pa.Table:
         return data.to_arrow()  # type: ignore[no-any-return,unused-ignore]
     if module in {"duckdb", "_duckdb"} and hasattr(data, "to_arrow_table"):
         return data.to_arrow_table()  # type: ignore[no-any-return,unused-ignore]
-    if module == "pyspark":
-        raise DataError(
-            "Spark DataFrames publish through the Spark Connect engine, not available in this release"
-        )
+    if module == "pyspark" and hasattr(data, "toArrow"):
+        # mesh.publish never comes here (it conforms, gates and writes a Spark DataFrame on its cluster):
+        # only reads that want the rows here, such as testing a frame against a contract, collect it
+        return data.toArrow()  # type: ignore[no-any-return,unused-ignore]
     if hasattr(data, "__arrow_c_stream__"):
         return pa.RecordBatchReader.from_stream(data).read_all()
     raise DataError(

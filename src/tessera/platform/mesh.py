@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
     from tessera.platform.product_handle import ProductHandle
     from tessera.platform.publish import PublishResult
     from tessera.platform.remediate import RetentionFix
+    from tessera.platform.sharing import Sharing
 
 __all__ = ["Mesh"]
 
@@ -49,6 +50,13 @@ class Mesh:
         from tessera.platform.access import Access
 
         return Access(self.ctx)
+
+    @property
+    def sharing(self) -> Sharing:
+        """Delta Sharing: shares of products, recipients, share grants and profile files."""
+        from tessera.platform.sharing import Sharing
+
+        return Sharing(self.ctx)
 
     def validate(self) -> MeshSpec:
         self.ctx.reload()

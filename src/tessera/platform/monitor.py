@@ -16,7 +16,7 @@ from tessera.model.product import Product
 from tessera.platform.context import Context
 from tessera.platform.reading import register_scan
 
-__all__ = ["WebhookDeliveryWarning", "check"]
+__all__ = ["WebhookDeliveryWarning", "check", "incidents"]
 
 
 class WebhookDeliveryWarning(UserWarning):
@@ -117,3 +117,9 @@ def _announce(ctx: Context, changes: Any, moment: datetime) -> None:
                     WebhookDeliveryWarning,
                     stacklevel=2,
                 )
+
+
+def incidents(ctx: Context, *, open_only: bool = False, address: str | None = None) -> list[dict[str, Any]]:
+    """SLA incidents, newest first (only open ones with ``open_only``; one product's with ``address``)."""
+    ctx.identify()
+    return ctx.catalog.incidents(open_only=open_only, address=address)

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 
@@ -25,7 +25,11 @@ from tessera.platform.data import to_arrow
 from tessera.platform.provision import ensure_registered
 from tessera.platform.reading import register_scan
 from tessera.platform.repair import reconcile
+from tessera.platform.spark_publish import is_spark_frame
 from tessera.storage import Provenance, conform_table
+
+if TYPE_CHECKING:
+    from tessera.platform.spark_publish import SparkCandidate
 
 __all__ = ["PublishResult", "publish"]
 
@@ -84,14 +88,19 @@ def _version_gate(ctx: Context, product: Product) -> None:
 
 
 def _candidate_after_commit(
-    ctx: Context, product: Product, data: pa.Table, uri: str, shared: Engine | None = None
+    ctx: Context, product: Product, data: pa.Table | SparkCandidate, uri: str, shared: Engine | None = None
 ) -> tuple[Any, str]:
-    """Register the table as it would be after the commit; the gate judges that, not only the new batch."""
-    engine = shared or ctx.engine()
-    engine.register_arrow(CANDIDATE, data)
+    """Register the table as it would be after the commit; the gate judges that, not only the new batch. A
+    Spark candidate is already registered, on its own session's engine."""
+    if isinstance(data, pa.Table):
+        engine = shared or ctx.engine()
+        engine.register_arrow(CANDIDATE, data)
+        names = data.schema.names
+    else:
+        engine, names = data.engine, data.names
     if product.write_mode == "overwrite" or ctx.store.latest_version(uri) is None:
         return engine, CANDIDATE
-    cols = ", ".join(f'"{c}"' for c in data.schema.names)
+    cols = ", ".join(f'"{c}"' for c in names)
     register_scan(engine, "__tessera__.current", ctx.store.scan(uri))
     current = f"SELECT {cols} FROM __tessera__.current"
     if product.write_mode == "merge":
@@ -101,7 +110,9 @@ def _candidate_after_commit(
             f"SELECT {cols} FROM __tessera__.current c WHERE NOT EXISTS "
             f"(SELECT 1 FROM {CANDIDATE} n WHERE {match})"
         )
-    engine.register_sql(AFTER, f"{current} UNION ALL BY NAME SELECT {cols} FROM {CANDIDATE}")
+    engine.register_sql(
+        AFTER, f"{current} UNION ALL SELECT {cols} FROM {CANDIDATE}"
+    )  # same columns, same order
     return engine, AFTER
 
 
@@ -150,10 +161,31 @@ def publish(
 def _publish(
     ctx: Context, product: Product, data: Any, run_id: str, edges: Sequence[Any], shared: Engine | None
 ) -> PublishResult:
+    contract = product.contract
+    if is_spark_frame(data):  # conformed, judged and written on the cluster: never collected here
+        from tessera.platform.spark_publish import SparkCandidate
+
+        table: pa.Table | SparkCandidate = SparkCandidate.conform(data, contract, shared, CANDIDATE)
+    else:
+        table = conform_table(to_arrow(data), contract)
+    try:
+        return _publish_conformed(ctx, product, table, run_id, edges, shared)
+    finally:
+        if not isinstance(table, pa.Table):
+            table.close()
+
+
+def _publish_conformed(
+    ctx: Context,
+    product: Product,
+    table: pa.Table | SparkCandidate,
+    run_id: str,
+    edges: Sequence[Any],
+    shared: Engine | None,
+) -> PublishResult:
     from tessera.quality import run_quality
 
     contract = product.contract
-    table = conform_table(to_arrow(data), contract)
     uri = ctx.table_uri(product)
     reconcile(ctx, product)
     _version_gate(ctx, product)
@@ -173,7 +205,7 @@ def _publish(
     try:
         run = run_quality(contract, engine, relation, subject=product.address, run_id=run_id)
     finally:
-        if engine is not shared:
+        if engine is not shared and isinstance(table, pa.Table):
             engine.close()
     if not run.passed:
         with ctx.catalog.transaction() as conn:
@@ -183,7 +215,12 @@ def _publish(
     govern.gate(ctx, product, run)
     ensure_registered(ctx, product)  # only now: a refused publish leaves the catalog as it was
     provenance = replace(provenance, quality=run.summary())
-    version = ctx.store.commit(uri, table, provenance, product.write_mode, contract.primary_key)
+    if isinstance(table, pa.Table):
+        version = ctx.store.commit(uri, table, provenance, product.write_mode, contract.primary_key)
+    else:
+        version = table.commit(
+            ctx.store, uri, CANDIDATE, provenance, product.write_mode, contract.primary_key
+        )
     record = cat.VersionRecord(
         address=product.address,
         major=contract.major,

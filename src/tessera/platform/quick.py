@@ -2,9 +2,9 @@
 
 The newest release of a product is the newest Delta version of its newest major's table, which the table's
 own log says; the catalog adds nothing to that answer, so a plain query reads mesh.yaml, finds the tables and
-hands DuckDB their Parquet files. Anything else (object stores, tables that need the Arrow dataset, products
-never published, a mesh.yaml that does not load, a caller with a token or a mesh that enforces access control)
-returns None and the full path answers, errors included."""
+hands DuckDB their Parquet files. Anything else (a mesh whose engine is not DuckDB, object stores, tables that
+need the Arrow dataset, products never published, a mesh.yaml that does not load, a caller with a token or a
+mesh that enforces access control) returns None and the full path answers, errors included."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ def _storage(root: Path) -> str | None:
     access = doc.get("access") if isinstance(doc, dict) else None
     if isinstance(access, dict) and access.get("enforce") is True:
         return None  # every read is a principal's: the full path checks its grants
+    if isinstance(doc, dict) and doc.get("engine", "duckdb") != "duckdb":
+        return None  # queries run on the mesh's engine (a Spark cluster): the full path sends them there
     storage = doc.get("storage", DEFAULT_STORAGE) if isinstance(doc, dict) else None
     return resolve_location(storage, root) if isinstance(storage, str) else None
 

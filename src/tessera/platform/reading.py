@@ -124,8 +124,11 @@ def resolve(ctx: Context, text: str) -> Release:
 
 
 def register_scan(engine: Engine, name: str, scan: ScanSource) -> None:
-    """A Delta version as a relation: its Parquet files when the protocol allows, else the Arrow dataset."""
-    if scan.files is not None:
+    """A Delta version as a relation: read by the engine itself when it reads Delta (Spark), else its Parquet
+    files when the protocol allows, else the Arrow dataset."""
+    if engine.native_delta:
+        engine.register_delta(name, scan.table.table_uri, scan.version)
+    elif scan.files is not None:
         engine.register_files(name, scan.files, "parquet")
     else:
         engine.register_arrow(name, scan.dataset())

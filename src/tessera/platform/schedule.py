@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from tessera.platform import monitor
-from tessera.platform.build import build
+from tessera.platform.build import BuildOutcome, build
 from tessera.platform.context import Context
 
 __all__ = ["run_scheduler"]
@@ -31,8 +31,11 @@ def run_scheduler(
     now: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     report: Callable[[str], None] = print,
+    stopping: Callable[[], bool] | None = None,
+    observe: Callable[[list[BuildOutcome]], None] | None = None,
 ) -> int:
-    """Run until interrupted (or one due batch with ``once``, or ``max_batches``); returns batches built."""
+    """Run until interrupted (or one due batch with ``once``, or ``max_batches``, or ``stopping()``, checked
+    around every batch and sleep); returns batches built. ``observe`` sees each batch's outcomes."""
     from tessera.scheduling.scheduler import Scheduler
 
     clock = now or (lambda: datetime.now(UTC))
@@ -54,6 +57,8 @@ def run_scheduler(
         nonlocal batches
         batches += 1
         outcomes = build(ctx, addresses, jobs=1)
+        if observe is not None:
+            observe(outcomes)
         for outcome in outcomes:
             report(
                 f"{clock():%Y-%m-%d %H:%M} {outcome.address} {outcome.status} {outcome.message.splitlines()[0] if outcome.message else ''}"
@@ -71,6 +76,8 @@ def run_scheduler(
         sleep(seconds)
 
     def stop() -> bool:
+        if stopping is not None and stopping():
+            return True
         if once:
             return batches >= 1 or not scheduler.due(clock())
         return max_batches is not None and batches >= max_batches

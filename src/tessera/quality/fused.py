@@ -49,7 +49,7 @@ def _bitmap_rewrites(engine: Engine, relation: str, exprs: Sequence[str]) -> dic
     """Distinct counts of integer columns as ``bit_count(bitstring_agg(col, min, max))``: a bitmap over the
     value range instead of a hash table, about 20x faster on 10M keys. Needs the range: one cheap min/max pass."""
     targets = {e: m[1] for e in exprs if (m := _DISTINCT.match(e))}
-    if not targets:
+    if not targets or engine.dialect != "duckdb":  # bitstring_agg is DuckDB's own
         return {}
     try:
         types = {

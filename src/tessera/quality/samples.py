@@ -50,7 +50,9 @@ def sample_query(plan: PlannedCheck, relation: str, columns: Sequence[str], limi
     non_null = f" WHERE {keys[0]} IS NOT NULL" if len(keys) == 1 else ""
     join = " AND ".join(f"r.{k} IS NOT DISTINCT FROM d.{k}" for k in keys)
     order = ", ".join(f"r.{k}" for k in keys)
-    duplicated = f"SELECT {', '.join(keys)} FROM {source}{non_null} GROUP BY ALL HAVING count(*) > 1"
+    duplicated = (
+        f"SELECT {', '.join(keys)} FROM {source}{non_null} GROUP BY {', '.join(keys)} HAVING count(*) > 1"
+    )
     return (
         f"SELECT {select} FROM {source} AS r SEMI JOIN ({duplicated}) AS d ON {join} "
         f"ORDER BY {order} LIMIT {limit}"

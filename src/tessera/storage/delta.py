@@ -56,8 +56,25 @@ def _parse_commit_info(text: str) -> dict[str, Any] | None:
     for line in text.splitlines():
         if '"commitInfo"' in line:
             info = json.loads(line).get("commitInfo")
-            return dict(info) if isinstance(info, dict) else None
+            return _with_user_metadata(dict(info)) if isinstance(info, dict) else None
     return None
+
+
+def _with_user_metadata(info: dict[str, Any]) -> dict[str, Any]:
+    """A commit written by Spark carries Tessera's provenance as JSON in ``userMetadata`` (Spark has no other
+    commit metadata): its ``tessera.*`` keys are lifted beside delta-rs's own, so readers see one shape."""
+    import json
+
+    text = info.get("userMetadata")
+    if not isinstance(text, str) or PROVENANCE_PREFIX not in text:
+        return info
+    try:
+        extra = json.loads(text)
+    except ValueError:
+        return info
+    if isinstance(extra, dict):
+        info.update({k: v for k, v in extra.items() if k.startswith(PROVENANCE_PREFIX) and k not in info})
+    return info
 
 
 def table_uri(storage_root: str, domain: str, product: str, major: int) -> str:

@@ -14,7 +14,14 @@ import pyarrow as pa
 from tessera.errors import DataError
 from tessera.model.contract import Column, Contract
 
-__all__ = ["METADATA_COLUMNS", "arrow_type", "conform_reader", "conform_table", "contract_schema"]
+__all__ = [
+    "METADATA_COLUMNS",
+    "arrow_type",
+    "conform_reader",
+    "conform_table",
+    "contract_schema",
+    "target_schema",
+]
 
 #: The seed's provenance columns, added to every published row.
 METADATA_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
@@ -103,6 +110,13 @@ def _castable(found: pa.DataType, wanted: pa.DataType) -> bool:
             return True  # checked value by value by the safe cast below
         return True
     return a == "int" and b == "num"
+
+
+def target_schema(source: pa.Schema, contract: Contract) -> pa.Schema:
+    """The schema data of ``source`` schema is conformed to: the contract's columns, each of a type the data's
+    can be cast to without loss (type families only; values are checked when cast). A DataError lists every
+    column that cannot conform."""
+    return _target_schema(source, contract)
 
 
 def _target_schema(source: pa.Schema, contract: Contract) -> pa.Schema:

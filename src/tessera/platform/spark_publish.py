@@ -1,0 +1,204 @@
+"""Publishing a Spark DataFrame without collecting it: conformed, gated and written on the cluster.
+
+The frame is conformed to the contract with SQL casts (only the lossless ones ``storage.schema`` allows, each
+value checked on the cluster), judged there by the quality gate, and written by the cluster as one Delta
+commit whose ``userMetadata`` carries the provenance (``storage.delta`` reads it back like delta-rs's commit
+metadata, so history, reads by version and ``tessera repair`` see no difference).
+
+``merge`` is written as an overwrite with the table as it is after the merge (the relation the gate judged):
+Sail does not put ``userMetadata`` on a ``MERGE`` commit. The table's version is checked just before the write,
+so a concurrent commit in between is a retryable error, not a lost version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from tessera.errors import DataError, TransientError
+from tessera.model.contract import Contract
+from tessera.storage import METADATA_COLUMNS, Provenance
+
+if TYPE_CHECKING:
+    from tessera.engine import Engine
+    from tessera.engine.spark_engine import SparkEngine
+    from tessera.storage import TableStore
+
+__all__ = ["SparkCandidate", "arrow_schema", "is_spark_frame"]
+
+RAW = "__tessera__.raw"
+
+
+def is_spark_frame(data: Any) -> bool:
+    return type(data).__module__.split(".")[0] == "pyspark" and hasattr(data, "sparkSession")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def duckdb_type(t: pa.DataType) -> str:
+    """An Arrow type of the contract's schema as a DuckDB SQL type (the dialect every engine takes)."""
+    simple = {
+        pa.string(): "VARCHAR",
+        pa.large_string(): "VARCHAR",
+        pa.int8(): "TINYINT",
+        pa.int16(): "SMALLINT",
+        pa.int32(): "INTEGER",
+        pa.int64(): "BIGINT",
+        pa.float32(): "FLOAT",
+        pa.float64(): "DOUBLE",
+        pa.bool_(): "BOOLEAN",
+        pa.date32(): "DATE",
+    }
+    if t in simple:
+        return simple[t]
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision}, {t.scale})"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMP WITH TIME ZONE" if t.tz else "TIMESTAMP"
+    raise DataError(f"type {t} cannot be written from Spark")
+
+
+_ARROW: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "bigint": pa.int64(),
+    "int": pa.int32(),
+    "smallint": pa.int16(),
+    "tinyint": pa.int8(),
+    "boolean": pa.bool_(),
+    "double": pa.float64(),
+    "float": pa.float32(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "timestamp_ntz": pa.timestamp("us"),
+    "binary": pa.binary(),
+    "void": pa.null(),
+}
+
+
+def arrow_schema(schema: Any) -> pa.Schema:
+    """A Spark schema as Arrow (the types the contract check compares); nested types pass as they are."""
+    import re
+
+    fields = []
+    for field in schema.fields:
+        simple = field.dataType.simpleString().lower()
+        decimal = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", simple)
+        typ = pa.decimal128(int(decimal[1]), int(decimal[2])) if decimal else _ARROW.get(simple)
+        if typ is None:
+            raise DataError(f"column {field.name!r} is {simple}: Spark frames publish flat columns only")
+        fields.append(pa.field(field.name, typ))
+    return pa.schema(fields)
+
+
+def _engine_for(frame: Any, shared: Engine | None) -> tuple[SparkEngine, bool]:
+    """The engine over the frame's own session (the caller's when it is that session); and whether it is
+    borrowed (the caller closes it)."""
+    from tessera.engine.spark_engine import SparkEngine
+
+    if isinstance(shared, SparkEngine) and shared.spark is frame.sparkSession:
+        return shared, True
+    return SparkEngine(session=frame.sparkSession), False
+
+
+@dataclass
+class SparkCandidate:
+    """A conformed Spark DataFrame registered as ``name`` on ``engine`` (its own session)."""
+
+    engine: SparkEngine
+    owned: bool
+    names: list[str]
+
+    @classmethod
+    def conform(cls, frame: Any, contract: Contract, shared: Engine | None, name: str) -> SparkCandidate:
+        from tessera.storage.schema import target_schema
+
+        engine, borrowed = _engine_for(frame, shared)
+        try:
+            engine.register_frame(RAW, frame)
+            source = arrow_schema(frame.schema)
+            target = target_schema(source, contract)
+            by_lower = {n.lower(): n for n in source.names}
+            selects, checks = [], []
+            for field in target:
+                original = by_lower[field.name.lower()]
+                found = source.field(original).type
+                if found == field.type:
+                    selects.append(f"{_q(original)} AS {_q(field.name)}")
+                    continue
+                cast = f"CAST({_q(original)} AS {duckdb_type(field.type)})"
+                selects.append(f"{cast} AS {_q(field.name)}")
+                if pa.types.is_null(found):  # an all-null column: nothing to lose
+                    continue
+                back = f"CAST({cast} AS {duckdb_type(found)})"
+                checks.append(
+                    (
+                        field,
+                        f"count_if({_q(original)} IS NOT NULL AND ({cast} IS NULL OR {back} <> {_q(original)}))",
+                    )
+                )
+            if checks:
+                counts = engine.fetch_rows(f"SELECT {', '.join(c for _, c in checks)} FROM {RAW}")[0]
+                lossy = [f for (f, _), n in zip(checks, counts, strict=True) if n]
+                if lossy:
+                    raise DataError(
+                        "the data does not conform to the contract:\n  "
+                        + "\n  ".join(
+                            f"column {f.name!r}: {n} values do not fit {f.type} without loss"
+                            for f, n in zip(lossy, [n for n in counts if n], strict=True)
+                        )
+                    )
+            engine.register_sql(name, f"SELECT {', '.join(selects)} FROM {RAW}")
+        except BaseException:
+            if not borrowed:
+                engine.close()
+            raise
+        return cls(engine, not borrowed, [f.name for f in target])
+
+    def commit(
+        self,
+        store: TableStore,
+        uri: str,
+        relation: str,
+        provenance: Provenance,
+        mode: str,
+        keys: tuple[str, ...],
+    ) -> int:
+        """Write on the cluster in one commit carrying the provenance; returns the version."""
+        cols = ", ".join(_q(c) for c in self.names)
+        seed = [
+            _lit(provenance.product),
+            _lit(provenance.product_version),
+            _lit(provenance.domain),
+            f"CAST({_lit(provenance.published_at.isoformat())} AS TIMESTAMP WITH TIME ZONE)",
+        ]
+        stamped = ", ".join(f"{v} AS {_q(n)}" for v, (n, _) in zip(seed, METADATA_COLUMNS, strict=True))
+        new_rows = f"SELECT {cols}, {stamped} FROM {relation}"
+        before = store.latest_version(uri)
+        if before is None or mode == "overwrite":
+            sql, write = new_rows, "overwrite"
+        elif mode == "append":
+            sql, write = new_rows, "append"
+        else:  # merge: the table as it is after the merge; unmatched rows keep their own provenance columns
+            self.engine.register_delta("__tessera__.merge_base", uri, before)
+            kept = ", ".join(_q(n) for n, _ in METADATA_COLUMNS)
+            match = " AND ".join(f"c.{_q(k)} = n.{_q(k)}" for k in keys)
+            sql = (
+                f"SELECT {cols}, {kept} FROM __tessera__.merge_base c WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {relation} n WHERE {match}) UNION ALL {new_rows}"
+            )
+            write = "overwrite"
+        if write == "overwrite" and mode == "merge" and store.latest_version(uri) != before:
+            raise TransientError(f"{uri}: another publish committed meanwhile; retry")
+        self.engine.write_delta(sql, uri, write, provenance.commit_metadata())  # type: ignore[arg-type]
+        return store.version_of(uri, provenance.run_id)
+
+    def close(self) -> None:
+        if self.owned:
+            self.engine.close()

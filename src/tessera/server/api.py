@@ -1,0 +1,251 @@
+"""The REST API, ``/api/v1``: what the SDK reads, over HTTP. Each route parses, calls ``platform`` and returns
+JSON; errors are ``application/problem+json`` (``tessera.server.problems``); who may call is ``deps``'s rule.
+The catalog views answer from the Browser's cache in well under a millisecond, so they run on the event loop
+(no thread hop) unless the cache must be rebuilt; everything that reads data, the catalog at length or the
+mesh files runs in worker threads.
+
+    GET  /                                  the mesh and the caller
+    GET  /domains, /domains/{domain}        domains with their products
+    GET  /products, /search                 summaries; ranked search (filters: domain, tag, owner, pii)
+    GET  /products/{domain}/{product}       the catalog page; /contract /schema /sla /versions /quality
+                                            /lineage /data (``api_data``)
+    POST /query                             SQL as the caller may run it (``api_data``)
+    GET  /status, /incidents                SLA status and incidents
+    ...  /grants, /access-requests, /audit  access management (``api_access``)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from tessera.platform.browse import Filters, contract_document
+from tessera.platform.context import Context
+from tessera.server import api_access, api_data
+from tessera.server.deps import ServerState
+from tessera.server.params import ERRORS, PREFIX, Caller, DomainName, ProductName, State
+from tessera.server.render import json_response
+
+__all__ = ["routers"]
+
+_T = TypeVar("_T")
+Text = Annotated[str | None, Query(max_length=256)]
+
+router = APIRouter(prefix=PREFIX, responses=ERRORS)
+
+
+async def _browse(server: ServerState, ctx: Context, view: Callable[..., _T], *args: Any) -> _T:
+    """A catalog view: on the event loop while the Browser's cache is current (no thread hop), in a worker
+    thread when it must first be rebuilt (seconds at ten thousand products: the loop keeps serving)."""
+    if server.browser.is_current(ctx):
+        return view(*args)
+    return await run_in_threadpool(view, *args)
+
+
+def _filters(domain: str | None, tag: str | None, owner: str | None, pii: bool | None) -> Filters:
+    return Filters(domain=domain, tag=tag, owner=owner, pii=pii)
+
+
+@router.get("/", tags=["mesh"], summary="The mesh and who is calling")
+async def root(ctx: Caller) -> dict[str, Any]:
+    return {
+        "mesh": ctx.settings.name,
+        "principal": ctx.actor if ctx.authenticated else None,
+        "authenticated": ctx.authenticated,
+        "enforced": ctx.enforced,
+        "api": "v1",
+    }
+
+
+@router.get(
+    "/domains",
+    tags=["catalog"],
+    summary="Domains with their product counts",
+    response_model=list[dict[str, Any]],
+)
+async def domains(ctx: Caller, server: State) -> Response:
+    return json_response(await _browse(server, ctx, server.browser.domains, ctx))
+
+
+@router.get(
+    "/domains/{domain}", tags=["catalog"], summary="A domain and its products", response_model=dict[str, Any]
+)
+async def domain(domain: DomainName, ctx: Caller, server: State) -> Response:
+    found = next(
+        (d for d in await _browse(server, ctx, server.browser.domains, ctx) if d["name"] == domain), None
+    )
+    if found is None:
+        from tessera.errors import NotFoundError
+
+        raise NotFoundError(f"no domain {domain!r} in the catalog")
+    return json_response({**found, "products": server.browser.products(ctx, Filters(domain=domain))})
+
+
+@router.get(
+    "/products", tags=["catalog"], summary="Product summaries, filtered", response_model=list[dict[str, Any]]
+)
+async def products(
+    ctx: Caller,
+    server: State,
+    domain: Text = None,
+    tag: Text = None,
+    owner: Text = None,
+    pii: bool | None = None,
+) -> Response:
+    return json_response(
+        await _browse(server, ctx, server.browser.products, ctx, _filters(domain, tag, owner, pii))
+    )
+
+
+@router.get(
+    "/search",
+    tags=["catalog"],
+    summary="Products ranked as `tessera catalog search` ranks them",
+    response_model=list[dict[str, Any]],
+)
+async def search(
+    ctx: Caller,
+    server: State,
+    q: Annotated[str, Query(max_length=512, description="words that must all match")] = "",
+    domain: Text = None,
+    tag: Text = None,
+    owner: Text = None,
+    pii: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+) -> Response:
+    filters = _filters(domain, tag, owner, pii)
+    return json_response(await _browse(server, ctx, server.browser.search, ctx, q, filters, limit))
+
+
+@router.get(
+    "/products/{domain}/{product}",
+    tags=["catalog"],
+    summary="A product's catalog page",
+    response_model=dict[str, Any],
+)
+async def product(domain: DomainName, product: ProductName, ctx: Caller, server: State) -> Response:
+    return json_response(await _browse(server, ctx, server.browser.product, ctx, f"{domain}.{product}"))
+
+
+@router.get(
+    "/products/{domain}/{product}/contract",
+    tags=["catalog"],
+    summary="The product's ODCS contract, as YAML or JSON",
+    response_model=None,
+)
+def contract(
+    domain: DomainName,
+    product: ProductName,
+    ctx: Caller,
+    format: Literal["yaml", "json"] = "yaml",
+    source: Annotated[
+        Literal["mesh", "published"],
+        Query(description="the mesh folder's contract, or the one the newest version was published under"),
+    ] = "mesh",
+) -> Response:
+    document = contract_document(ctx, f"{domain}.{product}", published=source == "published")
+    if format == "json":
+        return JSONResponse(document)
+    import yaml
+
+    return PlainTextResponse(
+        yaml.safe_dump(document, sort_keys=False, allow_unicode=True), media_type="application/yaml"
+    )
+
+
+def _handle(ctx: Context, domain: str, product: str) -> Any:
+    from tessera.platform.product_handle import ProductHandle
+
+    return ProductHandle(ctx, f"{domain}.{product}")
+
+
+@router.get("/products/{domain}/{product}/schema", tags=["catalog"], summary="Columns, types, keys")
+def schema(domain: DomainName, product: ProductName, ctx: Caller) -> dict[str, Any]:
+    return dict(_handle(ctx, domain, product).schema)
+
+
+@router.get("/products/{domain}/{product}/sla", tags=["catalog"], summary="The contract's SLA properties")
+def sla(domain: DomainName, product: ProductName, ctx: Caller) -> dict[str, Any]:
+    return dict(_handle(ctx, domain, product).sla)
+
+
+@router.get("/products/{domain}/{product}/versions", tags=["catalog"], summary="Published versions")
+def versions(domain: DomainName, product: ProductName, ctx: Caller) -> list[dict[str, Any]]:
+    return list(_handle(ctx, domain, product).history())
+
+
+@router.get("/products/{domain}/{product}/quality", tags=["catalog"], summary="Recent quality runs")
+def quality(
+    domain: DomainName,
+    product: ProductName,
+    ctx: Caller,
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+) -> list[dict[str, Any]]:
+    return list(_handle(ctx, domain, product).quality(limit))
+
+
+@router.get(
+    "/products/{domain}/{product}/lineage",
+    tags=["lineage"],
+    summary="The lineage graph around the product, or one of its columns",
+)
+def lineage(
+    domain: DomainName,
+    product: ProductName,
+    ctx: Caller,
+    column: Annotated[str | None, Query(max_length=256)] = None,
+    direction: Literal["upstream", "downstream", "both"] = "both",
+    depth: Annotated[int | None, Query(ge=1, le=100)] = None,
+    as_of: Annotated[str | None, Query(max_length=64, description="a version: @v3, 1.2.0")] = None,
+) -> dict[str, Any]:
+    from tessera.platform.lineage import lineage as graph
+
+    ctx.product(f"{domain}.{product}")  # 404 for a product the mesh does not have
+    node = f"{domain}.{product}" + (f".{column}" if column else "")
+    result: dict[str, Any] = graph(ctx, node, direction=direction, depth=depth, as_of=as_of).as_dict()
+    return result
+
+
+@router.get(
+    "/products/{domain}/{product}/lineage/summary",
+    tags=["lineage"],
+    summary="Upstream and downstream products and the column edges of a version (the SDK's lineage())",
+)
+def lineage_summary(
+    domain: DomainName,
+    product: ProductName,
+    ctx: Caller,
+    as_of: Annotated[str | None, Query(max_length=64, description="a version: @v3, 1.2.0")] = None,
+) -> dict[str, Any]:
+    return dict(_handle(ctx, domain, product).lineage(as_of))
+
+
+@router.get(
+    "/status", tags=["operations"], summary="SLA status per product: freshness, quality, availability"
+)
+def status(
+    ctx: Caller,
+    product: Annotated[
+        list[str] | None, Query(max_length=100, description="addresses (default: all)")
+    ] = None,
+) -> list[dict[str, Any]]:
+    from tessera.platform.monitor import check
+
+    return [s.as_dict() for s in check(ctx, product or None)]
+
+
+@router.get("/incidents", tags=["operations"], summary="SLA incidents, newest first")
+def incidents(
+    ctx: Caller, open: bool = False, product: Annotated[str | None, Query(max_length=256)] = None
+) -> list[dict[str, Any]]:
+    from tessera.platform.monitor import incidents as listed
+
+    return listed(ctx, open_only=open, address=product)
+
+
+#: Every API router; each carries the ``/api/v1`` prefix itself, so a route knows its whole template.
+routers = (router, api_data.router, api_access.router)

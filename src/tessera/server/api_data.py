@@ -1,0 +1,78 @@
+"""Governed data over HTTP: a product version, or a SQL query, as the caller may see it (masked, row-filtered,
+audited; ``tessera.platform.serving``), streamed as JSON rows, CSV, Parquet or the Arrow IPC stream."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from tessera.platform.serving import Served, query_for, read_for
+from tessera.server.params import ERRORS, PREFIX, Caller, DomainName, ProductName
+from tessera.server.render import MEDIA_TYPES, DataFormat, stream
+
+__all__ = ["QueryBody", "router"]
+
+router = APIRouter(prefix=PREFIX, tags=["data"], responses=ERRORS)
+
+_FORMAT = Query(description="json (an array of rows), csv, parquet or arrow (the Arrow IPC stream format)")
+
+
+class QueryBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sql: str = Field(min_length=1, max_length=100_000, description="one SELECT over products by address")
+    format: DataFormat = "json"
+
+
+def _response(served: Served, fmt: DataFormat, filename: str) -> StreamingResponse:
+    headers = {"X-Tessera-Source": served.source, "X-Tessera-Rows": str(served.table.num_rows)}
+    if served.deprecation:
+        headers["Deprecation"] = "true"
+        headers["Warning"] = f'299 tessera "{served.deprecation}"'
+    if fmt in ("csv", "parquet"):
+        headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return StreamingResponse(stream(served.table, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+@router.get(
+    "/products/{domain}/{product}/data",
+    summary="Read a version of the product as the caller may see it",
+    response_class=StreamingResponse,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+)
+async def data(
+    domain: DomainName,
+    product: ProductName,
+    ctx: Caller,
+    version: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^[A-Za-z0-9.+/_-]+$",
+            description="latest (default), contract semver 2.1.0, a major 2, a Delta version v17, or 1/v3",
+        ),
+    ] = None,
+    columns: Annotated[str | None, Query(max_length=4096, description="comma-separated column names")] = None,
+    limit: Annotated[int | None, Query(ge=0, le=100_000_000)] = None,
+    format: Annotated[DataFormat, _FORMAT] = "json",
+) -> StreamingResponse:
+    address = f"{domain}.{product}"
+    text = address if version in (None, "latest") else f"{address}@{version}"
+    names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    served = await run_in_threadpool(read_for, ctx, text, columns=names, limit=limit)
+    return _response(served, format, f"{domain}.{product}")
+
+
+@router.post(
+    "/query",
+    summary="Run one SELECT over products, masked and filtered for the caller",
+    response_class=StreamingResponse,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+)
+async def query(body: QueryBody, ctx: Caller) -> StreamingResponse:
+    served = await run_in_threadpool(query_for, ctx, body.sql)
+    return _response(served, body.format, "query")
