@@ -3,14 +3,8 @@ publishes, reads, queries, vacuums and erases through delta-rs; concurrent publi
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +13,7 @@ import yaml
 
 import tessera
 from tests.meshkit import make_mesh, orders_table
+from tests.s3kit import moto_server
 from tests.serverkit import free_port
 
 pytest.importorskip("moto.server", reason="moto[server] is needed for the S3 tests")
@@ -31,37 +26,9 @@ CREDENTIALS = {
 }
 
 
-@contextmanager
-def _moto(**env: str) -> Iterator[str]:
-    """A moto S3 server in its own process (some delta-rs calls hold the GIL while they wait on the store,
-    so a server thread in the test process would never answer them)."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, **env},
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("the moto S3 server did not start")
-            time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    with _moto() as endpoint:
+    with moto_server() as endpoint:
         yield endpoint
 
 
@@ -267,7 +234,7 @@ def test_refused_credentials_are_one_clear_error(
 
     from tessera.cli import main
 
-    with _moto(INITIAL_NO_AUTH_ACTION_COUNT="4") as endpoint:
+    with moto_server(INITIAL_NO_AUTH_ACTION_COUNT="4") as endpoint:
         options = {"endpoint_url": endpoint, "region_name": "us-east-1"}
         iam = boto3.client("iam", aws_access_key_id="setup", aws_secret_access_key="setup", **options)
         iam.create_user(UserName="tessera")

@@ -744,35 +744,10 @@ def test_shares_recipients_and_tokens_on_each_catalog(mesh_on: Path) -> None:
 
 @pytest.fixture
 def moto_endpoint() -> Iterator[str]:
-    """A moto S3 server in its own process, as tests/test_object_storage.py starts it."""
-    pytest.importorskip("moto.server", reason="moto[server] is needed for the S3 tests")
-    import socket
-    import subprocess
-    import sys
+    from tests.s3kit import moto_server
 
-    from tests.serverkit import free_port
-
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("the moto S3 server did not start")
-            time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 def test_tables_on_object_storage_are_shared_through_the_server(
