@@ -8,7 +8,6 @@ import json
 import re
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -243,15 +242,13 @@ def test_webhook_answer_other_than_2xx_is_transient(receiver: Receiver, answer: 
     assert len(receiver.requests) == 1  # a redirect is not followed
 
 
-def test_unreachable_webhook_is_transient_and_quick() -> None:
+def test_unreachable_webhook_is_transient() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again on exit: nothing listens there
     url = f"http://127.0.0.1:{port}/hook"
-    started = time.perf_counter()
     with pytest.raises(TransientError, match=re.escape(f"webhook {url} is unreachable")):
         send_webhook(url, {"state": "breach"}, timeout=2.0)
-    assert time.perf_counter() - started < 2.0
 
 
 def test_webhook_url_must_be_http() -> None:

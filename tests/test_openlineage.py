@@ -7,7 +7,6 @@ import json
 import multiprocessing
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -403,15 +402,13 @@ def test_http_transport_refused_event_is_transient_and_names_the_endpoint(no_pro
         server.close()
 
 
-def test_unreachable_endpoint_is_transient_and_quick(no_proxy: None) -> None:
+def test_unreachable_endpoint_is_transient(no_proxy: None) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    start = time.monotonic()
     with pytest.raises(TransientError, match=rf"{url}/api/v1/lineage") as caught:
         HttpTransport(url, timeout=0.5).emit(_events()[0])
-    assert time.monotonic() - start < 3
     assert caught.value.retryable
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -308,7 +307,7 @@ def test_a_cycle_is_reported_and_left_out() -> None:
     assert scheduler.due(at(1)) == ["s.c"]
 
 
-def test_a_thousand_products_are_decided_quickly() -> None:
+def test_a_thousand_products_are_decided() -> None:
     frequencies = ["hourly", "daily", "weekly", "*/15 * * * *", "0 6 * * mon-fri", "0 0 29 2 *"]
     products = [
         product(
@@ -319,9 +318,7 @@ def test_a_thousand_products_are_decided_quickly() -> None:
         for i in range(1000)
     ]
     last = {p.address: at(0) for p in products}
-    started = time.perf_counter()
     scheduler = Scheduler(products, now=lambda: at(1), last_runs=last)
     for hour in range(24):
         scheduler.due(at(hour, 7))
-    assert scheduler.problems == {}
-    assert time.perf_counter() - started < 2.0
+    assert scheduler.problems == {}  # how long it takes is bench_scale's to say, not a test's
