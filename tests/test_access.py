@@ -443,3 +443,23 @@ def test_apply_needs_publish_on_each_product_and_admin_for_domains(mesh: Mesh) -
     with tessera.open(mesh.ctx.root, token=eve) as as_eve:
         assert not as_eve.apply().empty
         assert as_eve.plan().empty
+
+
+def test_an_enforcing_mesh_shows_its_catalog_to_identified_callers_only(mesh: Mesh) -> None:
+    mesh.apply()
+    _, token = mesh.access.create_token("dana@company.com")
+    path = mesh.ctx.root / "mesh.yaml"
+    path.write_text(yaml.safe_dump({**yaml.safe_load(path.read_text()), "access": {"enforce": True}}))
+    with tessera.open(mesh.ctx.root) as anonymous:
+        for look in (
+            anonymous.catalog_summary,
+            lambda: anonymous.search("orders"),
+            lambda: anonymous.show("sales.orders"),
+            lambda: anonymous.lineage("sales.orders"),
+            lambda: anonymous.product("sales.orders").history(),
+        ):
+            with pytest.raises(AuthenticationError):
+                look()
+    with tessera.open(mesh.ctx.root, token=token) as identified:
+        assert identified.search("orders") and identified.show("sales.orders")
+        assert identified.catalog_summary()["products"]

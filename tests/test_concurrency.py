@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,3 +149,47 @@ def test_publishers_and_readers_on_postgresql(tmp_path: Path, catalog_url: str) 
         assert published.get((address, version)) == rows, (
             f"a reader saw {address}@v{version} with {rows} rows"
         )
+
+
+def _first_committer(folder: str, seed: int, start: Any, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    import uuid
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+
+    from tessera.errors import TransientError
+    from tessera.storage import Provenance, TableStore
+
+    store, landed = TableStore(), []
+    start.wait()  # every publisher imported and ready: they race for real
+    for table in range(3):
+        run_id = uuid.uuid4().hex
+        provenance = Provenance("t", "d", "1.0.0", "1.0.0", "h", run_id, {}, datetime.now(UTC))
+        try:
+            version = store.commit(f"{folder}/t{table}", pa.table({"n": [seed] * (seed + 1)}), provenance)
+            landed.append((table, version, seed + 1))
+        except TransientError:
+            pass
+    out.put(landed)
+
+
+@pytest.mark.slow
+def test_concurrent_first_commits_create_the_table_once(tmp_path: Path) -> None:
+    """Several publishers of a product that has no table yet: one creates it, the others overwrite after it;
+    no version ever holds two publishers' rows."""
+    from deltalake import DeltaTable
+
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    start = ctx.Barrier(4)
+    workers = [
+        ctx.Process(target=_first_committer, args=(str(tmp_path), seed, start, out)) for seed in range(4)
+    ]
+    for w in workers:
+        w.start()
+    landed = [entry for _ in workers for entry in out.get(timeout=300)]
+    for w in workers:
+        w.join(timeout=60)
+    assert landed
+    for table, version, rows in landed:
+        assert DeltaTable(f"{tmp_path}/t{table}", version=version).to_pyarrow_table().num_rows == rows

@@ -26,6 +26,11 @@ def _doctor(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[s
 def test_an_embedded_mesh_is_healthy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_mesh(tmp_path / "mesh")
     code, checks = _doctor(root, capsys)
+    assert code == 0 and "tessera apply creates it" in str(checks["catalog"]["detail"])
+    assert not (root / ".tessera/catalog.db").exists()  # looking created nothing
+    assert main(["--mesh", str(root), "apply"]) == 0
+    capsys.readouterr()
+    code, checks = _doctor(root, capsys)
     assert code == 0
     assert (checks["catalog"]["kind"], checks["storage"]["kind"], checks["engine"]["kind"]) == (
         "sqlite",
@@ -65,3 +70,18 @@ def test_each_failure_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["--mesh", str(root), "doctor"]) == 1
     out = capsys.readouterr()
     assert "FAILED" in out.out and "Traceback" not in out.err
+
+
+def test_a_mistyped_sqlite_path_is_reported_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_mesh(tmp_path / "mesh")
+    missing = tmp_path / "nowhere" / "catalog.db"
+    _set(root, catalog=f"sqlite:///{missing}")
+    code, checks = _doctor(root, capsys)
+    assert code == 1 and "does not exist" in str(checks["catalog"]["detail"])
+    assert not missing.parent.exists()  # the doctor created nothing
+    _set(root, catalog=f"sqlite:///{tmp_path / 'fresh.db'}")
+    code, checks = _doctor(root, capsys)
+    assert code == 0 and "tessera apply creates it" in str(checks["catalog"]["detail"])
+    assert not (tmp_path / "fresh.db").exists()

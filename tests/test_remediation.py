@@ -22,6 +22,7 @@ from tessera.governance.erasure import LineageEdge, Subject, plan_erasure
 from tessera.governance.retention import retention_rule
 from tessera.platform.reading import DeprecatedVersionWarning
 from tessera.platform.remediate import apply_retention, erase
+from tessera.platform.secure import read_as
 from tessera.spec import parse_contract
 from tests.meshkit import product_doc, write
 
@@ -545,3 +546,57 @@ def test_sdk_govern_retention_and_erasure(gdpr_dir: Path, capsys: pytest.Capture
         erased = mesh.erase(f"customer_id={SUBJECT}")
         assert erased.rows_deleted > 0 and not erased.dry_run
         assert SUBJECT not in mesh.read("crm.customers").column("customer_id").to_pylist()
+
+
+def test_whole_rewrites_for_spark_engines(gdpr_dir: Path) -> None:
+    """A mesh on a Spark engine deletes by rewriting the table from Arrow (delta-rs's own rewrite types
+    strings as ``string_view``, which Spark engines cannot read): the erasure leaves no readable version with
+    the subject, no value in the log, and only plain ``string`` columns in every file."""
+    from tessera.storage import TableStore
+
+    with tessera.open(gdpr_dir) as mesh:
+        mesh.ctx.__dict__["store"] = TableStore(mesh.ctx.settings.storage_options, whole_rewrites=True)
+        _publish_history(mesh)
+        report = erase(mesh.ctx, f"customer_id={SUBJECT}")
+        assert report.rows_deleted == 1 + 1 + 3 and all(e.versions for e in report.tables)
+        keys = {
+            "customers": "customer_id",
+            "accounts": "cust_id",
+            "tickets": "client_ref",
+            "segments": "segment",
+        }
+        for uri in _uris(gdpr_dir):
+            holding, _ = _versions_holding(uri, keys[uri.parent.name], SUBJECT)
+            assert holding == [], uri
+            log = "".join(p.read_text() for p in (uri / "_delta_log").glob("*.json"))
+            assert f'"{SUBJECT}"' not in log and f'\\"{SUBJECT}\\"' not in log, uri
+            for path in DeltaTable(str(uri)).file_uris():
+                schema = pq.ParquetFile(path).schema_arrow
+                assert not [f.name for f in schema if pa.types.is_string_view(f.type)], path
+        assert sorted(mesh.read("crm.customers").column("customer_id").to_pylist()) == [
+            "C2",
+            "C3",
+            "C4",
+            "C5",
+        ]
+        assert mesh.read("sales.tickets").num_rows == 6
+        assert erase(mesh.ctx, f"customer_id={SUBJECT}").rows_deleted == 0  # nothing left: nothing written
+
+        later = datetime.now(UTC) + timedelta(days=365 * 30)
+        fixes = apply_retention(mesh.ctx, ["crm.customers"], now=later)
+        assert [f.status for f in fixes] == ["fixed"] and fixes[0].rows_deleted == 3
+        left = mesh.read("crm.customers")
+        assert left.num_rows == fixes[0].rows_after == 1
+        assert left.column("signed_up_at").to_pylist() == [None]  # no time: not past any retention
+
+
+def test_a_vacuumed_version_read_as_a_principal_is_no_longer_readable(gdpr_dir: Path) -> None:
+    with tessera.open(gdpr_dir) as mesh:
+        _publish_history(mesh)
+        erase(mesh.ctx, f"customer_id={SUBJECT}")
+        mesh.access.add_principal("ana@example.com")
+        mesh.access.grant("read", "crm.customers", "ana@example.com")
+        with pytest.raises(NotFoundError, match=r"v0 of crm\.customers is no longer readable: .* by erasure"):
+            mesh.read("crm.customers@v0", as_principal="ana@example.com")
+        with pytest.raises(NotFoundError, match="no longer readable"):  # the path the REST API reads by
+            read_as(mesh.ctx, "ana@example.com", "crm.customers@v0", columns=["customer_id"], limit=1)

@@ -807,6 +807,17 @@ def test_tables_on_object_storage_are_shared_through_the_server(
         response, lines = query(shared, "acme", "partners.sales.orders", {})
         served = _served_bytes(lines) + response.content
         assert not any(e.encode() in served for e in RAW_EMAILS)
+        with tessera.open(root) as mesh:  # an erasure vacuums version 0's files out of the bucket
+            mesh.publish("sales.orders", RAW)
+            mesh.erase(f"email={RAW_EMAILS[0]}")
+        for recipient in ("acme", "steward"):  # masked copies and raw files alike
+            response = requests.post(
+                f"{shared.url}/shares/partners/schemas/sales/tables/orders/query",
+                json={"version": 0},
+                headers={"Authorization": f"Bearer {token_of(shared, recipient)}"},
+                timeout=60,
+            )
+            assert_protocol_error(response, 404, "RESOURCE_DOES_NOT_EXIST", "no longer readable")
 
 
 def test_limit_hint_returns_enough_files_in_order() -> None:

@@ -446,3 +446,20 @@ def test_tables_written_by_spark_read_back_through_delta_rs_and_duckdb(spark_mes
         direct.num_rows == v0.num_rows
         and direct.schema.field("amount").type == v0.schema.field("amount").type
     )
+
+
+@pytest.mark.slow
+def test_erasure_and_retention_on_spark_leave_tables_spark_can_read(spark_mesh: Path) -> None:
+    """Deletes rewrite tables with plain string types: the cluster reads every product after an erasure."""
+    with tessera.open(spark_mesh) as mesh:
+        before = mesh.query("select count(*) as n from sales.orders where customer_id = 'C0000001'")
+        assert before.column("n").to_pylist() != [0]
+        report = mesh.erase("customer_id=C0000001")
+        assert report.rows_deleted > 0 and {e.address for e in report.tables} >= {"sales.orders"}
+        after = mesh.query("select count(*) as n from sales.orders where customer_id = 'C0000001'")
+        assert after.column("n").to_pylist() == [0]
+        for address in ("customer_experience.customers", "customer_experience.customer_360_view"):
+            domain, name = address.split(".")
+            counted = mesh.query(f"select count(*) as n from {domain}.{name}")
+            assert counted.column("n").to_pylist() == [mesh.read(address).num_rows]
+        assert mesh.test("sales.orders").passed

@@ -68,7 +68,10 @@ class Context:
     def identify(self) -> None:
         """Refuse an anonymous caller when the mesh enforces access control."""
         if not self.authenticated and self.enforced:
-            raise AuthenticationError("this mesh enforces access control: pass --token or set TESSERA_TOKEN")
+            raise AuthenticationError(
+                "this mesh enforces access control: pass --token or set TESSERA_TOKEN "
+                "(over HTTP: Authorization: Bearer TOKEN)"
+            )
 
     def authorize(self, action: Action, resource: str = "mesh") -> None:
         """Refuse (AccessDeniedError, AuthenticationError) unless the caller may do ``action`` on ``resource``
@@ -115,7 +118,8 @@ class Context:
 
     @cached_property
     def store(self) -> TableStore:
-        return TableStore(self.settings.storage_options)
+        engine = self.settings.engine
+        return TableStore(self.settings.storage_options, whole_rewrites=engine != "duckdb")
 
     def engine(self) -> Engine:
         return create_engine(self.settings.engine)

@@ -74,6 +74,12 @@ def _catalog(settings: MeshSettings) -> Check:
         from tessera.catalog import Catalog
         from tessera.catalog.migrate import HEAD
 
+        if url.startswith("sqlite:///") and ":memory:" not in url:  # looking must not create it
+            path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+            if not path.parent.is_dir() and not path.is_relative_to(settings.root):
+                raise TesseraError(f"the catalog's folder {path.parent} does not exist (mesh.yaml catalog)")
+            if not path.exists():
+                return f"not created yet: tessera apply creates it at {path}"
         catalog = Catalog.open(url)
         try:
             with catalog.engine.connect() as conn:

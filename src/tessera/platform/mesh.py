@@ -85,6 +85,7 @@ class Mesh:
     def product(self, address: str) -> ProductHandle:
         from tessera.platform.product_handle import ProductHandle
 
+        self.ctx.identify()  # an enforcing mesh shows even its metadata to identified callers only
         return ProductHandle(self.ctx, address)
 
     def read(
@@ -123,6 +124,7 @@ class Mesh:
         self, node: str, *, direction: str = "both", depth: int | None = None, as_of: str | None = None
     ) -> Any:
         """The lineage graph around a product or column (``sales.orders``, ``sales.orders.amount``)."""
+        self.ctx.identify()
         from tessera.platform.lineage import lineage
 
         return lineage(self.ctx, node, direction=direction, depth=depth, as_of=as_of)  # type: ignore[arg-type]
@@ -130,6 +132,7 @@ class Mesh:
     def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
         from tessera.catalog import rank
 
+        self.ctx.identify()
         return rank(text, self.ctx.catalog.search_documents(), limit)
 
     def govern(self, addresses: Sequence[str] = ()) -> GovernReport:
@@ -163,6 +166,7 @@ class Mesh:
         return test_product(self.ctx, address, data)
 
     def catalog_summary(self) -> dict[str, Any]:
+        self.ctx.identify()
         products = []
         for row in self.ctx.catalog.products():
             versions = self.ctx.catalog.versions(row["address"])
@@ -186,6 +190,7 @@ class Mesh:
         }
 
     def show(self, address: str) -> dict[str, Any]:
+        self.ctx.identify()
         row = self.ctx.catalog.product(address)
         if row is None:
             raise NotFoundError(f"{address} is not in the catalog; run tessera apply")

@@ -27,6 +27,7 @@ __all__ = [
     "register_release",
     "release_name",
     "resolve",
+    "unreadable",
 ]
 
 
@@ -138,16 +139,16 @@ def register_release(ctx: Context, engine: Engine, name: str, release: Release) 
     """A release as a relation; a version whose files a vacuum removed is refused with why, not a traceback."""
     scan = ctx.store.scan(release.table_uri, release.delta_version)
     if scan.files is None and ctx.store.missing_files(scan):  # an Arrow dataset fails only when read
-        raise _unreadable(ctx, release)
+        raise unreadable(ctx, release)
     try:
         register_scan(engine, name, scan)
     except (TesseraError, OSError):
         if ctx.store.missing_files(scan):
-            raise _unreadable(ctx, release) from None
+            raise unreadable(ctx, release) from None
         raise
 
 
-def _unreadable(ctx: Context, release: Release) -> NotFoundError:
+def unreadable(ctx: Context, release: Release) -> NotFoundError:
     """Retention and erasure vacuum every file the newest version does not use: name the first one after."""
     later = [
         v

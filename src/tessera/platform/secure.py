@@ -10,10 +10,10 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
-from tessera.errors import AccessDeniedError, SpecError
+from tessera.errors import AccessDeniedError, NotFoundError, SpecError
 from tessera.model.address import Address
 from tessera.platform.context import Context
-from tessera.platform.reading import DeprecatedVersionWarning, Release, resolve
+from tessera.platform.reading import DeprecatedVersionWarning, Release, resolve, unreadable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -99,6 +99,8 @@ def _source(ctx: Context, release: Release, access: ReadAccess) -> SecureSource:
     from tessera.access.secure_query import SecureSource
 
     scan = ctx.store.scan(release.table_uri, release.delta_version)
+    if ctx.store.missing_files(scan):  # vacuumed by retention or erasure: say so, not the engine's error
+        raise unreadable(ctx, release)
     return SecureSource(scan, _columns(ctx, release), access)
 
 
@@ -132,5 +134,13 @@ def read_as(
     release = resolve(ctx, text)
     if release.deprecation:
         warnings.warn(release.deprecation, DeprecatedVersionWarning, stacklevel=3)
+    source = _source(ctx, release, access)
+    if columns:
+        known = [f.name for f in source.scan.table.schema().fields]
+        unknown = [c for c in columns if c not in known]
+        if unknown:
+            raise NotFoundError(
+                f"{release.name} has no column {', '.join(map(repr, unknown))} (columns: {', '.join(known)})"
+            )
     checked = check_sql(select_sql(release.address, columns, limit))
-    return run_checked(checked, {release.address.lower(): _source(ctx, release, access)})
+    return run_checked(checked, {release.address.lower(): source})

@@ -211,7 +211,11 @@ class RecipientReads:
         partitions = list(table.metadata().partition_columns)
         files = delta_files(table, uri)
         remote = self._objects() if is_remote(uri) else None
-        if remote is None and any(not Path(f.path).is_file() for f in files):
+        if remote is None:
+            gone = any(not Path(f.path).is_file() for f in files)
+        else:  # one listing-free probe per file: the version's files are few
+            gone = any(remote.size(f.path) is None for f in files)
+        if gone:
             raise SharingError(
                 404,
                 "RESOURCE_DOES_NOT_EXIST",

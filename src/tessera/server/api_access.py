@@ -105,7 +105,8 @@ def request_access(body: RequestBody, ctx: Identified) -> dict[str, Any]:
 
 
 @router.post("/access-requests/{request_id}/approve", summary="Approve (an owner or admin of the product)")
-def approve(request_id: Id, body: ApproveBody, ctx: Identified) -> dict[str, Any]:
+def approve(request_id: Id, ctx: Identified, body: ApproveBody | None = None) -> dict[str, Any]:
+    body = body or ApproveBody()
     request, grant = Access(ctx).approve(
         request_id, expires_days=body.expires_days, row_filter=body.row_filter, reason=body.reason
     )
@@ -113,8 +114,8 @@ def approve(request_id: Id, body: ApproveBody, ctx: Identified) -> dict[str, Any
 
 
 @router.post("/access-requests/{request_id}/reject", summary="Reject (an owner or admin of the product)")
-def reject(request_id: Id, body: RejectBody, ctx: Identified) -> dict[str, Any]:
-    return _plain(Access(ctx).reject(request_id, body.reason))
+def reject(request_id: Id, ctx: Identified, body: RejectBody | None = None) -> dict[str, Any]:
+    return _plain(Access(ctx).reject(request_id, (body or RejectBody()).reason))
 
 
 @router.get("/audit", summary="The newest audit entries (audit right on the mesh)")

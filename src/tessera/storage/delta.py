@@ -181,9 +181,18 @@ def _with_provenance(data: pa.Table, provenance: Provenance) -> pa.RecordBatchRe
 class TableStore:
     """Delta tables under one storage root (local folder or object store URI)."""
 
-    def __init__(self, storage_options: Mapping[str, str] | None = None, retries: int = 5) -> None:
+    def __init__(
+        self,
+        storage_options: Mapping[str, str] | None = None,
+        retries: int = 5,
+        *,
+        whole_rewrites: bool = False,
+    ) -> None:
+        """``whole_rewrites``: deletes rewrite the table from Arrow instead of through delta-rs's DataFusion,
+        whose files type strings as ``string_view`` in their schema, which Spark engines cannot read back."""
         self.options = dict(storage_options or {})
         self.retries = retries
+        self.whole_rewrites = whole_rewrites
 
     @contextmanager
     def _remote(self, uri: str) -> Iterator[None]:
@@ -271,7 +280,21 @@ class TableStore:
                 .execute()
             )
             return
-        write_mode: Literal["append", "overwrite"] = "append" if mode == "append" and exists else "overwrite"
+        if not exists:
+            # Creating the table: exactly one of several concurrent first publishers may; the others start
+            # again on the table it made. (delta-rs would otherwise retry a losing create as a later version
+            # that keeps the winner's files beside its own.)
+            create = CommitProperties(custom_metadata=provenance.commit_metadata(), max_commit_retries=0)
+            try:
+                write_deltalake(
+                    uri, stream, mode="error", storage_options=self.options or None, commit_properties=create
+                )
+            except DeltaError as exc:
+                if "already exists" not in str(exc):
+                    raise
+                raise CommitFailedError(f"{uri} was created by a concurrent publisher") from None
+            return
+        write_mode: Literal["append", "overwrite"] = "append" if mode == "append" else "overwrite"
         write_deltalake(
             uri,
             stream,
@@ -375,6 +398,13 @@ class TableStore:
         delta-rs rewrites every file holding a matching row (it writes no deletion vectors). The predicate is
         kept verbatim in the commit's ``operationParameters``: never put a value that must be forgotten into
         it; ``delete_matching`` keeps the values out of the log."""
+        if self.whole_rewrites:
+            return self._delete(
+                uri,
+                provenance,
+                "rows_deleted",
+                lambda table, props: self._rewrite_without(uri, table, props, predicate_sql),
+            )
         return self._delete(
             uri,
             provenance,
@@ -391,6 +421,15 @@ class TableStore:
 
         source = pa.table({"__tessera_match": values})
         target = '"' + column.replace('"', '""') + '"'
+        if self.whole_rewrites:
+            return self._delete(
+                uri,
+                provenance,
+                "rows_deleted",
+                lambda table, props: self._rewrite_without(
+                    uri, table, props, f"{target} IN (SELECT __tessera_match FROM __tessera_values)", source
+                ),
+            )
         return self._delete(
             uri,
             provenance,
@@ -447,6 +486,44 @@ class TableStore:
                 old, new = self.row_count(uri, before), self.row_count(uri, version)
                 deleted = old - new if old is not None and new is not None else 0
             return version, int(deleted)
+
+    def _rewrite_without(
+        self,
+        uri: str,
+        table: DeltaTable,
+        properties: CommitProperties,
+        doomed: str,
+        values: pa.Table | None = None,
+    ) -> dict[str, int]:
+        """Overwrite the table with its rows for which ``doomed`` (DuckDB SQL over the table ``t``; the table
+        ``__tessera_values`` holds ``values``) is not true, in one commit; nothing is written when no row
+        matches. The commit records no predicate, so no value reaches the log."""
+        import duckdb
+        import pyarrow as pa
+
+        dataset = table.to_pyarrow_dataset()
+        con = duckdb.connect()
+        try:
+            con.register("t", dataset)
+            if values is not None:
+                con.register("__tessera_values", values)
+            [(total,)] = con.execute("SELECT count(*) FROM t").fetchall()
+            kept = con.sql(f"SELECT * FROM t WHERE ({doomed}) IS NOT TRUE").to_arrow_table()
+        finally:
+            con.close()
+        deleted = int(total) - kept.num_rows
+        if deleted:
+            schema = pa.schema(
+                [f.with_type(pa.string()) if pa.types.is_string_view(f.type) else f for f in dataset.schema]
+            )
+            write_deltalake(
+                uri,
+                kept.cast(schema),
+                mode="overwrite",
+                storage_options=self.options or None,
+                commit_properties=properties,
+            )
+        return {"rows_deleted": deleted}
 
     def row_count(self, uri: str, version: int | None = None) -> int | None:
         """A version's rows from its files' statistics (None when a file has none); reads no data."""
