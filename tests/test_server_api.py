@@ -397,7 +397,7 @@ def test_request_approve_read_revoke(api: TestClient, tokens: dict[str, str]) ->
     problem(api.get("/api/v1/products/sales/daily/data", headers=eve), 403)
     problem(
         api.post(f"/api/v1/access-requests/{request_id}/reject", json={}, headers=root),
-        400,
+        409,
         "pending|decided|approved",
     )
 

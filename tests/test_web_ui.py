@@ -120,6 +120,9 @@ def test_search_ranks_and_filters(anonymous: TestClient) -> None:
     assert hit_addresses(anonymous.get("/", params={"q": "orders", "domain": "crm"}).text) == []
     assert hit_addresses(anonymous.get("/", params={"domain": "crm"}).text) == ["crm.customers"]
     assert hit_addresses(anonymous.get("/", params={"pii": "yes"}).text) == ["sales.orders"]
+    assert hit_addresses(anonymous.get("/", params={"pii": "true"}).text) == [
+        "sales.orders"
+    ]  # the API's form
     assert hit_addresses(anonymous.get("/", params={"pii": "no", "tag": "sales"}).text) == ["sales.daily"]
     assert hit_addresses(anonymous.get("/", params={"owner": "crm@example.com"}).text) == []
     assert hit_addresses(anonymous.get("/", params={"q": "segment"}).text) == ["crm.customers"]

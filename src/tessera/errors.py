@@ -160,6 +160,10 @@ class CatalogError(TesseraError):
     pass
 
 
+class ConflictError(TesseraError):
+    """The request contradicts the current state (an access request already decided): nothing changed."""
+
+
 class StorageError(TesseraError):
     """The storage root cannot be used: a bucket that does not exist, an object store that cannot be reached,
     credentials it refuses. The message names the mesh.yaml setting to look at."""

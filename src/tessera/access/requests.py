@@ -14,7 +14,7 @@ from tessera.access.identity import unknown_principal
 from tessera.access.model import AccessRequest, Grant
 from tessera.catalog import Catalog, append_audit, utc
 from tessera.catalog import tables as t
-from tessera.errors import NotFoundError, TesseraError
+from tessera.errors import ConflictError, NotFoundError, TesseraError
 from tessera.model.product import MeshSpec
 
 __all__ = ["approve", "consumer_count", "consumers", "list_requests", "reject", "request_access"]
@@ -112,7 +112,7 @@ def _pending(conn: Connection, request_id: int) -> AccessRequest:
     request = _load(conn, request_id)
     if request.status != "pending":
         when = f" on {request.decided_at:%Y-%m-%d}" if request.decided_at else ""
-        raise TesseraError(
+        raise ConflictError(
             f"access request #{request_id} was already {request.status} by {request.decided_by}{when}"
         )
     return request

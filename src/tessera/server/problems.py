@@ -37,6 +37,7 @@ _STATUS: tuple[tuple[type[e.TesseraError], int, str], ...] = (
     (e.DataError, 422, "Data refused"),
     (e.VersionGateError, 409, "Breaking change without a major version"),
     (e.TransientError, 409, "Conflict, retry"),
+    (e.ConflictError, 409, "Conflict"),
     (e.ProvisioningError, 409, "Provisioning failed"),
     (e.CatalogError, 503, "Catalog unavailable"),
     (e.NotImplementedYetError, 501, "Not implemented"),

@@ -58,7 +58,15 @@ def index(
 ) -> Response:
     def build() -> Response:
         ctx = viewer(request)
-        filters = views.Filters(q.strip(), domain, tag, owner, pii if pii in ("yes", "no") else "")
+        flag = {
+            "yes": "yes",
+            "true": "yes",
+            "1": "yes",
+            "no": "no",
+            "false": "no",
+            "0": "no",
+        }  # as the API too
+        filters = views.Filters(q.strip(), domain, tag, owner, flag.get(pii.lower(), ""))
         return render(
             request,
             "index.html",
