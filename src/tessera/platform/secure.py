@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tessera.access.secure_query import SecureSource
     from tessera.model.contract import Column
 
-__all__ = ["query_as", "read_as", "reader"]
+__all__ = ["query_as", "read_as", "reader", "release_columns"]
 
 
 def reader(ctx: Context, as_principal: str | None = None) -> str | None:
@@ -82,7 +82,7 @@ def _stored_columns(ctx: Context, release: Release) -> tuple[Column, ...] | None
         return None
 
 
-def _columns(ctx: Context, release: Release) -> tuple[Column, ...]:
+def release_columns(ctx: Context, release: Release) -> tuple[Column, ...]:
     """The columns to mask by: the release's own contract, with a column that the mesh's contract marks
     sensitive masked too (fail closed: a classification added later covers older versions)."""
     current = ctx.product(release.address).contract
@@ -101,7 +101,7 @@ def _source(ctx: Context, release: Release, access: ReadAccess) -> SecureSource:
     scan = ctx.store.scan(release.table_uri, release.delta_version)
     if ctx.store.missing_files(scan):  # vacuumed by retention or erasure: say so, not the engine's error
         raise unreadable(ctx, release)
-    return SecureSource(scan, _columns(ctx, release), access)
+    return SecureSource(scan, release_columns(ctx, release), access)
 
 
 def query_as(ctx: Context, principal: str, sql: str) -> pa.Table:

@@ -195,7 +195,7 @@ class RecipientReads:
         return access
 
     def _serve(self, item: SharedTable, release: Release, materialise: bool) -> _Served:
-        from tessera.platform.secure import _columns as release_columns  # the columns to mask a release by
+        from tessera.platform.secure import release_columns  # the columns to mask a release by
 
         uri = release.table_uri.removeprefix("file://")
         label = f"{item.share}.{item.schema}.{item.name}"

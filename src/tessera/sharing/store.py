@@ -84,6 +84,15 @@ def _recipient(row: Any) -> Recipient:
     )
 
 
+def _table_key(share: str, schema: str, table: str) -> tuple[Any, ...]:
+    """The conditions naming one table of a share (its ``schema.table``)."""
+    return (
+        t.share_tables.c.share == share,
+        t.share_tables.c.schema_name == schema,
+        t.share_tables.c.table_name == table,
+    )
+
+
 def _share_row(conn: Connection, name: str) -> Any:
     row = conn.execute(select(t.shares).where(t.shares.c.name == name)).first()
     if row is None:
@@ -154,11 +163,7 @@ def add_table(
     again changes nothing; a name taken by another product is refused."""
     with catalog.transaction() as conn:
         _share_row(conn, share)
-        key = (
-            t.share_tables.c.share == share,
-            t.share_tables.c.schema_name == schema,
-            t.share_tables.c.table_name == table,
-        )
+        key = _table_key(share, schema, table)
         row = conn.execute(select(t.share_tables).where(*key)).first()
         if row is not None:
             if (row.address, row.major) == (address, major):
@@ -204,11 +209,7 @@ def list_tables(catalog: Catalog, share: str) -> list[SharedTable]:
 def remove_table(catalog: Catalog, share: str, schema: str, table: str, actor: str) -> SharedTable:
     with catalog.transaction() as conn:
         _share_row(conn, share)
-        key = (
-            t.share_tables.c.share == share,
-            t.share_tables.c.schema_name == schema,
-            t.share_tables.c.table_name == table,
-        )
+        key = _table_key(share, schema, table)
         row = conn.execute(select(t.share_tables).where(*key)).first()
         if row is None:
             known = [
