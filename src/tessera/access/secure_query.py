@@ -193,16 +193,18 @@ def _cte_bound(table: exp.Table) -> bool:
     return False
 
 
-def _table_problem(table: exp.Table) -> str | None:
+def _table_problem(table: exp.Table, *, catalogs: bool = False) -> str | None:
+    """Why a table may not be read (a table function, a file-like name; a catalog part unless ``catalogs``:
+    a transform's ``source.<system>.<table>``); None when its name may be checked against what is allowed."""
     source = table.this
     if not isinstance(source, exp.Identifier):
         name = function_name(source) if isinstance(source, exp.Func) else source.sql(dialect="duckdb")
         if name in _TABLE_FUNCTIONS:
             return None
         return f"table function {name}() is not allowed: read products by address (domain.product)"
-    if table.catalog:
+    if table.catalog and not catalogs:
         return f"{table.sql(dialect='duckdb')}: name products as domain.product, without a catalog"
-    parts = [p for p in (table.db, table.name) if p]
+    parts = [p for p in (table.catalog, table.db, table.name) if p]
     if any(ch in part for part in parts for ch in "./\\:'*?"):
         return f"{'.'.join(parts)!r} looks like a file: files cannot be read, only products by address"
     return None

@@ -37,7 +37,7 @@ def validate(args: argparse.Namespace) -> int:
     from tessera.spec.transforms import transform_problems
 
     spec = load_mesh(args.mesh)
-    problems = transform_problems(spec.products) + policy_problems(spec.settings)
+    problems = transform_problems(spec.products, settings=spec.settings) + policy_problems(spec.settings)
     if problems:
         raise SpecError(problems)
     summary = {

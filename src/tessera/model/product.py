@@ -137,6 +137,8 @@ class MeshSettings:
     #: Encryption at rest the storage declares: ``{"atRest": none|filesystem|sse-s3|sse-kms, "kmsKeyId": ...}``
     #: (empty when mesh.yaml says nothing).
     encryption: Mapping[str, Any] = field(default_factory=dict)
+    #: What transforms may be: ``{"python": allow|forbid, "domains": {<domain>: {"python": ...}}}``.
+    transforms: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

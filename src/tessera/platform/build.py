@@ -8,6 +8,7 @@ independent rest of the DAG still builds."""
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -126,38 +127,82 @@ def fingerprint(ctx: Context, product: Product, inputs: dict[str, Release | str]
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _run_transform(
-    ctx: Context, product: Product, inputs: dict[str, Release | str], engine: Engine
-) -> tuple[object, dict[str, list[str]]]:
-    """The transform's result and the columns of each input as the transform saw them (for column lineage).
-    The engine is the caller's: the quality gate then runs on the same connection."""
-    transform = product.transform
-    assert transform is not None
+def _local(uri: str) -> str | None:
+    """A local file's path as DuckDB opens it (None for an object store's URI)."""
+    if uri.startswith("file://"):
+        return uri.removeprefix("file://")
+    return None if "://" in uri else uri
+
+
+def _register_inputs(ctx: Context, engine: Engine, inputs: dict[str, Release | str]) -> list[str]:
+    """Each input as a relation named by its address; returns the local files those relations read."""
+    files: list[str] = []
     for address, resolved in inputs.items():
         if isinstance(resolved, Release):
-            register_release(ctx, engine, address, resolved)
+            files += register_release(ctx, engine, address, resolved).files or ()
             continue
         source = ctx.spec.source_table(address)
         assert source is not None
         if source.format == "delta":
-            register_scan(engine, address, ctx.store.scan(source.uri))
-        else:
-            engine.register_files(address, [source.uri], source.format)
-    columns = {address: [name for name, _ in engine.columns(address)] for address in inputs}
+            scan = ctx.store.scan(source.uri)
+            register_scan(engine, address, scan)
+            files += scan.files or ()
+            continue
+        uris = [source.uri]
+        if (path := _local(source.uri)) is not None and glob.has_magic(path):
+            uris = sorted(glob.glob(path, recursive=True)) or uris  # the files a pattern names, listed once
+        engine.register_files(address, uris, source.format)
+        files += uris
+    return [path for f in files if (path := _local(f)) is not None]
+
+
+def _run_transform(
+    ctx: Context, product: Product, inputs: dict[str, Release | str], engine: Engine
+) -> tuple[object, dict[str, list[str]]]:
+    """The transform's result and the columns of each input as the transform saw them (for column lineage).
+
+    A SQL transform passes the transform guard again (a worker builds what it was given) and, on DuckDB, runs
+    on its own sealed connection that can open only its inputs' files; its Arrow result goes on to the gate
+    on the caller's engine. A Python transform is code: it runs where mesh.yaml allows Python transforms, on
+    the caller's engine, with its declared inputs registered on it and nothing else."""
+    from tessera.access.transform_guard import check_transform, sandbox, seal
+    from tessera.engine.duckdb_engine import DuckDBEngine
+
+    transform = product.transform
+    assert transform is not None
     if transform.kind == "python":
+        _register_inputs(ctx, engine, inputs)
+        columns = {address: [name for name, _ in engine.columns(address)] for address in inputs}
         return _run_python(ctx, product, engine, columns), columns
-    try:  # Arrow in process; on Spark a DataFrame that stays on the cluster until it is written
-        return engine.result(transform.code), columns
-    except TesseraError as exc:
-        raise type(exc)(f"{product.address}: the transform failed: {exc}") from None
+    checked, refusals = check_transform(transform.code, list(inputs), product.address)
+    if checked is None:
+        shown = "; ".join(f"{transform.path}:{r.line}: {r.message}" for r in refusals)
+        raise DataError(f"{product.address}: the transform was refused: {shown}")
+    own = sandbox() if isinstance(engine, DuckDBEngine) else None  # Spark: the guard is the lockdown
+    runner: Engine = own if own is not None else engine
+    try:
+        files = _register_inputs(ctx, runner, inputs)
+        columns = {address: [name for name, _ in runner.columns(address)] for address in inputs}
+        if own is not None:
+            seal(own, files)
+        try:  # Arrow in process; on Spark a DataFrame that stays on the cluster until it is written
+            return runner.result(checked.sql), columns
+        except TesseraError as exc:
+            raise type(exc)(f"{product.address}: the transform failed: {exc}") from None
+    finally:
+        if own is not None:
+            own.close()
 
 
 def _run_python(ctx: Context, product: Product, engine: Engine, columns: dict[str, list[str]]) -> object:
     """A ``transform.py`` over the inputs registered on the engine (DuckDB: the function gets relations)."""
     from tessera.engine.duckdb_engine import DuckDBEngine
     from tessera.platform.python_transform import check_declared_lineage, run_python_transform
+    from tessera.spec.transforms import python_forbidden_message
 
     assert product.transform is not None
+    if (forbidden := python_forbidden_message(ctx.settings, product)) is not None:
+        raise DataError(f"{product.address}: {product.transform.path}:1: {forbidden}")
     if not isinstance(engine, DuckDBEngine):
         raise DataError(
             f"{product.address}: Python transforms run on the DuckDB engine, and this mesh uses "
@@ -249,7 +294,7 @@ def build(
     # A product that cannot be built (its files do not load, its inputs close a cycle, its transform does not
     # parse or reads what it does not declare) fails alone, with file:line; the rest of the DAG still builds.
     failures = {a: reason for a, reason in spec.broken.items() if selected is None or a in set(selected)}
-    for problem in transform_problems(order):
+    for problem in transform_problems(order, settings=spec.settings):
         owner = next(p.address for p in order if p.path and problem.file.startswith(p.path + "/"))
         failures[owner] = f"{failures[owner]}\n{problem}" if owner in failures else f"{owner}: {problem}"
     workers = jobs if jobs is not None else min(4, os.cpu_count() or 1)

@@ -135,8 +135,9 @@ def register_scan(engine: Engine, name: str, scan: ScanSource) -> None:
         engine.register_arrow(name, scan.dataset())
 
 
-def register_release(ctx: Context, engine: Engine, name: str, release: Release) -> None:
-    """A release as a relation; a version whose files a vacuum removed is refused with why, not a traceback."""
+def register_release(ctx: Context, engine: Engine, name: str, release: Release) -> ScanSource:
+    """A release as a relation (returns the scan it reads); a version whose files a vacuum removed is refused
+    with why, not a traceback."""
     scan = ctx.store.scan(release.table_uri, release.delta_version)
     if scan.files is None and ctx.store.missing_files(scan):  # an Arrow dataset fails only when read
         raise unreadable(ctx, release)
@@ -146,6 +147,7 @@ def register_release(ctx: Context, engine: Engine, name: str, release: Release) 
         if ctx.store.missing_files(scan):
             raise unreadable(ctx, release) from None
         raise
+    return scan
 
 
 def unreadable(ctx: Context, release: Release) -> NotFoundError:

@@ -19,6 +19,7 @@ from tessera.spec.domain import check_domain
 from tessera.spec.graph import CYCLE, ProductEntry, cross_check
 from tessera.spec.product import check_product, input_ports
 from tessera.spec.settings import check_settings
+from tessera.spec.transforms import unknown_domain_problems
 from tessera.spec.yaml_lines import LineMap, read_yaml
 
 __all__ = ["load_mesh"]
@@ -50,6 +51,7 @@ def load_mesh(
             domains.append(domain)
         entries.extend(_product(base, folder.name, sub, problems) for sub in _folders(folder / "products"))
     problems += cross_check(domains, entries)
+    problems += unknown_domain_problems(doc, lines, [d.name for d, _ in domains])
     broken: dict[str, str] = {}
     if partial:
         # A build goes on around broken products: those whose own files have problems (an unknown input, an

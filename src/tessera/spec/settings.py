@@ -58,6 +58,7 @@ def check_settings(
         governance=doc["governance"] if isinstance(doc.get("governance"), dict) else {},
         access=doc["access"] if isinstance(doc.get("access"), dict) else {},
         encryption=encryption,
+        transforms=doc["transforms"] if isinstance(doc.get("transforms"), dict) else {},
     )
     return settings, report.problems
 

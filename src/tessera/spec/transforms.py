@@ -13,23 +13,31 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Iterable, Sequence
-from typing import Final, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final, Literal
 
 from tessera.errors import Problem
-from tessera.model.product import Product
+from tessera.model.product import MeshSettings, Product
 from tessera.spec.custom import DeclaredLineage, split_column
+from tessera.spec.yaml_lines import LineMap, Report
 
 __all__ = [
     "INPUTS_PARAMETER",
     "INPUT_FORMATS",
+    "PYTHON_POLICIES",
     "InputFormat",
     "ParameterKind",
+    "PythonPolicy",
     "parameter_name",
+    "python_forbidden",
+    "python_forbidden_message",
     "signature_problems",
     "transform_problems",
+    "unknown_domain_problems",
 ]
 
+PythonPolicy = Literal["allow", "forbid"]
+PYTHON_POLICIES: Final[tuple[PythonPolicy, ...]] = ("allow", "forbid")
 InputFormat = Literal["duckdb", "arrow", "polars"]
 INPUT_FORMATS: Final[tuple[InputFormat, ...]] = ("duckdb", "arrow", "polars")
 #: The one parameter that receives every input as a mapping of address → frame.
@@ -76,10 +84,48 @@ def signature_problems(parameters: Sequence[tuple[str, ParameterKind]], inputs: 
     return problems
 
 
-def transform_problems(products: Iterable[Product]) -> list[Problem]:
-    """Problems with the transforms of ``products``: SQL that does not parse or reads tables it does not
-    declare; Python that does not compile or has no fitting ``transform``; declared lineage that names
-    unknown columns or inputs."""
+def python_forbidden(settings: MeshSettings, domain: str) -> str | None:
+    """The mesh.yaml key that forbids Python transforms in ``domain`` (the domain's own entry wins over the
+    mesh-wide one), or None when they are allowed (the default)."""
+    transforms = settings.transforms
+    domains = transforms.get("domains")
+    own = domains.get(domain) if isinstance(domains, Mapping) else None
+    if isinstance(own, Mapping) and own.get("python") in PYTHON_POLICIES:
+        return f"transforms.domains.{domain}.python" if own["python"] == "forbid" else None
+    return "transforms.python" if transforms.get("python") == "forbid" else None
+
+
+def python_forbidden_message(settings: MeshSettings, product: Product) -> str | None:
+    """Why ``product``'s transform.py may not run (None when it may)."""
+    key = python_forbidden(settings, product.domain)
+    if key is None:
+        return None
+    return (
+        f"Python transforms are forbidden in domain {product.domain} (mesh.yaml {key}: forbid): a "
+        "transform.py is code that runs with the build's rights; write the transform as transform.sql"
+    )
+
+
+def unknown_domain_problems(doc: Any, lines: LineMap, domains: Iterable[str]) -> list[Problem]:
+    """mesh.yaml ``transforms.domains`` entries that name no domain (a typo would silently allow)."""
+    transforms = doc.get("transforms") if isinstance(doc, dict) else None
+    entries = transforms.get("domains") if isinstance(transforms, dict) else None
+    if not isinstance(entries, dict):
+        return []
+    known = sorted(domains)
+    report = Report("mesh.yaml", lines)
+    for name in entries:
+        if name not in known:
+            report.add(
+                ("transforms", "domains", name), f"no domain {name!r} (domains: {', '.join(known) or 'none'})"
+            )
+    return report.problems
+
+
+def transform_problems(products: Iterable[Product], *, settings: MeshSettings) -> list[Problem]:
+    """Problems with the transforms of ``products``: SQL the transform guard refuses (it does not parse, is
+    not one SELECT, reads what is not an input port or reads files); Python that mesh.yaml forbids, that does
+    not compile or has no fitting ``transform``; declared lineage that names unknown columns or inputs."""
     chosen = list(products)
     by_address = {p.address: p for p in chosen}
     problems: list[Problem] = []
@@ -88,45 +134,22 @@ def transform_problems(products: Iterable[Product]) -> list[Problem]:
         if transform is not None and transform.kind == "sql":
             problems += _sql_problems(product)
         elif transform is not None:
+            if (forbidden := python_forbidden_message(settings, product)) is not None:
+                problems.append(Problem(transform.path, 1, "", forbidden))
             problems += _python_problems(product)
         problems += _lineage_problems(product, by_address)
     return problems
 
 
-def _line(code: str, name: str) -> int | None:
-    for number, text in enumerate(code.splitlines(), start=1):
-        if name in text.lower():
-            return number
-    return None
-
-
 def _sql_problems(product: Product) -> list[Problem]:
-    import sqlglot
+    """The transform guard's refusals (:mod:`tessera.access.transform_guard`), each at its file:line."""
+    from tessera.access.transform_guard import check_transform
 
     transform = product.transform
     assert transform is not None
-    file = transform.path
-    try:
-        tree = [s for s in sqlglot.parse(transform.code, read="duckdb") if s is not None]
-    except sqlglot.errors.ParseError as exc:
-        error = exc.errors[0] if exc.errors else {}
-        message = f"the SQL does not parse: {error.get('description', exc)}"
-        return [Problem(file, error.get("line"), "", message)]
-    from tessera.engine.names import tables_read
-
-    declared = {p.address for p in product.input_ports}
-    hint = ", ".join(sorted(declared)) or "none"
-    return [
-        Problem(
-            file,
-            _line(transform.code, name),
-            name,
-            f"the transform reads {name!r}, which is not an input port of {product.address} "
-            f"(inputs: {hint}); declare it in product.odps.yaml inputPorts",
-        )
-        for name in tables_read(tree)
-        if name not in declared
-    ]
+    inputs = [p.address for p in product.input_ports]
+    _, refusals = check_transform(transform.code, inputs, product.address)
+    return [Problem(transform.path, r.line, r.token, r.message) for r in refusals]
 
 
 def _python_problems(product: Product) -> list[Problem]:
