@@ -308,6 +308,25 @@ def test_a_transform_spark_rejects_names_the_product_and_the_translated_sql(spar
         assert len(mesh.product("sales.sales_performance").history()) == 1
 
 
+@pytest.mark.slow
+def test_the_transform_guard_holds_on_spark(spark_mesh: Path, tmp_path: Path) -> None:
+    """On Spark the guard is the lockdown: a transform that reads files or writes is refused, never run."""
+    from tessera.platform.build import build_one
+
+    path = spark_mesh / "domains/sales/products/sales_performance/transform.sql"
+    target = tmp_path / "target"
+    target.mkdir()
+    path.write_text(f"SELECT * FROM sales.orders;\nCOPY (SELECT 'x') TO '{target}/file'\n")
+    with tessera.open(spark_mesh) as mesh:
+        [outcome] = mesh.build(["sales.sales_performance"], jobs=1)
+        assert outcome.status == "failed" and "sales_performance/transform.sql:2" in outcome.message
+        path.write_text("SELECT * FROM parquet.`/etc`\n")
+        again = build_one(mesh.ctx, mesh.ctx.product("sales.sales_performance"), full_refresh=True)
+        assert again.status == "failed" and "the transform was refused" in again.message, again.message
+        assert len(mesh.product("sales.sales_performance").history()) == 1
+    assert list(target.iterdir()) == []
+
+
 def test_an_unreachable_spark_url_is_one_clear_error_quickly(tmp_path: Path) -> None:
     import socket
 
