@@ -23,6 +23,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 import duckdb
 import sqlglot
@@ -121,25 +122,23 @@ def _statements(code: str) -> tuple[list[exp.Expr], Refusal | None]:
 
 
 def _shape(code: str, statements: Sequence[exp.Expr]) -> Refusal | None:
-    """One SELECT, by both parsers."""
-    starts = _statement_lines(code)
+    """One SELECT, by both parsers (the statements' lines are looked up only for a refusal)."""
     if len(statements) != 1:
+        starts = _statement_lines(code)
         names = ", ".join(type(s).__name__.upper() for s in statements) or "none"
         second = statements[1] if len(statements) > 1 else None
         line = _line(second, starts[min(1, len(starts) - 1)]) if second is not None else starts[0]
-        return Refusal(
-            line,
-            "",
-            f"a transform is one SELECT statement; found {len(statements)} ({names}): keep the SELECT",
-        )
-    if not isinstance(statements[0], exp.Query):
-        first = statements[0]
+        message = f"a transform is one SELECT statement; found {len(statements)} ({names}): keep the SELECT"
+        return Refusal(line, "", message)
+    first = statements[0]
+    if not isinstance(first, exp.Query):
         kind = str(first.this).upper() if isinstance(first, exp.Command) else type(first).__name__.upper()
-        return Refusal(starts[0], kind, f"a transform is one SELECT statement, not {kind}")
+        return Refusal(_statement_lines(code)[0], kind, f"a transform is one SELECT statement, not {kind}")
     kinds = _duckdb_kinds(code)
     if isinstance(kinds, str):
-        return Refusal(starts[0], "", f"the SQL does not parse: {kinds}")
+        return Refusal(_statement_lines(code)[0], "", f"the SQL does not parse: {kinds}")
     if kinds != ["SELECT"]:
+        starts = _statement_lines(code)
         return Refusal(
             starts[-1] if len(kinds) > 1 else starts[0],
             "",
@@ -156,32 +155,29 @@ def _for_transforms(message: str) -> str:
     ).replace("products by address", "input ports by address")
 
 
-def _node_refusal(node: exp.Expr, owner: str, declared: Sequence[str], start: int) -> Refusal | None:
-    """What the reader's allowlist and the input ports say of one node (None: it may stay)."""
-    line = _line(node, start)
+def _node_refusal(node: exp.Expr, owner: str, declared: Sequence[str]) -> tuple[str, str] | None:
+    """What the reader's allowlist and the input ports say of one node: (token, why), or None: it may stay."""
     if isinstance(node, _FORBIDDEN):
         kind = type(node).__name__.upper()
-        return Refusal(line, kind, f"{kind} is not allowed in a transform, only one SELECT")
+        return kind, f"{kind} is not allowed in a transform, only one SELECT"
     if isinstance(node, exp.Identifier) and str(node.name).lower().startswith(INTERNAL_PREFIX):
-        return Refusal(line, node.name, f"the name {node.name!r} is reserved")
+        return node.name, f"the name {node.name!r} is reserved"
     if isinstance(node, exp.Func) and (why := blocked_function(node)):
-        return Refusal(line, function_name(node), _for_transforms(why))
+        return function_name(node), _for_transforms(why)
     if not isinstance(node, exp.Table):
         return None
     if problem := _table_problem(node, catalogs=True):
         token = function_name(node.this) if isinstance(node.this, exp.Func) else node.name
-        return Refusal(line, token, _for_transforms(problem))
+        return token, _for_transforms(problem)
     if not isinstance(node.this, exp.Identifier) or _cte_bound(node):
         return None
     name = ".".join(p for p in (node.catalog, node.db, node.name) if p).lower()
     if name in declared:
         return None
     hint = ", ".join(declared) or "none"
-    return Refusal(
-        line,
-        name,
+    return name, (
         f"the transform reads {name!r}, which is not an input port of {owner} (inputs: {hint}); "
-        "declare it in product.odps.yaml inputPorts",
+        "declare it in product.odps.yaml inputPorts"
     )
 
 
@@ -199,24 +195,31 @@ def check_transform(
     code: str, inputs: Iterable[str], owner: str
 ) -> tuple[CheckedTransform | None, tuple[Refusal, ...]]:
     """Check the SQL transform of product ``owner`` whose input ports are ``inputs`` (see the module
-    docstring): the checked transform, or None and every refusal found (one per offending token)."""
-    declared = sorted({a.lower() for a in inputs})
+    docstring): the checked transform, or None and every refusal found (one per offending token). The
+    answer depends only on the three strings, so a build that checks before it runs checks once."""
+    return _checked(code, tuple(sorted({a.lower() for a in inputs})), owner)
+
+
+@lru_cache(maxsize=512)
+def _checked(
+    code: str, declared: tuple[str, ...], owner: str
+) -> tuple[CheckedTransform | None, tuple[Refusal, ...]]:
     statements, failed = _statements(code)
     if failed is not None:
         return None, (failed,)
     if (shape := _shape(code, statements)) is not None:
         return None, (shape,)
     tree = statements[0]
-    start = _statement_lines(code)[0]
     refusals: dict[str, Refusal] = {}
     reads: list[str] = []
     refused: set[int] = set()
     for node in list(tree.walk()):
-        if _within(node, refused):
+        if refused and _within(node, refused):
             continue
-        refusal = _node_refusal(node, owner, declared, start)
-        if refusal is not None:
-            refusals.setdefault(refusal.message, refusal)
+        refusal = _node_refusal(node, owner, declared)
+        if refusal is not None:  # placed only now: finding a line walks the node
+            token, message = refusal
+            refusals.setdefault(message, Refusal(_line(node, _statement_lines(code)[0]), token, message))
             refused.add(id(node))
             continue
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier) and not _cte_bound(node):
@@ -229,9 +232,8 @@ def check_transform(
         return None, tuple(refusals.values())
     sql = tree.sql(dialect="duckdb")
     if _duckdb_kinds(sql) != ["SELECT"]:  # the generated SQL must be what was checked: one SELECT
-        return None, (
-            Refusal(start, "", "the SQL cannot be checked: sqlglot and DuckDB read it differently"),
-        )
+        message = "the SQL cannot be checked: sqlglot and DuckDB read it differently"
+        return None, (Refusal(_statement_lines(code)[0], "", message),)
     return CheckedTransform(sql, tuple(reads)), ()
 
 

@@ -161,37 +161,57 @@ def _run_transform(
 ) -> tuple[object, dict[str, list[str]]]:
     """The transform's result and the columns of each input as the transform saw them (for column lineage).
 
-    A SQL transform passes the transform guard again (a worker builds what it was given) and, on DuckDB, runs
-    on its own sealed connection that can open only its inputs' files; its Arrow result goes on to the gate
-    on the caller's engine. A Python transform is code: it runs where mesh.yaml allows Python transforms, on
-    the caller's engine, with its declared inputs registered on it and nothing else."""
-    from tessera.access.transform_guard import check_transform, sandbox, seal
+    A SQL transform passes the transform guard again (a worker builds what it was given); on DuckDB the
+    engine (a :func:`~tessera.access.transform_guard.sandbox`, see :func:`_engine`) is sealed once the inputs
+    are registered: the transform, and then the gate, can open only the inputs' files (and, for an append or
+    merge, the product's own current version, which the gate reads). On Spark the guard is the lockdown. A
+    Python transform is code: it runs where mesh.yaml allows Python transforms, on the caller's engine, with
+    its declared inputs registered on it and nothing else."""
+    from tessera.access.transform_guard import seal
     from tessera.engine.duckdb_engine import DuckDBEngine
 
     transform = product.transform
     assert transform is not None
-    if transform.kind == "python":
-        _register_inputs(ctx, engine, inputs)
-        columns = {address: [name for name, _ in engine.columns(address)] for address in inputs}
+    sql = _guarded(product, inputs) if transform.kind == "sql" else None
+    files = _register_inputs(ctx, engine, inputs)
+    columns = {address: [name for name, _ in engine.columns(address)] for address in inputs}
+    if sql is None:
         return _run_python(ctx, product, engine, columns), columns
-    checked, refusals = check_transform(transform.code, list(inputs), product.address)
+    if isinstance(engine, DuckDBEngine):
+        seal(engine, files + _own_files(ctx, product))
+    try:  # Arrow in process; on Spark a DataFrame that stays on the cluster until it is written
+        return engine.result(sql), columns
+    except TesseraError as exc:
+        raise type(exc)(f"{product.address}: the transform failed: {exc}") from None
+
+
+def _guarded(product: Product, inputs: dict[str, Release | str]) -> str:
+    """The SQL to run: the transform as the guard checked it; raises with every refusal at file:line."""
+    from tessera.access.transform_guard import check_transform
+
+    assert product.transform is not None
+    checked, refusals = check_transform(product.transform.code, list(inputs), product.address)
     if checked is None:
-        shown = "; ".join(f"{transform.path}:{r.line}: {r.message}" for r in refusals)
+        shown = "; ".join(f"{product.transform.path}:{r.line}: {r.message}" for r in refusals)
         raise DataError(f"{product.address}: the transform was refused: {shown}")
-    own = sandbox() if isinstance(engine, DuckDBEngine) else None  # Spark: the guard is the lockdown
-    runner: Engine = own if own is not None else engine
-    try:
-        files = _register_inputs(ctx, runner, inputs)
-        columns = {address: [name for name, _ in runner.columns(address)] for address in inputs}
-        if own is not None:
-            seal(own, files)
-        try:  # Arrow in process; on Spark a DataFrame that stays on the cluster until it is written
-            return runner.result(checked.sql), columns
-        except TesseraError as exc:
-            raise type(exc)(f"{product.address}: the transform failed: {exc}") from None
-    finally:
-        if own is not None:
-            own.close()
+    return checked.sql
+
+
+def _own_files(ctx: Context, product: Product) -> list[str]:
+    """The local files of the product's current version when the gate reads it (append, merge)."""
+    uri = ctx.table_uri(product)
+    if product.write_mode == "overwrite" or ctx.store.latest_version(uri) is None:
+        return []
+    return [path for f in ctx.store.scan(uri).files or () if (path := _local(f)) is not None]
+
+
+def _engine(ctx: Context, product: Product) -> Engine:
+    """The engine a build runs on: for a SQL transform on DuckDB a sandbox (a fresh connection without Python
+    variable scans) that the transform seals; otherwise the mesh's engine."""
+    from tessera.access.transform_guard import sandbox
+
+    sql = product.transform is not None and product.transform.kind == "sql"
+    return sandbox() if sql and ctx.settings.engine == "duckdb" else ctx.engine()
 
 
 def _run_python(ctx: Context, product: Product, engine: Engine, columns: dict[str, list[str]]) -> object:
@@ -239,7 +259,7 @@ def build_one(ctx: Context, product: Product, *, full_refresh: bool = False) -> 
                 return BuildOutcome(product.address, "unchanged", f"@v{last['delta_version']} is up to date")
         run_id = uuid.uuid4().hex
         events.emit(ctx, "START", product, run_id)
-        engine = ctx.engine()
+        engine = _engine(ctx, product)
         try:
             try:
                 data, columns = _run_transform(ctx, product, inputs, engine)
