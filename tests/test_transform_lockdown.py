@@ -315,3 +315,28 @@ def test_the_example_transforms_validate_and_build(
         assert outcomes and {o.status for o in outcomes} == {"published"}, [
             (o.address, o.status, o.message) for o in outcomes
         ]
+
+
+@pytest.mark.parametrize("mode", ["append", "merge"])
+def test_the_gate_reads_the_current_version_on_the_sealed_connection(mesh_dir: Path, mode: str) -> None:
+    """An append or merge product's gate judges the table as it would be after the commit: the sealed
+    connection allows the product's own current files for that, and nothing more."""
+    from tests.meshkit import ORDERS_CONTRACT
+
+    base = mesh_dir / "domains/sales/products/ledger"
+    contract = dict(ORDERS_CONTRACT, id="sales-ledger", name="ledger")
+    write(base / "contract.odcs.yaml", contract)
+    source = {"name": "source.pos.orders", "version": "1.0.0", "contractId": "source.pos.orders"}
+    write(base / "product.odps.yaml", product_doc("sales", "ledger", contract, [source], mode=mode))
+    (base / "transform.sql").write_text("SELECT * FROM source.pos.orders WHERE order_id <= 60\n")
+    with tessera.open(mesh_dir) as mesh:
+        assert {o.address: o.status for o in mesh.build(["sales.ledger"], jobs=1)} == {
+            "sales.ledger": "published"
+        }
+    # appended rows must not repeat a key that is already there (the gate reads the current version to know)
+    after = 60 if mode == "append" else 40
+    (base / "transform.sql").write_text(f"SELECT * FROM source.pos.orders WHERE order_id > {after}\n")
+    with tessera.open(mesh_dir) as mesh:
+        [outcome] = mesh.build(["sales.ledger"], jobs=1)
+        assert outcome.status == "published", outcome.message
+        assert mesh.read("sales.ledger").num_rows == 100
