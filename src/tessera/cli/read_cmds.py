@@ -64,11 +64,11 @@ def read(args: argparse.Namespace) -> int:
 def query(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tessera.platform.quick import quick_query
+    from tessera.platform.reader import fast_query
 
     fmt = "json" if args.json else args.format
     principal = getattr(args, "as_principal", None)
-    rows = None if principal is not None else quick_query(Path(args.mesh).resolve(), args.sql)
+    rows = None if principal is not None else fast_query(Path(args.mesh).resolve(), args.sql)
     if rows is not None:
         _emit_rows(rows, fmt)
         return 0

@@ -16,6 +16,7 @@ from tessera.model.product import MeshSettings, MeshSpec, Product
 from tessera.storage import TableStore, table_uri
 
 if TYPE_CHECKING:
+    from tessera.access.limits import QueryLimits
     from tessera.access.model import Action
 
 __all__ = ["ENV_TOKEN", "Context"]
@@ -111,6 +112,13 @@ class Context:
         from tessera.spec import load_settings
 
         return load_settings(self.root)
+
+    @cached_property
+    def limits(self) -> QueryLimits:
+        """The bounds every read, query and transform runs under (mesh.yaml ``limits:``)."""
+        from tessera.access.limits import QueryLimits
+
+        return QueryLimits.from_settings(self.settings.limits)
 
     @cached_property
     def catalog(self) -> Catalog:

@@ -98,27 +98,17 @@ class Mesh:
     ) -> pa.Table:
         """A product version. As ``as_principal`` (else the token's principal): only if it may read it,
         masked and row-filtered for it; trusted local use (no token, no ``as_principal``) reads everything."""
-        from tessera.platform.secure import read_as, reader
+        from tessera.platform.reader import Reader, caller_for
 
-        principal = reader(self.ctx, as_principal)
-        if principal is not None:
-            return read_as(self.ctx, principal, address, columns=columns, limit=limit)
-        from tessera.platform import reading
-
-        return reading.read(self.ctx, address, columns=columns, limit=limit)
+        reader = Reader(self.ctx, caller_for(self.ctx, as_principal))
+        return reader.read(address, columns=columns, limit=limit, warn=True).table
 
     def query(self, sql: str, *, as_principal: str | None = None) -> pa.Table:
         """SQL over products by address. As ``as_principal`` (else the token's principal): one checked SELECT
         over the masked, filtered views of the products it may read."""
-        from tessera.platform.secure import query_as, reader
+        from tessera.platform.reader import Reader, caller_for
 
-        principal = reader(self.ctx, as_principal)
-        if principal is not None:
-            return query_as(self.ctx, principal, sql)
-        from tessera.platform import reading
-
-        result: pa.Table = reading.query(self.ctx, sql)
-        return result
+        return Reader(self.ctx, caller_for(self.ctx, as_principal)).query(sql).table
 
     def lineage(
         self, node: str, *, direction: str = "both", depth: int | None = None, as_of: str | None = None

@@ -57,6 +57,7 @@ def check_settings(
         monitoring=doc["monitoring"] if isinstance(doc.get("monitoring"), dict) else {},
         governance=doc["governance"] if isinstance(doc.get("governance"), dict) else {},
         access=doc["access"] if isinstance(doc.get("access"), dict) else {},
+        limits=doc["limits"] if isinstance(doc.get("limits"), dict) else {},
         encryption=encryption,
     )
     return settings, report.problems
