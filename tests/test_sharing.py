@@ -13,7 +13,7 @@ import re
 import shlex
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -447,7 +447,8 @@ def test_signed_urls_refuse_tampering_and_expiry(shared: Shared) -> None:
         requests.get(f"{prefix}/{other}.{signature}/mesh.yaml", timeout=30), 403, "PERMISSION_DENIED"
     )
     secret = load_secret(shared.root)
-    stale = sign(secret, FileGrant(body["p"], body["r"], int(time.time()) - 1))
+    grant = FileGrant(body["p"], body["r"], body["e"], body["s"], body["t"], body["m"], body["v"], body["w"])
+    stale = sign(secret, replace(grant, expires=int(time.time()) - 1))
     assert_protocol_error(
         requests.get(f"{prefix}/{stale}/{name}", timeout=30), 403, "PERMISSION_DENIED", "expired"
     )

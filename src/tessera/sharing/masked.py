@@ -5,7 +5,11 @@ version's Parquet files is rewritten by DuckDB through the reader's view (``tess
 sensitive columns masked, rows limited by the grants' row filters) into a Parquet file of its own under
 ``.tessera/sharing/masked/<address>/v<major>/<view>/``. Delta data files never change once written, so a
 copy is keyed by its source file and the view's fingerprint (the masking SQL with the filters), and made once:
-written to a temporary name, then renamed into place."""
+written to a temporary name, then renamed into place.
+
+A copy lives no longer than its source: ``purge`` deletes every copy whose source file is gone, and erasure
+and retention call it right after their vacuum (``tessera.platform.remediate``), so rows they delete do not
+live on in what recipients are served."""
 
 from __future__ import annotations
 
@@ -26,9 +30,25 @@ if TYPE_CHECKING:
     from tessera.access.model import ReadAccess
     from tessera.model.contract import Column
 
-__all__ = ["MaskedView", "view_for"]
+__all__ = ["MaskedView", "cache_folder", "purge", "view_for"]
 
 _SOURCE = "__tessera_source__"
+
+
+def cache_folder(root: Path, address: str, major: int) -> Path:
+    """Where the masked copies of one major of a product live (one folder per view inside)."""
+    return root / ".tessera" / "sharing" / "masked" / address / f"v{major}"
+
+
+def purge(folder: Path, table_root: str, exists: Callable[[str], bool]) -> int:
+    """Delete the masked copies under ``folder`` (``cache_folder``) whose source file in the table at
+    ``table_root`` is gone (``exists`` tells, for a local path or an object store URI): how many."""
+    removed = 0
+    for copy in folder.glob("*/*.parquet"):
+        if not exists(f"{table_root.rstrip('/')}/{copy.name}"):
+            copy.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _literal(text: str) -> str:
