@@ -18,12 +18,13 @@ is gone are purged by ``purge_masked_copies`` (erasure and retention call it).""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from tessera.catalog import append_audit
-from tessera.errors import NotFoundError
+from tessera.errors import NotFoundError, TesseraError
 from tessera.platform.context import Context
 from tessera.platform.sharing_reads import RecipientReads, source_exists
 from tessera.sharing import store
@@ -33,6 +34,8 @@ from tessera.sharing.objects import ObjectFiles, is_remote
 from tessera.sharing.signing import FileGrant, load_secret, verify
 
 __all__ = ["SignedFile", "open_file", "purge_masked_copies"]
+
+log = logging.getLogger("tessera.platform.sharing_files")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +74,11 @@ def _audit(ctx: Context, grant: FileGrant | None, exc: SharingError) -> None:
     details = {"status": exc.status, "reason": str(exc)[:500]}
     if grant is not None:
         details["file"] = grant.path.rsplit("/", 1)[-1][:200]
-    with ctx.catalog.transaction() as conn:
-        append_audit(conn, actor, "share.file.denied", subject, details)
+    try:
+        with ctx.catalog.transaction() as conn:
+            append_audit(conn, actor, "share.file.denied", subject, details)
+    except TesseraError:  # the refusal stands even when it cannot be written down
+        log.exception("could not audit a refused file request")
 
 
 def _open(ctx: Context, grant: FileGrant) -> SignedFile:
