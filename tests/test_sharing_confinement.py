@@ -217,7 +217,9 @@ def test_tampered_and_recipient_swapped_urls_are_refused_and_audited(served: Ser
 
 
 def test_a_refused_catalog_fetch_leaves_the_catalog_intact(served: Served) -> None:
-    """Serving catalog.db through the endpoint once corrupted the SQLite catalog on the next CLI write."""
+    """Serving catalog.db through the endpoint once corrupted the SQLite catalog on the next CLI write: closing
+    the served file dropped the server process's locks on it (POSIX locks are per process), and the server then
+    no longer saw a token issued after it. Refused now: the writes land, the server reads them, the chain holds."""
     root = served.root
     [raw] = served.query(served.profile("steward"), "partners.sales.orders")
     for target in (".tessera/catalog.db", ".tessera/catalog.db-wal", ".tessera/catalog.db-journal"):
