@@ -354,3 +354,29 @@ def test_retention_purges_expired_rows_from_masked_copies(own: Served) -> None:
     assert "Traceback" not in result.stdout + result.stderr
     _assert_purged(own, EXPIRED, urls)
     assert os.path.exists(own.root / ".tessera/catalog.db")
+
+
+def test_a_copy_whose_source_is_vacuumed_while_it_is_made_does_not_stay(tmp_path: Path) -> None:
+    """An erasure's vacuum and purge can run while a server writes a masked copy: the copy checks its source
+    once it is in place, so it cannot land after the purge and keep the erased rows; ``purge`` removes copies
+    of gone sources and keeps the others."""
+    from tessera.access.model import ReadAccess
+    from tessera.model.contract import Column
+    from tessera.sharing.masked import purge, view_for
+    from tessera.sharing.model import SharingError
+
+    table = tmp_path / "table"
+    table.mkdir()
+    for name in ("part-0.parquet", "part-1.parquet"):
+        pq.write_table(pa.table({"id": [1, 2], "email": ["a@x.org", "b@x.org"]}), table / name)
+    columns = (Column("id", "integer"), Column("email", "string", classification="pii"))
+    view = view_for(columns, ReadAccess("sales.people"), tmp_path / "masked")
+    assert view is not None
+    with pytest.raises(SharingError, match="removed") as caught:
+        view.copy_of(str(table / "part-0.parquet"), exists=lambda _: False)
+    assert caught.value.status == 404 and not list((tmp_path / "masked").rglob("*.parquet"))
+    kept = view.copy_of(str(table / "part-1.parquet"), exists=lambda path: Path(path).exists())
+    orphan = kept.with_name("part-9.parquet")
+    orphan.write_bytes(kept.read_bytes())
+    assert purge(tmp_path / "masked", str(table), lambda path: Path(path).exists()) == 1
+    assert kept.exists() and not orphan.exists()

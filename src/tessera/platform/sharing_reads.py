@@ -237,10 +237,9 @@ class RecipientReads:
                 f"{label}: version {release.delta_version} is no longer readable (retention or erasure removed "
                 "its files); read a newer version",
             )
+        exists = source_exists(self.ctx, uri)
         if materialise:
-            purge(
-                cache_folder(self.ctx.root, release.address, release.major), uri, source_exists(self.ctx, uri)
-            )
+            purge(cache_folder(self.ctx.root, release.address, release.major), uri, exists)
         view = self.view(item, release)
         if view is None:
             return _Served(release, str(table.schema().to_json()), partitions, files, (), False)
@@ -258,7 +257,7 @@ class RecipientReads:
         if materialise:
             for f in files:
                 load = (lambda path=f.path: remote.table(path)) if remote is not None else None
-                copies.append(parquet_file(view.copy_of(f.path, load)))
+                copies.append(parquet_file(view.copy_of(f.path, load, exists)))
         return _Served(release, schema, [], copies, view.masked, view.filtered, view.fingerprint)
 
     def _objects(self) -> ObjectFiles:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from tessera.access.masking import masked_select
 from tessera.errors import QueryError
+from tessera.sharing.model import SharingError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -99,9 +100,15 @@ class MaskedView:
         finally:
             con.close()
 
-    def copy_of(self, source: str, load: Callable[[], pa.Table] | None = None) -> Path:
+    def copy_of(
+        self,
+        source: str,
+        load: Callable[[], pa.Table] | None = None,
+        exists: Callable[[str], bool] | None = None,
+    ) -> Path:
         """The masked copy of one source file (a local path; or any file ``load`` reads as Arrow), written on
-        first use under the source file's own name."""
+        first use under the source file's own name. With ``exists``, a copy whose source is gone once it is in
+        place (a vacuum ran meanwhile, its purge perhaps before the copy landed) is deleted again: 404."""
         import duckdb
 
         target = self.folder / source.rstrip("/").rsplit("/", 1)[-1]
@@ -119,6 +126,13 @@ class MaskedView:
             sql = self.template.replace(_SOURCE, relation, 1)
             con.execute(f"COPY ({sql}) TO {_literal(str(partial))} (FORMAT parquet)")
             os.replace(partial, target)
+            if exists is not None and not exists(source):
+                target.unlink(missing_ok=True)
+                raise SharingError(
+                    404,
+                    "RESOURCE_DOES_NOT_EXIST",
+                    "a file of this version was removed (retention or erasure) while it was read; query again",
+                )
         except duckdb.Error as exc:
             raise QueryError(_scrubbed(str(exc))) from None
         finally:
