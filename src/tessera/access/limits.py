@@ -12,7 +12,8 @@ What each bound defends against (docs/governance.md, "Threat model"):
   server sets when the client goes away, or on shutdown) interrupts it at once.
 - ``max_rows`` / ``max_bytes`` refuse a result larger than a reader may take in one answer
   (``ResultTooLargeError``, HTTP 413) while it is being fetched, before it is all in memory. Trusted local use
-  (the embedded single user reading their own tables) is not capped by size, only bounded in time and memory.
+  (the embedded single user reading their own tables) and transforms are not capped by size nor watched for
+  process growth (a large result is what they asked for), only bounded by time and DuckDB's memory limit.
 
 Values come from ``limits:`` in mesh.yaml (docs/mesh-format.md) with the defaults below."""
 
@@ -70,6 +71,9 @@ class QueryLimits:
     #: The most rows / Arrow bytes one result may hold for a principal or a network caller (None: no cap).
     max_rows: int | None = 1_000_000
     max_bytes: int | None = 512 * 2**20
+    #: Interrupt a query whose process grows past ``memory`` (+256 MiB): on for principals' and network
+    #: callers' queries, off where a large result is what was asked for (trusted local reads, transforms).
+    watch_memory: bool = True
 
     @classmethod
     def from_settings(cls, doc: Mapping[str, Any]) -> QueryLimits:
@@ -92,10 +96,12 @@ class QueryLimits:
 
     def uncapped(self) -> QueryLimits:
         """The same time and memory bounds without a result-size cap (trusted local use)."""
-        return replace(self, max_rows=None, max_bytes=None)
+        return replace(self, max_rows=None, max_bytes=None, watch_memory=False)
 
     def for_transform(self) -> QueryLimits:
-        return replace(self, timeout=self.transform_timeout, max_rows=None, max_bytes=None)
+        return replace(
+            self, timeout=self.transform_timeout, max_rows=None, max_bytes=None, watch_memory=False
+        )
 
     def configure(self, con: duckdb.DuckDBPyConnection) -> None:
         """Set memory and thread limits on a connection (before it is locked)."""
@@ -124,7 +130,7 @@ class _Watchdog:
         self.con, self.limits, self.cancel = con, limits, cancel
         self.reason: str | None = None
         self._done = threading.Event()
-        self._budget = _rss() + limits.memory + 256 * 2**20
+        self._budget = (_rss() + limits.memory + 256 * 2**20) if limits.watch_memory else 0
         self._thread = threading.Thread(target=self._watch, name="tessera-query-watchdog", daemon=True)
 
     def _watch(self) -> None:
@@ -134,7 +140,7 @@ class _Watchdog:
                 self.reason = "cancelled"
             elif time.monotonic() >= deadline:
                 self.reason = "timeout"
-            elif _rss() > self._budget:
+            elif self.limits.watch_memory and _rss() > self._budget:
                 self.reason = "memory"
             else:
                 continue
