@@ -64,3 +64,22 @@ def billion_laughs() -> str:
     for i in range(1, 10):
         lines.append(f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]")
     return "\n".join(lines) + "\n"
+
+
+def parquet_bomb(path: Path, *, rows: int = 20_000_000, width: int = 200) -> Path:
+    """A small Parquet file that decompresses to ``rows * width`` bytes (4 GB by default): one column of the
+    same long string, dictionary- and run-length encoded, zstd-compressed. It has ``customer_id`` and
+    ``segment`` only — a contract that wants more columns finds them missing."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    batch_rows = 1_000_000
+    value = pa.array(["x" * width])
+    indices = pa.array([0] * batch_rows, pa.int32())
+    column = pa.DictionaryArray.from_arrays(indices, value)
+    schema = pa.schema([("customer_id", column.type), ("segment", column.type)])
+    batch = pa.record_batch([column, column], schema=schema)
+    with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=True) as writer:
+        for _ in range(rows // batch_rows):
+            writer.write_batch(batch, row_group_size=batch_rows * 4)
+    return path
