@@ -1,13 +1,15 @@
 """Running the CLI as a separate process and measuring it: exit code, output and the child's own peak RSS.
 
 ``os.wait4`` returns the resource usage of exactly the child waited for (``RUSAGE_CHILDREN`` would be the
-maximum over every child this test process ever had). A timer kills a child that hangs: the guard is about
-"it does not hang forever", never about how fast it is.
+maximum over every child this test process ever had). A child forked from a big test process starts with that
+process's resident pages counted in its peak, so a small wrapper process forks the CLI and waits for it. A timer
+kills a process group that hangs: the guard is about "it does not hang forever", never about how fast it is.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -15,7 +17,16 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Measured", "billion_laughs", "run_measured"]
+__all__ = ["Measured", "billion_laughs", "parquet_bomb", "run_measured"]
+
+_WRAPPER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 @dataclass(frozen=True)
@@ -29,30 +40,39 @@ class Measured:
 
 def run_measured(*args: str, cwd: Path | None = None, timeout: float = 60.0) -> Measured:
     """``python -m tessera.cli ARGS`` to completion (killed after ``timeout`` s), with its peak RSS in MB."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "tessera.cli", *args], stdout=out, stderr=err, cwd=cwd
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
+        peak = Path(scratch) / "peak"
+        command = [sys.executable, "-m", "tessera.cli", *args]
+        wrapper = subprocess.Popen(
+            [sys.executable, "-c", _WRAPPER, str(peak), *command],
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            start_new_session=True,
         )
         killed: list[bool] = []
 
         def kill() -> None:
             killed.append(True)
-            child.kill()
+            os.killpg(wrapper.pid, signal.SIGKILL)
 
         timer = threading.Timer(timeout, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(child.pid, 0)
+            returncode = wrapper.wait()
         finally:
             timer.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return Measured(
-            returncode=child.returncode,
+            returncode=returncode,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
-            peak_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+            peak_mb=int(peak.read_text()) / 1024 if peak.exists() else float("inf"),  # KiB on Linux
             killed=bool(killed),
         )
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from tessera.cli.render import print_json, print_table, to_jsonable
+from tessera.cli.render import plain, print_json, print_table, to_jsonable
 
 __all__ = ["catalog", "history", "lineage", "quality", "query", "read"]
 
@@ -228,11 +228,15 @@ def catalog(args: argparse.Namespace) -> int:
 
 
 def _show(row: dict[str, Any]) -> None:
-    print(f"{row['address']}  (contract {row['contract_version']}, {row['status']})")
-    print(f"  {row['description'] or ''}")
-    print(f"  owner: {row['owner']}   write mode: {row['write_mode']}   updates: {row['update_frequency']}")
+    print(plain(f"{row['address']}  (contract {row['contract_version']}, {row['status']})"))
+    print(f"  {plain(row['description'])}")
+    print(
+        plain(
+            f"  owner: {row['owner']}   write mode: {row['write_mode']}   updates: {row['update_frequency']}"
+        )
+    )
     for role in row["roles"]:
-        print(f"  {role['role']}: {role['username']}")
+        print(plain(f"  {role['role']}: {role['username']}"))
     print(
         f"  upstream: {', '.join(row['upstream']) or '-'}   downstream: {', '.join(row['downstream']) or '-'}"
     )
