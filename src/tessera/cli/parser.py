@@ -25,6 +25,14 @@ def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+def _safe_csv(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--safe-csv",
+        action="store_true",
+        help="with --format csv: prefix cells starting with = + - @ (formulas in a spreadsheet) with '",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tessera",
@@ -83,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("read", "read_cmds", "read", "read a product version")
     p.add_argument("address", help="ADDRESS[@2.1.0|@2|@v17]")
     p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    _safe_csv(p)
     p.add_argument("--limit", type=int)
     p.add_argument("--columns", help="comma-separated column names")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (required for parquet)")
@@ -102,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with PRINCIPAL's grants, masks and row filters",
     )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    _safe_csv(p)
     _json(p)
     p = cmd("history", "read_cmds", "history", "published versions of a product")
     p.add_argument("address")

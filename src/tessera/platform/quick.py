@@ -26,13 +26,11 @@ def _newest_table(store: TableStore, storage: str, domain: str, product: str) ->
 def _storage(root: Path) -> tuple[str, dict[str, Any]] | None:
     """The storage root from mesh.yaml, resolved as the mesh loader does; None when the file does not read
     (the full path then reports why). Not validated here: that would cost more than the query."""
-    import yaml
-
     from tessera.spec.names import DEFAULT_STORAGE, resolve_location
+    from tessera.spec.yaml_lines import read_yaml
 
-    try:
-        doc = yaml.safe_load((root / "mesh.yaml").read_text())
-    except (OSError, yaml.YAMLError):
+    doc, _, problems = read_yaml(root / "mesh.yaml", "mesh.yaml")  # bounded: size, nodes, aliases
+    if problems:
         return None
     access = doc.get("access") if isinstance(doc, dict) else None
     if isinstance(access, dict) and access.get("enforce") is True:

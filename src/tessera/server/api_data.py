@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from tessera.platform.csv_cells import neutralise_table
 from tessera.platform.serving import Served, query_for, read_for
 from tessera.server.params import ERRORS, PREFIX, Caller, DomainName, ProductName
 from tessera.server.render import MEDIA_TYPES, DataFormat, stream
@@ -18,6 +19,10 @@ __all__ = ["QueryBody", "router"]
 
 router = APIRouter(prefix=PREFIX, tags=["data"], responses=ERRORS)
 
+_SAFE_CSV_TEXT = (
+    "with format csv: prefix text cells that start with = + - @, a tab or a carriage return with ' so a "
+    "spreadsheet shows them instead of running them as formulas"
+)
 _FORMAT = Query(description="json (an array of rows), csv, parquet or arrow (the Arrow IPC stream format)")
 
 
@@ -26,16 +31,18 @@ class QueryBody(BaseModel):
 
     sql: str = Field(min_length=1, max_length=100_000, description="one SELECT over products by address")
     format: DataFormat = "json"
+    safe_csv: bool = Field(default=False, description=_SAFE_CSV_TEXT)
 
 
-def _response(served: Served, fmt: DataFormat, filename: str) -> StreamingResponse:
+def _response(served: Served, fmt: DataFormat, filename: str, safe_csv: bool = False) -> StreamingResponse:
+    table = neutralise_table(served.table) if safe_csv and fmt == "csv" else served.table
     headers = {"X-Tessera-Source": served.source, "X-Tessera-Rows": str(served.table.num_rows)}
     if served.deprecation:
         headers["Deprecation"] = "true"
         headers["Warning"] = f'299 tessera "{served.deprecation}"'
     if fmt in ("csv", "parquet"):
         headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    return StreamingResponse(stream(served.table, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
+    return StreamingResponse(stream(table, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
 @router.get(
@@ -59,12 +66,13 @@ async def data(
     columns: Annotated[str | None, Query(max_length=4096, description="comma-separated column names")] = None,
     limit: Annotated[int | None, Query(ge=0, le=100_000_000)] = None,
     format: Annotated[DataFormat, _FORMAT] = "json",
+    safe_csv: Annotated[bool, Query(description=_SAFE_CSV_TEXT)] = False,
 ) -> StreamingResponse:
     address = f"{domain}.{product}"
     text = address if version in (None, "latest") else f"{address}@{version}"
     names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     served = await run_in_threadpool(read_for, ctx, text, columns=names, limit=limit)
-    return _response(served, format, f"{domain}.{product}")
+    return _response(served, format, f"{domain}.{product}", safe_csv)
 
 
 @router.post(
@@ -75,4 +83,4 @@ async def data(
 )
 async def query(body: QueryBody, ctx: Caller) -> StreamingResponse:
     served = await run_in_threadpool(query_for, ctx, body.sql)
-    return _response(served, body.format, "query")
+    return _response(served, body.format, "query", body.safe_csv)
