@@ -11,7 +11,7 @@ from tessera.errors import CatalogError
 
 __all__ = ["HEAD", "connect", "upgrade"]
 
-HEAD = "0004"
+HEAD = "0005"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -31,8 +31,9 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def connect(url: str) -> Engine:
-    """A SQLAlchemy engine for the catalog URL, migrated to HEAD."""
+def connect(url: str, *, storage: str | None = None) -> Engine:
+    """A SQLAlchemy engine for the catalog URL, migrated to HEAD (``storage``: the mesh's storage root, which
+    migration 0005 records table locations against)."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -42,7 +43,7 @@ def connect(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-    upgrade(engine)
+    upgrade(engine, storage=storage)
     return engine
 
 
@@ -53,7 +54,7 @@ def _current(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, *, storage: str | None = None) -> None:
     try:
         if _current(engine) == HEAD:
             return
@@ -74,6 +75,7 @@ def upgrade(engine: Engine) -> None:
                     if current == HEAD:
                         return
                 config.attributes["connection"] = conn
+                config.attributes["storage_root"] = storage
                 command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         raise CatalogError(f"catalog at {engine.url!r} cannot be opened or migrated: {exc}") from None
