@@ -122,7 +122,7 @@ class Context:
 
     @cached_property
     def catalog(self) -> Catalog:
-        return Catalog.open(self.settings.catalog_url)
+        return Catalog.open(self.settings.catalog_url, storage=self.settings.storage)
 
     @cached_property
     def store(self) -> TableStore:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
     from tessera.platform.product_handle import ProductHandle
     from tessera.platform.publish import PublishResult
     from tessera.platform.remediate import RetentionFix
+    from tessera.platform.repair import Repaired
     from tessera.platform.sharing import Sharing
 
 __all__ = ["Mesh"]
@@ -144,10 +145,12 @@ class Mesh:
 
         return erase(self.ctx, subject, dry_run=dry_run)
 
-    def repair(self) -> dict[str, int]:
+    def repair(self) -> dict[str, Repaired]:
+        """Rebuild the version records from the tables' commits (admin on the mesh); records of a table that
+        cannot be found are kept and reported (``Repaired.kept``)."""
         from tessera.platform import repair
 
-        return {p.address: repair.repair(self.ctx, p) for p in self.ctx.spec.products}
+        return {r.address: r for r in repair.repair_mesh(self.ctx)}
 
     def test(self, address: str, data: Any | None = None) -> QualityRun:
         """Run a product's quality gate on data (or on its newest published version) without publishing."""

@@ -100,7 +100,7 @@ class ServerState:
         self._load()  # a mesh that does not load stops the server at startup, with every problem
         assert self._spec is not None
         self.settings = self._spec.settings
-        self.catalog = Catalog.open(self.settings.catalog_url)
+        self.catalog = Catalog.open(self.settings.catalog_url, storage=self.settings.storage)
 
     def _load(self) -> None:
         from tessera.errors import SpecError

@@ -63,7 +63,7 @@ def load_secret(root: Path) -> bytes:
         return key.read_bytes()
     except FileNotFoundError:
         pass
-    key.parent.mkdir(parents=True, exist_ok=True)
+    key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another worker made it first
