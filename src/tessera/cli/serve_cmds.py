@@ -11,13 +11,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
+import signal
 import sys
+from types import FrameType
 
 __all__ = ["serve"]
 
 _LOOPBACK = ("localhost",)
 #: Seconds uvicorn waits for answers being written after the queries in flight were cancelled.
 _GRACEFUL_SECONDS = 3
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _loopback(host: str) -> bool:
@@ -69,9 +75,14 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=_GRACEFUL_SECONDS,
     )
     server = Server(config)
+    # uvicorn re-raises the signal that stopped it once it has shut down: SIGTERM then ends here, as Ctrl-C does
+    previous = signal.signal(signal.SIGTERM, _stopped)
     # a second Ctrl-C during shutdown; uvicorn exits when it cannot listen (said below)
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        server.run()
+    try:
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if not server.started:
         raise TesseraError(f"could not listen on {args.host}:{args.port} (in use, or not an address here?)")
     print("stopped", flush=True)
