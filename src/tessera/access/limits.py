@@ -190,8 +190,8 @@ def _too_large(limits: QueryLimits, rows: int, size: int) -> ResultTooLargeError
         else f"more than {(limits.max_bytes or 0) / 2**20:,.0f} MiB"
     )
     return ResultTooLargeError(
-        f"the result holds {what}, more than one answer may; add a LIMIT or a filter, or read by version in "
-        "pages (limits.maxRows / limits.maxBytes in mesh.yaml set the bound)"
+        f"the result holds {what}, more than one answer may; add a LIMIT, fewer columns or a filter "
+        "(limits.maxRows / limits.maxBytes in mesh.yaml set the bound)"
     )
 
 

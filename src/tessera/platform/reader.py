@@ -61,7 +61,7 @@ def network_caller(ctx: Context) -> Caller:
 @dataclass(frozen=True, slots=True)
 class Served:
     table: pa.Table
-    #: The release read (``sales.orders@v3``), or the products a query read.
+    #: The release read (``sales.orders@v3``), or the releases a query read.
     source: str
     #: Why the release should not be relied on (deprecated major), else None.
     deprecation: str | None = None
@@ -124,7 +124,7 @@ class Reader:
             ", ".join(versions) or "-",
             {"sql": sql[:_SQL_IN_AUDIT], "versions": versions, "rows": table.num_rows},
         )
-        return Served(table, ", ".join(versions), None, versions)
+        return Served(table, ", ".join(versions.values()), None, versions)
 
     def quality(self, address: str, limit: int = 20) -> list[dict[str, Any]]:
         """Quality runs of ``address``; their failing sample rows are data, so the caller sees them as it would
