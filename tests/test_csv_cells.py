@@ -52,7 +52,7 @@ def test_neutralise_table_touches_only_text_that_a_spreadsheet_would_run() -> No
 
 
 def test_rest_csv_is_neutralised_on_request(mesh: Path) -> None:
-    with TestClient(create_app(mesh)) as api:
+    with TestClient(create_app(mesh), base_url="http://127.0.0.1") as api:
         url = "/api/v1/products/crm/customers/data"
         raw = api.get(url, params={"format": "csv"})
         assert raw.status_code == 200, raw.text

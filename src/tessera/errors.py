@@ -21,6 +21,7 @@
     │   ├── QueryTimeoutError    it ran longer than the timeout (HTTP 408)
     │   ├── ResultTooLargeError  its result or its memory passed the cap (HTTP 413)
     │   └── QueryCancelledError  the caller went away or the server is stopping
+    ├── UnsafeServeError         ``tessera serve`` asked to expose a mesh that does not enforce access (exit 2)
     ├── NotImplementedYetError   a capability that is declared but not built in this release
     └── TransientError           worth retrying (Delta commit conflicts): ``retryable`` is True
 
@@ -59,6 +60,7 @@ __all__ = [
     "SpecError",
     "TesseraError",
     "TransientError",
+    "UnsafeServeError",
     "VersionGateError",
 ]
 
@@ -138,6 +140,13 @@ class PolicyViolationError(TesseraError):
 class ErasureError(TesseraError):
     """A right-to-erasure request that cannot be carried out as asked: a subject that is not ``KEY=VALUE``, or a
     key that no contract classifies. Nothing has been changed."""
+
+    exit_code = 2
+
+
+class UnsafeServeError(TesseraError):
+    """``tessera serve`` on a non-loopback address for a mesh that does not enforce access control, without
+    ``--allow-anonymous``: anyone who reached it would read every product. Nothing was started."""
 
     exit_code = 2
 

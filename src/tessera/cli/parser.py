@@ -162,6 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
     p.add_argument("--no-scheduler", action="store_true", help="do not run the products' schedules")
+    p.add_argument(
+        "--allow-anonymous",
+        action="store_true",
+        help="serve a mesh that does not enforce access on a non-loopback address (anyone reaching it reads all)",
+    )
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="a host name to answer to besides loopback names and IP addresses (repeatable; *.example.com)",
+    )
     p = cmd("contract", "mesh_cmds", "contract_diff", "compare two contracts: `contract diff OLD NEW`")
     p.add_argument("action", choices=("diff",))
     p.add_argument("old", help="contract file, or ADDRESS for its last published contract")

@@ -1,17 +1,18 @@
 """Governed data over HTTP: a product version, or a SQL query, as the caller may see it (masked, row-filtered,
-audited; ``tessera.platform.serving``), streamed as JSON rows, CSV, Parquet or the Arrow IPC stream."""
+audited; ``tessera.platform.serving``), streamed as JSON rows, CSV, Parquet or the Arrow IPC stream. Each runs
+under the mesh's query limits and stops when its client goes away or the server stops (``inflight``)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from tessera.platform.csv_cells import neutralise_table
 from tessera.platform.serving import Served, query_for, read_for
+from tessera.server.inflight import run_cancellable
 from tessera.server.params import ERRORS, PREFIX, Caller, DomainName, ProductName
 from tessera.server.render import MEDIA_TYPES, DataFormat, stream
 
@@ -52,6 +53,7 @@ def _response(served: Served, fmt: DataFormat, filename: str, safe_csv: bool = F
     responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
 )
 async def data(
+    request: Request,
     domain: DomainName,
     product: ProductName,
     ctx: Caller,
@@ -71,7 +73,9 @@ async def data(
     address = f"{domain}.{product}"
     text = address if version in (None, "latest") else f"{address}@{version}"
     names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-    served = await run_in_threadpool(read_for, ctx, text, columns=names, limit=limit)
+    served = await run_cancellable(
+        request, lambda cancel: read_for(ctx, text, columns=names, limit=limit, cancel=cancel)
+    )
     return _response(served, format, f"{domain}.{product}", safe_csv)
 
 
@@ -81,6 +85,6 @@ async def data(
     response_class=StreamingResponse,
     responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
 )
-async def query(body: QueryBody, ctx: Caller) -> StreamingResponse:
-    served = await run_in_threadpool(query_for, ctx, body.sql)
+async def query(request: Request, body: QueryBody, ctx: Caller) -> StreamingResponse:
+    served = await run_cancellable(request, lambda cancel: query_for(ctx, body.sql, cancel=cancel))
     return _response(served, body.format, "query", body.safe_csv)

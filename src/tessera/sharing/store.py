@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from tessera.access.rejections import record_rejection
 from tessera.catalog import Catalog, append_audit, utc
 from tessera.catalog import tables as t
 from tessera.errors import NotFoundError, TesseraError
@@ -304,8 +305,7 @@ def issue_token(catalog: Catalog, name: str, actor: str) -> tuple[Recipient, str
 
 
 def _refuse(catalog: Catalog, token_id: str, why: str, message: str) -> SharingError:
-    with catalog.transaction() as conn:
-        append_audit(conn, "anonymous", "share.token.rejected", token_id, {"reason": why})
+    record_rejection(catalog, "share.token.rejected", token_id, why)  # counted per source and minute
     return SharingError(401, "UNAUTHENTICATED", message)
 
 

@@ -58,6 +58,7 @@ def check_settings(
         governance=doc["governance"] if isinstance(doc.get("governance"), dict) else {},
         access=doc["access"] if isinstance(doc.get("access"), dict) else {},
         limits=doc["limits"] if isinstance(doc.get("limits"), dict) else {},
+        server=doc["server"] if isinstance(doc.get("server"), dict) else {},
         encryption=encryption,
     )
     return settings, report.problems
