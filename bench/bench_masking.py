@@ -5,7 +5,7 @@
 Publishes a product of N rows (default 5M, generated once under ``bench/.data/``) whose contract masks three
 columns (``email`` hash, ``name`` redact, ``card`` partial), grants a principal read with a row filter
 (``country <> 'JP'``, 95% of the rows) and no clearance, then times each query in the same process, best of
-``--repeat``: unmasked through ``reading.query`` (the trusted path) and masked through ``query_as`` (the guard,
+``--repeat``: unmasked through the reader as trusted local use and masked through the reader as a principal (the guard,
 the grant lookup, the locked connection and the masked views included). Prints each ratio; the target is
 over the queries in ``QUERIES``. A query that must hash every value of a masked column (``HASH_EVERY_ROW``)
 is shown too: sha256 costs ~0.2 µs a value, which no view can avoid."""
@@ -145,8 +145,7 @@ def run(root: Path, rows: int, repeat: int) -> None:
     import pyarrow.parquet as pq
 
     import tessera
-    from tessera.platform import reading
-    from tessera.platform.secure import query_as
+    from tessera.platform.reader import Caller, Reader
 
     make_mesh(root)
     with tessera.open(root) as mesh:
@@ -157,8 +156,8 @@ def run(root: Path, rows: int, repeat: int) -> None:
         print(f"bench.people: {rows:,} rows; {PRINCIPAL} reads it masked, rows where {ROW_FILTER}")
         worst = 0.0
         for label, sql in {**QUERIES, **HASH_EVERY_ROW}.items():
-            plain, _ = best_of(repeat, lambda sql=sql: reading.query(ctx, sql))
-            masked, result = best_of(repeat, lambda sql=sql: query_as(ctx, PRINCIPAL, sql))
+            plain, _ = best_of(repeat, lambda sql=sql: Reader(ctx, Caller.local()).query(sql).table)
+            masked, result = best_of(repeat, lambda sql=sql: Reader(ctx, Caller(PRINCIPAL)).query(sql).table)
             assert "@example.com" not in str(result.slice(0, 5).to_pylist())
             ratio = masked / plain
             if label in QUERIES:

@@ -69,7 +69,7 @@ def test_repair_rebuilds_versions_from_commit_metadata(mesh_on: Path) -> None:
         with mesh.ctx.catalog.transaction() as conn:
             conn.execute(delete(tables.versions))
         assert mesh.ctx.catalog.versions("sales.orders") == []
-        assert mesh.repair()["sales.orders"] == 2
+        assert mesh.repair()["sales.orders"].versions == 2
         after = [
             (v["delta_version"], v["contract_hash"], v["run_id"], v["row_count"], v["operation"])
             for v in mesh.ctx.catalog.versions("sales.orders")

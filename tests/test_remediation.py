@@ -20,9 +20,9 @@ from tessera.cli import main
 from tessera.errors import ErasureError, NotFoundError
 from tessera.governance.erasure import LineageEdge, Subject, plan_erasure
 from tessera.governance.retention import retention_rule
+from tessera.platform.reader import Caller, Reader
 from tessera.platform.reading import DeprecatedVersionWarning
 from tessera.platform.remediate import apply_retention, erase
-from tessera.platform.secure import read_as
 from tessera.spec import parse_contract
 from tests.meshkit import product_doc, write
 
@@ -271,7 +271,7 @@ def test_retention_deletes_expired_rows_and_vacuums_old_files(gdpr_on: Path) -> 
         )  # fmt: skip
         assert datetime.fromisoformat(details["cutoff"]) < NOW - timedelta(days=729)
         # the commit carries its provenance: repair rebuilds the record from it
-        assert mesh.repair()["crm.customers"] == 3
+        assert mesh.repair()["crm.customers"].versions == 3
         [again] = [v for v in mesh.ctx.catalog.versions("crm.customers") if v["operation"] == "retention"]
         assert (again["delta_version"], again["row_count"], again["run_id"]) == (2, 4, record["run_id"])
         # nothing is expired any more: a second run deletes nothing
@@ -599,4 +599,6 @@ def test_a_vacuumed_version_read_as_a_principal_is_no_longer_readable(gdpr_dir: 
         with pytest.raises(NotFoundError, match=r"v0 of crm\.customers is no longer readable: .* by erasure"):
             mesh.read("crm.customers@v0", as_principal="ana@example.com")
         with pytest.raises(NotFoundError, match="no longer readable"):  # the path the REST API reads by
-            read_as(mesh.ctx, "ana@example.com", "crm.customers@v0", columns=["customer_id"], limit=1)
+            Reader(mesh.ctx, Caller("ana@example.com")).read(
+                "crm.customers@v0", columns=["customer_id"], limit=1
+            )

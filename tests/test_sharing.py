@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import re
 import shlex
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -447,7 +448,8 @@ def test_signed_urls_refuse_tampering_and_expiry(shared: Shared) -> None:
         requests.get(f"{prefix}/{other}.{signature}/mesh.yaml", timeout=30), 403, "PERMISSION_DENIED"
     )
     secret = load_secret(shared.root)
-    stale = sign(secret, FileGrant(body["p"], body["r"], int(time.time()) - 1))
+    grant = FileGrant(body["p"], body["r"], body["e"], body["s"], body["t"], body["m"], body["v"], body["w"])
+    stale = sign(secret, replace(grant, expires=int(time.time()) - 1))
     assert_protocol_error(
         requests.get(f"{prefix}/{stale}/{name}", timeout=30), 403, "PERMISSION_DENIED", "expired"
     )
@@ -802,6 +804,20 @@ def test_tables_on_object_storage_are_shared_through_the_server(
         head = requests.head(file_url, timeout=30)
         assert head.headers["content-length"] == str(size) and head.headers["accept-ranges"] == "bytes"
         assert requests.get(file_url, headers={"Range": f"bytes={size}-"}, timeout=30).status_code == 416
+        key = (root / ".tessera" / "sharing.key").read_bytes()  # a URL forged with the mesh's own key
+        prefix, token, _ = file_url.rsplit("/", 2)
+        payload = token.split(".")[0]
+        grant = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        table_root = grant["p"].rsplit("/", 1)[0]
+        for target in (f"{table_root}/_delta_log/00000000000000000000.json", f"{table_root}/../v1/x.parquet"):
+            forged = (
+                base64.urlsafe_b64encode(json.dumps({**grant, "p": target}).encode()).rstrip(b"=").decode()
+            )
+            mac = hmac.new(key, forged.encode(), hashlib.sha256).digest()
+            signature = base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+            name = target.rsplit("/", 1)[-1]
+            refused = requests.get(f"{prefix}/{forged}.{signature}/{name}", timeout=30)
+            assert_protocol_error(refused, 403, "PERMISSION_DENIED", "does not name a file")
         masked = delta_sharing.load_as_pandas(table_url(shared, "acme"))
         assert len(masked) == RAW.num_rows and not set(masked["email"].dropna()) & set(RAW_EMAILS)
         response, lines = query(shared, "acme", "partners.sales.orders", {})

@@ -60,7 +60,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
 
 @pytest.fixture(scope="module")
 def client(built: tuple[Path, dict[str, str]]) -> Iterator[TestClient]:
-    with TestClient(create_app(built[0])) as test_client:
+    with TestClient(create_app(built[0]), base_url="http://127.0.0.1") as test_client:
         yield test_client
 
 
@@ -262,7 +262,7 @@ def test_changes_need_sign_in_and_a_csrf_token(
 
 def test_an_enforcing_mesh_sends_visitors_to_sign_in(tmp_path: Path) -> None:
     root, tokens = _built_mesh(tmp_path / "mesh", enforce=True)
-    with TestClient(create_app(root)) as enforced:
+    with TestClient(create_app(root), base_url="http://127.0.0.1") as enforced:
         for url in ("/", "/products/sales/orders", "/domains/sales"):
             answer = enforced.get(url, follow_redirects=False)
             assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next=%2F"), url

@@ -17,6 +17,11 @@
     ├── ProvisioningError        plan/apply failed; earlier steps were undone
     ├── CatalogError             the catalog cannot be opened or migrated
     ├── EngineError              the compute engine cannot be reached or used (mesh.yaml engine:)
+    ├── LimitError               a query stopped by a bound of mesh.yaml's ``limits:``
+    │   ├── QueryTimeoutError    it ran longer than the timeout (HTTP 408)
+    │   ├── ResultTooLargeError  its result or its memory passed the cap (HTTP 413)
+    │   └── QueryCancelledError  the caller went away or the server is stopping
+    ├── UnsafeServeError         ``tessera serve`` asked to expose a mesh that does not enforce access (exit 2)
     ├── NotImplementedYetError   a capability that is declared but not built in this release
     └── TransientError           worth retrying (Delta commit conflicts): ``retryable`` is True
 
@@ -40,17 +45,22 @@ __all__ = [
     "DataError",
     "EngineError",
     "ErasureError",
+    "LimitError",
     "NotFoundError",
     "NotImplementedYetError",
     "PolicyViolationError",
     "Problem",
     "ProvisioningError",
     "QualityGateError",
+    "QueryCancelledError",
     "QueryError",
+    "QueryTimeoutError",
+    "ResultTooLargeError",
     "RetiredError",
     "SpecError",
     "TesseraError",
     "TransientError",
+    "UnsafeServeError",
     "VersionGateError",
 ]
 
@@ -134,6 +144,13 @@ class ErasureError(TesseraError):
     exit_code = 2
 
 
+class UnsafeServeError(TesseraError):
+    """``tessera serve`` on a non-loopback address for a mesh that does not enforce access control, without
+    ``--allow-anonymous``: anyone who reached it would read every product. Nothing was started."""
+
+    exit_code = 2
+
+
 class RetiredError(TesseraError):
     pass
 
@@ -172,6 +189,22 @@ class StorageError(TesseraError):
 class EngineError(TesseraError):
     """The engine that mesh.yaml names cannot be used: a Spark Connect server that does not answer, a client
     library that is not installed. The message names the ``engine:`` setting."""
+
+
+class LimitError(TesseraError):
+    """A query stopped by one of the bounds in mesh.yaml's ``limits:``; nothing was returned."""
+
+
+class QueryTimeoutError(LimitError):
+    pass
+
+
+class ResultTooLargeError(LimitError):
+    pass
+
+
+class QueryCancelledError(LimitError):
+    pass
 
 
 class NotImplementedYetError(TesseraError):

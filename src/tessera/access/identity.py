@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from tessera.access.model import LOCAL, PRINCIPAL_KINDS, Principal, PrincipalKind, Token
+from tessera.access.rejections import record_rejection
 from tessera.catalog import Catalog, append_audit, utc
 from tessera.catalog import tables as t
 from tessera.errors import AuthenticationError, NotFoundError, TesseraError
@@ -263,8 +264,7 @@ def create_token(
 
 
 def _reject(catalog: Catalog, token_id: str, why: str, message: str) -> AuthenticationError:
-    with catalog.transaction() as conn:
-        append_audit(conn, "anonymous", "token.rejected", token_id, {"reason": why})
+    record_rejection(catalog, "token.rejected", token_id, why)  # counted per source and minute by a server
     return AuthenticationError(message)
 
 

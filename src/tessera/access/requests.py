@@ -17,7 +17,18 @@ from tessera.catalog import tables as t
 from tessera.errors import ConflictError, NotFoundError, TesseraError
 from tessera.model.product import MeshSpec
 
-__all__ = ["approve", "consumer_count", "consumers", "list_requests", "reject", "request_access"]
+#: The longest purpose an access request may give (the REST API and the web form say the same).
+PURPOSE_LIMIT = 2000
+
+__all__ = [
+    "PURPOSE_LIMIT",
+    "approve",
+    "consumer_count",
+    "consumers",
+    "list_requests",
+    "reject",
+    "request_access",
+]
 
 
 def _now() -> datetime:
@@ -49,6 +60,8 @@ def request_access(
         raise TesseraError(f"access is requested on a product (e.g. sales.orders), not on {target}")
     if not purpose or not purpose.strip():
         raise TesseraError("say why the access is needed: --purpose TEXT")
+    if len(purpose) > PURPOSE_LIMIT:
+        raise TesseraError(f"keep the purpose under {PURPOSE_LIMIT} characters (it has {len(purpose)})")
     with catalog.transaction() as conn:
         names = list(conn.execute(select(t.principals.c.name)).scalars())
         if principal not in names:

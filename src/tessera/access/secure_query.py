@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from tessera.access.limits import DEFAULT_LIMITS, QueryLimits, fetch_bounded
 from tessera.access.masking import masked_select, quote
 from tessera.engine.duckdb_engine import DuckDBEngine
 from tessera.errors import AccessDeniedError, QueryError
@@ -130,6 +132,46 @@ def blocked_function(node: exp.Func) -> str | None:
     return None
 
 
+#: The most values one call may generate in a row (a string's characters, a list's items): DuckDB builds a
+#: whole vector of such values before its memory limit is checked, so their size is bounded here.
+MAX_GENERATED = 10_000
+
+
+def _constant(node: exp.Expr | None) -> float | None:
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
+        return -float(node.this.this)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return float(node.this)
+        except ValueError:
+            return None
+    return None
+
+
+def generated_size_problem(node: exp.Func) -> str | None:
+    """Why a value generator (``repeat``, ``lpad``/``rpad``, ``list_resize``, ``range``/``generate_series``
+    used as a value) may not run: its size is not a constant of at most ``MAX_GENERATED``."""
+    name, size = function_name(node), None
+    if isinstance(node, exp.Repeat):
+        size = _constant(node.args.get("times"))
+    elif isinstance(node, exp.Pad):
+        size = _constant(node.args.get("expression"))
+    elif isinstance(node, exp.Anonymous) and name in ("list_resize", "array_resize"):
+        size = _constant(node.expressions[1]) if len(node.expressions) > 1 else None
+    elif isinstance(node, exp.GenerateSeries) and not isinstance(node.parent, exp.Table):
+        start, end = _constant(node.args.get("start")), _constant(node.args.get("end"))
+        step = _constant(node.args.get("step")) or 1.0
+        size = abs((end - start) / step) if start is not None and end is not None else None
+    else:
+        return None
+    if size is not None and size <= MAX_GENERATED:
+        return None
+    return (
+        f"{name}() must generate a constant size of at most {MAX_GENERATED:,} values a row "
+        "(the query's memory is bounded)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CheckedQuery:
     """A query the guard let through: the SQL to run (generated from the checked tree, products named by
@@ -228,7 +270,7 @@ def check_sql(sql: str) -> CheckedQuery:
             raise _refused(f"{type(node).__name__.upper()} is not allowed in a query, only SELECT")
         if isinstance(node, exp.Identifier) and str(node.name).lower().startswith(INTERNAL_PREFIX):
             raise _refused(f"the name {node.name!r} is reserved")
-        if isinstance(node, exp.Func) and (why := blocked_function(node)):
+        if isinstance(node, exp.Func) and (why := blocked_function(node) or generated_size_problem(node)):
             raise _refused(why)
         if isinstance(node, exp.Table):
             if problem := _table_problem(node):
@@ -297,9 +339,16 @@ def _scrubbed(message: str) -> str:
     return f"{first} (values hidden: the reader's row filters run on unmasked rows)"
 
 
-def run_checked(checked: CheckedQuery, sources: Mapping[str, SecureSource]) -> pa.Table:
+def run_checked(
+    checked: CheckedQuery,
+    sources: Mapping[str, SecureSource],
+    *,
+    limits: QueryLimits = DEFAULT_LIMITS,
+    cancel: threading.Event | None = None,
+) -> pa.Table:
     """Run a checked query over masked, filtered views of ``sources`` (address → what the principal may see
-    of it), on a connection that can reach nothing else. Returns Arrow."""
+    of it), on a connection that can reach nothing else, under ``limits`` (memory, threads, timeout, result
+    size; ``cancel`` interrupts it). Returns Arrow."""
     missing = [a for a in checked.products if a not in sources]
     if missing:
         raise AccessDeniedError(f"query refused: no read access to {', '.join(missing)}")
@@ -309,6 +358,7 @@ def run_checked(checked: CheckedQuery, sources: Mapping[str, SecureSource]) -> p
     try:
         used = {a: sources[a] for a in checked.products}
         direct = {a: _local_files(s.scan) for a, s in used.items()}
+        limits.configure(con)
         _lock(con, [f for files in direct.values() if files for f in files])
         seen = _tables_seen_by_duckdb(con, checked.sql)  # before the views exist: DuckDB expands views
         if seen is not None and not seen <= set(used):
@@ -333,7 +383,11 @@ def run_checked(checked: CheckedQuery, sources: Mapping[str, SecureSource]) -> p
                 ) from None
         con.execute("SET lock_configuration = true")
         try:
-            return engine.fetch_arrow(checked.sql)
+            return fetch_bounded(con, checked.sql, limits, cancel)
+        except duckdb.Error as exc:
+            if not any(s.access.row_filters for s in used.values()):
+                raise QueryError(str(exc).strip().splitlines()[0]) from None
+            raise QueryError(_scrubbed(str(exc))) from None
         except QueryError as exc:
             if not any(s.access.row_filters for s in used.values()):
                 raise

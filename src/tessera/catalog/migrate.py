@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
@@ -11,7 +12,7 @@ from tessera.errors import CatalogError
 
 __all__ = ["HEAD", "connect", "upgrade"]
 
-HEAD = "0004"
+HEAD = "0005"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -31,10 +32,33 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def connect(url: str) -> Engine:
-    """A SQLAlchemy engine for the catalog URL, migrated to HEAD."""
+def _private_sqlite(path: Path) -> None:
+    """The catalog file holds token hashes, grants and the audit log: its folder is made owner-only (0700) and
+    the file created owner-only (0600); SQLite gives its WAL and shared-memory files the file's mode. A file
+    left readable by others (made before this) is tightened when its owner opens it."""
+    if str(path).startswith("file:"):
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        folder.mkdir(parents=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            try:
+                if file.stat().st_mode & 0o077:
+                    file.chmod(0o600)
+            except OSError:  # not there, or not ours to change
+                pass
+    except OSError:  # a folder we may not write to: opening the catalog will say so
+        pass
+
+
+def connect(url: str, *, storage: str | None = None) -> Engine:
+    """A SQLAlchemy engine for the catalog URL, migrated to HEAD (``storage``: the mesh's storage root, which
+    migration 0005 records table locations against)."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
     try:
         engine = create_engine(url, pool_pre_ping=url.startswith("postgresql"))
     except (SQLAlchemyError, ModuleNotFoundError, ValueError) as exc:
@@ -42,7 +66,7 @@ def connect(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-    upgrade(engine)
+    upgrade(engine, storage=storage)
     return engine
 
 
@@ -53,7 +77,7 @@ def _current(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, *, storage: str | None = None) -> None:
     try:
         if _current(engine) == HEAD:
             return
@@ -74,6 +98,7 @@ def upgrade(engine: Engine) -> None:
                     if current == HEAD:
                         return
                 config.attributes["connection"] = conn
+                config.attributes["storage_root"] = storage
                 command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         raise CatalogError(f"catalog at {engine.url!r} cannot be opened or migrated: {exc}") from None

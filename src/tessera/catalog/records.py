@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from tessera.catalog import paths
 from tessera.catalog import tables as t
 from tessera.catalog.dialect import insert_ignore, lock_audit, upsert
 from tessera.model.results import QualityRun
@@ -64,7 +65,9 @@ class VersionRecord:
 
 
 def record_version(conn: Connection, record: VersionRecord) -> None:
-    insert_ignore(conn, t.versions, record.row())
+    row = record.row()
+    row["table_uri"] = paths.stored(record.table_uri, paths.root_of(conn))
+    insert_ignore(conn, t.versions, row)
 
 
 def record_major(conn: Connection, address: str, major: int, table_uri: str, deprecation_days: int) -> None:
@@ -72,8 +75,9 @@ def record_major(conn: Connection, address: str, major: int, table_uri: str, dep
     now = datetime.now(UTC)
     rows = conn.execute(select(t.majors).where(t.majors.c.address == address)).mappings().all()
     if not any(r["major"] == major for r in rows):
+        location = paths.stored(table_uri, paths.root_of(conn))
         insert_ignore(
-            conn, t.majors, {"address": address, "major": major, "table_uri": table_uri, "status": "active"}
+            conn, t.majors, {"address": address, "major": major, "table_uri": location, "status": "active"}
         )
     for row in rows:
         if row["major"] < major and row["status"] == "active":

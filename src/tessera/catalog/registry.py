@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, update
 
+from tessera.catalog import paths
 from tessera.catalog import tables as t
 from tessera.catalog.dialect import insert_ignore, upsert
 from tessera.model.product import Domain, Product
@@ -48,7 +49,7 @@ def register_product(conn: Connection, product: Product, storage_uri: str, diges
         "contract_id": contract.id,
         "contract_version": contract.version,
         "contract_hash": contract.hash,
-        "storage_uri": storage_uri,
+        "storage_uri": paths.stored(storage_uri, paths.root_of(conn)),
         "write_mode": product.write_mode,
         "update_frequency": product.update_frequency,
         "retired": False,
@@ -107,4 +108,5 @@ def retire_product(conn: Connection, address: str) -> None:
 
 
 def register_storage(conn: Connection, uri: str, address: str) -> None:
-    insert_ignore(conn, t.storage_locations, {"uri": uri, "address": address, "created_at": _now()})
+    location = paths.stored(uri, paths.root_of(conn))
+    insert_ignore(conn, t.storage_locations, {"uri": location, "address": address, "created_at": _now()})

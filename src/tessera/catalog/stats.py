@@ -104,9 +104,9 @@ def page_facts(catalog: Catalog) -> dict[str, dict[str, Any]]:
         for row in conn.execute(select(r).order_by(r.c.address, r.c.username, r.c.role)).mappings():
             fact(row["address"])["roles"].append(dict(row))
         for row in conn.execute(select(m).order_by(m.c.address, m.c.major)).mappings():
-            fact(row["address"])["majors"].append(
-                {k: utc(x) if isinstance(x, datetime) else x for k, x in row.items()}
-            )
+            major = {k: utc(x) if isinstance(x, datetime) else x for k, x in row.items()}
+            major["table_uri"] = catalog.usable(str(row["table_uri"]))
+            fact(row["address"])["majors"].append(major)
         for source, target in conn.execute(select(e.c.source, e.c.target).distinct()):
             fact(target)["upstream"].add(source)
             fact(source)["downstream"].add(target)

@@ -1,4 +1,7 @@
-"""The catalog: the record of everything registered and published. SQLite by default, PostgreSQL alike."""
+"""The catalog: the record of everything registered and published. SQLite by default, PostgreSQL alike.
+
+Opened with the mesh's storage root, it records table locations relative to that root and hands them back
+whole (``tessera.catalog.paths``): a moved or copied mesh reads its own tables."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
+from tessera.catalog import paths
 from tessera.catalog import tables as t
 from tessera.catalog.migrate import connect
 
@@ -35,20 +39,39 @@ def _rows(conn: Connection, query: Any) -> list[Row]:
     return out
 
 
+#: The columns that hold a table location.
+_LOCATIONS = ("table_uri", "storage_uri", "uri")
+
+
 class Catalog:
-    def __init__(self, engine: Engine) -> None:
+    """``storage``: the mesh's storage root, against which table locations are recorded (None: as given)."""
+
+    def __init__(self, engine: Engine, storage: str | None = None) -> None:
         self.engine = engine
+        self.storage = storage
 
     @classmethod
-    def open(cls, url: str) -> Catalog:
-        return cls(connect(url))
+    def open(cls, url: str, storage: str | None = None) -> Catalog:
+        return cls(connect(url, storage=storage), storage)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
+        """One write transaction; the record writers find the storage root on it (``paths.root_of``)."""
         with self.engine.connect() as raw:
-            conn = raw.execution_options(tessera_write=True)
+            conn = raw.execution_options(tessera_write=True, **{paths.STORAGE_OPTION: self.storage})
             with conn.begin():
                 yield conn
+
+    def usable(self, location: str) -> str:
+        """A recorded table location as a usable URI (joined to the storage root when recorded relative)."""
+        return paths.usable(location, self.storage)
+
+    def _located(self, rows: list[Row]) -> list[Row]:
+        for row in rows:
+            for key in _LOCATIONS:
+                if isinstance(row.get(key), str):
+                    row[key] = paths.usable(row[key], self.storage)
+        return rows
 
     def close(self) -> None:
         self.engine.dispose()
@@ -63,17 +86,17 @@ class Catalog:
         if not include_retired:
             query = query.where(t.products.c.retired.is_(False))
         with self.engine.connect() as conn:
-            return _rows(conn, query)
+            return self._located(_rows(conn, query))
 
     def product_row(self, address: str) -> Row | None:
         """The product's own row (one query; ``product`` adds roles, columns, majors and lineage)."""
         with self.engine.connect() as conn:
-            rows = _rows(conn, select(t.products).where(t.products.c.address == address))
+            rows = self._located(_rows(conn, select(t.products).where(t.products.c.address == address)))
             return rows[0] if rows else None
 
     def product(self, address: str) -> Row | None:
         with self.engine.connect() as conn:
-            rows = _rows(conn, select(t.products).where(t.products.c.address == address))
+            rows = self._located(_rows(conn, select(t.products).where(t.products.c.address == address)))
             if not rows:
                 return None
             row = rows[0]
@@ -81,8 +104,8 @@ class Catalog:
             row["columns"] = _rows(
                 conn, select(t.columns).where(t.columns.c.address == address).order_by(t.columns.c.position)
             )
-            row["majors"] = _rows(
-                conn, select(t.majors).where(t.majors.c.address == address).order_by(t.majors.c.major)
+            row["majors"] = self._located(
+                _rows(conn, select(t.majors).where(t.majors.c.address == address).order_by(t.majors.c.major))
             )
             row["upstream"] = sorted(
                 {
@@ -104,19 +127,19 @@ class Catalog:
 
     def storage_locations(self) -> set[str]:
         with self.engine.connect() as conn:
-            return {r["uri"] for r in _rows(conn, select(t.storage_locations.c.uri))}
+            return {self.usable(r["uri"]) for r in _rows(conn, select(t.storage_locations.c.uri))}
 
     def versions(self, address: str, major: int | None = None) -> list[Row]:
         query = select(t.versions).where(t.versions.c.address == address)
         if major is not None:
             query = query.where(t.versions.c.major == major)
         with self.engine.connect() as conn:
-            return _rows(conn, query.order_by(t.versions.c.published_at, t.versions.c.id))
+            return self._located(_rows(conn, query.order_by(t.versions.c.published_at, t.versions.c.id)))
 
     def majors(self, address: str) -> list[Row]:
         with self.engine.connect() as conn:
-            return _rows(
-                conn, select(t.majors).where(t.majors.c.address == address).order_by(t.majors.c.major)
+            return self._located(
+                _rows(conn, select(t.majors).where(t.majors.c.address == address).order_by(t.majors.c.major))
             )
 
     def last_contract(self, address: str) -> Row | None:
@@ -174,7 +197,7 @@ class Catalog:
             cols: dict[str, list[Row]] = {}
             for row in _rows(conn, select(t.columns)):
                 cols.setdefault(row["address"], []).append(row)
-        for product in products:
+        for product in self._located(products):
             product["columns"] = cols.get(product["address"], [])
         return products
 

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tessera.cli.render import print_json, print_table
+from tessera.cli.render import plain, print_json, print_table
 
 if TYPE_CHECKING:
     from tessera.access.model import AccessRequest, Grant, Token
@@ -146,7 +146,9 @@ def grant(args: argparse.Namespace) -> int:
     detail = ", ".join(e for e in extra if e)
     verb = "granted" if created else "already granted"
     print(
-        f"{verb} {what} on {made.scope} to {made.principal} (grant #{made.id}{', ' + detail if detail else ''})"
+        plain(
+            f"{verb} {what} on {made.scope} to {made.principal} (grant #{made.id}{', ' + detail if detail else ''})"
+        )
     )
     return 0
 
@@ -297,7 +299,7 @@ def access(args: argparse.Namespace) -> int:
     if args.json:
         print_json(out)
     else:
-        print(message)
+        print(plain(message))
     return 0
 
 

@@ -10,17 +10,18 @@ __all__ = ["run_handled"]
 
 
 def run_handled(args: argparse.Namespace) -> int:
+    from tessera.cli.render import plain
     from tessera.errors import TesseraError
 
     def show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
-        print(f"warning: {message}", file=sys.stderr)
+        print(f"warning: {plain(message)}", file=sys.stderr)
 
     warnings.showwarning = show_warning
     try:
         code = args.handler(args)
         return int(code or 0)
     except TesseraError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {plain(exc)}", file=sys.stderr)  # messages quote names and texts others wrote
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -88,16 +88,39 @@ def apply(args: argparse.Namespace) -> int:
 
 
 def repair(args: argparse.Namespace) -> int:
+    import sys
+
     from tessera.platform import Mesh
 
     with Mesh(args.mesh) as mesh:
-        counts = mesh.repair()
+        report = mesh.repair()
+    kept = [k for r in report.values() for k in r.kept]
     if args.json:
-        print_json(counts)
+        print_json(
+            {
+                address: {
+                    "versions": r.versions,
+                    "kept": [
+                        {
+                            "major": k.major,
+                            "table_uri": k.table_uri,
+                            "delta_versions": list(k.delta_versions),
+                            "reason": k.reason,
+                        }
+                        for k in r.kept
+                    ],
+                }
+                for address, r in sorted(report.items())
+            }
+        )
     else:
         print_table(
-            "Catalog versions rebuilt from Delta commits", ["product", "versions"], sorted(counts.items())
+            "Catalog versions rebuilt from Delta commits",
+            ["product", "versions", "kept"],
+            [(a, r.versions, sum(len(k.delta_versions) for k in r.kept)) for a, r in sorted(report.items())],
         )
+    for k in kept:
+        print(f"warning: {k.reason}", file=sys.stderr)
     return 0
 
 

@@ -25,6 +25,14 @@ def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+def _safe_csv(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--safe-csv",
+        action="store_true",
+        help="with --format csv: prefix cells starting with = + - @ (formulas in a spreadsheet) with '",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tessera",
@@ -83,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("read", "read_cmds", "read", "read a product version")
     p.add_argument("address", help="ADDRESS[@2.1.0|@2|@v17]")
     p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    _safe_csv(p)
     p.add_argument("--limit", type=int)
     p.add_argument("--columns", help="comma-separated column names")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (required for parquet)")
@@ -102,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with PRINCIPAL's grants, masks and row filters",
     )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    _safe_csv(p)
     _json(p)
     p = cmd("history", "read_cmds", "history", "published versions of a product")
     p.add_argument("address")
@@ -152,6 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
     p.add_argument("--no-scheduler", action="store_true", help="do not run the products' schedules")
+    p.add_argument(
+        "--allow-anonymous",
+        action="store_true",
+        help="serve a mesh that does not enforce access on a non-loopback address (anyone reaching it reads all)",
+    )
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="a host name to answer to besides loopback names and IP addresses (repeatable; *.example.com)",
+    )
     p = cmd("contract", "mesh_cmds", "contract_diff", "compare two contracts: `contract diff OLD NEW`")
     p.add_argument("action", choices=("diff",))
     p.add_argument("old", help="contract file, or ADDRESS for its last published contract")

@@ -6,13 +6,18 @@ import argparse
 import sys
 from typing import Any
 
-from tessera.cli.render import print_json, print_table, to_jsonable
+from tessera.cli.render import plain, print_json, print_table, to_jsonable
 
 __all__ = ["catalog", "history", "lineage", "quality", "query", "read"]
 
 
-def _emit(table: Any, fmt: str, output: str | None = None) -> None:
+def _emit(table: Any, fmt: str, output: str | None = None, *, safe_csv: bool = False) -> None:
     import pyarrow.csv as pacsv
+
+    if fmt == "csv" and safe_csv:
+        from tessera.platform.csv_cells import neutralise_table
+
+        table = neutralise_table(table)
 
     if fmt == "parquet":
         import pyarrow.parquet as pq
@@ -57,30 +62,30 @@ def read(args: argparse.Namespace) -> int:
         table = mesh.read(
             args.address, columns=columns, limit=args.limit, as_principal=getattr(args, "as_principal", None)
         )
-    _emit(table, "json" if args.json else args.format, args.output)
+    _emit(table, "json" if args.json else args.format, args.output, safe_csv=args.safe_csv)
     return 0
 
 
 def query(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tessera.platform.quick import quick_query
+    from tessera.platform.reader import fast_query
 
     fmt = "json" if args.json else args.format
     principal = getattr(args, "as_principal", None)
-    rows = None if principal is not None else quick_query(Path(args.mesh).resolve(), args.sql)
+    rows = None if principal is not None else fast_query(Path(args.mesh).resolve(), args.sql)
     if rows is not None:
-        _emit_rows(rows, fmt)
+        _emit_rows(rows, fmt, safe_csv=args.safe_csv)
         return 0
     from tessera.platform import Mesh
 
     with Mesh(args.mesh) as mesh:
         table = mesh.query(args.sql, as_principal=principal)
-    _emit(table, fmt)
+    _emit(table, fmt, safe_csv=args.safe_csv)
     return 0
 
 
-def _emit_rows(rows: list[dict[str, Any]], fmt: str) -> None:
+def _emit_rows(rows: list[dict[str, Any]], fmt: str, *, safe_csv: bool = False) -> None:
     """Rows as dicts (the fast query path, no Arrow needed)."""
     if fmt == "json":
         import json
@@ -92,7 +97,12 @@ def _emit_rows(rows: list[dict[str, Any]], fmt: str) -> None:
         writer = csv.writer(sys.stdout)
         if rows:
             writer.writerow(rows[0].keys())
-        writer.writerows(r.values() for r in rows)
+        if safe_csv:
+            from tessera.platform.csv_cells import neutralise_value
+
+            writer.writerows([neutralise_value(v) for v in r.values()] for r in rows)
+        else:
+            writer.writerows(r.values() for r in rows)
     else:
         headers = list(rows[0].keys()) if rows else []
         print_table(None, headers, (list(r.values()) for r in rows[:200]))
@@ -218,11 +228,15 @@ def catalog(args: argparse.Namespace) -> int:
 
 
 def _show(row: dict[str, Any]) -> None:
-    print(f"{row['address']}  (contract {row['contract_version']}, {row['status']})")
-    print(f"  {row['description'] or ''}")
-    print(f"  owner: {row['owner']}   write mode: {row['write_mode']}   updates: {row['update_frequency']}")
+    print(plain(f"{row['address']}  (contract {row['contract_version']}, {row['status']})"))
+    print(f"  {plain(row['description'])}")
+    print(
+        plain(
+            f"  owner: {row['owner']}   write mode: {row['write_mode']}   updates: {row['update_frequency']}"
+        )
+    )
     for role in row["roles"]:
-        print(f"  {role['role']}: {role['username']}")
+        print(plain(f"  {role['role']}: {role['username']}"))
     print(
         f"  upstream: {', '.join(row['upstream']) or '-'}   downstream: {', '.join(row['downstream']) or '-'}"
     )

@@ -136,7 +136,7 @@ def share(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from tessera.cli.render import print_json, print_table
+    from tessera.cli.render import plain, print_json, print_table
     from tessera.platform import Mesh
     from tessera.platform.sharing import Sharing
 
@@ -209,5 +209,6 @@ def share(args: argparse.Namespace) -> int:
                     ["table", "product", "major"],
                     ([t["table"], t["address"], t["major"] or "newest"] for t in tables),
                 )
-                print(f"recipients: {', '.join(detail.recipients) or 'none'}")
+                print(f"comment: {plain(detail.share.comment) or '-'}")
+                print(plain(f"recipients: {', '.join(detail.recipients) or 'none'}"))
     return 0

@@ -16,8 +16,17 @@ from pathlib import Path
 
 from tessera.errors import Problem, SpecError
 from tessera.governance.policies import SWITCH_OFF, Policy, PolicySet, read_policy
+from tessera.spec.bounds import read_text
 
 __all__ = ["builtin_policies", "check_policies", "load_policies", "policy_files"]
+
+
+class _Unreadable(Exception):
+    """A policy file or its tests that cannot be read (too big, not UTF-8, unreadable): its problems."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(map(str, problems)))
+        self.problems = problems
 
 
 def _is_policy(path: Path) -> bool:
@@ -42,7 +51,11 @@ def _tests(path: Path, root: Path) -> tuple[str, str] | None:
     for suffix in (".tests.yaml", ".tests.yml"):
         sibling = path.with_name(path.name.rsplit(".", 1)[0] + suffix)
         if sibling.is_file():
-            return sibling.relative_to(root).as_posix(), sibling.read_text(encoding="utf-8-sig")
+            file = sibling.relative_to(root).as_posix()
+            text, problems = read_text(sibling, file)
+            if text is None:
+                raise _Unreadable(problems)
+            return file, text
     return None
 
 
@@ -83,10 +96,12 @@ def check_policies(root: Path, disabled: Sequence[str] = ()) -> tuple[PolicySet,
     for path, domain in policy_files(root):
         file = path.relative_to(root).as_posix()
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            text, found = read_text(path, file)
+            if text is None:
+                raise _Unreadable(found)
             tests = _tests(path, root)
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(file, None, "", f"cannot be read: {exc}"))
+        except _Unreadable as exc:
+            problems += exc.problems
             continue
         policy, found = read_policy(text, file, domain=domain, tests=tests)
         problems += found

@@ -134,6 +134,10 @@ class MeshSettings:
     monitoring: Mapping[str, Any] = field(default_factory=dict)
     governance: Mapping[str, Any] = field(default_factory=dict)
     access: Mapping[str, Any] = field(default_factory=dict)
+    #: Bounds on reads, queries and transforms (``limits:``; see ``tessera.access.limits``).
+    limits: Mapping[str, Any] = field(default_factory=dict)
+    #: ``tessera serve`` settings (``server:``): ``{"allowedHosts": [...]}``, the host names it answers to.
+    server: Mapping[str, Any] = field(default_factory=dict)
     #: Encryption at rest the storage declares: ``{"atRest": none|filesystem|sse-s3|sse-kms, "kmsKeyId": ...}``
     #: (empty when mesh.yaml says nothing).
     encryption: Mapping[str, Any] = field(default_factory=dict)

@@ -130,7 +130,11 @@ class Access:
             raise TesseraError("say whose token it is: `tessera token create PRINCIPAL`")
         if who != self.ctx.principal:
             self._admin()
-        lifetime = days or int(self.ctx.settings.access.get("tokenDays") or DEFAULT_TOKEN_DAYS)
+        if days is not None and days < 1:  # 0 is not "the default": it is refused, never 90 days
+            raise TesseraError(f"a token lives 1 day or more (got --days {days})")
+        lifetime = (
+            days if days is not None else int(self.ctx.settings.access.get("tokenDays") or DEFAULT_TOKEN_DAYS)
+        )
         return identity.create_token(self.ctx.catalog, who, lifetime, label, self.ctx.actor)
 
     def revoke_token(self, token_id: str) -> Token:

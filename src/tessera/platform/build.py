@@ -2,7 +2,8 @@
 
 A transform's SQL names its inputs as ``<domain>.<product>`` (read at the major its input port asks for) or
 ``source.<system>.<table>``. Products whose inputs are all built run in parallel in worker processes (started
-with ``spawn``: delta-rs must not run in a forked child). A product whose code, contract and input versions
+with ``spawn``: delta-rs must not run in a forked child; each dies with the build's process, so a killed
+build leaves nothing publishing). A product whose code, contract and input versions
 are unchanged since its last build is skipped. A refused product stops the products downstream of it; the
 independent rest of the DAG still builds."""
 
@@ -348,11 +349,9 @@ def build(
             # a wave has enough independent products to share (or the caller asked for a number of jobs).
             wide = len(runnable) >= (2 if jobs is not None else 3)
             if workers > 1 and wide and pool is None:
-                import multiprocessing
+                from tessera.platform.workers import worker_pool
 
-                pool = ProcessPoolExecutor(
-                    max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-                )
+                pool = worker_pool(workers)  # each worker dies with this process
             results = _run_wave(
                 ctx, ready, pool if pool is not None and len(runnable) > 1 else None, full_refresh
             )

@@ -16,6 +16,7 @@ from tessera.model.product import MeshSettings, MeshSpec, Product
 from tessera.storage import TableStore, table_uri
 
 if TYPE_CHECKING:
+    from tessera.access.limits import QueryLimits
     from tessera.access.model import Action
 
 __all__ = ["ENV_TOKEN", "Context"]
@@ -113,8 +114,15 @@ class Context:
         return load_settings(self.root)
 
     @cached_property
+    def limits(self) -> QueryLimits:
+        """The bounds every read, query and transform runs under (mesh.yaml ``limits:``)."""
+        from tessera.access.limits import QueryLimits
+
+        return QueryLimits.from_settings(self.settings.limits)
+
+    @cached_property
     def catalog(self) -> Catalog:
-        return Catalog.open(self.settings.catalog_url)
+        return Catalog.open(self.settings.catalog_url, storage=self.settings.storage)
 
     @cached_property
     def store(self) -> TableStore:

@@ -1,23 +1,37 @@
-"""Candidate data in whatever shape it comes (Arrow, pandas, Polars, DuckDB, a file) → one Arrow table."""
+"""Candidate data in whatever shape it comes (Arrow, pandas, Polars, DuckDB, a file) → one Arrow table.
+
+A file is read bounded: when the contract is known, its columns and types are checked against it from the
+file's metadata first (the Parquet footer, the CSV header and DuckDB's sniffed sample) — a file missing a
+column is refused before a row is decompressed, however small it is on disk and however big it unpacks. Then
+it is read in batches on a DuckDB connection with a memory limit and a thread cap, and refused once the rows
+read pass ``MAX_READ_BYTES`` in memory (a decompression bomb whose columns match stops there).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from tessera.errors import DataError, NotFoundError
 
-__all__ = ["FORMATS", "read_file", "to_arrow"]
+if TYPE_CHECKING:
+    from tessera.model.contract import Contract
+
+__all__ = ["FORMATS", "MAX_READ_BYTES", "check_file", "read_file", "to_arrow"]
 
 FORMATS = ("parquet", "csv", "json")
 
+#: The most a data file may unpack to in memory when it is read for a publish or a test (Arrow bytes).
+MAX_READ_BYTES = 2 * 1024**3
+#: DuckDB's own limit while it decodes the file (spilling is off: nothing is written for a read).
+_DUCKDB_MEMORY = "1GB"
+_BATCH_ROWS = 65_536
 
-def read_file(path: str | Path, fmt: str | None = None) -> pa.Table:
-    """Read a Parquet/CSV/JSON file with DuckDB; a file that is not the format it claims is a DataError."""
-    import duckdb
 
+def _source(path: str | Path, fmt: str | None) -> tuple[str, str]:
+    """``(kind, SELECT over the file)``; a missing, empty or unknown file is refused here."""
     location = Path(path)
     if not location.exists():
         raise NotFoundError(f"no file {str(path)!r}")
@@ -29,10 +43,73 @@ def read_file(path: str | Path, fmt: str | None = None) -> pa.Table:
     reader = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}[kind]
     if location.is_file() and location.stat().st_size == 0:
         raise DataError(f"{path} is empty: nothing to publish")
-    con = duckdb.connect()
+    escaped = str(location).replace("'", "''")
+    return kind, f"SELECT * FROM {reader}('{escaped}')"
+
+
+def _connect() -> Any:
+    import duckdb
+
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": _DUCKDB_MEMORY,
+        "threads": 2,
+        "temp_directory": "",
+    }
+    return duckdb.connect(config=config)
+
+
+def _check(con: Any, select: str, contract: Contract) -> None:
+    """The file's columns and types against the contract, from metadata only (no row is decoded)."""
+    from tessera.storage.schema import target_schema
+
+    target_schema(con.sql(f"{select} LIMIT 0").to_arrow_table().schema, contract)
+
+
+def check_file(path: str | Path, fmt: str | None, contract: Contract) -> None:
+    """Raise ``DataError`` naming every missing, extra or mistyped column, reading only the file's metadata."""
+    import duckdb
+
+    kind, select = _source(path, fmt)
+    con = _connect()
     try:
-        escaped = str(location).replace("'", "''")
-        return con.sql(f"SELECT * FROM {reader}('{escaped}')").to_arrow_table()
+        _check(con, select, contract)
+    except duckdb.Error as exc:
+        raise DataError(f"{path} is not a readable {kind} file: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+
+
+def read_file(
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    contract: Contract | None = None,
+    max_bytes: int = MAX_READ_BYTES,
+) -> pa.Table:
+    """Read a Parquet/CSV/JSON file with DuckDB, bounded (see the module's docstring); a file that is not the
+    format it claims, does not match ``contract`` or unpacks past ``max_bytes`` is a DataError."""
+    import duckdb
+
+    from tessera.spec.bounds import size_text
+
+    kind, select = _source(path, fmt)
+    con = _connect()
+    try:
+        if contract is not None:
+            _check(con, select, contract)
+        reader = con.sql(select).to_arrow_reader(_BATCH_ROWS)
+        batches: list[pa.RecordBatch] = []
+        total = 0
+        for batch in reader:
+            total += batch.nbytes
+            if total > max_bytes:
+                raise DataError(
+                    f"{path} unpacks to more than {size_text(max_bytes)} in memory (from "
+                    f"{size_text(Path(path).stat().st_size)} on disk): refused as too big to hold, or a "
+                    "decompression bomb; split the data into smaller files"
+                )
+            batches.append(batch)
+        return pa.Table.from_batches(batches, schema=reader.schema)
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
         raise DataError(f"{path} is not a readable {kind} file: {first}") from None
@@ -40,9 +117,9 @@ def read_file(path: str | Path, fmt: str | None = None) -> pa.Table:
         con.close()
 
 
-def to_arrow(data: Any) -> pa.Table:
+def to_arrow(data: Any, contract: Contract | None = None) -> pa.Table:
     """pyarrow Table/RecordBatch/reader, pandas or Polars DataFrame, DuckDB relation, Spark DataFrame
-    (collected), any Arrow C stream, or a file path."""
+    (collected), any Arrow C stream, or a file path (checked against ``contract`` before it is read)."""
     if isinstance(data, pa.Table):
         return data
     if isinstance(data, pa.RecordBatch):
@@ -50,7 +127,7 @@ def to_arrow(data: Any) -> pa.Table:
     if isinstance(data, pa.RecordBatchReader):
         return data.read_all()
     if isinstance(data, str | Path):
-        return read_file(data)
+        return read_file(data, contract=contract)
     module = type(data).__module__.split(".")[0]
     if module == "pandas":
         return pa.Table.from_pandas(data, preserve_index=False)

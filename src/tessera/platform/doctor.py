@@ -80,7 +80,7 @@ def _catalog(settings: MeshSettings) -> Check:
                 raise TesseraError(f"the catalog's folder {path.parent} does not exist (mesh.yaml catalog)")
             if not path.exists():
                 return f"not created yet: tessera apply creates it at {path}"
-        catalog = Catalog.open(url)
+        catalog = Catalog.open(url, storage=settings.storage)
         try:
             with catalog.engine.connect() as conn:
                 revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()

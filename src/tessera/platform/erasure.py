@@ -1,7 +1,7 @@
 """The right to erasure (``tessera erase --subject customer_id=C123``): what ``tessera.governance.erasure``
-plans, applied to every major of every product holding the subject — delete, vacuum, scrub the log (see
-``tessera.platform.remediate``) — plus the quality samples in the catalog that show the value. Audited once,
-with the value's sha256 instead of the value."""
+plans, applied to every major of every product holding the subject — delete, vacuum, scrub the log, purge
+Delta Sharing's masked copies of the removed files (see ``tessera.platform.remediate``) — plus the quality
+samples in the catalog that show the value. Audited once, with the value's sha256 instead of the value."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tessera.platform.remediate import (
     counted_rows,
     files_holding,
     major_tables,
+    purge_masked_copies,
     quote_column,
     record_remediation,
     remediation_provenance,
@@ -208,6 +209,7 @@ def _erase_table(
         removed, scrubbed = [*ctx.store.vacuum(uri, dry_run=True), *rewritten], None
     else:
         removed, scrubbed = ctx.store.vacuum(uri), ctx.store.scrub_log(uri)
+        purge_masked_copies(ctx, product.address, major, uri)
     table = ErasedTable(
         product.address, major, present, deleted, tuple(versions), len(removed), scrubbed, tuple(notes)
     )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
     from tessera.platform.product_handle import ProductHandle
     from tessera.platform.publish import PublishResult
     from tessera.platform.remediate import RetentionFix
+    from tessera.platform.repair import Repaired
     from tessera.platform.sharing import Sharing
 
 __all__ = ["Mesh"]
@@ -98,27 +99,17 @@ class Mesh:
     ) -> pa.Table:
         """A product version. As ``as_principal`` (else the token's principal): only if it may read it,
         masked and row-filtered for it; trusted local use (no token, no ``as_principal``) reads everything."""
-        from tessera.platform.secure import read_as, reader
+        from tessera.platform.reader import Reader, caller_for
 
-        principal = reader(self.ctx, as_principal)
-        if principal is not None:
-            return read_as(self.ctx, principal, address, columns=columns, limit=limit)
-        from tessera.platform import reading
-
-        return reading.read(self.ctx, address, columns=columns, limit=limit)
+        reader = Reader(self.ctx, caller_for(self.ctx, as_principal))
+        return reader.read(address, columns=columns, limit=limit, warn=True).table
 
     def query(self, sql: str, *, as_principal: str | None = None) -> pa.Table:
         """SQL over products by address. As ``as_principal`` (else the token's principal): one checked SELECT
         over the masked, filtered views of the products it may read."""
-        from tessera.platform.secure import query_as, reader
+        from tessera.platform.reader import Reader, caller_for
 
-        principal = reader(self.ctx, as_principal)
-        if principal is not None:
-            return query_as(self.ctx, principal, sql)
-        from tessera.platform import reading
-
-        result: pa.Table = reading.query(self.ctx, sql)
-        return result
+        return Reader(self.ctx, caller_for(self.ctx, as_principal)).query(sql).table
 
     def lineage(
         self, node: str, *, direction: str = "both", depth: int | None = None, as_of: str | None = None
@@ -154,10 +145,12 @@ class Mesh:
 
         return erase(self.ctx, subject, dry_run=dry_run)
 
-    def repair(self) -> dict[str, int]:
+    def repair(self) -> dict[str, Repaired]:
+        """Rebuild the version records from the tables' commits (admin on the mesh); records of a table that
+        cannot be found are kept and reported (``Repaired.kept``)."""
         from tessera.platform import repair
 
-        return {p.address: repair.repair(self.ctx, p) for p in self.ctx.spec.products}
+        return {r.address: r for r in repair.repair_mesh(self.ctx)}
 
     def test(self, address: str, data: Any | None = None) -> QualityRun:
         """Run a product's quality gate on data (or on its newest published version) without publishing."""

@@ -27,8 +27,11 @@ class ProductHandle:
     ) -> pa.Table:
         """The latest version, or ``version`` as contract semver ``"2.1.0"``, a major ``"2"``/``2``, a Delta
         version ``"v17"`` or an older major's Delta version ``"1/v3"``. Returns a pyarrow Table (``.to_pandas()``, ``polars.from_arrow`` one call away)."""
+        from tessera.platform.reader import Reader, caller_for
+
         text = self.address if version in (None, "latest") else f"{self.address}@{version}"
-        return reading.read(self.ctx, text, columns=columns, limit=limit)
+        reader = Reader(self.ctx, caller_for(self.ctx))
+        return reader.read(text, columns=columns, limit=limit, warn=True).table
 
     @property
     def contract(self) -> Contract:
@@ -79,7 +82,10 @@ class ProductHandle:
         ]
 
     def quality(self, limit: int = 20) -> list[dict[str, Any]]:
-        return self.ctx.catalog.quality_runs(self.address, limit)
+        """The newest quality runs; their failing samples as the caller may see the rows (the reader)."""
+        from tessera.platform.reader import Reader, caller_for
+
+        return Reader(self.ctx, caller_for(self.ctx)).quality(self.address, limit)
 
     def lineage(self, version: str | None = None) -> dict[str, Any]:
         """Upstream and downstream products, and the column edges of the newest version (or ``version``)."""

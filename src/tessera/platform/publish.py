@@ -167,7 +167,7 @@ def _publish(
 
         table: pa.Table | SparkCandidate = SparkCandidate.conform(data, contract, shared, CANDIDATE)
     else:
-        table = conform_table(to_arrow(data), contract)
+        table = conform_table(to_arrow(data, contract), contract)
     try:
         return _publish_conformed(ctx, product, table, run_id, edges, shared)
     finally:

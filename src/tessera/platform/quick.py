@@ -1,4 +1,5 @@
-"""``tessera query`` on the newest versions without opening the catalog: the fast path.
+"""``tessera query`` by the trusted local user on the newest versions without opening the catalog: the reader's
+fast path (``tessera.platform.reader.fast_query`` is its only caller), under the mesh's time and memory limits.
 
 The newest release of a product is the newest Delta version of its newest major's table, which the table's
 own log says; the catalog adds nothing to that answer, so a plain query reads mesh.yaml, finds the tables and
@@ -22,16 +23,14 @@ def _newest_table(store: TableStore, storage: str, domain: str, product: str) ->
     return majors[max(majors)] if majors else None
 
 
-def _storage(root: Path) -> str | None:
+def _storage(root: Path) -> tuple[str, dict[str, Any]] | None:
     """The storage root from mesh.yaml, resolved as the mesh loader does; None when the file does not read
     (the full path then reports why). Not validated here: that would cost more than the query."""
-    import yaml
-
     from tessera.spec.names import DEFAULT_STORAGE, resolve_location
+    from tessera.spec.yaml_lines import read_yaml
 
-    try:
-        doc = yaml.safe_load((root / "mesh.yaml").read_text())
-    except (OSError, yaml.YAMLError):
+    doc, _, problems = read_yaml(root / "mesh.yaml", "mesh.yaml")  # bounded: size, nodes, aliases
+    if problems:
         return None
     access = doc.get("access") if isinstance(doc, dict) else None
     if isinstance(access, dict) and access.get("enforce") is True:
@@ -39,7 +38,10 @@ def _storage(root: Path) -> str | None:
     if isinstance(doc, dict) and doc.get("engine", "duckdb") != "duckdb":
         return None  # queries run on the mesh's engine (a Spark cluster): the full path sends them there
     storage = doc.get("storage", DEFAULT_STORAGE) if isinstance(doc, dict) else None
-    return resolve_location(storage, root) if isinstance(storage, str) else None
+    limits = doc.get("limits") if isinstance(doc, dict) else None
+    if not isinstance(storage, str) or (limits is not None and not isinstance(limits, dict)):
+        return None
+    return resolve_location(storage, root), limits or {}
 
 
 def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
@@ -47,15 +49,17 @@ def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
 
     if os.environ.get("TESSERA_TOKEN"):
         return None  # a token's principal reads through its grants: the full path masks and filters
-    storage = _storage(root)
-    if storage is None or ("://" in storage and not storage.startswith("file://")):
+    found = _storage(root)
+    if found is None or ("://" in found[0] and not found[0].startswith("file://")):
         return None
-    from tessera.engine import create_engine
+    storage, limits_doc = found
+    from tessera.access.limits import QueryLimits, bounded
+    from tessera.engine.duckdb_engine import DuckDBEngine
     from tessera.engine.names import table_names
     from tessera.storage import TableStore
 
     store = TableStore()
-    engine = create_engine("duckdb")
+    engine = DuckDBEngine()
     try:
         for name in table_names(sql):
             if name.count(".") != 1:
@@ -70,6 +74,12 @@ def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
             if scan.files is None:  # the protocol needs the Arrow dataset: the full path handles it
                 return None
             engine.register_files(f"{domain}.{product}", scan.files, "parquet")
-        return engine.fetch_dicts(sql)
+        try:
+            limits = QueryLimits.from_settings(limits_doc).uncapped()
+        except (TypeError, ValueError):
+            return None  # limits that do not validate: the full path reports them
+        limits.configure(engine.con)
+        with bounded(engine.con, limits):
+            return engine.fetch_dicts(sql)
     finally:
         engine.close()

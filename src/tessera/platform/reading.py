@@ -5,13 +5,13 @@ reader features) and go through the Arrow dataset otherwise (DESIGN §1)."""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from tessera.access.masking import quote
 from tessera.catalog import utc
 from tessera.engine import Engine
 from tessera.errors import NotFoundError, RetiredError, TesseraError
@@ -19,11 +19,14 @@ from tessera.model.address import Address
 from tessera.platform.context import Context
 from tessera.storage import ScanSource
 
+if TYPE_CHECKING:
+    from tessera.access.limits import QueryLimits
+
 __all__ = [
     "DeprecatedVersionWarning",
     "Release",
-    "query",
-    "read",
+    "query_releases",
+    "read_release",
     "register_release",
     "release_name",
     "resolve",
@@ -166,19 +169,41 @@ def unreadable(ctx: Context, release: Release) -> NotFoundError:
     )
 
 
-def read(ctx: Context, text: str, *, columns: list[str] | None = None, limit: int | None = None) -> pa.Table:
-    ctx.authorize("read", text)
-    release = resolve(ctx, text)
-    if release.deprecation:
-        warnings.warn(release.deprecation, DeprecatedVersionWarning, stacklevel=3)
+def _fetch(engine: Engine, sql: str, limits: QueryLimits) -> pa.Table:
+    """On DuckDB, under ``limits`` (memory, threads, timeout); another engine bounds its own work."""
+    from tessera.access.limits import fetch_bounded
+    from tessera.engine.duckdb_engine import DuckDBEngine
+
+    if isinstance(engine, DuckDBEngine):
+        limits.configure(engine.con)
+        return fetch_bounded(engine.con, sql, limits)
+    return engine.fetch_arrow(sql)
+
+
+def read_release(
+    ctx: Context,
+    release: Release,
+    *,
+    columns: list[str] | None = None,
+    limit: int | None = None,
+    limits: QueryLimits,
+) -> pa.Table:
+    """A resolved release, every column and row (trusted use; the reader is the only caller)."""
     engine = ctx.engine()
     try:
         register_release(ctx, engine, "__tessera__.product", release)
-        cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        if columns:
+            known = [name for name, _ in engine.columns("__tessera__.product")]
+            unknown = [c for c in columns if c not in known]
+            if unknown:
+                raise NotFoundError(
+                    f"{release.name} has no column {', '.join(map(repr, unknown))} (columns: {', '.join(known)})"
+                )
+        cols = ", ".join(quote(c) for c in columns) if columns else "*"
         sql = f"SELECT {cols} FROM __tessera__.product" + (
             f" LIMIT {int(limit)}" if limit is not None else ""
         )
-        return engine.fetch_arrow(sql)
+        return _fetch(engine, sql, limits)
     finally:
         engine.close()
 
@@ -190,14 +215,14 @@ def referenced_products(ctx: Context, sql: str) -> list[str]:
     return sorted(name for name in table_names(sql) if name in known)
 
 
-def query(ctx: Context, sql: str, *, engine: Engine | None = None) -> Any:
-    """Run SQL where products are tables named by address (``select * from sales.orders``); returns Arrow."""
-    own = engine is None
-    engine = engine or ctx.engine()
+def query_releases(ctx: Context, sql: str, *, limits: QueryLimits) -> tuple[pa.Table, list[Release]]:
+    """Trusted SQL where products are tables named by address (``select * from sales.orders``), on the mesh's
+    engine; returns Arrow and the releases read (the reader is the only caller)."""
+    engine = ctx.engine()
     try:
-        for address in referenced_products(ctx, sql):
-            register_release(ctx, engine, address, resolve(ctx, address))
-        return engine.fetch_arrow(sql)
+        releases = [resolve(ctx, address) for address in referenced_products(ctx, sql)]
+        for release in releases:
+            register_release(ctx, engine, release.address, release)
+        return _fetch(engine, sql, limits), releases
     finally:
-        if own:
-            engine.close()
+        engine.close()

@@ -6,7 +6,9 @@ holding the rows — a new version, recorded in the catalog with operation ``ret
 carrying its provenance in the commit metadata like a publish, so ``tessera repair`` keeps it — then a vacuum
 of every file the newest version does not use (the rows are gone from storage; older versions can no longer
 be read, and reading one says why), then the log's statistics of the removed files are dropped
-(``tessera.storage.scrub``). Every action is audited with its counts. ``dry_run`` counts what would go and
+(``tessera.storage.scrub``), and the masked copies Delta Sharing made of the removed files are purged
+(``tessera.platform.sharing_files``), so no recipient is served the deleted rows. Every action is audited with
+its counts. ``dry_run`` counts what would go and
 changes nothing. The table helpers below are shared by both."""
 
 from __future__ import annotations
@@ -150,6 +152,13 @@ def record_remediation(
     )
 
 
+def purge_masked_copies(ctx: Context, address: str, major: int, uri: str) -> int:
+    """After a vacuum: the masked copies made for recipients of files no longer there, deleted."""
+    from tessera.platform.sharing_files import purge_masked_copies as purge
+
+    return purge(ctx, address, major, uri)
+
+
 def counted_rows(ctx: Context, uri: str, version: int, fallback: int) -> int:
     counted = ctx.store.row_count(uri, version)
     return fallback if counted is None else counted
@@ -218,6 +227,7 @@ def _retain(
         version, deleted = ctx.store.delete_rows(uri, rule.predicate(kind, cutoff), provenance)
     removed = ctx.store.vacuum(uri)
     scrubbed = ctx.store.scrub_log(uri)
+    purge_masked_copies(ctx, product.address, major, uri)
     rows_after = counted_rows(ctx, uri, version, total - deleted) if version is not None else total
     fix = replace(
         base,

@@ -1,5 +1,6 @@
-"""Reads as a principal: the products it may read, sensitive columns masked unless it has clearance, rows
-limited by its grants' row filters, on every read path (``tessera query|read --as``, ``Mesh.query/read``).
+"""Reads as a principal, for the reader (``tessera.platform.reader``, the one door; nothing else calls this):
+the products it may read, sensitive columns masked unless it has clearance, rows limited by its grants' row
+filters, quality samples filtered the same way.
 
 Each product the SQL names is checked against the principal's grants (``tessera.access.grants``), then the
 query runs over masked views on a locked-down connection (``tessera.access.secure_query``). Without ``--as``
@@ -7,22 +8,30 @@ the embedded mode is trusted: the local user reads everything, as the files on d
 
 from __future__ import annotations
 
-import warnings
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from tessera.access.model import ReadAccess
 from tessera.errors import AccessDeniedError, NotFoundError, SpecError
-from tessera.model.address import Address
 from tessera.platform.context import Context
-from tessera.platform.reading import DeprecatedVersionWarning, Release, resolve, unreadable
+from tessera.platform.reading import Release, resolve, unreadable
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from tessera.access.model import ReadAccess
     from tessera.access.secure_query import SecureSource
     from tessera.model.contract import Column
 
-__all__ = ["query_as", "read_as", "reader", "release_columns"]
+__all__ = [
+    "access_for",
+    "filter_samples",
+    "query_as",
+    "read_release_as",
+    "reader",
+    "release_columns",
+    "sample_access",
+]
 
 
 def reader(ctx: Context, as_principal: str | None = None) -> str | None:
@@ -39,7 +48,7 @@ def reader(ctx: Context, as_principal: str | None = None) -> str | None:
     return as_principal
 
 
-def _access(ctx: Context, principal: str, address: str) -> ReadAccess:
+def access_for(ctx: Context, principal: str, address: str) -> ReadAccess:
     """What ``principal`` may see of ``address``; AccessDeniedError (naming the grant that would allow it)
     when nothing."""
     from tessera.access.grants import read_access, require
@@ -104,36 +113,39 @@ def _source(ctx: Context, release: Release, access: ReadAccess) -> SecureSource:
     return SecureSource(scan, release_columns(ctx, release), access)
 
 
-def query_as(ctx: Context, principal: str, sql: str) -> pa.Table:
-    """``sql`` run as ``principal``: only SELECTs over products it may read, masked and filtered."""
+def query_as(
+    ctx: Context, principal: str, sql: str, *, cancel: threading.Event | None = None
+) -> tuple[pa.Table, list[Release]]:
+    """``sql`` run as ``principal``: only SELECTs over products it may read, masked and filtered, under the
+    mesh's limits. Returns the result and the releases it read."""
     from tessera.access.secure_query import check_sql, run_checked
 
     checked = check_sql(sql)
     known = {p.address.lower(): p.address for p in ctx.spec.products}
     sources: dict[str, SecureSource] = {}
+    releases: list[Release] = []
     for name in checked.products:
         if name not in known:
             raise AccessDeniedError(f"query refused: {name} is not a product of this mesh")
-        access = _access(ctx, principal, known[name])
-        sources[name] = _source(ctx, resolve(ctx, known[name]), access)
-    return run_checked(checked, sources)
+        access = access_for(ctx, principal, known[name])
+        release = resolve(ctx, known[name])
+        releases.append(release)
+        sources[name] = _source(ctx, release, access)
+    return run_checked(checked, sources, limits=ctx.limits, cancel=cancel), releases
 
 
-def read_as(
+def read_release_as(
     ctx: Context,
-    principal: str,
-    text: str,
+    access: ReadAccess,
+    release: Release,
     *,
     columns: list[str] | None = None,
     limit: int | None = None,
+    cancel: threading.Event | None = None,
 ) -> pa.Table:
-    """A product version (``sales.orders``, ``@2.1.0``, ``@2``, ``@v17``) as ``principal`` may see it."""
+    """A resolved release as ``access`` lets its principal see it, under the mesh's limits."""
     from tessera.access.secure_query import check_sql, run_checked, select_sql
 
-    access = _access(ctx, principal, Address.parse(text).name)
-    release = resolve(ctx, text)
-    if release.deprecation:
-        warnings.warn(release.deprecation, DeprecatedVersionWarning, stacklevel=3)
     source = _source(ctx, release, access)
     if columns:
         known = [f.name for f in source.scan.table.schema().fields]
@@ -143,4 +155,47 @@ def read_as(
                 f"{release.name} has no column {', '.join(map(repr, unknown))} (columns: {', '.join(known)})"
             )
     checked = check_sql(select_sql(release.address, columns, limit))
-    return run_checked(checked, {release.address.lower(): source})
+    return run_checked(checked, {release.address.lower(): source}, limits=ctx.limits, cancel=cancel)
+
+
+def sample_access(ctx: Context, principal: str, address: str) -> ReadAccess | None:
+    """What ``principal`` may see of the rows behind ``address``'s quality samples; None: nothing."""
+    from tessera.access.grants import read_access
+
+    return read_access(ctx.catalog, ctx.spec, principal, address)
+
+
+def filter_samples(
+    samples: Sequence[Mapping[str, Any]], columns: Sequence[Column], access: ReadAccess | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The failing sample rows a reader with ``access`` may see (sensitive columns are never stored in
+    samples): all without row filters, those its filters let through, none without a grant. The second value
+    says why rows were withheld."""
+    if not samples:
+        return [], None
+    if access is None:
+        return [], "failing rows are shown to readers of the product only"
+    if not access.row_filters:
+        return [dict(s) for s in samples], None
+    import duckdb
+    import pyarrow as pa
+
+    from tessera.access.masking import masked_select
+    from tessera.errors import QueryError
+
+    present = {k for s in samples for k in s}
+    kept = [c for c in columns if c.name in present]
+    try:
+        table = pa.Table.from_pylist([{c.name: s.get(c.name) for c in kept} for s in samples])
+        sql = masked_select(kept, ReadAccess(access.address, True, access.row_filters), "samples")
+        con = duckdb.connect(config={"python_enable_replacements": False})
+        try:
+            con.register("samples", table)
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+            rows = con.sql(sql).to_arrow_table().to_pylist()
+        finally:
+            con.close()
+    except (QueryError, duckdb.Error, pa.ArrowException):
+        return [], "failing rows withheld: the reader's row filter cannot be applied to them"
+    return rows, None

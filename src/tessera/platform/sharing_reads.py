@@ -22,13 +22,13 @@ from tessera.platform.context import Context
 from tessera.platform.reading import Release, resolve
 from tessera.sharing import store
 from tessera.sharing.files import DataFile, delta_files, file_line, metadata_line, parquet_file
-from tessera.sharing.masked import view_for
+from tessera.sharing.masked import MaskedView, cache_folder, purge, view_for
 from tessera.sharing.model import Recipient, Share, SharedTable, SharingError
 from tessera.sharing.objects import ObjectFiles, is_remote
 from tessera.sharing.predicates import parse_hints, prune
-from tessera.sharing.signing import URL_SECONDS, FileGrant, load_secret, sign, verify
+from tessera.sharing.signing import URL_SECONDS, FileGrant, load_secret, sign
 
-__all__ = ["PROTOCOL_LINE", "QueryOptions", "RecipientReads", "SignedFile", "open_file", "parse_timestamp"]
+__all__ = ["PROTOCOL_LINE", "QueryOptions", "RecipientReads", "parse_timestamp", "source_exists"]
 
 PROTOCOL_LINE = '{"protocol":{"minReaderVersion":1}}'
 
@@ -93,6 +93,7 @@ class _Served:
     files: list[DataFile]
     masked: tuple[str, ...]
     filtered: bool
+    view: str = ""
 
 
 def _not_found(what: str) -> SharingError:
@@ -149,6 +150,13 @@ class RecipientReads:
         except NotFoundError as exc:
             raise _not_found(f"{item.share}.{item.schema}.{item.name}: {exc}") from None
 
+    def release_at(self, item: SharedTable, major: int, version: int) -> Release:
+        """One version of one major of the shared table's product (a URL's grant names both)."""
+        try:
+            return resolve(self.ctx, f"{item.address}@{major}/v{version}")
+        except NotFoundError as exc:
+            raise _not_found(f"{item.share}.{item.schema}.{item.name}: {exc}") from None
+
     def _versions(self, item: SharedTable, major: int) -> list[tuple[int, datetime]]:
         rows = self.ctx.catalog.versions(item.address, major)
         return sorted((int(r["delta_version"]), utc(r["published_at"]) or datetime.now(UTC)) for r in rows)
@@ -194,9 +202,16 @@ class RecipientReads:
             )
         return access
 
-    def _serve(self, item: SharedTable, release: Release, materialise: bool) -> _Served:
+    def view(self, item: SharedTable, release: Release) -> MaskedView | None:
+        """The masked view this recipient reads ``release`` through now; None for the table's own files. 403
+        when its principal may not read the product."""
         from tessera.platform.secure import release_columns  # the columns to mask a release by
 
+        access = self._access(item.address)
+        folder = cache_folder(self.ctx.root, release.address, release.major)
+        return view_for(release_columns(self.ctx, release), access, folder)
+
+    def _serve(self, item: SharedTable, release: Release, materialise: bool) -> _Served:
         uri = release.table_uri.removeprefix("file://")
         label = f"{item.share}.{item.schema}.{item.name}"
         table = self.ctx.store.open(release.table_uri, release.delta_version)
@@ -222,11 +237,10 @@ class RecipientReads:
                 f"{label}: version {release.delta_version} is no longer readable (retention or erasure removed "
                 "its files); read a newer version",
             )
-        access = self._access(item.address)
-        folder = self.ctx.root / ".tessera" / "sharing" / "masked" / item.address / f"v{release.major}"
+        exists = source_exists(self.ctx, uri)
         if materialise:
-            _sweep(folder, uri, remote)
-        view = view_for(release_columns(self.ctx, release), access, folder)
+            purge(cache_folder(self.ctx.root, release.address, release.major), uri, exists)
+        view = self.view(item, release)
         if view is None:
             return _Served(release, str(table.schema().to_json()), partitions, files, (), False)
         if partitions:
@@ -243,8 +257,8 @@ class RecipientReads:
         if materialise:
             for f in files:
                 load = (lambda path=f.path: remote.table(path)) if remote is not None else None
-                copies.append(parquet_file(view.copy_of(f.path, load)))
-        return _Served(release, schema, [], copies, view.masked, view.filtered)
+                copies.append(parquet_file(view.copy_of(f.path, load, exists)))
+        return _Served(release, schema, [], copies, view.masked, view.filtered, view.fingerprint)
 
     def _objects(self) -> ObjectFiles:
         return ObjectFiles(self.ctx.settings.storage, self.ctx.settings.storage_options)
@@ -283,7 +297,17 @@ class RecipientReads:
         stamp = int(release.published_at.timestamp() * 1000) if travel else None
         lines = [PROTOCOL_LINE, self._metadata_line(item, served, release.delta_version if travel else None)]
         for f in files:
-            token = sign(secret, FileGrant(self._stored_path(f.path), self.recipient.name, expires))
+            grant = FileGrant(
+                self._stored_path(f.path),
+                self.recipient.name,
+                expires,
+                item.share,
+                f"{item.schema}.{item.name}",
+                release.major,
+                release.delta_version,
+                served.view,
+            )
+            token = sign(secret, grant)
             url = url_for(token, f.name)
             at = release.delta_version if travel else None
             lines.append(file_line(f, url, expires * 1000, version=at, timestamp_ms=stamp))
@@ -314,14 +338,12 @@ class RecipientReads:
             return str(Path(path).resolve())
 
 
-def _sweep(folder: Path, table_root: str, remote: ObjectFiles | None) -> None:
-    """Delete masked copies whose source file is gone (a vacuum after retention or erasure removed it), so
-    rows deleted from a product do not live on in the copies made for recipients."""
-    for copy in folder.glob("*/*.parquet"):
-        source = f"{table_root.rstrip('/')}/{copy.name}"
-        gone = remote.size(source) is None if remote is not None else not Path(source).exists()
-        if gone:
-            copy.unlink(missing_ok=True)
+def source_exists(ctx: Context, table_root: str) -> Callable[[str], bool]:
+    """Whether a file of the table at ``table_root`` (a folder or object store URI) is still there."""
+    if not is_remote(table_root):
+        return lambda path: Path(path).exists()
+    remote = ObjectFiles(ctx.settings.storage, ctx.settings.storage_options)
+    return lambda uri: remote.size(uri) is not None
 
 
 def _limited(files: list[DataFile], limit: int | None) -> list[DataFile]:
@@ -337,38 +359,3 @@ def _limited(files: list[DataFile], limit: int | None) -> list[DataFile]:
             return files
         rows += f.num_records
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class SignedFile:
-    """A file a signed URL lets its holder download: a local ``path``, or an object store ``uri`` read through
-    ``objects``."""
-
-    name: str
-    path: Path | None = None
-    uri: str | None = None
-    objects: ObjectFiles | None = None
-    size: int = 0
-
-
-def open_file(ctx: Context, token: str) -> SignedFile:
-    """The file a signed URL names: 403 when the signature is bad or expired or the recipient no longer may
-    read; 404 when the file is gone (a vacuum removed it)."""
-    grant = verify(load_secret(ctx.root), token)
-    if not store.recipient_live(ctx.catalog, grant.recipient):
-        raise SharingError(
-            403, "PERMISSION_DENIED", "the recipient of this file URL was revoked or has expired"
-        )
-    gone = SharingError(404, "RESOURCE_DOES_NOT_EXIST", "the file is gone; query the table again")
-    name = grant.path.rstrip("/").rsplit("/", 1)[-1]
-    if is_remote(grant.path):
-        objects = ObjectFiles(ctx.settings.storage, ctx.settings.storage_options)
-        size = objects.size(grant.path)
-        if size is None:
-            raise gone
-        return SignedFile(name, uri=grant.path, objects=objects, size=size)
-    path = Path(grant.path)
-    path = path if path.is_absolute() else ctx.root / path
-    if not path.is_file():
-        raise gone
-    return SignedFile(name, path=path, size=path.stat().st_size)

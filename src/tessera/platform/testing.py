@@ -11,7 +11,7 @@ from tessera.errors import DataError
 from tessera.model.contract import Contract
 from tessera.model.results import QualityRun
 from tessera.platform.context import Context
-from tessera.platform.data import to_arrow
+from tessera.platform.data import check_file, to_arrow
 from tessera.platform.reading import register_release, register_scan, resolve
 
 __all__ = ["test_contract", "test_product"]
@@ -21,6 +21,10 @@ def test_product(ctx: Context, address: str, data: Any | None = None) -> Quality
     from tessera.quality import run_quality
 
     product = ctx.product(address.split("@", maxsplit=1)[0])
+    if data is None:  # the gate reads every row of the published data: a producer's action, not a reader's
+        ctx.authorize("publish", product.address)
+    else:
+        ctx.identify()
     engine = ctx.engine()
     try:
         if data is None:
@@ -60,6 +64,7 @@ def test_contract(contract: Contract, data: str | None = None) -> QualityRun:
         elif kind in {"parquet", "csv", "json"}:
             if not Path(path).exists():
                 raise DataError(f"no data file at {path}")
+            check_file(path, kind, contract)  # from metadata, before a row is decoded
             engine.register_files("__tessera__.subject", [path], kind)  # type: ignore[arg-type]
         else:
             raise DataError(f"{path}: unknown data format {kind!r}; use parquet, csv, json or delta")

@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from tessera.platform.access import Access
+from tessera.server.deps import state
 from tessera.server.params import ERRORS, PREFIX, Identified
 
 __all__ = ["ApproveBody", "GrantBody", "RejectBody", "RequestBody", "router"]
@@ -120,15 +121,18 @@ def reject(request_id: Id, ctx: Identified, body: RejectBody | None = None) -> d
 
 @router.get("/audit", summary="The newest audit entries (audit right on the mesh)")
 def audit(
+    request: Request,
     ctx: Identified,
     since: Annotated[str | None, Query(max_length=64, description="ISO date/time, or 7d / 12h ago")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> list[dict[str, Any]]:
+    state(request).rejections.flush()  # rejected-token counts so far, so the answer is up to date
     return [e.as_dict() for e in Access(ctx).audit(since, limit)]
 
 
 @router.get("/audit/verify", summary="Recompute the audit chain (audit right on the mesh)")
-def verify(ctx: Identified) -> dict[str, Any]:
+def verify(request: Request, ctx: Identified) -> dict[str, Any]:
+    state(request).rejections.flush()
     report = Access(ctx).verify_audit()
     return {
         "ok": report.ok,

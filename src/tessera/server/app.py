@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Response
+from starlette.concurrency import run_in_threadpool
 
+from tessera.errors import TesseraError
 from tessera.platform.context import Context
-from tessera.server import api, problems, sharing, web
+from tessera.server import api, docs_page, problems, sharing, web
 from tessera.server.deps import ServerState, caller
+from tessera.server.hosts import AllowedHosts
+from tessera.server.inflight import InFlight
 from tessera.server.metrics import CONTENT_TYPE_LATEST, Metrics, RequestMetrics
+from tessera.server.sources import RejectionSource
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("tessera.server")
+#: Seconds between looks for rejected-token counts of minutes already over.
+_FLUSH_EVERY = 10.0
 
 
 class _SchedulerThread:
@@ -58,10 +66,31 @@ class _SchedulerThread:
         self.thread.join(timeout=30)
 
 
-def create_app(root: str | Path, *, scheduler: bool = False) -> FastAPI:
+async def _flush_rejections(server: ServerState) -> None:
+    """Write the rejected-token counts of each minute soon after it is over (``tessera.access.rejections``)."""
+    from datetime import UTC, datetime
+
+    while True:
+        await asyncio.sleep(_FLUSH_EVERY)
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")
+        try:
+            await run_in_threadpool(server.rejections.flush, now)
+        except TesseraError as exc:
+            log.error("could not write the rejected-token counts: %s", exc)
+
+
+def create_app(root: str | Path, *, scheduler: bool = False, allowed_hosts: Iterable[str] = ()) -> FastAPI:
     """The application over the mesh at ``root`` (its files are loaded now: a broken mesh stops here, with every
-    problem). ``scheduler`` runs the products' schedules in a background thread while the app is up."""
+    problem). ``scheduler`` runs the products' schedules in a background thread while the app is up.
+    ``allowed_hosts`` are host names it answers to besides loopback names, IP addresses and mesh.yaml's
+    ``server.allowedHosts`` (``hosts``)."""
     server = ServerState(Path(root).resolve())
+    extra_hosts = tuple(allowed_hosts)
+
+    def hosts() -> tuple[str, ...]:
+        configured = server.spec.settings.server.get("allowedHosts")
+        return extra_hosts + (tuple(str(h) for h in configured) if isinstance(configured, list) else ())
+
     metrics = Metrics()
 
     @asynccontextmanager
@@ -69,11 +98,15 @@ def create_app(root: str | Path, *, scheduler: bool = False) -> FastAPI:
         background = _SchedulerThread(server, metrics) if scheduler else None
         if background is not None:
             background.start()
+        flusher = asyncio.ensure_future(_flush_rejections(server))
         try:
             yield
         finally:
+            flusher.cancel()
+            app.state.inflight.cancel_all()
             if background is not None:
                 background.close()
+            server.rejections.flush()
             server.close()
 
     app = FastAPI(
@@ -82,15 +115,19 @@ def create_app(root: str | Path, *, scheduler: bool = False) -> FastAPI:
         description="A self-serve data mesh: catalog, contracts, lineage, governed reads and SQL over data "
         "products. Errors are RFC 7807 `application/problem+json`.",
         openapi_url="/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from this server, not a CDN (docs_page)
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.tessera = server
+    app.state.inflight = InFlight()
     app.state.metrics = metrics
     problems.install(app)
     app.add_middleware(problems.BodyLimit)
     app.add_middleware(RequestMetrics, metrics=lambda: metrics)
+    app.add_middleware(RejectionSource, log=lambda: server.rejections)
+    app.add_middleware(AllowedHosts, allowed=hosts)
+    docs_page.install(app)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus(ctx: Context = Depends(caller)) -> Response:  # noqa: B008

@@ -32,6 +32,7 @@ from tessera.platform.browse import Browser
 from tessera.platform.context import Context
 
 if TYPE_CHECKING:
+    from tessera.access.rejections import RejectionLog
     from tessera.catalog import Catalog
     from tessera.model.product import MeshSettings, MeshSpec
 
@@ -85,6 +86,8 @@ class ServerState:
     reload_interval: float = 1.0
     settings: MeshSettings = field(init=False)
     catalog: Catalog = field(init=False)
+    #: Rejected tokens counted per client address and minute (``tessera.access.rejections``).
+    rejections: RejectionLog = field(init=False)
     spec_error: str | None = field(default=None, init=False)
     #: Catalog views (search, product pages), cached while the catalog does not change.
     browser: Browser = field(default_factory=Browser, init=False)
@@ -94,13 +97,15 @@ class ServerState:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from tessera.access.rejections import RejectionLog
         from tessera.catalog import Catalog
 
         self.root = self.root.resolve()
         self._load()  # a mesh that does not load stops the server at startup, with every problem
         assert self._spec is not None
         self.settings = self._spec.settings
-        self.catalog = Catalog.open(self.settings.catalog_url)
+        self.catalog = Catalog.open(self.settings.catalog_url, storage=self.settings.storage)
+        self.rejections = RejectionLog(self.catalog)
 
     def _load(self) -> None:
         from tessera.errors import SpecError

@@ -4,7 +4,9 @@ clients, Spark and BI tools call with a recipient's profile file.
 Recipients authenticate with their own bearer tokens (``tessera share profile``), not API tokens. Every error
 under this prefix, including a malformed request or an unknown path, is the protocol's
 ``{"errorCode": ..., "message": ...}`` with its status (``_SharingRoute``). Files are served from signed,
-short-lived URLs at ``/delta-sharing/files/...`` with HTTP range support."""
+short-lived URLs at ``/delta-sharing/files/...`` with HTTP range support; each request for one is decided again
+(``tessera.platform.sharing_files``: the grant still holds, the file is the shared table's or its masked copy),
+and every refusal is audited."""
 
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ from tessera.errors import (
     TesseraError,
 )
 from tessera.platform.context import Context
-from tessera.platform.sharing_reads import QueryOptions, RecipientReads, SignedFile, open_file
+from tessera.platform.sharing_files import SignedFile, open_file
+from tessera.platform.sharing_reads import QueryOptions, RecipientReads
 from tessera.server.deps import state
 from tessera.sharing.model import SharedTable, SharingError
 
@@ -258,9 +261,7 @@ def table_changes(share: str, schema: str, table: str) -> Response:
     "/files/{token}/{name}", methods=["GET", "HEAD"], name="sharing_file", include_in_schema=False
 )
 def sharing_file(request: Request, token: str, name: str) -> Response:
-    found = open_file(_context(request), token)
-    if found.name != name:
-        raise SharingError(403, "PERMISSION_DENIED", "the file URL is not valid")
+    found = open_file(_context(request), token, name)
     if found.path is not None:
         return FileResponse(found.path, media_type="application/octet-stream")
     return _object_response(request, found)

@@ -5,7 +5,11 @@ version's Parquet files is rewritten by DuckDB through the reader's view (``tess
 sensitive columns masked, rows limited by the grants' row filters) into a Parquet file of its own under
 ``.tessera/sharing/masked/<address>/v<major>/<view>/``. Delta data files never change once written, so a
 copy is keyed by its source file and the view's fingerprint (the masking SQL with the filters), and made once:
-written to a temporary name, then renamed into place."""
+written to a temporary name, then renamed into place.
+
+A copy lives no longer than its source: ``purge`` deletes every copy whose source file is gone, and erasure
+and retention call it right after their vacuum (``tessera.platform.remediate``), so rows they delete do not
+live on in what recipients are served."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from tessera.access.masking import masked_select
 from tessera.errors import QueryError
+from tessera.sharing.model import SharingError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -26,9 +31,25 @@ if TYPE_CHECKING:
     from tessera.access.model import ReadAccess
     from tessera.model.contract import Column
 
-__all__ = ["MaskedView", "view_for"]
+__all__ = ["MaskedView", "cache_folder", "purge", "view_for"]
 
 _SOURCE = "__tessera_source__"
+
+
+def cache_folder(root: Path, address: str, major: int) -> Path:
+    """Where the masked copies of one major of a product live (one folder per view inside)."""
+    return root / ".tessera" / "sharing" / "masked" / address / f"v{major}"
+
+
+def purge(folder: Path, table_root: str, exists: Callable[[str], bool]) -> int:
+    """Delete the masked copies under ``folder`` (``cache_folder``) whose source file in the table at
+    ``table_root`` is gone (``exists`` tells, for a local path or an object store URI): how many."""
+    removed = 0
+    for copy in folder.glob("*/*.parquet"):
+        if not exists(f"{table_root.rstrip('/')}/{copy.name}"):
+            copy.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _literal(text: str) -> str:
@@ -79,9 +100,15 @@ class MaskedView:
         finally:
             con.close()
 
-    def copy_of(self, source: str, load: Callable[[], pa.Table] | None = None) -> Path:
+    def copy_of(
+        self,
+        source: str,
+        load: Callable[[], pa.Table] | None = None,
+        exists: Callable[[str], bool] | None = None,
+    ) -> Path:
         """The masked copy of one source file (a local path; or any file ``load`` reads as Arrow), written on
-        first use under the source file's own name."""
+        first use under the source file's own name. With ``exists``, a copy whose source is gone once it is in
+        place (a vacuum ran meanwhile, its purge perhaps before the copy landed) is deleted again: 404."""
         import duckdb
 
         target = self.folder / source.rstrip("/").rsplit("/", 1)[-1]
@@ -99,6 +126,13 @@ class MaskedView:
             sql = self.template.replace(_SOURCE, relation, 1)
             con.execute(f"COPY ({sql}) TO {_literal(str(partial))} (FORMAT parquet)")
             os.replace(partial, target)
+            if exists is not None and not exists(source):
+                target.unlink(missing_ok=True)
+                raise SharingError(
+                    404,
+                    "RESOURCE_DOES_NOT_EXIST",
+                    "a file of this version was removed (retention or erasure) while it was read; query again",
+                )
         except duckdb.Error as exc:
             raise QueryError(_scrubbed(str(exc))) from None
         finally:

@@ -1,6 +1,9 @@
 """Short-lived signed file URLs: ``<payload>.<signature>``, both URL-safe base64, the signature an HMAC-SHA256
-of the payload with the server's sharing secret. The payload names the file, the recipient it was issued to
-and when it expires; nothing in it is secret, and nothing in it can be changed without the secret.
+of the payload with the server's sharing secret. The payload names the file, the recipient it was issued to,
+the shared table and view it was issued for, and when it expires; nothing in it is secret, and nothing in it
+can be changed without the secret. A good signature is not enough to be served: the file endpoint checks the
+grant again on every request (``tessera.platform.sharing_files``), so a URL signed with a leaked secret still
+reaches only what its recipient may read now.
 
 The secret comes from ``$TESSERA_SHARING_SECRET`` or, by default, ``.tessera/sharing.key`` in the mesh
 (32 random bytes, created on first use, readable by its owner only); every worker of one server shares it."""
@@ -28,11 +31,18 @@ URL_SECONDS = 15 * 60
 
 @dataclass(frozen=True, slots=True)
 class FileGrant:
-    """What a signed URL lets its holder download: ``path`` until ``expires`` (epoch seconds)."""
+    """What a signed URL lets its holder download: ``path`` until ``expires`` (epoch seconds), as ``recipient``
+    reading table ``table`` (``schema.table``) of ``share`` at ``major``/``version``, through ``view`` (the
+    masked view's fingerprint; empty for the table's own files)."""
 
     path: str
     recipient: str
     expires: int
+    share: str
+    table: str
+    major: int
+    version: int
+    view: str = ""
 
 
 def _b64(data: bytes) -> str:
@@ -53,7 +63,7 @@ def load_secret(root: Path) -> bytes:
         return key.read_bytes()
     except FileNotFoundError:
         pass
-    key.parent.mkdir(parents=True, exist_ok=True)
+    key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another worker made it first
@@ -68,7 +78,19 @@ def _mac(secret: bytes, payload: str) -> str:
 
 
 def sign(secret: bytes, grant: FileGrant) -> str:
-    body = json.dumps({"p": grant.path, "r": grant.recipient, "e": grant.expires}, separators=(",", ":"))
+    body = json.dumps(
+        {
+            "p": grant.path,
+            "r": grant.recipient,
+            "e": grant.expires,
+            "s": grant.share,
+            "t": grant.table,
+            "m": grant.major,
+            "v": grant.version,
+            "w": grant.view,
+        },
+        separators=(",", ":"),
+    )
     payload = _b64(body.encode())
     return f"{payload}.{_mac(secret, payload)}"
 
@@ -80,8 +102,17 @@ def verify(secret: bytes, token: str, now: float | None = None) -> FileGrant:
         raise SharingError(403, "PERMISSION_DENIED", "the file URL's signature is not valid")
     try:
         body = json.loads(_unb64(payload))
-        grant = FileGrant(str(body["p"]), str(body["r"]), int(body["e"]))
-    except (ValueError, KeyError, TypeError):
+        grant = FileGrant(
+            str(body["p"]),
+            str(body["r"]),
+            int(body["e"]),
+            str(body["s"]),
+            str(body["t"]),
+            int(body["m"]),
+            int(body["v"]),
+            str(body["w"]),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise SharingError(403, "PERMISSION_DENIED", "the file URL is not valid") from None
     if grant.expires <= (time.time() if now is None else now):
         raise SharingError(

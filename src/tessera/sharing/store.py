@@ -19,10 +19,12 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from tessera.access.rejections import record_rejection
 from tessera.catalog import Catalog, append_audit, utc
 from tessera.catalog import tables as t
 from tessera.errors import NotFoundError, TesseraError
 from tessera.sharing.model import Recipient, Share, SharedTable, SharingError
+from tessera.spec.bounds import MAX_TEXT_CHARS
 
 __all__ = [
     "add_table",
@@ -114,6 +116,10 @@ def _recipient_row(conn: Connection, name: str) -> Any:
 
 def create_share(catalog: Catalog, name: str, comment: str | None, actor: str) -> tuple[Share, bool]:
     """A new share: ``(share, created)``; one of that name already there is returned unchanged."""
+    if comment is not None and len(comment) > MAX_TEXT_CHARS:
+        raise TesseraError(
+            f"keep the share's comment under {MAX_TEXT_CHARS} characters (it has {len(comment)})"
+        )
     with catalog.transaction() as conn:
         row = conn.execute(select(t.shares).where(t.shares.c.name == name)).first()
         if row is not None:
@@ -299,8 +305,7 @@ def issue_token(catalog: Catalog, name: str, actor: str) -> tuple[Recipient, str
 
 
 def _refuse(catalog: Catalog, token_id: str, why: str, message: str) -> SharingError:
-    with catalog.transaction() as conn:
-        append_audit(conn, "anonymous", "share.token.rejected", token_id, {"reason": why})
+    record_rejection(catalog, "share.token.rejected", token_id, why)  # counted per source and minute
     return SharingError(401, "UNAUTHENTICATED", message)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from tessera.errors import Problem, SpecError
 from tessera.model.product import Domain, MeshSpec, Transform
+from tessera.spec.bounds import read_text
 from tessera.spec.contract import check_contract
 from tessera.spec.domain import check_domain
 from tessera.spec.graph import CYCLE, ProductEntry, cross_check
@@ -149,9 +150,8 @@ def _transform(folder: Path, prefix: str, problems: list[Problem]) -> Transform 
     if not present:
         return None
     name, kind = present[0]
-    try:
-        code = (folder / name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(f"{prefix}/{name}", None, "", f"cannot be read: {exc}"))
+    code, found = read_text(folder / name, f"{prefix}/{name}")  # bounded like every mesh file
+    if code is None:
+        problems += found
         return None
     return Transform(kind="sql" if kind == "sql" else "python", path=f"{prefix}/{name}", code=code)

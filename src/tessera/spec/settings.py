@@ -57,6 +57,8 @@ def check_settings(
         monitoring=doc["monitoring"] if isinstance(doc.get("monitoring"), dict) else {},
         governance=doc["governance"] if isinstance(doc.get("governance"), dict) else {},
         access=doc["access"] if isinstance(doc.get("access"), dict) else {},
+        limits=doc["limits"] if isinstance(doc.get("limits"), dict) else {},
+        server=doc["server"] if isinstance(doc.get("server"), dict) else {},
         encryption=encryption,
         transforms=doc["transforms"] if isinstance(doc.get("transforms"), dict) else {},
     )

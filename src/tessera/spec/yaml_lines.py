@@ -4,6 +4,10 @@ PyYAML's composer (the C one when available) gives a node tree with marks; one w
 and records the 1-based line of every mapping key and sequence item under its key path, e.g.
 ``("schema", 0, "properties", 2, "logicalTyp")``. Scalars become JSON-compatible values: timestamps stay
 strings (JSON Schema validates strings, and the canonical JSON hash needs them), keys are their source text.
+
+Reading is bounded (``tessera.spec.bounds``): a file's size before it is read, its nodes before the tree is
+built, and while building the values produced (alias expansion included), the nesting depth and each text's
+length. A file past a limit is one problem, and nothing of it is used.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tessera.errors import Problem
+from tessera.spec.bounds import MAX_DEPTH, MAX_NODES, MAX_TEXT_CHARS, count_nodes, read_text, size_text
 
 __all__ = ["KeyPath", "LineMap", "Report", "key_path", "parse_yaml", "read_yaml"]
 
@@ -89,17 +94,17 @@ class Report:
 
 def read_yaml(path: Path, file: str) -> tuple[Any, LineMap, list[Problem]]:
     """Read and parse one YAML file; ``file`` is the name problems carry (relative to the mesh root)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, LineMap(), [Problem(file, None, "", f"not UTF-8 text: {exc.reason}")]
-    except OSError as exc:
-        return None, LineMap(), [Problem(file, None, "", f"cannot be read: {exc.strerror or exc}")]
+    text, problems = read_text(path, file)
+    if text is None:
+        return None, LineMap(), problems
     return parse_yaml(text, file)
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, LineMap, list[Problem]]:
     """Parse one YAML document into ``(data, lines, problems)``; malformed YAML is a problem, not a raise."""
+    too_many = count_nodes(text, file)
+    if too_many is not None:
+        return None, LineMap(), [too_many]
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
@@ -107,7 +112,10 @@ def parse_yaml(text: str, file: str) -> tuple[Any, LineMap, list[Problem]]:
             return None, LineMap(), [Problem(file, 1, "", "the file is empty; expected a mapping of keys")]
         builder = _Builder(loader, file)
         builder.lines[()] = root.start_mark.line + 1
-        data = builder.build(root, ())
+        try:
+            data = builder.build(root, ())
+        except _OverBudget as exc:
+            return None, LineMap(), [exc.problem]
         return data, LineMap(builder.lines), builder.problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -120,8 +128,16 @@ def parse_yaml(text: str, file: str) -> tuple[Any, LineMap, list[Problem]]:
         loader.dispose()
 
 
+class _OverBudget(Exception):
+    """A limit of ``tessera.spec.bounds`` crossed while building: the file's one problem."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
 class _Builder:
-    __slots__ = ("active", "construct", "file", "lines", "problems")
+    __slots__ = ("active", "built", "construct", "file", "lines", "problems")
 
     def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
         self.construct = loader.construct_object
@@ -129,12 +145,29 @@ class _Builder:
         self.lines: dict[KeyPath, int] = {}
         self.problems: list[Problem] = []
         self.active: set[int] = set()
+        self.built = 0
 
     def problem(self, node: Node, path: KeyPath, message: str) -> None:
         self.problems.append(Problem(self.file, node.start_mark.line + 1, key_path(path), message))
 
+    def _stop(self, path: KeyPath, message: str) -> _OverBudget:
+        line = self.lines.get(path[:1]) if path else None
+        return _OverBudget(Problem(self.file, line, key_path(path[:1]), message))
+
     def build(self, node: Node, path: KeyPath) -> Any:
+        self.built += 1
+        if self.built > MAX_NODES:
+            message = (
+                f"more than {MAX_NODES:,} values, aliases expanded; a mesh file may hold at most that many"
+            )
+            raise self._stop(path, message)
         if isinstance(node, ScalarNode):
+            if len(node.value) > MAX_TEXT_CHARS:
+                size = size_text(len(node.value.encode("utf-8", "replace")))
+                self.problem(
+                    node, path, f"a text of {size}; a value may be at most {size_text(MAX_TEXT_CHARS)}"
+                )
+                return node.value[:MAX_TEXT_CHARS]
             if node.tag in _AS_TEXT:
                 return node.value
             try:
@@ -145,6 +178,8 @@ class _Builder:
         if id(node) in self.active:
             self.problem(node, path, "recursive alias: a value that contains itself")
             return None
+        if len(path) > MAX_DEPTH:
+            raise self._stop(path, f"nested more than {MAX_DEPTH} levels deep")
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):

@@ -19,6 +19,7 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from tessera.errors import DataError, NotFoundError, StorageError, TransientError
+from tessera.storage.failures import is_panic, local_failure
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -196,15 +197,25 @@ class TableStore:
 
     @contextmanager
     def _remote(self, uri: str) -> Iterator[None]:
-        """Object store failures (not a missing table, not a commit conflict) become one StorageError."""
+        """Object store failures (not a missing table, not a commit conflict) become one StorageError; so do a
+        local table's full disk and damaged log (``storage.failures``)."""
         try:
             yield
         except (TableNotFoundError, CommitFailedError):
             raise
         except (DeltaError, OSError) as exc:
             if _is_local(uri):
-                raise
+                failure = local_failure(uri, exc)  # a full disk, a damaged log: one clear message
+                if failure is None:
+                    raise
+                raise failure from None
             raise store_error(uri, exc, self.options) from None
+        except BaseException as exc:  # a Rust panic is a BaseException
+            if not is_panic(exc):
+                raise
+            raise (local_failure(uri, exc) if _is_local(uri) else None) or store_error(
+                uri, exc, self.options
+            ) from None
 
     def open(self, uri: str, version: int | None = None) -> DeltaTable:
         try:

@@ -1,0 +1,119 @@
+"""Limits on every query: a timeout that interrupts, cancellation, a cap on results for principals, value
+generators bounded by the guard, and ``limits:`` in mesh.yaml validated. No test here asserts on wall time:
+the timeouts are short so that a query that is not stopped would hang the test, not slow it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+import tessera
+from tessera.access.limits import QueryLimits, parse_size
+from tessera.access.secure_query import MAX_GENERATED, check_sql
+from tessera.errors import (
+    AccessDeniedError,
+    QueryCancelledError,
+    QueryTimeoutError,
+    ResultTooLargeError,
+    SpecError,
+)
+from tessera.platform.reader import Caller, Reader
+from tests.meshkit import orders_table
+
+ENDLESS = "SELECT count(*) AS n FROM range(1000000000000::BIGINT) t(i) WHERE i % 7 = 3"
+
+
+def _limits(root: Path, **limits: object) -> None:
+    doc = yaml.safe_load((root / "mesh.yaml").read_text())
+    doc["limits"] = limits
+    (root / "mesh.yaml").write_text(yaml.safe_dump(doc))
+
+
+@pytest.fixture
+def limited(mesh_dir: Path) -> Path:
+    with tessera.open(mesh_dir) as mesh:
+        mesh.publish("sales.orders", orders_table())
+        mesh.access.add_principal("ana@example.com")
+        mesh.access.grant("read", "sales.orders", "ana@example.com")
+    _limits(mesh_dir, timeout=1, maxRows=10)
+    return mesh_dir
+
+
+def test_a_query_past_the_timeout_is_stopped_with_a_clear_error(limited: Path) -> None:
+    with tessera.open(limited) as mesh:
+        with pytest.raises(QueryTimeoutError, match=r"longer than 1 s.*limits\.timeout"):
+            mesh.query(ENDLESS, as_principal="ana@example.com")
+        with pytest.raises(QueryTimeoutError):  # trusted local use is bounded in time too
+            mesh.query(ENDLESS)
+        assert mesh.query("SELECT count(*) AS n FROM sales.orders").to_pylist() == [{"n": 100}]
+
+
+def test_the_cli_fast_path_is_bounded_too(limited: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tessera.cli", "-C", str(limited), "query", ENDLESS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "longer than 1 s" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_results_past_the_cap_are_refused_for_principals_not_for_trusted_use(limited: Path) -> None:
+    with tessera.open(limited) as mesh:
+        with pytest.raises(ResultTooLargeError, match=r"more than 10 rows.*LIMIT"):
+            mesh.read("sales.orders", as_principal="ana@example.com")
+        assert mesh.read("sales.orders", as_principal="ana@example.com", limit=10).num_rows == 10
+        assert mesh.read("sales.orders").num_rows == 100  # the local user's own tables: no cap
+
+
+def test_cancel_interrupts_a_running_query(limited: Path) -> None:
+    _limits(limited, timeout=600)
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    with tessera.open(limited) as mesh, pytest.raises(QueryCancelledError):
+        Reader(mesh.ctx, Caller("ana@example.com"), cancel=cancel).query(ENDLESS)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT repeat('x', 100000000) FROM range(20)",
+        "SELECT lpad('x', 1000000000, 'y')",
+        "SELECT range(500000000)",
+        "SELECT generate_series(1, 100000000)",
+        "SELECT list_resize([1], 100000000)",
+        "SELECT repeat('x', n) FROM (SELECT 5 AS n)",  # not a constant: cannot be bounded
+        "SELECT [x FOR x IN range(100000000)]",
+    ],
+)
+def test_value_generators_of_unbounded_size_are_refused(sql: str) -> None:
+    with pytest.raises(AccessDeniedError, match=f"at most {MAX_GENERATED:,} values"):
+        check_sql(sql)
+
+
+def test_small_generators_and_table_functions_still_run() -> None:
+    for sql in ("SELECT repeat('ab', 3)", "SELECT range(5)", "SELECT count(*) FROM range(1000000000)"):
+        check_sql(sql)
+
+
+def test_limits_in_mesh_yaml_are_validated(mesh_dir: Path) -> None:
+    _limits(mesh_dir, memory="lots", threads=0, timeout=-1, surprise=True)
+    with pytest.raises(SpecError) as caught, tessera.open(mesh_dir) as mesh:
+        mesh.validate()
+    text = str(caught.value)
+    assert "mesh.yaml" in text and "limits" in text and "surprise" in text
+
+
+def test_sizes_and_defaults() -> None:
+    assert parse_size("2GB") == 2 * 10**9 and parse_size("512MiB") == 512 * 2**20 and parse_size(7) == 7
+    with pytest.raises(ValueError):
+        parse_size("a lot")
+    limits = QueryLimits.from_settings({"memory": "1GiB", "maxRows": 0, "timeout": 5})
+    assert limits.memory == 2**30 and limits.max_rows is None and limits.timeout == 5
+    assert QueryLimits().uncapped().max_rows is None and QueryLimits().max_rows == 1_000_000
