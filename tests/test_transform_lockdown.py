@@ -68,6 +68,7 @@ ATTACKS = [
     pytest.param("SELECT * FROM sales.orders WHERE email IN (SELECT column0 FROM read_csv_auto('/etc/passwd'))", 1, "read_csv_auto()", id="subquery"),
     pytest.param("SELECT * FROM sales.orders UNION ALL SELECT * FROM delta_scan('{crm}/v1')", 1, "delta_scan()", id="union-delta"),
     pytest.param("SELECT * FROM duckdb_settings()", 1, "duckdb_settings()", id="duckdb_settings"),
+    pytest.param("SELECT repeat('x', 100000000) AS country FROM sales.orders", 1, "repeat()", id="value-bomb"),
 ]  # fmt: skip
 
 
@@ -340,3 +341,22 @@ def test_the_gate_reads_the_current_version_on_the_sealed_connection(mesh_dir: P
         [outcome] = mesh.build(["sales.ledger"], jobs=1)
         assert outcome.status == "published", outcome.message
         assert mesh.read("sales.ledger").num_rows == 100
+
+
+def test_a_transform_runs_within_the_transform_timeout(mesh_dir: Path) -> None:
+    """limits.transformTimeout bounds a SQL transform: past it the product fails alone, nothing published."""
+    path = mesh_dir / "mesh.yaml"
+    path.write_text(yaml.safe_dump({**yaml.safe_load(path.read_text()), "limits": {"transformTimeout": 1}}))
+    (mesh_dir / "domains/sales/products/daily/transform.sql").write_text(
+        "SELECT country, count(*) AS orders, sum(amount) AS revenue\n"
+        "FROM sales.orders, range(100000000000) AS r GROUP BY country\n"
+    )
+    with tessera.open(mesh_dir) as mesh:
+        outcomes = {o.address: o for o in mesh.build(jobs=1)}
+        assert outcomes["sales.orders"].status == "published"
+        daily = outcomes["sales.daily"]
+        assert daily.status == "failed" and daily.message.startswith("sales.daily: the transform failed"), (
+            daily
+        )
+        assert "longer than 1 s" in daily.message and "Traceback" not in daily.message
+        assert mesh.ctx.catalog.versions("sales.daily") == []

@@ -4,15 +4,16 @@ Two layers, the same two that hold a reader's SQL (:mod:`tessera.access.secure_q
 
 1. **The guard** (:func:`check_transform`). DuckDB's parser and sqlglot's must each see one SELECT; the tree is
    walked with the reader's allowlist (no statement but a query, no function that reads files, settings or the
-   host, no table function but ``unnest``/``range``/``generate_series``, no name that looks like a file, no
-   reserved ``__tessera`` name). Every table it reads must be one of its input ports (``domain.product`` or
+   host, no value generator of unbounded size, no table function but ``unnest``/``range``/``generate_series``,
+   no name that looks like a file, no reserved ``__tessera`` name). Every table it reads must be one of its input ports (``domain.product`` or
    ``source.<system>.<table>``) or a CTE in scope. Each refusal names the line of the offending token, so
    ``tessera validate`` and ``tessera build`` report the same ``file:line``. What runs is the SQL sqlglot
    generates from the tree it checked, with the inputs quoted, never the text as written.
 2. **The connection** (:func:`sandbox`, :func:`seal`). A fresh DuckDB connection that sees no Python
    variables; once the inputs are registered on it, it may open only their data files (``allowed_paths``),
    nothing else (``enable_external_access = false``: no other file, no ``ATTACH``/``COPY``/``INSTALL``, no
-   network), and its configuration is locked before the transform runs.
+   network), its memory, threads and time are bounded (``limits:``, ``transformTimeout``), and its
+   configuration is locked before the transform runs.
 
 A refused transform never runs: nothing is read, written or published.
 """
@@ -37,6 +38,7 @@ from tessera.access.secure_query import (
     _table_problem,
     blocked_function,
     function_name,
+    generated_size_problem,
 )
 from tessera.engine.duckdb_engine import DuckDBEngine
 
@@ -162,7 +164,7 @@ def _node_refusal(node: exp.Expr, owner: str, declared: Sequence[str]) -> tuple[
         return kind, f"{kind} is not allowed in a transform, only one SELECT"
     if isinstance(node, exp.Identifier) and str(node.name).lower().startswith(INTERNAL_PREFIX):
         return node.name, f"the name {node.name!r} is reserved"
-    if isinstance(node, exp.Func) and (why := blocked_function(node)):
+    if isinstance(node, exp.Func) and (why := blocked_function(node) or generated_size_problem(node)):
         return function_name(node), _for_transforms(why)
     if not isinstance(node, exp.Table):
         return None

@@ -18,16 +18,19 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tessera import catalog as cat
 from tessera.engine import Engine
-from tessera.errors import DataError, TesseraError
+from tessera.errors import DataError, QueryError, TesseraError
 from tessera.model.product import MeshSpec, Product
 from tessera.platform import events
 from tessera.platform.context import Context
 from tessera.platform.publish import PublishResult, publish
 from tessera.platform.reading import Release, register_release, register_scan, resolve
+
+if TYPE_CHECKING:
+    from tessera.engine.duckdb_engine import DuckDBEngine
 
 __all__ = ["BuildOutcome", "build", "build_levels", "build_order"]
 
@@ -168,7 +171,6 @@ def _run_transform(
     merge, the product's own current version, which the gate reads). On Spark the guard is the lockdown. A
     Python transform is code: it runs where mesh.yaml allows Python transforms, on the caller's engine, with
     its declared inputs registered on it and nothing else."""
-    from tessera.access.transform_guard import seal
     from tessera.engine.duckdb_engine import DuckDBEngine
 
     transform = product.transform
@@ -178,12 +180,30 @@ def _run_transform(
     columns = {address: [name for name, _ in engine.columns(address)] for address in inputs}
     if sql is None:
         return _run_python(ctx, product, engine, columns), columns
-    if isinstance(engine, DuckDBEngine):
-        seal(engine, files + _own_files(ctx, product))
-    try:  # Arrow in process; on Spark a DataFrame that stays on the cluster until it is written
-        return engine.result(sql), columns
+    try:
+        if isinstance(engine, DuckDBEngine):
+            return _run_sealed(ctx, product, engine, sql, files), columns
+        return engine.result(sql), columns  # on Spark a DataFrame that stays on the cluster until written
     except TesseraError as exc:
         raise type(exc)(f"{product.address}: the transform failed: {exc}") from None
+
+
+def _run_sealed(ctx: Context, product: Product, engine: DuckDBEngine, sql: str, files: list[str]) -> object:
+    """The checked SQL on the sandbox, bounded (``limits:`` memory and threads, ``transformTimeout``) and
+    sealed to ``files`` and the product's own current version."""
+    import duckdb
+
+    from tessera.access.limits import fetch_bounded
+    from tessera.access.transform_guard import seal
+
+    limits = ctx.limits.for_transform()
+    limits.configure(engine.con)
+    seal(engine, files + _own_files(ctx, product))
+    try:
+        return fetch_bounded(engine.con, sql, limits)
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise QueryError(f"{first}\n  in: {' '.join(sql.split())[:300]}") from None
 
 
 def _guarded(product: Product, inputs: dict[str, Release | str]) -> str:
