@@ -38,7 +38,7 @@ ALLOWED = {
     "platform/quick.py": "the door's trusted fast path (its only caller is the reader)",
     "access/secure_query.py": "the guard and the locked-down connection the door runs principals' SQL on",
     "storage/delta.py": "the table store: defines scans",
-    "platform/build.py": "a transform's inputs, on its own locked-down connection (the transform door)",
+    "platform/transform_run.py": "a transform's inputs, on its own locked-down connection (the transform door)",
     "platform/publish.py": "the quality gate judges the table after an append or merge (a producer's action)",
     "platform/testing.py": "tessera test on published data needs publish on the product (a producer's action)",
     "platform/monitor.py": "freshness and row counts for SLA status (numbers, never rows)",
