@@ -360,3 +360,29 @@ def test_a_transform_runs_within_the_transform_timeout(mesh_dir: Path) -> None:
         )
         assert "longer than 1 s" in daily.message and "Traceback" not in daily.message
         assert mesh.ctx.catalog.versions("sales.daily") == []
+
+
+def test_a_contracts_sql_rule_cannot_read_files_at_publish(tmp_path: Path) -> None:
+    """The publish gate runs the contract's own SQL rules on a sealed connection too: a rule that reads a file
+    fails its check (and so the publish), it never sees the file."""
+    import copy
+
+    import tessera
+    from tessera.errors import QualityGateError
+    from tests.meshkit import ORDERS_CONTRACT, make_mesh, orders_table, write
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n2\n3\n")
+    root = make_mesh(tmp_path / "mesh")
+    contract = copy.deepcopy(ORDERS_CONTRACT)
+    contract["schema"][0]["quality"] = [
+        {"type": "sql", "query": f"SELECT count(*) FROM read_csv('{secret}')", "mustBe": 3}
+    ]
+    write(root / "domains/sales/products/orders/contract.odcs.yaml", contract)
+    with tessera.open(root) as mesh:
+        with pytest.raises(QualityGateError) as refused:
+            mesh.publish("sales.orders", orders_table())
+        blocking = [c for c in refused.value.run.checks if c.blocking]
+        assert blocking and all(c.measured != 3 for c in blocking)
+        assert any("disabled" in c.message.lower() or "permission" in c.message.lower() for c in blocking)
+        assert mesh.ctx.catalog.versions("sales.orders") == []

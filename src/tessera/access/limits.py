@@ -19,6 +19,7 @@ Values come from ``limits:`` in mesh.yaml (docs/mesh-format.md) with the default
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -65,6 +66,7 @@ class QueryLimits:
     #: DuckDB ``memory_limit`` of the query's connection, in bytes.
     memory: int = 2 * 10**9
     threads: int = 2
+    threads_set: bool = False
     #: Seconds a read or query may run; a transform gets ``transform_timeout``.
     timeout: float = 120.0
     transform_timeout: float = 3600.0
@@ -74,6 +76,8 @@ class QueryLimits:
     #: Interrupt a query whose process grows past ``memory`` (+256 MiB): on for principals' and network
     #: callers' queries, off where a large result is what was asked for (trusted local reads, transforms).
     watch_memory: bool = True
+    #: The mesh.yaml key that sets ``timeout`` (named in the error).
+    timeout_key: str = "timeout"
 
     @classmethod
     def from_settings(cls, doc: Mapping[str, Any]) -> QueryLimits:
@@ -84,6 +88,7 @@ class QueryLimits:
             changes["memory"] = parse_size(doc["memory"])
         if "threads" in doc:
             changes["threads"] = int(doc["threads"])
+            changes["threads_set"] = True
         if "timeout" in doc:
             changes["timeout"] = float(doc["timeout"])
         if "transformTimeout" in doc:
@@ -99,8 +104,16 @@ class QueryLimits:
         return replace(self, max_rows=None, max_bytes=None, watch_memory=False)
 
     def for_transform(self) -> QueryLimits:
+        """A transform or a publish gate: its own timeout, no result cap, every core unless ``threads`` is set
+        (a build is the mesh owner's batch work, not one caller among many)."""
         return replace(
-            self, timeout=self.transform_timeout, max_rows=None, max_bytes=None, watch_memory=False
+            self,
+            timeout=self.transform_timeout,
+            timeout_key="transformTimeout",
+            threads=self.threads if self.threads_set else (os.cpu_count() or self.threads),
+            max_rows=None,
+            max_bytes=None,
+            watch_memory=False,
         )
 
     def configure(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -161,7 +174,7 @@ class _Watchdog:
         if self.reason == "timeout":
             return QueryTimeoutError(
                 f"the query ran longer than {self.limits.timeout:g} s and was stopped; narrow it "
-                "(limits.timeout in mesh.yaml sets the bound)"
+                f"(limits.{self.limits.timeout_key} in mesh.yaml sets the bound)"
             )
         if self.reason == "memory":
             return ResultTooLargeError(

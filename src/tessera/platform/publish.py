@@ -87,6 +87,17 @@ def _version_gate(ctx: Context, product: Product) -> None:
         )
 
 
+def _seal_gate(ctx: Context, engine: Engine, files: Sequence[str]) -> None:
+    """The gate's own DuckDB connection runs the contract's SQL rules: it may open only the current version's
+    files (an append or merge), under the transform limits, like a build's sealed connection."""
+    from tessera.access.transform_guard import seal
+    from tessera.engine.duckdb_engine import DuckDBEngine
+
+    if isinstance(engine, DuckDBEngine):
+        ctx.limits.for_transform().configure(engine.con)
+        seal(engine, [f for f in files if "://" not in f])
+
+
 def _candidate_after_commit(
     ctx: Context, product: Product, data: pa.Table | SparkCandidate, uri: str, shared: Engine | None = None
 ) -> tuple[Any, str]:
@@ -98,10 +109,16 @@ def _candidate_after_commit(
         names = data.schema.names
     else:
         engine, names = data.engine, data.names
+    own = engine is not shared and isinstance(data, pa.Table)
     if product.write_mode == "overwrite" or ctx.store.latest_version(uri) is None:
+        if own:
+            _seal_gate(ctx, engine, ())
         return engine, CANDIDATE
     cols = ", ".join(f'"{c}"' for c in names)
-    register_scan(engine, "__tessera__.current", ctx.store.scan(uri))
+    scan = ctx.store.scan(uri)
+    register_scan(engine, "__tessera__.current", scan)
+    if own:
+        _seal_gate(ctx, engine, scan.files or ())
     current = f"SELECT {cols} FROM __tessera__.current"
     if product.write_mode == "merge":
         keys = product.contract.primary_key
