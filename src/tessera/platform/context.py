@@ -58,6 +58,11 @@ class Context:
         return cls(root, actor="anonymous", token=token, _spec=spec, _borrowed=catalog, _from_env=False)
 
     @property
+    def network(self) -> bool:
+        """A server's per-request Context (``over``): its caller is never trusted local use."""
+        return not self._from_env
+
+    @property
     def principal(self) -> str:
         """Whose grants apply: the token's principal, else ``local`` (trusted unless access is enforced)."""
         return self.actor if self.authenticated else "local"

@@ -44,9 +44,12 @@ class Caller:
 
 def caller_for(ctx: Context, as_principal: str | None = None) -> Caller:
     """The SDK's and CLI's caller: ``as_principal`` (reading as another principal takes admin on the mesh),
-    else the token's principal, else trusted local use — refused when the mesh enforces access control."""
+    else the token's principal, else trusted local use — refused when the mesh enforces access control. A
+    server's Context always gives a network caller (never trusted)."""
     from tessera.platform.secure import reader
 
+    if ctx.network and as_principal is None:
+        return network_caller(ctx)
     principal = reader(ctx, as_principal)
     return Caller.local() if principal is None else Caller(principal)
 
