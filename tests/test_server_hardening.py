@@ -282,3 +282,34 @@ def test_finding_12_rejected_tokens_are_counted_not_logged_one_by_one(tmp_path: 
     assert all(len(e.details["tokens"]) <= 5 and "s" * 43 not in str(e.details) for e in rejected)
     assert verify(catalog).ok
     catalog.close()
+
+
+def test_unsigned_file_urls_anonymous_refusals_and_token_use_do_not_flood_the_audit_log(
+    tmp_path: Path,
+) -> None:
+    """Found by an outside review: a forged sharing file URL, an anonymous refused query and every request of a
+    valid token each wrote one audit row. Now: counted per source and minute, and one use a token a minute."""
+    root = _mesh(tmp_path / "mesh")
+    with tessera.open(root) as mesh:
+        mesh.access.add_principal("bob@example.com")
+        token = mesh.access.create_token("bob@example.com")[1]
+    catalog = Catalog.open(f"sqlite:///{root}/.tessera/catalog.db")
+    before = len(list_events(catalog, limit=100_000))
+    with running_server(root) as url, httpx.Client(base_url=url, timeout=30) as client:
+        for _ in range(50):
+            assert client.get("/delta-sharing/files/AAAA.BBBB/x.parquet").status_code in (403, 404)
+            refused = client.post("/api/v1/query", json={"sql": "SELECT getenv('HOME')"})
+            assert refused.status_code == 403
+            used = client.get("/api/v1/products", headers={"Authorization": f"Bearer {token}"})
+            assert used.status_code == 200
+    events = list_events(catalog, limit=100_000)[before:]
+    by_action: dict[str, list[Any]] = {}
+    for event in events:
+        by_action.setdefault(event.action, []).append(event)
+    assert 1 <= len(by_action["share.file.denied"]) <= 2
+    assert sum(e.details["count"] for e in by_action["share.file.denied"]) == 50
+    assert 1 <= len(by_action["access.denied"]) <= 2
+    assert sum(e.details["count"] for e in by_action["access.denied"]) == 50
+    assert 1 <= len(by_action["token.use"]) <= 2
+    assert verify(catalog).ok
+    catalog.close()

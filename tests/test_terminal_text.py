@@ -115,3 +115,20 @@ def test_plain_makes_control_characters_visible() -> None:
     assert plain("a\x1b[2Jb\x07\r\u202e") == "a\\x1b[2Jb\\x07\\x0d\\u202e"
     assert plain("line\nnext\tcell") == "line\nnext\tcell"
     assert plain(None) == ""
+
+
+def test_build_output_quoting_contract_text_is_plain(tmp_path: Path) -> None:
+    """Found by an outside review: ``tessera build`` printed a refused product's first message line as Rich
+    markup, and its full message with raw escapes; both quote contract text (a rule's name) and data."""
+    root = make_mesh(tmp_path / "mesh")
+    contract_file = root / "domains/sales/products/orders/contract.odcs.yaml"
+    contract = yaml.safe_load(contract_file.read_text())
+    contract["schema"][0]["quality"] = [
+        {"type": "sql", "name": "x" + PAYLOAD.replace("\n", " "), "query": "SELECT 1", "mustBe": 0}
+    ]
+    contract_file.write_text(yaml.safe_dump(contract, sort_keys=False))
+    out = _under_pty("-C", str(root), "build", "sales.orders")
+    text = out.decode("utf-8", "replace")
+    assert "refused" in text and "Traceback" not in text, text
+    assert b"\x1b]8;" not in out and b"\x1b[2J" not in out and "\u202e".encode() not in out, text
+    assert "[link=" in text or "\\x1b" in text, text

@@ -74,6 +74,16 @@ _BLOCKED = frozenset(
         "force_checkpoint",
         "summary",
         "sql_auto_complete",
+        "stats",
+        "current_query",
+        "version",
+        "user_agent",
+        "platform",
+        "database_size",
+        "current_database",
+        "current_catalog",
+        "current_schema",
+        "current_schemas",
     }
 )
 _BLOCKED_PREFIXES = (
@@ -148,22 +158,78 @@ def _constant(node: exp.Expr | None) -> float | None:
     return None
 
 
-def generated_size_problem(node: exp.Func) -> str | None:
-    """Why a value generator (``repeat``, ``lpad``/``rpad``, ``list_resize``, ``range``/``generate_series``
-    used as a value) may not run: its size is not a constant of at most ``MAX_GENERATED``."""
-    name, size = function_name(node), None
+#: Functions whose result grows with an argument, and that argument's place (-1: the last; in DuckDB's method
+#: syntax ``x.repeat(n)`` the receiver is the first argument, which sqlglot leaves out).
+_SIZE_ARGUMENT = {
+    "repeat": -1,
+    "lpad": 1,
+    "rpad": 1,
+    "list_resize": 1,
+    "array_resize": 1,
+    "bar": 3,
+    "space": 0,
+}
+_FORMATTERS = frozenset({"printf", "format", "sprintf"})
+
+
+def _repeated(what: exp.Expr | None, times: exp.Expr | None) -> float | None:
+    """The size of ``repeat(what, times)``: a constant only when both are (a column's values could be of any
+    length, and DuckDB builds a whole vector of the results before it counts their memory)."""
+    count = _constant(times)
+    if count is None or not isinstance(what, exp.Literal | exp.Array):
+        return None
+    width = len(str(what.this)) if isinstance(what, exp.Literal) else len(what.expressions)
+    return count * max(width, 1)
+
+
+def _generator_size(node: exp.Func, name: str) -> tuple[bool, float | None]:
+    """(whether ``node`` generates values of a size it is given, that size when it is a constant)."""
     if isinstance(node, exp.Repeat):
-        size = _constant(node.args.get("times"))
-    elif isinstance(node, exp.Pad):
-        size = _constant(node.args.get("expression"))
-    elif isinstance(node, exp.Anonymous) and name in ("list_resize", "array_resize"):
-        size = _constant(node.expressions[1]) if len(node.expressions) > 1 else None
-    elif isinstance(node, exp.GenerateSeries) and not isinstance(node.parent, exp.Table):
+        return True, _repeated(node.this, node.args.get("times"))
+    if isinstance(node, exp.Pad):
+        return True, _constant(node.args.get("expression"))
+    if isinstance(node, exp.Space):
+        return True, _constant(node.this)
+    if isinstance(node, exp.GenerateSeries):
+        if isinstance(node.parent, exp.Table):
+            return False, None  # a table function: rows, counted by the timeout, not values
         start, end = _constant(node.args.get("start")), _constant(node.args.get("end"))
         step = _constant(node.args.get("step")) or 1.0
-        size = abs((end - start) / step) if start is not None and end is not None else None
-    else:
+        return True, abs((end - start) / step) if start is not None and end is not None else None
+    if name in _FORMATTERS or isinstance(node, exp.Format):
+        pattern = node.expressions[0] if isinstance(node, exp.Anonymous) and node.expressions else node.this
+        if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+            return True, None
+        widths = [int(w) for w in re.findall(r"\d+", str(pattern.this))]
+        return True, float(max(widths, default=0))
+    if isinstance(node, exp.Anonymous) and name in _SIZE_ARGUMENT:
+        args = list(node.expressions)
+        if isinstance(node.parent, exp.Dot) and node.parent.expression is node:
+            args = [node.parent.this, *args]  # x.repeat(n): the receiver is the first argument
+        index = _SIZE_ARGUMENT[name]
+        if name == "repeat":
+            return True, _repeated(args[0], args[-1]) if len(args) == 2 else None
+        if name == "bar" and len(args) <= index:
+            return True, 80.0  # bar's default width
+        return True, _constant(args[index]) if -len(args) <= index < len(args) else None
+    return False, None
+
+
+def generated_size_problem(node: exp.Func) -> str | None:
+    """Why a value generator (``repeat``, ``lpad``/``rpad``, ``space``, ``bar``, ``list_resize``, ``printf``/
+    ``format`` widths, ``range``/``generate_series`` used as a value) may not run: its size is not a constant
+    of at most ``MAX_GENERATED``, or another generator feeds it (sizes would multiply)."""
+    name = function_name(node)
+    generates, size = _generator_size(node, name)
+    if not generates:
         return None
+    nested = any(
+        isinstance(inner, exp.Func) and _generator_size(inner, function_name(inner))[0]
+        for inner in node.walk()
+        if inner is not node
+    )
+    if nested:
+        return f"{name}() may not take another value generator's result (the query's memory is bounded)"
     if size is not None and size <= MAX_GENERATED:
         return None
     return (
@@ -266,6 +332,8 @@ def check_sql(sql: str) -> CheckedQuery:
     tree = parsed[0]
     products: list[str] = []
     for node in list(tree.walk()):
+        if isinstance(node, exp.With) and node.args.get("recursive"):
+            raise _refused("WITH RECURSIVE is not allowed: a recursive query's rows and values are unbounded")
         if isinstance(node, _FORBIDDEN):
             raise _refused(f"{type(node).__name__.upper()} is not allowed in a query, only SELECT")
         if isinstance(node, exp.Identifier) and str(node.name).lower().startswith(INTERNAL_PREFIX):

@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from tessera.cli.render import console, print_json, print_table
+from rich.markup import escape
+
+from tessera.cli.render import console, plain, print_json, print_table
 
 __all__ = ["build", "publish", "test"]
 
@@ -42,7 +44,8 @@ def build(args: argparse.Namespace) -> int:
                 progress.advance(task)
                 if not args.json:
                     first = outcome.message.splitlines()[0] if outcome.message else ""
-                    out.print(f"{_MARK[outcome.status]} {outcome.address} {outcome.status} {first}")
+                    shown = escape(plain(first))  # a message can quote data and contract text: never markup
+                    out.print(f"{_MARK[outcome.status]} {outcome.address} {outcome.status} {shown}")
 
             outcomes = mesh.build(
                 args.products or None, on_progress=step, full_refresh=args.full_refresh, jobs=args.jobs
@@ -76,7 +79,7 @@ def build(args: argparse.Namespace) -> int:
         print_table("Build", ["product", "status", "version", "rows", "quality", "note"], rows)
         for o in outcomes:
             if o.status in {"refused", "failed"}:
-                console(stderr=True).print(o.message, markup=False)
+                console(stderr=True).print(plain(o.message), markup=False, highlight=False)
     return 1 if any(o.status in {"refused", "failed"} for o in outcomes) else 0
 
 
@@ -93,7 +96,7 @@ def publish(args: argparse.Namespace) -> int:
             f"{result.rows} rows, quality {result.run.outcome})"
         )
         for check in result.run.warnings:
-            print(f"  ! {check.name}: {check.message}")
+            print(plain(f"  ! {check.name}: {check.message}"))
     return 0
 
 

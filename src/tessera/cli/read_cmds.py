@@ -238,9 +238,12 @@ def _show(row: dict[str, Any]) -> None:
     for role in row["roles"]:
         print(plain(f"  {role['role']}: {role['username']}"))
     print(
-        f"  upstream: {', '.join(row['upstream']) or '-'}   downstream: {', '.join(row['downstream']) or '-'}"
+        plain(
+            f"  upstream: {', '.join(row['upstream']) or '-'}   "
+            f"downstream: {', '.join(row['downstream']) or '-'}"
+        )
     )
-    print(f"  storage: {row['storage_uri']}")
+    print(plain(f"  storage: {row['storage_uri']}"))
     print_table(
         "Columns",
         ["column", "type", "required", "key", "classification", "description"],
@@ -268,9 +271,9 @@ def lineage(args: argparse.Namespace) -> int:
     if fmt == "json":
         print_json(graph.as_dict())
     elif fmt == "mermaid":
-        print(graph.mermaid())
+        print(plain(graph.mermaid()))
     elif fmt == "dot":
-        print(graph.dot())
+        print(plain(graph.dot()))
     else:
-        print(graph.text())
+        print(plain(graph.text()))
     return 0

@@ -69,6 +69,16 @@ def open_file(ctx: Context, token: str, name: str) -> SignedFile:
 
 
 def _audit(ctx: Context, grant: FileGrant | None, exc: SharingError) -> None:
+    """A refusal of a signed grant is one entry naming its recipient; a URL that is not validly signed comes
+    from nobody, and is counted per source and minute by a server (``tessera.access.rejections``)."""
+    if grant is None:
+        from tessera.access.rejections import record_rejection
+
+        try:
+            record_rejection(ctx.catalog, "share.file.denied", "-", str(exc)[:120])
+        except TesseraError:
+            log.exception("could not audit a refused file request")
+        return
     actor = f"recipient:{grant.recipient}" if grant is not None else "anonymous"
     subject = f"{grant.share}.{grant.table}" if grant is not None else "-"
     details = {"status": exc.status, "reason": str(exc)[:500]}

@@ -77,6 +77,11 @@ def _audit_denial(request: Request, exc: e.AccessDeniedError) -> None:
     from tessera.platform.access import Access
 
     try:
+        if not ctx.authenticated:  # nobody's refusals are counted per source and minute, not one entry each
+            from tessera.access.rejections import record_rejection
+
+            record_rejection(ctx.catalog, "access.denied", request.url.path[:200], str(exc)[:120])
+            return
         Access(ctx).record(
             "access.denied", request.url.path, {"method": request.method, "reason": str(exc)[:500]}
         )
