@@ -213,7 +213,9 @@ def test_tampered_and_recipient_swapped_urls_are_refused_and_audited(served: Ser
     _assert_refused(httpx.get(_forged(root, raw["url"], r="acme"), timeout=30), 403)
     # a recipient that does not exist
     _assert_refused(httpx.get(_forged(root, raw["url"], r="mallory"), timeout=30), 403)
-    assert len(_denials(root)) >= before + 3
+    # the two validly signed grants are refused by name; the tampered signature comes from nobody and is
+    # counted per source and minute by the server (tests/test_server_hardening.py)
+    assert len(_denials(root)) >= before + 2
 
 
 def test_a_refused_catalog_fetch_leaves_the_catalog_intact(served: Served) -> None:
