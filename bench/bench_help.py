@@ -1,4 +1,4 @@
-"""``tessera --help`` as a whole process vs ``python -c pass`` (DESIGN §9: <= 1.5x)."""
+"""``tessera --help`` as a whole process vs ``python -c pass`` (README, Performance: <= 1.5x)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Masked, row-filtered queries vs the same queries unmasked (DESIGN §9: masked/filtered ≤ 1.2× unmasked).
+"""Masked, row-filtered queries vs the same queries unmasked (README, Performance: masked/filtered ≤ 1.2× unmasked).
 
     .venv/bin/python bench/bench_masking.py [--rows N] [--repeat N]
 
@@ -29,7 +29,7 @@ DATA = Path(__file__).parent / ".data"
 PRINCIPAL = "analyst"
 ROW_FILTER = "country <> 'JP'"
 
-#: The target's queries (DESIGN §9): each reads the masked view as a reader would.
+#: The target's queries (README, Performance): each reads the masked view as a reader would.
 QUERIES = {
     "count and sum (bench_query's query)": "SELECT count(*) AS n, sum(amount) AS total FROM bench.people",
     "group-by aggregate": "SELECT country, count(*) AS n, sum(amount) AS total, avg(amount) AS mean "

@@ -1,4 +1,4 @@
-"""Quality gate on 10M rows vs one hand-written DuckDB query computing the same metrics (DESIGN §9: ≤ 1.3×).
+"""Quality gate on 10M rows vs one hand-written DuckDB query computing the same metrics (README, Performance: ≤ 1.3×).
 
     /work/venv/bin/python bench/bench_quality.py [--rows N] [--composite]
 

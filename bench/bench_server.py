@@ -1,4 +1,4 @@
-"""The catalog API at 10,000 products (DESIGN §9: >= 500 req/s, p99 <= 100 ms on 2 cores; idle server <= 250 MB
+"""The catalog API at 10,000 products (README, Performance: >= 500 req/s, p99 <= 100 ms on 2 cores; idle server <= 250 MB
 RSS), every figure measured in this run.
 
 A mesh folder with ten domains is applied, then 10,000 products (five columns, one published version each) are

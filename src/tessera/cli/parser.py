@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tessera import __version__
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="act as the token's principal (default: $TESSERA_TOKEN; none: trusted local)",
     )
-    parser.add_argument("--version", action="version", version="tessera 0.1.0")
+    parser.add_argument("--version", action="version", version=f"tessera {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def cmd(name: str, module: str, func: str, help_: str) -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""Lineage: which input columns each product column comes from (DESIGN §4).
+"""Lineage: which input columns each product column comes from.
 
 The names below load on first use (PEP 562), so importing ``tessera.lineage`` does not pull in sqlglot."""
 

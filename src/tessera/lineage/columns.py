@@ -1,4 +1,4 @@
-"""Column-level lineage of one SQL transform, read from the SQL with sqlglot (DESIGN §4).
+"""Column-level lineage of one SQL transform, read from the SQL with sqlglot.
 
 The transform is parsed and qualified once against the input schemas, then sqlglot's scope tree (CTEs, derived
 tables, subqueries, set operations) is walked in one pass: ``sqlglot.lineage`` would re-qualify the query for

@@ -1,7 +1,7 @@
 """Contract compatibility: what changed between two versions of a contract, and whether consumers break.
 
 ``diff_contracts(old, new)`` lists every change as a :class:`Change`; ``is_breaking`` and ``required_bump``
-turn the list into the version gate's verdict (DESIGN §3 step 6); ``render_changes`` prints it as plain text.
+turn the list into the version gate's verdict (docs/architecture.md, "The publish path" step 6); ``render_changes`` prints it as plain text.
 
 Breaking (the new contract needs a major version):
 
@@ -18,7 +18,7 @@ Breaking (the new contract needs a major version):
 
 Non-breaking (reported so reviewers see them): a column added, even a required one (readers do not select
 what they do not know); a type widened (``int``→``bigint``, ``integer``→``number``, ``date``→``timestamp``,
-longer ``varchar``, more decimal digits); an enum value added (DESIGN's rule); a constraint loosened,
+longer ``varchar``, more decimal digits); an enum value added (the version gate's rule); a constraint loosened,
 ``unique`` dropped included; the column order; descriptions, business names, tags, classification, masking,
 status, the table name; quality rules and SLA properties (they bind the producer, not the shape readers get).
 

@@ -1,4 +1,4 @@
-"""SLA monitoring (DESIGN §4): per product, the freshness of its newest data against the contract's limit,
+"""SLA monitoring: per product, the freshness of its newest data against the contract's limit,
 the latest quality outcome and availability; breaches open incidents in the catalog (resolved when they end)
 and are announced to the webhooks ``mesh.yaml`` lists. A webhook that cannot be reached warns; it never
 stops the check."""

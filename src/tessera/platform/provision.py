@@ -1,4 +1,4 @@
-"""Plan, then apply (DESIGN §7): the difference between the mesh folder and the catalog/storage, as an
+"""Plan, then apply: the difference between the mesh folder and the catalog/storage, as an
 immutable plan that can be printed, then applied idempotently with every earlier step undone on failure."""
 
 from __future__ import annotations

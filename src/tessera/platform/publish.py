@@ -1,4 +1,4 @@
-"""The publish path (DESIGN §3): conform → quality gate → governance gate → version gate → commit → record.
+"""The publish path (docs/architecture.md, "The publish path"): conform → quality gate → governance gate → version gate → commit → record.
 
 A refused or crashed publish leaves nothing visible: the Delta commit is the last thing that can fail before
 the catalog records it, and the catalog can always be rebuilt from the commits (``repair``)."""

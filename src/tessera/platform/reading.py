@@ -1,7 +1,7 @@
 """Reads by address: resolve a release to a Delta version, read it, query products with SQL.
 
 Queries read a version's Parquet files directly when its Delta protocol allows it (reader version 1, no
-reader features) and go through the Arrow dataset otherwise (DESIGN §1)."""
+reader features) and go through the Arrow dataset otherwise (docs/architecture.md, "Reading a version")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Remediation (DESIGN §5): retention (``tessera govern --fix``) here, the right to erasure (``tessera erase``)
+"""Remediation (docs/governance.md, "Threat model"): retention (``tessera govern --fix``) here, the right to erasure (``tessera erase``)
 in ``tessera.platform.erasure`` (``erase`` and its report are importable from here too).
 
 Both delete rows for good, table by table (every major of a product): one Delta commit that rewrites the files

@@ -148,7 +148,7 @@ def _run_python(ctx: Context, product: Product, engine: Engine, columns: dict[st
 
 
 def column_edges(product: Product, columns: dict[str, list[str]]) -> tuple[Any, ...]:
-    """Column lineage parsed from the SQL (DESIGN §4: from the code, not the author); a Python transform's
+    """Column lineage parsed from the SQL (from the code, not the author); a Python transform's
     is what its product declares in ``tessera.lineage`` (none: product-level lineage only)."""
     from tessera.lineage.columns import column_lineage
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Response
 from starlette.concurrency import run_in_threadpool
 
+from tessera import __version__
 from tessera.errors import TesseraError
 from tessera.platform.context import Context
 from tessera.server import api, docs_page, problems, sharing, web
@@ -111,7 +112,7 @@ def create_app(root: str | Path, *, scheduler: bool = False, allowed_hosts: Iter
 
     app = FastAPI(
         title="Tessera",
-        version="0.1.0",
+        version=__version__,
         description="A self-serve data mesh: catalog, contracts, lineage, governed reads and SQL over data "
         "products. Errors are RFC 7807 `application/problem+json`.",
         openapi_url="/openapi.json",

@@ -6,7 +6,7 @@ Who may call, decided here once for every route:
 - A token (``Authorization: Bearer tsk_...``, or the web catalog's ``tessera_token`` cookie) acts as its
   principal with its grants; an unknown, malformed, expired or revoked token is refused with 401, always.
 - Without a token, a mesh whose ``mesh.yaml`` sets ``access: {enforce: true}`` refuses everything with 401.
-  A mesh that does not enforce access is a trusted single-user mesh (DESIGN §5): an anonymous caller reads
+  A mesh that does not enforce access is a trusted single-user mesh (docs/governance.md, "Threat model"): an anonymous caller reads
   catalog metadata and data as the local user could from the files on disk (``tessera serve`` binds to
   127.0.0.1 by default for that reason), but never changes anything: granting, revoking, deciding requests,
   managing tokens and reading the audit log always take a token (``identified``).
