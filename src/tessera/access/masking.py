@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tessera.errors import QueryError
+from tessera.model.sqltext import ident
 
 if TYPE_CHECKING:
     from tessera.access.model import ReadAccess
@@ -40,8 +41,7 @@ __all__ = [
 MASKING_METHODS = ("hash", "redact", "null", "partial")
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+quote = ident
 
 
 def masking_method(column: Column) -> str:

@@ -35,6 +35,7 @@ from tessera.access.limits import DEFAULT_LIMITS, QueryLimits, fetch_bounded
 from tessera.access.masking import masked_select, quote
 from tessera.engine.duckdb_engine import DuckDBEngine
 from tessera.errors import AccessDeniedError, QueryError
+from tessera.model.sqltext import hide_values, string_literal
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -382,8 +383,7 @@ def _lock(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> None:
     con.execute("SET enable_external_access = false")
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+_literal = string_literal
 
 
 def _tables_seen_by_duckdb(con: duckdb.DuckDBPyConnection, sql: str) -> set[str] | None:
@@ -403,8 +403,7 @@ def _tables_seen_by_duckdb(con: duckdb.DuckDBPyConnection, sql: str) -> set[str]
 def _scrubbed(message: str) -> str:
     """An engine error with its quoted values hidden: a row filter runs on raw rows, so a value it fails on
     (``Could not convert string 'x' to INT32``) may be one the reader must not see."""
-    first = re.sub(r"'(?:[^']|'')*'", "'…'", message.splitlines()[0])
-    return f"{first} (values hidden: the reader's row filters run on unmasked rows)"
+    return f"{hide_values(message)} (values hidden: the reader's row filters run on unmasked rows)"
 
 
 def run_checked(

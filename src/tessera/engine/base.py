@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from tessera.errors import TesseraError
+from tessera.model.sqltext import qualified
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -18,7 +19,7 @@ FileFormat = Literal["parquet", "csv", "json"]
 
 def quote_name(name: str) -> str:
     """``sales.orders`` → ``"sales"."orders"``: every part quoted."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+    return qualified(name)
 
 
 class Engine(Protocol):

@@ -9,6 +9,7 @@ import duckdb
 
 from tessera.engine.base import FileFormat, quote_name, register_engine
 from tessera.errors import NotImplementedYetError, QueryError
+from tessera.model.sqltext import string_list
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -57,7 +58,7 @@ class DuckDBEngine:
 
     def register_files(self, name: str, uris: Sequence[str], fmt: FileFormat) -> None:
         target = self._prepare(name)
-        files = "[" + ", ".join("'" + u.replace("'", "''") + "'" for u in uris) + "]"
+        files = string_list(list(uris))
         extra = ", union_by_name = true" if fmt == "parquet" else ""
         self._run(f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM {_READERS[fmt]}({files}{extra})")
 

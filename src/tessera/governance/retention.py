@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from tessera.model.contract import Contract
+from tessera.model.sqltext import ident
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -61,7 +62,7 @@ class RetentionRule:
     def predicate(self, kind: TimeKind, cutoff: datetime) -> str:
         """The delete predicate (DataFusion SQL): the column strictly older than the cutoff. It holds only the
         cutoff, which is no one's data, so it may be kept in the Delta log."""
-        column = '"' + self.column.replace('"', '""') + '"'
+        column = ident(self.column)
         return f"{column} < '{_literal(kind, cutoff)}'"
 
     def bound(self, kind: TimeKind, cutoff: datetime) -> datetime | date:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from tessera.errors import DataError, NotFoundError
+from tessera.model.sqltext import string_literal
 
 if TYPE_CHECKING:
     from tessera.model.contract import Contract
@@ -43,8 +44,7 @@ def _source(path: str | Path, fmt: str | None) -> tuple[str, str]:
     reader = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}[kind]
     if location.is_file() and location.stat().st_size == 0:
         raise DataError(f"{path} is empty: nothing to publish")
-    escaped = str(location).replace("'", "''")
-    return kind, f"SELECT * FROM {reader}('{escaped}')"
+    return kind, f"SELECT * FROM {reader}({string_literal(str(location))})"
 
 
 def _connect() -> Any:

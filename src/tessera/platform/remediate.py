@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 from tessera import catalog as cat
 from tessera.governance.retention import RetentionRule, retention_rule, time_kind
 from tessera.model.product import Product
+from tessera.model.sqltext import ident
 from tessera.platform.context import Context
 from tessera.platform.reading import register_scan
 from tessera.storage import Provenance
@@ -102,8 +103,7 @@ def arrow_schema(ctx: Context, uri: str) -> Any:
     return pa.schema(ctx.store.open(uri).schema().to_arrow())
 
 
-def quote_column(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
+quote_column = ident
 
 
 def remediation_provenance(

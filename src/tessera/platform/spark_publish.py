@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from tessera.errors import DataError, TransientError
 from tessera.model.contract import Contract
+from tessera.model.sqltext import ident, string_literal
 from tessera.storage import METADATA_COLUMNS, Provenance
 
 if TYPE_CHECKING:
@@ -34,12 +35,8 @@ def is_spark_frame(data: Any) -> bool:
     return type(data).__module__.split(".")[0] == "pyspark" and hasattr(data, "sparkSession")
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+_q = ident
+_lit = string_literal
 
 
 def duckdb_type(t: pa.DataType) -> str:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from tessera.model.contract import Column
+from tessera.model.sqltext import ident, string_literal
 
 __all__ = [
     "ConstraintKind",
@@ -33,9 +34,7 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMA
             "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "DECIMAL", "NUMERIC")  # fmt: skip
 
 
-def quote_ident(name: str) -> str:
-    """One identifier, quoted (a column name may hold a dot; it is not split)."""
-    return '"' + name.replace('"', '""') + '"'
+quote_ident = ident
 
 
 def _base(sql_type: str) -> str:
@@ -69,7 +68,7 @@ def literal(value: Any) -> str:
         return str(value) if not isinstance(value, float) else repr(value)
     if isinstance(value, date):
         return "'" + value.isoformat() + "'"
-    return "'" + str(value).replace("'", "''") + "'"
+    return string_literal(str(value))
 
 
 def _instant(value: Any, zoned: bool) -> Any:

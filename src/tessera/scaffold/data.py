@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tessera.errors import ProvisioningError
+from tessera.model.sqltext import string_literal
 
 __all__ = ["SOURCE_TABLES", "generate_sources", "source_sizes"]
 
@@ -222,9 +223,9 @@ def generate_sources(root: Path, *, scale: float = 1.0, as_of: datetime | None =
         for (system, table), query in queries.items():
             target = root / "sources" / system / f"{table}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
-            path = str(target).replace("'", "''")
-            con.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
-            [(count,)] = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()
+            path = string_literal(str(target))
+            con.execute(f"COPY ({query}) TO {path} (FORMAT parquet, COMPRESSION zstd)")
+            [(count,)] = con.execute(f"SELECT count(*) FROM read_parquet({path})").fetchall()
             rows[f"source.{system}.{table}"] = int(count)
     return rows
 

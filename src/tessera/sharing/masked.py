@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from tessera.access.masking import masked_select
 from tessera.errors import QueryError
+from tessera.model.sqltext import hide_values, string_literal
 from tessera.sharing.model import SharingError
 
 if TYPE_CHECKING:
@@ -52,8 +52,7 @@ def purge(folder: Path, table_root: str, exists: Callable[[str], bool]) -> int:
     return removed
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+_literal = string_literal
 
 
 class MaskedView:
@@ -143,8 +142,7 @@ class MaskedView:
 
 def _scrubbed(message: str) -> str:
     """An engine error with quoted values hidden (row filters run on raw rows)."""
-    first = re.sub(r"'(?:[^']|'')*'", "'…'", message.strip().splitlines()[0] if message.strip() else "")
-    return f"the shared table's masked view cannot be computed: {first} (values hidden)"
+    return f"the shared table's masked view cannot be computed: {hide_values(message)} (values hidden)"
 
 
 def view_for(columns: Sequence[Column], access: ReadAccess, folder: Path) -> MaskedView | None:

@@ -19,6 +19,7 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from tessera.errors import DataError, NotFoundError, StorageError, TransientError
+from tessera.model.sqltext import ident
 from tessera.storage.failures import is_panic, local_failure
 
 if TYPE_CHECKING:
@@ -431,7 +432,7 @@ class TableStore:
         import pyarrow as pa
 
         source = pa.table({"__tessera_match": values})
-        target = '"' + column.replace('"', '""') + '"'
+        target = ident(column)
         if self.whole_rewrites:
             return self._delete(
                 uri,
