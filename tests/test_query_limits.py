@@ -146,3 +146,26 @@ def test_sizes_and_defaults() -> None:
     limits = QueryLimits.from_settings({"memory": "1GiB", "maxRows": 0, "timeout": 5})
     assert limits.memory == 2**30 and limits.max_rows is None and limits.timeout == 5
     assert QueryLimits().uncapped().max_rows is None and QueryLimits().max_rows == 1_000_000
+
+
+def test_the_remote_sdk_raises_the_servers_errors_by_one_table(limited: Path) -> None:
+    """The server and the remote client share ``tessera.errors.HTTP_STATUS``: a timeout and an over-large
+    result come back as the same classes they were raised as."""
+    from tests.serverkit import running_server
+
+    with tessera.open(limited) as mesh:
+        token = mesh.access.create_token("ana@example.com")[1]
+    with running_server(limited) as url, tessera.open(url, token=token) as remote:  # type: ignore[call-overload]
+        with pytest.raises(QueryTimeoutError, match="longer than 1 s"):
+            remote.query(ENDLESS)
+        with pytest.raises(ResultTooLargeError, match="more than 10 rows"):
+            remote.read("sales.orders")
+
+
+def test_every_error_in_the_status_table_is_found_by_its_name() -> None:
+    from tessera import errors
+
+    for kind, status, _ in errors.HTTP_STATUS:
+        assert errors.by_name(kind.__name__) is kind and 400 <= status < 600
+        if kind is not errors.SpecError:
+            assert errors.status_of(kind("x"))[0] == status  # the gate errors need no details to be raised

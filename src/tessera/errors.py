@@ -38,10 +38,12 @@ if TYPE_CHECKING:
     from tessera.model.results import QualityRun
 
 __all__ = [
+    "HTTP_STATUS",
     "AccessDeniedError",
     "AddressError",
     "AuthenticationError",
     "CatalogError",
+    "ConflictError",
     "DataError",
     "EngineError",
     "ErasureError",
@@ -58,10 +60,13 @@ __all__ = [
     "ResultTooLargeError",
     "RetiredError",
     "SpecError",
+    "StorageError",
     "TesseraError",
     "TransientError",
     "UnsafeServeError",
     "VersionGateError",
+    "by_name",
+    "status_of",
 ]
 
 
@@ -118,13 +123,15 @@ class QueryError(DataError):
 
 
 class QualityGateError(TesseraError):
-    def __init__(self, message: str, run: QualityRun) -> None:
+    """``run`` is the refused run; None when the error came back from a remote mesh (its message holds it)."""
+
+    def __init__(self, message: str, run: QualityRun | None = None) -> None:
         self.run = run
         super().__init__(message)
 
 
 class VersionGateError(TesseraError):
-    def __init__(self, message: str, changes: Sequence[Any]) -> None:
+    def __init__(self, message: str, changes: Sequence[Any] = ()) -> None:
         self.changes = tuple(changes)
         super().__init__(message)
 
@@ -132,7 +139,7 @@ class VersionGateError(TesseraError):
 class PolicyViolationError(TesseraError):
     """A publish refused by the governance gate: ``violations`` holds every violation found (errors first)."""
 
-    def __init__(self, message: str, violations: Sequence[Any]) -> None:
+    def __init__(self, message: str, violations: Sequence[Any] = ()) -> None:
         self.violations = tuple(violations)
         super().__init__(message)
 
@@ -213,3 +220,47 @@ class NotImplementedYetError(TesseraError):
 
 class TransientError(TesseraError):
     retryable = True
+
+
+#: Each error's HTTP status and problem title, the most specific class first (QueryError is a DataError). The
+#: server answers with it and the remote SDK reads answers back by it: one table for both sides.
+HTTP_STATUS: tuple[tuple[type[TesseraError], int, str], ...] = (
+    (AuthenticationError, 401, "Authentication required"),
+    (AccessDeniedError, 403, "Access denied"),
+    (NotFoundError, 404, "Not found"),
+    (RetiredError, 410, "Version retired"),
+    (AddressError, 400, "Bad address"),
+    (QueryTimeoutError, 408, "Query timed out"),
+    (ResultTooLargeError, 413, "Result too large"),
+    (QueryCancelledError, 503, "Query cancelled"),
+    (QueryError, 400, "Query refused"),
+    (SpecError, 422, "Invalid mesh document"),
+    (ErasureError, 422, "Invalid erasure request"),
+    (QualityGateError, 422, "Refused by the quality gate"),
+    (PolicyViolationError, 422, "Refused by policy"),
+    (DataError, 422, "Data refused"),
+    (VersionGateError, 409, "Breaking change without a major version"),
+    (TransientError, 409, "Conflict, retry"),
+    (ConflictError, 409, "Conflict"),
+    (ProvisioningError, 409, "Provisioning failed"),
+    (StorageError, 503, "Storage unavailable"),
+    (EngineError, 503, "Engine unavailable"),
+    (CatalogError, 503, "Catalog unavailable"),
+    (NotImplementedYetError, 501, "Not implemented"),
+)
+
+
+def status_of(exc: TesseraError) -> tuple[int, str]:
+    """The HTTP status and title of an error (400 for one the table does not name)."""
+    for kind, status, title in HTTP_STATUS:
+        if isinstance(exc, kind):
+            return status, title
+    return 400, "Request refused"
+
+
+def by_name(name: str) -> type[TesseraError] | None:
+    """The error class a server named in its problem+json ``type`` (``QueryTimeoutError``), if it is one."""
+    found = next((kind for kind, _, _ in HTTP_STATUS if kind.__name__ == name), None)
+    if found is None and name in ("TesseraError", "LimitError"):
+        return TesseraError if name == "TesseraError" else LimitError
+    return found

@@ -30,29 +30,14 @@ __all__ = ["RemoteAccess", "RemoteMesh", "RemoteProduct"]
 
 _T = TypeVar("_T")
 
-#: problem+json ``error`` names that map back to an exception taking just a message.
-_ERRORS: dict[str, type[e.TesseraError]] = {
-    cls.__name__: cls
-    for cls in (
-        e.AddressError,
-        e.NotFoundError,
-        e.DataError,
-        e.QueryError,
-        e.ErasureError,
-        e.RetiredError,
-        e.AccessDeniedError,
-        e.AuthenticationError,
-        e.ProvisioningError,
-        e.CatalogError,
-        e.NotImplementedYetError,
-        e.TransientError,
-    )
-}
+#: A status the server answers with when its problem names no error class (a proxy's 502, say).
 _BY_STATUS: dict[int, type[e.TesseraError]] = {
     401: e.AuthenticationError,
     403: e.AccessDeniedError,
     404: e.NotFoundError,
+    408: e.QueryTimeoutError,
     410: e.RetiredError,
+    413: e.ResultTooLargeError,
     503: e.TransientError,
 }
 
@@ -70,7 +55,7 @@ def _error(response: httpx.Response) -> e.TesseraError:
     if name == "SpecError":
         problems = body.get("problems") or [detail]
         return e.SpecError([e.Problem(str(response.url), None, "", str(p)) for p in problems])
-    kind = _ERRORS.get(name) or _BY_STATUS.get(response.status_code, e.TesseraError)
+    kind = e.by_name(name) or _BY_STATUS.get(response.status_code, e.TesseraError)  # the server's own table
     return kind(f"{detail} (HTTP {response.status_code} from {response.request.url.host})")
 
 

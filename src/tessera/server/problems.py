@@ -22,36 +22,10 @@ MAX_BODY = 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("tessera.server")
 
-# The most specific class first: QueryError is a DataError.
-_STATUS: tuple[tuple[type[e.TesseraError], int, str], ...] = (
-    (e.AuthenticationError, 401, "Authentication required"),
-    (e.AccessDeniedError, 403, "Access denied"),
-    (e.NotFoundError, 404, "Not found"),
-    (e.RetiredError, 410, "Version retired"),
-    (e.AddressError, 400, "Bad address"),
-    (e.QueryTimeoutError, 408, "Query timed out"),
-    (e.ResultTooLargeError, 413, "Result too large"),
-    (e.QueryCancelledError, 503, "Query cancelled"),
-    (e.QueryError, 400, "Query refused"),
-    (e.SpecError, 422, "Invalid mesh document"),
-    (e.ErasureError, 422, "Invalid erasure request"),
-    (e.QualityGateError, 422, "Refused by the quality gate"),
-    (e.PolicyViolationError, 422, "Refused by policy"),
-    (e.DataError, 422, "Data refused"),
-    (e.VersionGateError, 409, "Breaking change without a major version"),
-    (e.TransientError, 409, "Conflict, retry"),
-    (e.ConflictError, 409, "Conflict"),
-    (e.ProvisioningError, 409, "Provisioning failed"),
-    (e.CatalogError, 503, "Catalog unavailable"),
-    (e.NotImplementedYetError, 501, "Not implemented"),
-)
-
 
 def status_of(exc: e.TesseraError) -> tuple[int, str]:
-    for kind, status, title in _STATUS:
-        if isinstance(exc, kind):
-            return status, title
-    return 400, "Request refused"
+    """One table for the server and the remote SDK: ``tessera.errors.HTTP_STATUS``."""
+    return e.status_of(exc)
 
 
 def problem_response(
