@@ -36,9 +36,16 @@ def _loopback(host: str) -> bool:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from tessera.errors import TesseraError, UnsafeServeError
+
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ModuleNotFoundError as missing:
+        raise TesseraError(
+            f"tessera serve needs the server extra ({missing.name} is not installed): "
+            "pip install 'tessera[server]'"
+        ) from None
     from tessera.server.app import create_app
     from tessera.server.inflight import Server
 
