@@ -169,3 +169,32 @@ def test_every_error_in_the_status_table_is_found_by_its_name() -> None:
         assert errors.by_name(kind.__name__) is kind and 400 <= status < 600
         if kind is not errors.SpecError:
             assert errors.status_of(kind("x"))[0] == status  # the gate errors need no details to be raised
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        "{memory: 99999999TB}",
+        "{memory: 1B}",
+        "{threads: 0}",
+        "{threads: 100000}",
+        "{timeout: .nan}",
+        "{timeout: .inf}",
+        "{maxRows: -5}",
+    ],
+)
+def test_unusable_limits_are_one_problem_on_every_path(mesh_dir: Path, limits: str) -> None:
+    """Found by an outside review: values the schema let through crashed queries with DuckDB tracebacks, and
+    the fast path ran with values validate refused."""
+    with tessera.open(mesh_dir) as mesh:
+        mesh.publish("sales.orders", orders_table())
+    (mesh_dir / "mesh.yaml").write_text((mesh_dir / "mesh.yaml").read_text() + f"limits: {limits}\n")
+    for args in (["validate"], ["query", "SELECT count(*) FROM sales.orders"], ["read", "sales.orders"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "tessera.cli", "-C", str(mesh_dir), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 2, (args, result.stderr)
+        assert "mesh.yaml" in result.stderr and "limits" in result.stderr and "Traceback" not in result.stderr

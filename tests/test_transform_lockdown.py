@@ -386,3 +386,95 @@ def test_a_contracts_sql_rule_cannot_read_files_at_publish(tmp_path: Path) -> No
         assert blocking and all(c.measured != 3 for c in blocking)
         assert any("disabled" in c.message.lower() or "permission" in c.message.lower() for c in blocking)
         assert mesh.ctx.catalog.versions("sales.orders") == []
+
+
+# -- found by a second outside review ------------------------------------------------------------------------
+
+
+def _leaky_source(root: Path, location: str) -> None:
+    """Declare ``source.evil.t`` at ``location`` in the sales domain, and a product reading it."""
+    domain_file = root / "domains/sales/domain.yaml"
+    domain = yaml.safe_load(domain_file.read_text())
+    domain["sourceSystems"].append(
+        {"name": "evil", "tables": [{"name": "t", "path": location, "format": "csv"}]}
+    )
+    domain_file.write_text(yaml.safe_dump(domain, sort_keys=False))
+    base = root / "domains/sales/products/leak"
+    contract = copy.deepcopy(DAILY_CONTRACT)
+    contract.update(id="sales-leak", name="leak")
+    contract["schema"] = [
+        {"name": "leak", "physicalType": "table", "properties": [{"name": "x", "logicalType": "string"}]}
+    ]
+    write(base / "contract.odcs.yaml", contract)
+    ports = [{"name": "source.evil.t", "version": "1.0.0", "contractId": "source.evil.t"}]
+    write(base / "product.odps.yaml", product_doc("sales", "leak", contract, ports))
+    (base / "transform.sql").write_text("SELECT CAST(t AS VARCHAR) AS x FROM source.evil.t AS t\n")
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "/etc/passwd",
+        "../outside.csv",
+        ".tessera/sharing.key",
+        "data/crm/customers/v1/*.parquet",  # another domain's product files under the storage root
+        "data/**/*.parquet",
+    ],
+)
+def test_a_source_outside_the_mesh_or_inside_storage_is_refused(tmp_path: Path, location: str) -> None:
+    root = make_mesh(tmp_path / "mesh")
+    (tmp_path / "outside.csv").write_text("a\n1\n")
+    _leaky_source(root, location)
+    assert main(["-C", str(root), "validate"]) == 2
+    with pytest.raises(tessera.errors.SpecError, match=r"domains/sales/domain\.yaml:\d+: sourceSystems"):
+        tessera.open(root).validate()
+
+
+def test_a_link_inside_the_sources_to_a_file_outside_is_refused_at_build(tmp_path: Path) -> None:
+    root = make_mesh(tmp_path / "mesh")
+    (tmp_path / "secret.csv").write_text("a\nsecret\n")
+    (root / "sources/evil").mkdir(parents=True)
+    _leaky_source(root, "sources/evil/*.csv")
+    assert main(["-C", str(root), "validate"]) == 0  # nothing matched the pattern yet
+    (root / "sources/evil/x.csv").symlink_to(tmp_path / "secret.csv")
+    with tessera.open(root) as mesh:
+        mesh.apply()
+        [outcome] = mesh.build(["sales.leak"], jobs=1)
+    assert outcome.status == "failed" and "outside the mesh folder" in outcome.message
+    with tessera.open(root) as mesh:
+        assert mesh.ctx.catalog.versions("sales.leak") == []
+
+
+def test_sql_nested_past_the_bound_is_one_clear_refusal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_mesh(tmp_path / "mesh")
+    deep = "SELECT " + "(" * 600 + "1" + ")" * 600 + " AS orders, country, 0 AS revenue FROM sales.orders\n"
+    (root / "domains/sales/products/daily/transform.sql").write_text(deep)
+    assert main(["-C", str(root), "validate"]) == 2
+    err = capsys.readouterr().err
+    assert "nests deeper than 100 levels" in err and "Traceback" not in err
+
+
+def test_tessera_test_on_published_data_runs_contract_sql_sealed(tmp_path: Path) -> None:
+    """``tessera test ADDRESS`` ran a contract's SQL rules on an open connection: they read /etc/passwd and
+    wrote files. Now its connection is sealed like the publish gate's."""
+    from tests.meshkit import ORDERS_CONTRACT, orders_table
+
+    root = make_mesh(tmp_path / "mesh")
+    with tessera.open(root) as mesh:
+        mesh.publish("sales.orders", orders_table())
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n2\n3\n")
+    target = tmp_path / "copied.csv"
+    contract = copy.deepcopy(ORDERS_CONTRACT)
+    contract["schema"][0]["quality"] = [
+        {"type": "sql", "query": f"SELECT count(*) FROM read_csv('{secret}')", "mustBe": 3},
+        {"type": "sql", "query": f"SELECT 1; COPY (SELECT 'x') TO '{target}'", "mustBe": 1},
+    ]
+    write(root / "domains/sales/products/orders/contract.odcs.yaml", contract)
+    with tessera.open(root) as mesh:
+        run = mesh.test("sales.orders")
+    sql_checks = [c for c in run.checks if c.metric == "sql" or "sql" in c.name.lower()]
+    assert sql_checks and all(c.outcome != "passed" for c in sql_checks)
+    assert not target.exists()

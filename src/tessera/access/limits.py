@@ -20,7 +20,6 @@ Values come from ``limits:`` in mesh.yaml (docs/mesh-format.md) with the default
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -31,34 +30,12 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from tessera.errors import QueryCancelledError, QueryTimeoutError, ResultTooLargeError
+from tessera.model.bounds import limit_problems, parse_size
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = ["DEFAULT_LIMITS", "QueryLimits", "bounded", "fetch_bounded", "parse_size"]
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$", re.I)
-_FACTORS = {
-    "b": 1,
-    "kb": 10**3,
-    "mb": 10**6,
-    "gb": 10**9,
-    "tb": 10**12,
-    "kib": 2**10,
-    "mib": 2**20,
-    "gib": 2**30,
-    "tib": 2**40,
-}
-
-
-def parse_size(text: str | int) -> int:
-    """``"2GB"``, ``"512MiB"``, ``1048576`` → bytes; ValueError for anything else."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        return text
-    match = _SIZE.match(str(text))
-    if not match:
-        raise ValueError(f"{text!r} is not a size (e.g. 2GB, 512MiB, 1000000)")
-    return int(float(match[1]) * _FACTORS[(match[2] or "b").lower()])
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +58,11 @@ class QueryLimits:
 
     @classmethod
     def from_settings(cls, doc: Mapping[str, Any]) -> QueryLimits:
-        """From mesh.yaml's ``limits:`` (validated by the mesh schema: sizes as ``2GB`` or bytes)."""
+        """From mesh.yaml's ``limits:``; ValueError naming the first value that cannot be used."""
+        problems = limit_problems(doc)
+        if problems:
+            key, why = problems[0]
+            raise ValueError(f"limits.{key}: {why}")
         base = cls()
         changes: dict[str, Any] = {}
         if "memory" in doc:

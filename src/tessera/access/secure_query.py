@@ -35,7 +35,7 @@ from tessera.access.limits import DEFAULT_LIMITS, QueryLimits, fetch_bounded
 from tessera.access.masking import masked_select, quote
 from tessera.engine.duckdb_engine import DuckDBEngine
 from tessera.errors import AccessDeniedError, QueryError
-from tessera.model.sqltext import hide_values, string_literal
+from tessera.model.sqltext import MAX_NESTING, hide_values, nesting_depth, string_literal
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -322,6 +322,15 @@ def _table_problem(table: exp.Table, *, catalogs: bool = False) -> str | None:
 def check_sql(sql: str) -> CheckedQuery:
     """Check a principal's SQL (see the module docstring); raises ``AccessDeniedError`` for what it may not
     do and ``QueryError`` for SQL that does not parse."""
+    if nesting_depth(sql) > MAX_NESTING:
+        raise _refused(f"the SQL nests deeper than {MAX_NESTING} levels of brackets")
+    try:
+        return _check_sql(sql)
+    except RecursionError:
+        raise _refused("the SQL nests too deeply to be checked") from None
+
+
+def _check_sql(sql: str) -> CheckedQuery:
     _duckdb_statement(sql)
     try:
         parsed = [p for p in sqlglot.parse(sql, read="duckdb") if p is not None]

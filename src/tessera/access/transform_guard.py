@@ -41,6 +41,7 @@ from tessera.access.secure_query import (
     generated_size_problem,
 )
 from tessera.engine.duckdb_engine import DuckDBEngine
+from tessera.model.sqltext import MAX_NESTING, nesting_depth
 
 __all__ = ["CheckedTransform", "Refusal", "check_transform", "sandbox", "seal"]
 
@@ -199,7 +200,12 @@ def check_transform(
     """Check the SQL transform of product ``owner`` whose input ports are ``inputs`` (see the module
     docstring): the checked transform, or None and every refusal found (one per offending token). The
     answer depends only on the three strings, so a build that checks before it runs checks once."""
-    return _checked(code, tuple(sorted({a.lower() for a in inputs})), owner)
+    if nesting_depth(code) > MAX_NESTING:
+        return None, (Refusal(1, "", f"the SQL nests deeper than {MAX_NESTING} levels of brackets"),)
+    try:
+        return _checked(code, tuple(sorted({a.lower() for a in inputs})), owner)
+    except RecursionError:
+        return None, (Refusal(1, "", "the SQL nests too deeply to be checked"),)
 
 
 @lru_cache(maxsize=512)

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["hide_values", "ident", "qualified", "string_list", "string_literal"]
+__all__ = [
+    "MAX_NESTING",
+    "hide_values",
+    "ident",
+    "nesting_depth",
+    "qualified",
+    "string_list",
+    "string_literal",
+]
+
+#: The deepest bracket nesting a checked SQL text may have: parsers and tree walks recurse once per level.
+MAX_NESTING = 100
 
 _QUOTED_VALUE = re.compile(r"'(?:[^']|'')*'")
 
@@ -35,3 +46,20 @@ def hide_values(message: str) -> str:
     filter runs on raw rows may quote a value the reader must not see."""
     text = message.strip()
     return _QUOTED_VALUE.sub("'…'", text.splitlines()[0] if text else "")
+
+
+def nesting_depth(sql: str) -> int:
+    """The deepest nesting of ``(`` and ``[`` in ``sql`` outside string literals and quoted names."""
+    depth = deepest = 0
+    quote: str | None = None
+    for char in sql:
+        if quote is not None:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]":
+            depth -= 1
+    return deepest

@@ -31,7 +31,7 @@ from tessera.storage import Provenance, conform_table
 if TYPE_CHECKING:
     from tessera.platform.spark_publish import SparkCandidate
 
-__all__ = ["PublishResult", "publish"]
+__all__ = ["PublishResult", "publish", "seal_gate"]
 
 CANDIDATE = "__tessera__.candidate"
 AFTER = "__tessera__.after_commit"
@@ -87,7 +87,7 @@ def _version_gate(ctx: Context, product: Product) -> None:
         )
 
 
-def _seal_gate(ctx: Context, engine: Engine, files: Sequence[str]) -> None:
+def seal_gate(ctx: Context, engine: Engine, files: Sequence[str]) -> None:
     """The gate's own DuckDB connection runs the contract's SQL rules: it may open only the current version's
     files (an append or merge), under the transform limits, like a build's sealed connection."""
     from tessera.access.transform_guard import seal
@@ -112,13 +112,13 @@ def _candidate_after_commit(
     own = engine is not shared and isinstance(data, pa.Table)
     if product.write_mode == "overwrite" or ctx.store.latest_version(uri) is None:
         if own:
-            _seal_gate(ctx, engine, ())
+            seal_gate(ctx, engine, ())
         return engine, CANDIDATE
     cols = ", ".join(f'"{c}"' for c in names)
     scan = ctx.store.scan(uri)
     register_scan(engine, "__tessera__.current", scan)
     if own:
-        _seal_gate(ctx, engine, scan.files or ())
+        seal_gate(ctx, engine, scan.files or ())
     current = f"SELECT {cols} FROM __tessera__.current"
     if product.write_mode == "merge":
         keys = product.contract.primary_key

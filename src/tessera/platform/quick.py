@@ -53,6 +53,8 @@ def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
     if found is None or ("://" in found[0] and not found[0].startswith("file://")):
         return None
     storage, limits_doc = found
+    import duckdb
+
     from tessera.access.limits import QueryLimits, bounded
     from tessera.engine.duckdb_engine import DuckDBEngine
     from tessera.engine.names import table_names
@@ -78,7 +80,10 @@ def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
             limits = QueryLimits.from_settings(limits_doc).uncapped()
         except (TypeError, ValueError):
             return None  # limits that do not validate: the full path reports them
-        limits.configure(engine.con)
+        try:
+            limits.configure(engine.con)
+        except duckdb.Error:
+            return None
         with bounded(engine.con, limits):
             return engine.fetch_dicts(sql)
     finally:

@@ -12,6 +12,7 @@ from tessera.model.contract import Contract
 from tessera.model.results import QualityRun
 from tessera.platform.context import Context
 from tessera.platform.data import check_file, to_arrow
+from tessera.platform.publish import seal_gate
 from tessera.platform.reading import register_release, register_scan, resolve
 
 __all__ = ["test_contract", "test_product"]
@@ -28,9 +29,13 @@ def test_product(ctx: Context, address: str, data: Any | None = None) -> Quality
     engine = ctx.engine()
     try:
         if data is None:
-            register_release(ctx, engine, "__tessera__.subject", resolve(ctx, address))
+            scan = register_release(ctx, engine, "__tessera__.subject", resolve(ctx, address))
+            seal_gate(
+                ctx, engine, scan.files or ()
+            )  # the contract's SQL rules read the subject, nothing else
         else:
             engine.register_arrow("__tessera__.subject", to_arrow(data))
+            seal_gate(ctx, engine, ())
         return run_quality(
             product.contract, engine, "__tessera__.subject", subject=product.address, run_id=uuid.uuid4().hex
         )

@@ -18,6 +18,7 @@ from tessera.errors import DataError, QueryError, TesseraError
 from tessera.model.product import Product
 from tessera.platform.context import Context
 from tessera.platform.reading import Release, register_release, register_scan
+from tessera.spec.names import source_location_problem
 
 if TYPE_CHECKING:
     from tessera.engine.duckdb_engine import DuckDBEngine
@@ -42,6 +43,8 @@ def register_inputs(ctx: Context, engine: Engine, inputs: dict[str, Release | st
         source = ctx.spec.source_table(address)
         assert source is not None
         if source.format == "delta":
+            if problem := source_location_problem(source.uri, ctx.root, ctx.settings.storage):
+                raise DataError(f"{address}: {problem}")
             scan = ctx.store.scan(source.uri)
             register_scan(engine, address, scan)
             files += scan.files or ()
@@ -49,6 +52,9 @@ def register_inputs(ctx: Context, engine: Engine, inputs: dict[str, Release | st
         uris = [source.uri]
         if (path := _local(source.uri)) is not None and glob.has_magic(path):
             uris = sorted(glob.glob(path, recursive=True)) or uris  # the files a pattern names, listed once
+        for uri in uris:  # each file a pattern matched, links resolved, is where validate said sources may be
+            if problem := source_location_problem(uri, ctx.root, ctx.settings.storage):
+                raise DataError(f"{address}: {problem}")
         engine.register_files(address, uris, source.format)
         files += uris
     return [path for f in files if (path := _local(f)) is not None]

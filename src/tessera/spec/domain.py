@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from tessera.errors import Problem
 from tessera.model.product import Domain, Member, SourceFormat, SourceSystem, SourceTable
-from tessera.spec.names import name_problem, resolve_location
+from tessera.spec.names import name_problem, resolve_location, source_location_problem
 from tessera.spec.schemas import schema_errors
 from tessera.spec.yaml_lines import KeyPath, LineMap, Report
 
@@ -27,7 +27,7 @@ _FORMATS = frozenset({"parquet", "csv", "json", "delta"})
 
 
 def check_domain(
-    doc: Any, *, file: str, lines: LineMap, folder: str, root: Path
+    doc: Any, *, file: str, lines: LineMap, folder: str, root: Path, storage: str | None = None
 ) -> tuple[Domain, list[Problem]]:
     """Validate and read one domain.yaml found in ``domains/<folder>/`` (best effort when it has problems)."""
     report = Report(file, lines)
@@ -44,7 +44,7 @@ def check_domain(
         report.add(("name",), problem)
     team = doc.get("team") if isinstance(doc.get("team"), dict) else {}
     systems = tuple(
-        _system(item, ("sourceSystems", index), root, report)
+        _system(item, ("sourceSystems", index), root, report, storage)
         for index, item in enumerate(_list(doc.get("sourceSystems")))
         if isinstance(item, dict)
     )
@@ -71,7 +71,9 @@ def infer_format(location: str) -> SourceFormat | None:
     return _SUFFIXES.get(suffix)
 
 
-def _system(doc: dict[str, Any], path: KeyPath, root: Path, report: Report) -> SourceSystem:
+def _system(
+    doc: dict[str, Any], path: KeyPath, root: Path, report: Report, storage: str | None
+) -> SourceSystem:
     name = _text(doc.get("name")) or ""
     if name and (problem := name_problem(name, "source system")) is not None:
         report.add((*path, "name"), problem)
@@ -89,6 +91,9 @@ def _system(doc: dict[str, Any], path: KeyPath, root: Path, report: Report) -> S
         if table_name in seen:
             report.add((*where, "name"), f"table {table_name!r} is declared twice in source system {name!r}")
         seen.add(table_name)
+        uri = resolve_location(location, root) if location else ""
+        if uri and storage is not None and (problem := source_location_problem(uri, root, storage)):
+            report.add((*where, "path"), problem)
         declared = item.get("format")
         fmt = declared if declared in _FORMATS else infer_format(location)
         if fmt is None and declared is None and location:
@@ -99,7 +104,7 @@ def _system(doc: dict[str, Any], path: KeyPath, root: Path, report: Report) -> S
             SourceTable(
                 system=name,
                 name=table_name,
-                uri=resolve_location(location, root) if location else "",
+                uri=uri,
                 format=cast(SourceFormat, fmt or "parquet"),
             )
         )

@@ -47,7 +47,7 @@ def load_mesh(
     domains: list[tuple[Domain, LineMap]] = []
     entries: list[ProductEntry] = []
     for folder in _folders(base / "domains"):
-        domain = _domain(base, folder, problems)
+        domain = _domain(base, folder, problems, settings.storage)
         if domain is not None:
             domains.append(domain)
         entries.extend(_product(base, folder.name, sub, problems) for sub in _folders(folder / "products"))
@@ -80,7 +80,7 @@ def _folders(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
-def _domain(base: Path, folder: Path, problems: list[Problem]) -> tuple[Domain, LineMap] | None:
+def _domain(base: Path, folder: Path, problems: list[Problem], storage: str) -> tuple[Domain, LineMap] | None:
     file = f"domains/{folder.name}/domain.yaml"
     if not (folder / "domain.yaml").is_file():
         problems.append(
@@ -91,7 +91,7 @@ def _domain(base: Path, folder: Path, problems: list[Problem]) -> tuple[Domain, 
     if found:
         problems += found
         return None
-    domain, found = check_domain(doc, file=file, lines=lines, folder=folder.name, root=base)
+    domain, found = check_domain(doc, file=file, lines=lines, folder=folder.name, root=base, storage=storage)
     problems += found
     return domain, lines
 

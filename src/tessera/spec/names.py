@@ -8,7 +8,14 @@ from pathlib import Path
 
 from tessera.model.address import NAME_PATTERN
 
-__all__ = ["DEFAULT_STORAGE", "RESERVED_DOMAINS", "is_uri", "name_problem", "resolve_location"]
+__all__ = [
+    "DEFAULT_STORAGE",
+    "RESERVED_DOMAINS",
+    "is_uri",
+    "name_problem",
+    "resolve_location",
+    "source_location_problem",
+]
 
 #: Where product tables live when mesh.yaml names no ``storage``: a folder in the mesh.
 DEFAULT_STORAGE = "data"
@@ -37,3 +44,36 @@ def resolve_location(location: str, root: Path) -> str:
     if is_uri(location):
         return location
     return os.path.normpath(root / Path(location).expanduser())
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def source_location_problem(location: str, root: Path, storage: str) -> str | None:
+    """Why a source table's resolved location may not be read by a build, else None. A local source lies inside
+    the mesh folder (symlinks resolved), outside ``.tessera/`` and outside the storage root: products are read
+    as input ports, whose grants apply, never as files (docs/governance.md, "Threat model"). Object stores are
+    the store's credentials' to decide."""
+    if is_uri(location) and not location.startswith("file://"):
+        return None
+    path = location.removeprefix("file://")
+    fixed = []
+    for part in Path(path).parts:  # the folder a glob pattern lies in
+        if any(ch in part for ch in "*?["):
+            break
+        fixed.append(part)
+    real = os.path.realpath(os.path.join(*fixed)) if fixed else os.path.realpath(path)
+    mesh = os.path.realpath(root)
+    if not _inside(real, mesh):
+        return f"{location!r} is outside the mesh folder: a local source must lie inside it (or be an object-store URI)"
+    if _inside(real, os.path.realpath(root / ".tessera")):
+        return f"{location!r} is under .tessera/, which holds the catalog and keys: no source may read it"
+    if not is_uri(storage) or storage.startswith("file://"):
+        stored = os.path.realpath(storage.removeprefix("file://"))
+        if _inside(real, stored) or _inside(stored, real):
+            return (
+                f"{location!r} reaches into the storage root ({storage}): read a product as an input port "
+                "(domain.product), which applies its grants, not as a source file"
+            )
+    return None

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tessera.errors import Problem, SpecError
+from tessera.model.bounds import limit_problems
 from tessera.model.product import MeshSettings
 from tessera.spec.names import DEFAULT_STORAGE, resolve_location
 from tessera.spec.schemas import schema_errors
@@ -33,6 +34,9 @@ def check_settings(
     else:
         for key, message in schema_errors("mesh", doc):
             report.add(key, message)
+    limits = doc.get("limits") if isinstance(doc.get("limits"), dict) else {}
+    for bad, why in limit_problems(limits):
+        report.add(("limits", bad), why)
     lineage = doc.get("lineage") if isinstance(doc.get("lineage"), dict) else {}
     if lineage.get("transport") == "http" and not lineage.get("url"):
         report.add(("lineage", "transport"), "transport http needs url: (the Marquez/DataHub base URL)")
