@@ -38,12 +38,16 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_LIMITS", "QueryLimits", "bounded", "fetch_bounded", "parse_size"]
 
 
+#: Threads a reader's query uses unless ``limits.threads`` says otherwise.
+_READER_THREADS = 2
+
+
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
     #: DuckDB ``memory_limit`` of the query's connection, in bytes.
     memory: int = 2 * 10**9
-    threads: int = 2
-    threads_set: bool = False
+    #: Threads one query may use; None: 2 for a reader's query, every core for a transform or a gate.
+    threads: int | None = None
     #: Seconds a read or query may run; a transform gets ``transform_timeout``.
     timeout: float = 120.0
     transform_timeout: float = 3600.0
@@ -69,7 +73,6 @@ class QueryLimits:
             changes["memory"] = parse_size(doc["memory"])
         if "threads" in doc:
             changes["threads"] = int(doc["threads"])
-            changes["threads_set"] = True
         if "timeout" in doc:
             changes["timeout"] = float(doc["timeout"])
         if "transformTimeout" in doc:
@@ -91,7 +94,7 @@ class QueryLimits:
             self,
             timeout=self.transform_timeout,
             timeout_key="transformTimeout",
-            threads=self.threads if self.threads_set else (os.cpu_count() or self.threads),
+            threads=self.threads or os.cpu_count() or _READER_THREADS,
             max_rows=None,
             max_bytes=None,
             watch_memory=False,
@@ -100,7 +103,7 @@ class QueryLimits:
     def configure(self, con: duckdb.DuckDBPyConnection) -> None:
         """Set memory and thread limits on a connection (before it is locked)."""
         con.execute(f"SET memory_limit = '{self.memory}B'")
-        con.execute(f"SET threads = {int(self.threads)}")
+        con.execute(f"SET threads = {int(self.threads or _READER_THREADS)}")
 
 
 DEFAULT_LIMITS = QueryLimits()

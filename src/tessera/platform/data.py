@@ -3,8 +3,8 @@
 A file is read bounded: when the contract is known, its columns and types are checked against it from the
 file's metadata first (the Parquet footer, the CSV header and DuckDB's sniffed sample) — a file missing a
 column is refused before a row is decompressed, however small it is on disk and however big it unpacks. Then
-it is read in batches on a DuckDB connection with a memory limit and a thread cap, and refused once the rows
-read pass ``MAX_READ_BYTES`` in memory (a decompression bomb whose columns match stops there).
+it is read in batches under ``tessera.access.limits`` (a memory limit, two threads, a timeout) and refused once
+the rows read pass ``MAX_READ_BYTES`` in memory (a decompression bomb whose columns match stops there).
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ FORMATS = ("parquet", "csv", "json")
 #: The most a data file may unpack to in memory when it is read for a publish or a test (Arrow bytes).
 MAX_READ_BYTES = 2 * 1024**3
 #: DuckDB's own limit while it decodes the file (spilling is off: nothing is written for a read).
-_DUCKDB_MEMORY = "1GB"
-_BATCH_ROWS = 65_536
+_DUCKDB_MEMORY = 10**9
 
 
 def _source(path: str | Path, fmt: str | None) -> tuple[str, str]:
@@ -50,12 +49,7 @@ def _source(path: str | Path, fmt: str | None) -> tuple[str, str]:
 def _connect() -> Any:
     import duckdb
 
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": _DUCKDB_MEMORY,
-        "threads": 2,
-        "temp_directory": "",
-    }
-    return duckdb.connect(config=config)
+    return duckdb.connect(config={"temp_directory": ""})
 
 
 def _check(con: Any, select: str, contract: Contract) -> None:
@@ -90,26 +84,31 @@ def read_file(
     format it claims, does not match ``contract`` or unpacks past ``max_bytes`` is a DataError."""
     import duckdb
 
+    from tessera.access.limits import QueryLimits, fetch_bounded
+    from tessera.errors import ResultTooLargeError
     from tessera.spec.bounds import size_text
 
     kind, select = _source(path, fmt)
     con = _connect()
+    limits = QueryLimits(
+        memory=_DUCKDB_MEMORY,
+        threads=2,
+        timeout=QueryLimits().transform_timeout,
+        max_rows=None,
+        max_bytes=max_bytes,
+        watch_memory=False,
+    )
     try:
+        limits.configure(con)
         if contract is not None:
             _check(con, select, contract)
-        reader = con.sql(select).to_arrow_reader(_BATCH_ROWS)
-        batches: list[pa.RecordBatch] = []
-        total = 0
-        for batch in reader:
-            total += batch.nbytes
-            if total > max_bytes:
-                raise DataError(
-                    f"{path} unpacks to more than {size_text(max_bytes)} in memory (from "
-                    f"{size_text(Path(path).stat().st_size)} on disk): refused as too big to hold, or a "
-                    "decompression bomb; split the data into smaller files"
-                )
-            batches.append(batch)
-        return pa.Table.from_batches(batches, schema=reader.schema)
+        return fetch_bounded(con, select, limits)
+    except ResultTooLargeError:
+        raise DataError(
+            f"{path} unpacks to more than {size_text(max_bytes)} in memory (from "
+            f"{size_text(Path(path).stat().st_size)} on disk): refused as too big to hold, or a "
+            "decompression bomb; split the data into smaller files"
+        ) from None
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
         raise DataError(f"{path} is not a readable {kind} file: {first}") from None
