@@ -49,6 +49,7 @@ __all__ = [
     "SecureSource",
     "blocked_function",
     "check_sql",
+    "filter_rows",
     "function_name",
     "run_checked",
     "secure_query",
@@ -486,3 +487,30 @@ def select_sql(address: str, columns: Sequence[str] | None, limit: int | None) -
     return f"SELECT {cols} FROM {quote(domain)}.{quote(product)}" + (
         f" LIMIT {int(limit)}" if limit is not None else ""
     )
+
+
+def filter_rows(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], access: ReadAccess
+) -> list[dict[str, Any]]:
+    """The rows (dicts, such as a quality run's failing samples) that ``access``'s row filters let through, on a
+    connection that can reach nothing else. ``QueryError`` when a filter cannot be applied to them (it names a
+    column they lack, or a value does not convert)."""
+    import pyarrow as pa
+
+    from tessera.access.model import ReadAccess
+
+    present = {k for row in rows for k in row}
+    kept = [c for c in columns if c.name in present]
+    sql = masked_select(kept, ReadAccess(access.address, True, access.row_filters), "__tessera_rows")
+    con = duckdb.connect(config={"python_enable_replacements": False})
+    try:
+        con.register(
+            "__tessera_rows", pa.Table.from_pylist([{c.name: r.get(c.name) for c in kept} for r in rows])
+        )
+        _lock(con, [])
+        con.execute("SET lock_configuration = true")
+        return list(con.sql(sql).to_arrow_table().to_pylist())
+    except (duckdb.Error, pa.ArrowException) as exc:
+        raise QueryError(_scrubbed(str(exc))) from None
+    finally:
+        con.close()

@@ -180,25 +180,10 @@ def filter_samples(
         samples = [{k: v for k, v in s.items() if k not in hidden} for s in samples]
     if not access.row_filters:
         return [dict(s) for s in samples], None
-    import duckdb
-    import pyarrow as pa
-
-    from tessera.access.masking import masked_select
+    from tessera.access.secure_query import filter_rows
     from tessera.errors import QueryError
 
-    present = {k for s in samples for k in s}
-    kept = [c for c in columns if c.name in present]
     try:
-        table = pa.Table.from_pylist([{c.name: s.get(c.name) for c in kept} for s in samples])
-        sql = masked_select(kept, ReadAccess(access.address, True, access.row_filters), "samples")
-        con = duckdb.connect(config={"python_enable_replacements": False})
-        try:
-            con.register("samples", table)
-            con.execute("SET enable_external_access = false")
-            con.execute("SET lock_configuration = true")
-            rows = con.sql(sql).to_arrow_table().to_pylist()
-        finally:
-            con.close()
-    except (QueryError, duckdb.Error, pa.ArrowException):
+        return filter_rows(samples, columns, access), None
+    except QueryError:
         return [], "failing rows withheld: the reader's row filter cannot be applied to them"
-    return rows, None
