@@ -257,7 +257,9 @@ class RecipientReads:
         if materialise:
             for f in files:
                 load = (lambda path=f.path: remote.table(path)) if remote is not None else None
-                copies.append(parquet_file(view.copy_of(f.path, load, exists)))
+                copies.append(
+                    parquet_file(view.copy_of(f.path, load, exists, self.ctx.limits.for_transform()))
+                )
         return _Served(release, schema, [], copies, view.masked, view.filtered, view.fingerprint)
 
     def _objects(self) -> ObjectFiles:

@@ -28,6 +28,7 @@ from tessera.sharing.model import SharingError
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from tessera.access.limits import QueryLimits
     from tessera.access.model import ReadAccess
     from tessera.model.contract import Column
 
@@ -104,11 +105,17 @@ class MaskedView:
         source: str,
         load: Callable[[], pa.Table] | None = None,
         exists: Callable[[str], bool] | None = None,
+        limits: QueryLimits | None = None,
     ) -> Path:
         """The masked copy of one source file (a local path; or any file ``load`` reads as Arrow), written on
-        first use under the source file's own name. With ``exists``, a copy whose source is gone once it is in
-        place (a vacuum ran meanwhile, its purge perhaps before the copy landed) is deleted again: 404."""
+        first use under the source file's own name, under ``limits`` (memory, threads, time). With ``exists``, a
+        copy whose source is gone once it is in place (a vacuum ran meanwhile, its purge perhaps before the copy
+        landed) is deleted again: 404."""
         import duckdb
+
+        from tessera.access.limits import DEFAULT_LIMITS, bounded
+
+        bounds = limits or DEFAULT_LIMITS.for_transform()
 
         target = self.folder / source.rstrip("/").rsplit("/", 1)[-1]
         if target.exists():
@@ -117,13 +124,15 @@ class MaskedView:
         partial = target.with_name(f".{target.stem}.{secrets.token_hex(6)}.tmp")
         con = duckdb.connect()
         try:
+            bounds.configure(con)
             if load is None:
                 relation = f"read_parquet({_literal(source)})"
             else:
                 relation = "__tessera_source_rows__"
                 con.register(relation, load())
             sql = self.template.replace(_SOURCE, relation, 1)
-            con.execute(f"COPY ({sql}) TO {_literal(str(partial))} (FORMAT parquet)")
+            with bounded(con, bounds):
+                con.execute(f"COPY ({sql}) TO {_literal(str(partial))} (FORMAT parquet)")
             os.replace(partial, target)
             if exists is not None and not exists(source):
                 target.unlink(missing_ok=True)
