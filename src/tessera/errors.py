@@ -203,15 +203,15 @@ class LimitError(TesseraError):
 
 
 class QueryTimeoutError(LimitError):
-    pass
+    """It ran longer than ``limits.timeout`` (or ``transformTimeout``) and was interrupted."""
 
 
 class ResultTooLargeError(LimitError):
-    pass
+    """Its result, or the memory it took, passed ``limits.maxRows``/``maxBytes``/``memory``."""
 
 
 class QueryCancelledError(LimitError):
-    pass
+    """Its caller went away, or the server is stopping."""
 
 
 class NotImplementedYetError(TesseraError):
