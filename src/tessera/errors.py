@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from tessera.model.results import QualityRun
@@ -79,17 +79,25 @@ class TesseraError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong in one file: where, which key, what."""
+    """One thing wrong in one file: where, which key, what. A ``warning`` is something others' tools write that
+    the standard refuses and Tessera can read (a datacontract-cli server key): reported, not refused, unless a
+    command runs ``--strict``."""
 
     file: str
     line: int | None
     key: str
     message: str
+    severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         key = f" {self.key}:" if self.key else ""
-        return f"{where}:{key} {self.message}"
+        mark = " warning:" if self.severity == "warning" else ""
+        return f"{where}:{mark}{key} {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
 
 class SpecError(TesseraError):

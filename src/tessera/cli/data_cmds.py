@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,10 @@ def test(args: argparse.Namespace) -> int:
         from tessera.platform.testing import test_contract
         from tessera.spec import load_contract
 
-        run = test_contract(load_contract(target), args.data)
+        contract = load_contract(target, strict=args.strict)
+        for warning in contract.warnings:
+            print(plain(str(warning)), file=sys.stderr)
+        run = test_contract(contract, args.data)
     else:
         from tessera.platform import Mesh
 

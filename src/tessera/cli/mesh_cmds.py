@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from tessera.cli.render import console, print_json, print_table
+from tessera.cli.render import console, plain, print_json, print_table
 
 __all__ = ["apply", "contract_diff", "init", "plan", "repair", "validate"]
 
@@ -32,26 +33,23 @@ def init(args: argparse.Namespace) -> int:
 
 def validate(args: argparse.Namespace) -> int:
     from tessera.errors import SpecError
-    from tessera.platform.govern import policy_problems
-    from tessera.spec import load_mesh
-    from tessera.spec.transforms import transform_problems
+    from tessera.platform.validation import validate_contract, validate_mesh
 
-    spec = load_mesh(args.mesh)
-    problems = transform_problems(spec.products, settings=spec.settings) + policy_problems(spec.settings)
-    if problems:
-        raise SpecError(problems)
-    summary = {
-        "mesh": spec.settings.name,
-        "domains": len(spec.domains),
-        "products": len(spec.products),
-        "valid": True,
-    }
-    if args.json:
-        print_json(summary)
+    if args.contract:
+        found = validate_contract(args.contract, strict=args.strict)
     else:
-        print(
-            f"✓ {spec.settings.name}: {len(spec.domains)} domains, {len(spec.products)} products, all valid"
-        )
+        found = validate_mesh(args.mesh, strict=args.strict)
+    for warning in found.warnings:
+        print(plain(str(warning)), file=sys.stderr)
+    if args.json:
+        print_json(found.as_dict())
+        return 0 if found.valid else SpecError.exit_code
+    if not found.valid:
+        raise SpecError(found.errors)
+    if args.contract:
+        print(f"✓ {plain(found.subject)}: a valid ODCS contract")
+    else:
+        print(f"✓ {plain(found.subject)}: {found.domains} domains, {found.products} products, all valid")
     return 0
 
 

@@ -27,6 +27,15 @@ def _json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+def _strict(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse what the standards' schemas refuse but Tessera reads with a warning (e.g. "
+        "datacontract-cli's server keys)",
+    )
+
+
 def _safe_csv(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--safe-csv",
@@ -60,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--example", action="store_true", help="write the example mesh with generated source data")
     p.add_argument("--scale", type=float, default=1.0, help="example data size factor (default 1.0)")
     p = cmd("validate", "mesh_cmds", "validate", "check every mesh file; all problems at once")
+    p.add_argument("contract", nargs="?", help="check this ODCS contract file instead of the mesh")
+    _strict(p)
     _json(p)
     p = cmd("plan", "mesh_cmds", "plan", "show what apply would change in the catalog and storage")
     _json(p)
@@ -90,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", help="ADDRESS[@version] or a contract.odcs.yaml file")
     p.add_argument("--data", metavar="FILE", help="test this file instead of the published data / the server")
     p.add_argument("--output", choices=("text", "json", "junit"), default="text")
+    _strict(p)
     p = cmd("read", "read_cmds", "read", "read a product version")
     p.add_argument("address", help="ADDRESS[@2.1.0|@2|@v17]")
     p.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from tessera.errors import Problem
 
 __all__ = [
     "OPERATORS",
@@ -194,6 +197,8 @@ class Contract:
     domain: str | None = None
     data_product: str | None = None
     description: str | None = None
+    #: The schema object's own ``description`` (what the table holds), searchable in the catalog.
+    table_description: str | None = None
     quality: tuple[QualityRule, ...] = ()
     sla: tuple[SlaProperty, ...] = ()
     tags: tuple[str, ...] = ()
@@ -202,6 +207,9 @@ class Contract:
     document: Mapping[str, Any] = field(default_factory=dict)
     hash: str = ""
     path: str | None = None
+    #: What was read but is not the standard (``Problem.severity == "warning"``), e.g. datacontract-cli's
+    #: server keys: reported by the CLI, refused only with ``--strict``.
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

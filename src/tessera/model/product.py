@@ -22,6 +22,7 @@ __all__ = [
     "SourceTable",
     "Transform",
     "WriteMode",
+    "tessera_role",
 ]
 
 WriteMode = Literal["overwrite", "append", "merge"]
@@ -30,11 +31,40 @@ ROLES: tuple[Role, ...] = ("product owner", "technical lead", "data steward", "c
 SourceFormat = Literal["parquet", "csv", "json", "delta"]
 
 
+#: Common spellings of the ownership roles in ODPS files (whose ``role`` is free text), each mapped to the
+#: Tessera role it grants. Compared after lower-casing and turning ``-``/``_`` into spaces.
+ROLE_SPELLINGS: dict[str, Role] = {
+    **dict.fromkeys(
+        ("product owner", "owner", "data owner", "data product owner", "dpo", "business owner", "po"),
+        "product owner",
+    ),
+    **dict.fromkeys(
+        (
+            "technical lead", "tech lead", "technical owner", "lead engineer", "engineering lead",
+            "data engineer lead", "lead data engineer", "technical product owner", "maintainer",
+        ),
+        "technical lead",
+    ),
+    **dict.fromkeys(("data steward", "steward", "data custodian", "custodian"), "data steward"),
+    **dict.fromkeys(("consumer", "data consumer", "reader", "user", "analyst"), "consumer"),
+}  # fmt: skip
+
+
+def tessera_role(text: str) -> Role | None:
+    """The Tessera role an ODPS ``role`` text grants (``Owner``, ``data-owner`` → product owner); None for
+    any other role, which is kept as information."""
+    return ROLE_SPELLINGS.get(" ".join(text.strip().lower().replace("-", " ").replace("_", " ").split()))
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
+    """A team member. ``role`` is the Tessera role the file's role text maps to (``tessera_role``), or that
+    text itself when it maps to none (it then grants nothing); ``declared_role`` is the text as written."""
+
     username: str
     role: str
     name: str | None = None
+    declared_role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +184,8 @@ class MeshSpec:
     products: tuple[Product, ...]
     #: Products left out of a partial load (``load_mesh(..., partial=True)``) and why: they close a cycle.
     broken: Mapping[str, str] = field(default_factory=dict)
+    #: What loaded with a warning (``tessera.errors.Problem`` with severity ``warning``): shown by validate.
+    warnings: tuple[Any, ...] = ()
 
     def product(self, address: str) -> Product | None:
         return next((p for p in self.products if p.address == address), None)

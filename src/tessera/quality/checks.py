@@ -224,7 +224,7 @@ def _predicate(
     if valid is not None:
         parts.append(not_in_list(ref, valid, sql_type))
     if pattern is not None:
-        parts.append(f"NOT regexp_full_match({as_text(ref, sql_type)}, {literal(str(pattern))})")
+        parts.append(f"NOT regexp_matches({as_text(ref, sql_type)}, {literal(str(pattern))})")
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"

@@ -23,7 +23,13 @@ from tessera.quality.samples import sample_rows
 from tessera.quality.sla import plan_sla
 from tessera.quality.sql import quote_ident
 
-__all__ = ["run_quality"]
+__all__ = ["run_quality", "with_placeholders"]
+
+#: ODCS SQL rules name the data they judge with placeholders: ``${object}`` (ODCS 3.1's examples), ``${table}``,
+#: datacontract-cli's ``{model}`` and ``${model}``, with or without the ``$``, even inside quotes as some tools
+#: write them; a column rule names its column with ``${property}``, ``${column}`` or ``${field}``.
+_TABLE = re.compile(r"""["'`]?\$?\{(?:object|table|model)\}["'`]?""")
+_COLUMN = re.compile(r"""["'`]?\$?\{(?:property|column|field)\}["'`]?""")
 
 
 def run_quality(
@@ -52,7 +58,7 @@ def run_quality(
         if rule.kind == "library":
             planned.append(plan_library_rule(rule, contract, types, aggs))
         elif rule.kind == "sql":
-            planned.append(rule)
+            planned.append(replace(rule, query=with_placeholders(rule.query, relation, rule.column)))
     planned.extend(plan_sla(contract, types, aggs, now))
 
     values, errors = run_fused(engine, relation, list(aggs))
@@ -149,13 +155,8 @@ def _run_sql_rule(rule: QualityRule, contract: Contract, engine: Engine, relatio
     if not rule.query or rule.threshold is None:
         missing = "a query" if not rule.query else "a threshold (mustBe, mustBeLessThan, …)"
         return replace(base, message=f"{label}: could not be measured: the rule needs {missing}")
-    query = rule.query
-    for placeholder in ("{object}", "{table}", "{model}"):
-        query = query.replace(placeholder, quote_name(relation))
-    if column:
-        query = query.replace("{property}", quote_ident(column)).replace("{column}", quote_ident(column))
     try:
-        rows = engine.fetch_rows(query)
+        rows = engine.fetch_rows(rule.query)
         value = rows[0][0] if rows and rows[0] else None
         measured = None if value is None else (int(value) if isinstance(value, bool) else value)
         if isinstance(measured, Decimal | str):
@@ -164,6 +165,20 @@ def _run_sql_rule(rule: QualityRule, contract: Contract, engine: Engine, relatio
         return replace(base, message=f"{label}: could not be measured: {error_text(exc)}")
     outcome, message = _outcome(label, measured, rule.threshold, "value")
     return replace(base, measured=measured, outcome=outcome, message=message)
+
+
+def with_placeholders(query: str | None, relation: str, column: str | None) -> str | None:
+    """A rule's SQL with its placeholders replaced by the quoted ``relation`` being judged and, for a column
+    rule, the quoted column. The result runs on the same sealed connection as every rule (docs/architecture.md,
+    "The publish path"), so a placeholder opens nothing a bare name could not."""
+    if not query:
+        return query
+    relation_sql = quote_name(relation)
+    query = _TABLE.sub(lambda _: relation_sql, query)
+    if column:
+        column_sql = quote_ident(column)
+        query = _COLUMN.sub(lambda _: column_sql, query)
+    return query
 
 
 def _unique_names(checks: list[Check]) -> tuple[Check, ...]:

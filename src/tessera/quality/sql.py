@@ -125,7 +125,7 @@ def column_violations(column: Column, sql_type: str) -> dict[ConstraintKind, str
     ref = quote_ident(column.name)
     out: dict[ConstraintKind, str] = {}
     if column.pattern is not None:
-        out["pattern"] = f"NOT regexp_full_match({as_text(ref, sql_type)}, {literal(column.pattern)})"
+        out["pattern"] = f"NOT regexp_matches({as_text(ref, sql_type)}, {literal(column.pattern)})"
     if column.enum is not None:
         out["enum"] = not_in_list(ref, column.enum, sql_type)
     bounds = (

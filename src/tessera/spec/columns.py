@@ -184,13 +184,50 @@ def _check_metric(
 
 def _logical_type(prop: Mapping[str, Any], path: KeyPath, report: Report) -> LogicalType:
     logical = prop.get("logicalType")
+    if logical is None:
+        return _derived_type(prop, path, report)
     if logical not in _LOGICAL_TYPES:
-        return "string"  # missing or unknown: the standard's schema reports it
+        return "string"  # unknown: the standard's schema reports it
     if logical in _TYPE_HINTS:
         report.add(
             (*path, "logicalType"), f"logicalType {logical} cannot be published: {_TYPE_HINTS[logical]}"
         )
     return cast(LogicalType, logical)
+
+
+def _derived_type(prop: Mapping[str, Any], path: KeyPath, report: Report) -> LogicalType:
+    """ODCS requires only a property's ``name``: without ``logicalType`` the type comes from ``physicalType``
+    (``bigint`` → integer, ``timestamptz`` → timestamp), else the column is read as string. A contract Tessera
+    publishes states its types, so ``report`` (Tessera's rules) gets a problem when neither says one."""
+    physical = prop.get("physicalType")
+    if isinstance(physical, str) and physical.strip():
+        from tessera.storage.schema import physical_arrow_type
+
+        found = physical_arrow_type(physical)
+        if found is not None:
+            return _logical_of(found)
+    report.add(
+        path,
+        "missing logicalType (and no physicalType Tessera reads): give logicalType: string, integer, number, "
+        "boolean, date or timestamp, so the published table's column type is declared",
+    )
+    return "string"
+
+
+def _logical_of(arrow: Any) -> LogicalType:
+    import pyarrow as pa
+
+    if pa.types.is_integer(arrow):
+        return "integer"
+    if pa.types.is_floating(arrow) or pa.types.is_decimal(arrow):
+        return "number"
+    if pa.types.is_boolean(arrow):
+        return "boolean"
+    if pa.types.is_date(arrow):
+        return "date"
+    if pa.types.is_timestamp(arrow):
+        return "timestamp"
+    return "string"
 
 
 def _decimal(

@@ -9,10 +9,12 @@ units, and SLA elements that name a column.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from tessera.model.contract import Column, Contract
 from tessera.spec.columns import parse_column, parse_quality, parse_sla
 from tessera.spec.custom import read_custom
 from tessera.spec.schemas import schema_errors
-from tessera.spec.yaml_lines import KeyPath, LineMap, Report, read_yaml
+from tessera.spec.yaml_lines import LineMap, Report, read_yaml
 
 __all__ = [
     "STATUSES",
@@ -36,35 +38,45 @@ __all__ = [
 
 _V3 = re.compile(r"^v?3\.[0-2]\.\d+$")
 _V2 = re.compile(r"^v?2(\.|$)")
-_TYPES = "string, integer, number, boolean, date, timestamp, time, object, array, map or vector"
 
 
-def load_contract(path: str | Path, *, strict_tessera: bool = False) -> Contract:
-    """Read one ODCS file (also outside any mesh); raises ``SpecError`` with every problem found."""
+def load_contract(path: str | Path, *, strict_tessera: bool = False, strict: bool = False) -> Contract:
+    """Read one ODCS file (also outside any mesh); raises ``SpecError`` with every problem found. Warnings
+    (keys others' tools write that the standard refuses) are on ``Contract.warnings``; ``strict`` makes them
+    errors."""
     file = str(path)
     doc, lines, problems = read_yaml(Path(path), file)
     if problems:
         raise SpecError(problems)
-    return parse_contract(doc, path=file, lines=lines, strict_tessera=strict_tessera)
+    return parse_contract(doc, path=file, lines=lines, strict_tessera=strict_tessera, strict=strict)
 
 
 def parse_contract(
-    doc: Any, *, path: str, lines: LineMap | None = None, strict_tessera: bool = False
+    doc: Any,
+    *,
+    path: str,
+    lines: LineMap | None = None,
+    strict_tessera: bool = False,
+    strict: bool = False,
 ) -> Contract:
-    """An already parsed ODCS document → ``Contract``; raises ``SpecError`` with every problem found."""
+    """An already parsed ODCS document → ``Contract``; raises ``SpecError`` with every error found (and every
+    warning too when ``strict``); otherwise the warnings are on ``Contract.warnings``."""
     contract, problems = check_contract(doc, path=path, lines=lines, strict_tessera=strict_tessera)
-    if problems or contract is None:
+    if strict:
+        problems = [replace(p, severity="error") for p in problems]
+    if any(p.is_error for p in problems) or contract is None:
         raise SpecError(problems)
-    return contract
+    return replace(contract, warnings=tuple(problems))
 
 
 def check_contract(
     doc: Any, *, path: str, lines: LineMap | None = None, strict_tessera: bool = False
 ) -> tuple[Contract | None, list[Problem]]:
     """Validate and read without raising: the contract (best effort; ``None`` when the document is not a
-    mapping or names an unsupported ODCS version) and the problems. ``status`` defaults to ``active``."""
+    mapping or names an unsupported ODCS version) and the problems, warnings included (``Problem.severity``).
+    ``status`` defaults to ``active``."""
     problems = odcs_problems(doc, path, lines)
-    if not isinstance(doc, dict) or any(p.key == "apiVersion" for p in problems):
+    if not isinstance(doc, dict) or any(p.key == "apiVersion" and p.is_error for p in problems):
         return None, problems
     tessera = Report(path, lines)
     contract = _build(doc, path, tessera)
@@ -108,22 +120,64 @@ def odcs_problems(doc: Any, path: str, lines: LineMap | None = None) -> list[Pro
     if isinstance(api, str) and not _V3.match(api):
         report.add(("apiVersion",), f"{api!r} is not supported: Tessera reads ODCS v3 (v3.0.x–v3.2.x)")
         return report.problems
-    for key, message in schema_errors("odcs", doc):
-        if key[-1:] == ("map",) and message.startswith("missing") and "logicalType" not in _at(doc, key[:-1]):
-            # with no logicalType every if/then of the standard's schema applies, and the map one fails
-            report.add((*key[:-1], "logicalType"), f"missing required key 'logicalType' ({_TYPES})")
-        else:
-            report.add(key, message)
+    doc = _tolerated_server_keys(doc, report)
+    for key, message in schema_errors("odcs", doc):  # a property without logicalType is fine (schemas.py)
+        report.add(key, message)
     return _ordered(report.problems)
 
 
-def _at(doc: Any, path: KeyPath) -> Any:
-    for part in path:
-        try:
-            doc = doc[part]
-        except (KeyError, IndexError, TypeError):
-            return {}
-    return doc if isinstance(doc, dict) else {}
+#: Server keys of the Data Contract Specification that datacontract-cli writes into ODCS files although the
+#: ODCS schema does not allow them on that server type: warnings, not errors (errors with ``--strict``). Any
+#: other key the schema refuses stays an error, so a misspelt one is still caught.
+DCS_SERVER_KEYS = frozenset(
+    {
+        "account", "catalog", "dataProductId", "database", "dataset", "delimiter", "driver", "endpointUrl",
+        "format", "host", "http_path", "location", "outputPortId", "path", "port", "project", "region",
+        "regionName", "schema", "serviceName", "stagingDir", "table", "token", "topic", "warehouse",
+    }
+)  # fmt: skip
+
+
+def _tolerated_server_keys(doc: dict[str, Any], report: Report) -> dict[str, Any]:
+    """``doc`` without the datacontract-cli server keys its server types do not allow, each one warned about;
+    the servers keep them (``Contract.servers``), so a CSV ``delimiter`` can still be used."""
+    servers = doc.get("servers")
+    if not isinstance(servers, list):
+        return doc
+    cleaned: list[Any] = []
+    for index, server in enumerate(servers):
+        if not isinstance(server, dict):
+            cleaned.append(server)
+            continue
+        kind = server.get("type")
+        allowed = server_keys(kind) if isinstance(kind, str) else None
+        extra = [k for k in server if allowed is not None and k not in allowed and k in DCS_SERVER_KEYS]
+        for key in extra:
+            report.warn(
+                ("servers", index, key),
+                f"{key!r} is not an ODCS key of a {kind} server (datacontract-cli writes it); "
+                "kept as information, refused with --strict",
+            )
+        cleaned.append({k: v for k, v in server.items() if k not in extra})
+    return {**doc, "servers": cleaned}
+
+
+@functools.cache
+def server_keys(kind: str) -> frozenset[str] | None:
+    """The keys the ODCS schema allows on a server of type ``kind``; None for a type it does not know."""
+    from tessera.spec.schemas import load_schema
+
+    root = load_schema("odcs")["$defs"]
+    server = root["Server"]
+    for branch in server.get("allOf", ()):
+        condition = branch.get("if", {}).get("properties", {}).get("type", {})
+        if condition.get("const") == kind:
+            ref = branch.get("then", {}).get("$ref", "")
+            target: Any = load_schema("odcs")
+            for part in ref.removeprefix("#/").split("/"):
+                target = target.get(part, {}) if isinstance(target, dict) else {}
+            return frozenset(server["properties"]) | frozenset(target.get("properties", {}))
+    return None
 
 
 def document_hash(doc: Mapping[str, Any]) -> str:
@@ -168,6 +222,7 @@ def _build(doc: dict[str, Any], path: str, report: Report) -> Contract:
         domain=doc.get("domain") if isinstance(doc.get("domain"), str) else None,
         data_product=doc.get("dataProduct") if isinstance(doc.get("dataProduct"), str) else None,
         description=description.get("purpose") if isinstance(description, dict) else None,
+        table_description=_text(table.get("description")) or None,
         quality=quality,
         sla=parse_sla(doc.get("slaProperties"), names, report),
         tags=tuple(t for t in _list(doc.get("tags")) if isinstance(t, str)),

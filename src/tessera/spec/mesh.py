@@ -9,6 +9,7 @@ ids, unique names, cycles) live in ``tessera.spec.graph``. Problems name files r
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,17 @@ _TRANSFORMS = (("transform.sql", "sql"), ("transform.py", "python"))
 
 
 def load_mesh(
-    root: str | Path, *, environ: Mapping[str, str] | None = None, partial: bool = False
+    root: str | Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    partial: bool = False,
+    strict: bool = False,
 ) -> MeshSpec:
     """Load and validate the mesh in folder ``root``; raises ``SpecError`` with every problem in every file.
 
-    ``environ`` (default ``os.environ``) may set ``TESSERA_CATALOG_URL`` to override mesh.yaml's catalog."""
+    ``environ`` (default ``os.environ``) may set ``TESSERA_CATALOG_URL`` to override mesh.yaml's catalog.
+    Warnings (``Problem.severity``) refuse nothing and are on ``MeshSpec.warnings``; ``strict`` makes them
+    errors."""
     base = Path(root).expanduser().resolve()
     if not (base / "mesh.yaml").is_file():
         what = "does not exist" if not base.exists() else "is not a Tessera mesh: it has no mesh.yaml"
@@ -53,6 +60,10 @@ def load_mesh(
         entries.extend(_product(base, folder.name, sub, problems) for sub in _folders(folder / "products"))
     problems += cross_check(domains, entries)
     problems += unknown_domain_problems(doc, lines, [d.name for d, _ in domains])
+    if strict:
+        problems = [replace(p, severity="error") for p in problems]
+    warnings = [p for p in problems if not p.is_error]
+    problems = [p for p in problems if p.is_error]
     broken: dict[str, str] = {}
     if partial:
         # A build goes on around broken products: those whose own files have problems (an unknown input, an
@@ -71,7 +82,13 @@ def load_mesh(
     if problems:
         raise SpecError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
     products = tuple(e.product for e in entries if e.product is not None and e.address not in broken)
-    return MeshSpec(settings=settings, domains=tuple(d for d, _ in domains), products=products, broken=broken)
+    return MeshSpec(
+        settings=settings,
+        domains=tuple(d for d, _ in domains),
+        products=products,
+        broken=broken,
+        warnings=tuple(sorted(warnings, key=lambda p: (p.file, p.line or 0))),
+    )
 
 
 def _folders(path: Path) -> list[Path]:

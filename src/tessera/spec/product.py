@@ -1,8 +1,10 @@
 """ODPS v1 products: validate ``product.odps.yaml`` against the standard's schema, then read a ``Product``.
 
-Tessera's rules on top of the standard: ``name`` and ``domain`` equal their folders, a ``version``, team roles
-from the four Tessera knows, an output port that names this product's contract (id and version), valid
-``tessera.*`` properties, and a schedule Tessera can run. Input ports are resolved later, across the mesh.
+Tessera's rules on top of the standard: ``name`` and ``domain`` equal their folders, a ``version``, a role for
+each team member (free text, as ODPS says: common spellings map to Tessera's roles, others are kept as
+information), an output port that names this product's contract (its id; its version, when given, of the
+contract's major), valid ``tessera.*`` properties, and a schedule Tessera can run. Input ports are resolved
+later, across the mesh.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, cast
 
 from tessera.errors import Problem
 from tessera.model.contract import Contract
-from tessera.model.product import ROLES, InputPort, Member, Product, Transform, WriteMode
+from tessera.model.product import ROLES, InputPort, Member, Product, Transform, WriteMode, tessera_role
 from tessera.spec.contract import STATUSES
 from tessera.spec.custom import read_custom
 from tessera.spec.names import name_problem
@@ -126,28 +128,57 @@ def _members(doc: dict[str, Any], report: Report) -> tuple[Member, ...]:
         if not isinstance(item, dict) or not isinstance(item.get("username"), str):
             continue
         role = item.get("role")
-        if role not in ROLES:
+        if not isinstance(role, str) or not role.strip():
             where = ("team", "members", index, "role" if "role" in item else "username")
-            what = f"role {role!r} is not allowed" if "role" in item else "missing role"
-            report.add(where, f"{what}; expected one of: {', '.join(ROLES)}")
-        out.append(Member(username=item["username"], role=_text(role), name=_text(item.get("name"))))
+            report.add(where, f"missing role; Tessera's roles are: {', '.join(ROLES)}")
+            continue
+        mapped = tessera_role(role)  # ODPS roles are free text: known spellings grant a Tessera role
+        out.append(
+            Member(
+                username=item["username"],
+                role=mapped or role.strip(),
+                name=_text(item.get("name")) or None,
+                declared_role=role,
+            )
+        )
     return tuple(out)
 
 
 def _check_output(doc: dict[str, Any], contract: Contract, report: Report) -> None:
+    """The first output port names the contract: ``contractId`` equal to its id. Its ``version`` may be left
+    out (it is the contract's) or give any version of the contract's major, so a minor or patch release
+    edits one file; another version of that major is a warning, another major an error."""
     ports = doc.get("outputPorts")
     port = ports[0] if isinstance(ports, list) and ports else None
     if not isinstance(port, dict):
-        report.add(("outputPorts",), "needs an output port naming its contract (contractId and version)")
+        report.add(("outputPorts",), "needs an output port naming its contract (contractId)")
         return
-    for key, expected in (("contractId", contract.id), ("version", contract.version)):
-        value = port.get(key)
-        name = "id" if key == "contractId" else "version"
-        if key not in port:
-            report.add(("outputPorts", 0), f"missing {key}: the contract's {name} {expected!r}")
-        elif value != expected:
-            message = f"{key} {value!r} must equal the contract's {name} {expected!r} (contract.odcs.yaml)"
-            report.add(("outputPorts", 0, key), message)
+    value = port.get("contractId")
+    if "contractId" not in port:
+        report.add(("outputPorts", 0), f"missing contractId: the contract's id {contract.id!r}")
+    elif value != contract.id:
+        message = f"contractId {value!r} must equal the contract's id {contract.id!r} (contract.odcs.yaml)"
+        report.add(("outputPorts", 0, "contractId"), message)
+    version = port.get("version")
+    if not isinstance(version, str) or version == contract.version:
+        return
+    where = ("outputPorts", 0, "version")
+    if _major(version) != _major(contract.version):
+        report.add(
+            where,
+            f"version {version!r} is not of the contract's major version {contract.version!r} "
+            "(contract.odcs.yaml): give the contract's version, or leave the port's version out",
+        )
+    else:
+        report.warn(
+            where,
+            f"version {version!r} differs from the contract's {contract.version!r}: the contract's is used "
+            "(leave the port's version out to follow it)",
+        )
+
+
+def _major(version: str) -> str:
+    return version.strip().removeprefix("v").split(".", 1)[0]
 
 
 def _check_frequency(doc: dict[str, Any], value: Any, report: Report) -> None:

@@ -46,7 +46,30 @@ _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string", "
 def load_schema(name: str) -> dict[str, Any]:
     package, resource = SCHEMA_FILES[name]
     schema: dict[str, Any] = json.loads(files(package).joinpath(resource).read_text(encoding="utf-8"))
+    if name == "odcs":
+        _only_when_typed(schema)
     return schema
+
+
+def _only_when_typed(node: Any) -> None:
+    """Make the ODCS schema's ``if logicalType == X`` conditionals apply only when ``logicalType`` is given.
+
+    ODCS requires only a property's ``name``; ``logicalType`` is optional. But the bundled 3.2.0 JSON Schema
+    writes its per-type rules as ``if: {properties: {logicalType: {const: map}}}``, which holds vacuously when
+    the key is absent, so a property without ``logicalType`` would have to satisfy every type's rules at once
+    (``map`` required, each type's closed ``logicalTypeOptions``). The standard's intent is that these rules
+    belong to properties of that type: each such ``if`` also requires ``logicalType``."""
+    if isinstance(node, list):
+        for item in node:
+            _only_when_typed(item)
+        return
+    if not isinstance(node, dict):
+        return
+    condition = node.get("if")
+    if isinstance(condition, dict) and "logicalType" in json.dumps(condition):
+        condition["required"] = sorted({*condition.get("required", ()), "logicalType"})
+    for value in node.values():
+        _only_when_typed(value)
 
 
 @functools.cache

@@ -91,6 +91,10 @@ class Report:
     def add(self, path: Sequence[str | int], message: str) -> None:
         self.problems.append(Problem(self.file, self.lines.line(path), key_path(path), message))
 
+    def warn(self, path: Sequence[str | int], message: str) -> None:
+        """A problem that is reported but refuses nothing (an error only under ``--strict``)."""
+        self.problems.append(Problem(self.file, self.lines.line(path), key_path(path), message, "warning"))
+
 
 def read_yaml(path: Path, file: str) -> tuple[Any, LineMap, list[Problem]]:
     """Read and parse one YAML file; ``file`` is the name problems carry (relative to the mesh root)."""

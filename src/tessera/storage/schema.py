@@ -6,8 +6,10 @@ else is refused with the column, the type found and the type promised."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -20,6 +22,7 @@ __all__ = [
     "conform_reader",
     "conform_table",
     "contract_schema",
+    "physical_arrow_type",
     "target_schema",
 ]
 
@@ -49,8 +52,16 @@ _DECIMAL = re.compile(r"^\s*(?:decimal|numeric|number)\s*\(\s*(\d+)\s*(?:,\s*(\d
 
 
 def arrow_type(column: Column) -> pa.DataType | None:
-    """The Arrow (Delta-compatible) type a column promises; None for nested types that pass through."""
-    physical = (column.physical_type or "").strip().lower()
+    """The Arrow (Delta-compatible) type a column promises; None for nested types that pass through.
+
+    ``physicalType`` decides when Tessera can read it (``physical_arrow_type``): ODCS puts the storage type
+    there and the logical type beside it, so ``logicalType: date, physicalType: timestamp`` is a timestamp
+    column. Decimal precision and scale (from the physical type or ``tessera.precision``) decide a number."""
+    if column.precision is not None:
+        return pa.decimal128(column.precision, column.scale or 0)
+    physical = physical_arrow_type(column.physical_type) if column.physical_type else None
+    if physical is not None:
+        return physical
     kind = column.logical_type
     if kind == "string":
         return pa.string()
@@ -59,18 +70,87 @@ def arrow_type(column: Column) -> pa.DataType | None:
     if kind == "date":
         return pa.date32()
     if kind == "timestamp":
-        return pa.timestamp("us", tz="UTC")
+        return _TIMESTAMP
     if kind == "integer":
-        return _INT_WIDTHS.get(physical, pa.int64())
+        return pa.int64()
     if kind == "number":
-        precision, scale = column.precision, column.scale
-        match = _DECIMAL.match(physical)
-        if match and precision is None:
-            precision, scale = int(match[1]), int(match[2] or 0)
-        if precision is not None:
-            return pa.decimal128(precision, scale or 0)
-        return pa.float32() if physical in {"float", "real", "float4"} else pa.float64()
+        return pa.float64()
     return None
+
+
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+#: SQL dialects a physical type is tried in, in order, when the generic parser does not know it.
+_DIALECTS = (None, "duckdb", "postgres", "tsql", "snowflake", "spark")
+
+
+@functools.lru_cache(maxsize=512)
+def physical_arrow_type(text: str) -> pa.DataType | None:
+    """The Arrow type of a ``physicalType`` written as a SQL type (any sqlglot dialect: ``bigint``,
+    ``varchar(20)``, ``timestamptz``, ``decimal(12,2)``, ``double precision``, ``string``, ``int64`` ...);
+    None when it names no flat type Tessera stores (``json``, ``array<int>``, ``time``, ``table``, unknown).
+
+    Every timestamp (with or without a zone) is stored as UTC microseconds, as Delta's ``timestamp`` is;
+    ``float``/``real`` are 4-byte floats; unsigned integers take the next wider signed type."""
+    name = " ".join(text.strip().lower().split())
+    if name in _INT_WIDTHS:
+        return _INT_WIDTHS[name]
+    match = _DECIMAL.match(name)
+    if match:
+        return pa.decimal128(int(match[1]), int(match[2] or 0))
+    return _parsed_type(name)
+
+
+def _parsed_type(name: str) -> pa.DataType | None:
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    for dialect in _DIALECTS:
+        try:
+            parsed = exp.DataType.build(name, dialect=dialect)
+        except (SqlglotError, ValueError):
+            continue
+        if parsed.this != exp.DataType.Type.USERDEFINED:
+            return _SQL_TYPES.get(parsed.this.name) or _sized(parsed)
+    return None
+
+
+def _sized(parsed: Any) -> pa.DataType | None:
+    """A decimal with its precision and scale (``number(10,2)``, ``numeric(18)``); None for other types."""
+    from sqlglot import exp
+
+    if parsed.this not in exp.DataType.REAL_TYPES or not parsed.expressions:
+        return None
+    try:
+        sizes = [int(e.sql()) for e in parsed.expressions]
+    except ValueError:
+        return None
+    return pa.decimal128(sizes[0], sizes[1] if len(sizes) > 1 else 0) if 0 < sizes[0] <= 38 else None
+
+
+_SQL_TYPES: dict[str, pa.DataType] = {
+    **dict.fromkeys(
+        ("CHAR", "NCHAR", "VARCHAR", "NVARCHAR", "TEXT", "TINYTEXT", "MEDIUMTEXT", "LONGTEXT", "NAME", "UUID"),
+        pa.string(),
+    ),
+    **dict.fromkeys(("TINYINT", "BIT"), pa.int8()),
+    **dict.fromkeys(("SMALLINT", "UTINYINT"), pa.int16()),
+    **dict.fromkeys(("INT", "MEDIUMINT", "USMALLINT", "UMEDIUMINT"), pa.int32()),
+    **dict.fromkeys(("BIGINT", "UINT"), pa.int64()),
+    **dict.fromkeys(("UBIGINT",), pa.decimal128(20, 0)),
+    **dict.fromkeys(("INT128", "UINT128"), pa.decimal128(38, 0)),
+    **dict.fromkeys(("FLOAT",), pa.float32()),
+    **dict.fromkeys(("DOUBLE", "UDOUBLE"), pa.float64()),
+    **dict.fromkeys(("BOOLEAN",), pa.bool_()),
+    **dict.fromkeys(("DATE", "DATE32"), pa.date32()),
+    **dict.fromkeys(
+        (
+            "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMPLTZ", "TIMESTAMPNTZ", "DATETIME", "DATETIME2",
+            "DATETIME64", "SMALLDATETIME", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS",
+        ),
+        _TIMESTAMP,
+    ),
+    **dict.fromkeys(("BINARY", "VARBINARY", "BLOB", "LONGBLOB", "MEDIUMBLOB", "TINYBLOB"), pa.binary()),
+}  # fmt: skip
 
 
 def contract_schema(contract: Contract) -> pa.Schema:
