@@ -1,4 +1,5 @@
-"""Ranking products for a free-text search: name, then tags, description, column names, column descriptions."""
+"""Ranking products for a free-text search: name, then tags, description (the product's and its table's), column
+names, column descriptions."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def _fields(product: dict[str, Any]) -> dict[str, str]:
         "name": product["name"].lower(),
         "address": product["address"].lower(),
         "tags": " ".join(product.get("tags") or []).lower(),
-        "description": (product.get("description") or "").lower(),
+        "description": " ".join(  # the product's, then its table's (the contract's schema object)
+            product.get(key) or "" for key in ("description", "table_description")
+        ).lower(),
         "column": " ".join(c["name"] for c in product.get("columns", [])).lower(),
         "column_description": " ".join(
             (c.get("description") or "") for c in product.get("columns", [])

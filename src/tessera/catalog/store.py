@@ -43,6 +43,14 @@ def _rows(conn: Connection, query: Any) -> list[Row]:
 _LOCATIONS = ("table_uri", "storage_uri", "uri")
 
 
+def _table_description(document: Any) -> str | None:
+    """The first schema object's ``description`` in an ODCS document, if it has one."""
+    schema = document.get("schema") if isinstance(document, dict) else None
+    first = schema[0] if isinstance(schema, list) and schema and isinstance(schema[0], dict) else {}
+    text = first.get("description")
+    return text if isinstance(text, str) else None
+
+
 class Catalog:
     """``storage``: the mesh's storage root, against which table locations are recorded (None: as given)."""
 
@@ -191,14 +199,22 @@ class Catalog:
             }
 
     def search_documents(self) -> list[Row]:
-        """Every live product with its column names and descriptions, for ranking."""
+        """Every live product with its column names and descriptions and its contract's table description
+        (``table_description``: the schema object's own ``description``), for ranking."""
         with self.engine.connect() as conn:
             products = _rows(conn, select(t.products).where(t.products.c.retired.is_(False)))
             cols: dict[str, list[Row]] = {}
             for row in _rows(conn, select(t.columns)):
                 cols.setdefault(row["address"], []).append(row)
+            current = select(t.contracts.c.address, t.contracts.c.document).join(
+                t.products,
+                (t.products.c.address == t.contracts.c.address)
+                & (t.products.c.contract_hash == t.contracts.c.hash),
+            )
+            tables = {row.address: _table_description(row.document) for row in conn.execute(current)}
         for product in self._located(products):
             product["columns"] = cols.get(product["address"], [])
+            product["table_description"] = tables.get(product["address"])
         return products
 
     def incidents(self, *, open_only: bool = False, address: str | None = None) -> list[Row]:

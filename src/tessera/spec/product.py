@@ -145,9 +145,9 @@ def _members(doc: dict[str, Any], report: Report) -> tuple[Member, ...]:
 
 
 def _check_output(doc: dict[str, Any], contract: Contract, report: Report) -> None:
-    """The first output port names the contract: ``contractId`` equal to its id. Its ``version`` may be left
-    out (it is the contract's) or give any version of the contract's major, so a minor or patch release
-    edits one file; another version of that major is a warning, another major an error."""
+    """The first output port names the contract: ``contractId`` equal to its id. Its ``version`` (which ODPS
+    requires) may be the contract's, or its major alone (``"2"``, ``v2``), so a minor or patch release edits
+    one file; another version of that major is a warning (the contract's is used), another major an error."""
     ports = doc.get("outputPorts")
     port = ports[0] if isinstance(ports, list) and ports else None
     if not isinstance(port, dict):
@@ -160,7 +160,9 @@ def _check_output(doc: dict[str, Any], contract: Contract, report: Report) -> No
         message = f"contractId {value!r} must equal the contract's id {contract.id!r} (contract.odcs.yaml)"
         report.add(("outputPorts", 0, "contractId"), message)
     version = port.get("version")
-    if not isinstance(version, str) or version == contract.version:
+    if not isinstance(version, str) or version in (contract.version, f"v{contract.version}"):
+        return
+    if version.strip().removeprefix("v") == str(contract.major):
         return
     where = ("outputPorts", 0, "version")
     if _major(version) != _major(contract.version):
@@ -173,7 +175,7 @@ def _check_output(doc: dict[str, Any], contract: Contract, report: Report) -> No
         report.warn(
             where,
             f"version {version!r} differs from the contract's {contract.version!r}: the contract's is used "
-            "(leave the port's version out to follow it)",
+            f"(write the major alone, {str(contract.major)!r}, to follow it)",
         )
 
 
