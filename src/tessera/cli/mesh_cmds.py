@@ -35,10 +35,11 @@ def validate(args: argparse.Namespace) -> int:
     from tessera.errors import SpecError
     from tessera.platform.validation import validate_contract, validate_mesh
 
-    if args.contract:
+    bare = bool(args.contract) and not Path(args.contract).is_dir()  # a contract file, or a mesh folder
+    if bare:
         found = validate_contract(args.contract, strict=args.strict)
     else:
-        found = validate_mesh(args.mesh, strict=args.strict)
+        found = validate_mesh(args.contract or args.mesh, strict=args.strict)
     for warning in found.warnings:
         print(plain(str(warning)), file=sys.stderr)
     if args.json:
@@ -46,7 +47,7 @@ def validate(args: argparse.Namespace) -> int:
         return 0 if found.valid else SpecError.exit_code
     if not found.valid:
         raise SpecError(found.errors)
-    if args.contract:
+    if bare:
         print(f"✓ {plain(found.subject)}: a valid ODCS contract")
     else:
         print(f"✓ {plain(found.subject)}: {found.domains} domains, {found.products} products, all valid")

@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--example", action="store_true", help="write the example mesh with generated source data")
     p.add_argument("--scale", type=float, default=1.0, help="example data size factor (default 1.0)")
     p = cmd("validate", "mesh_cmds", "validate", "check every mesh file; all problems at once")
-    p.add_argument("contract", nargs="?", help="check this ODCS contract file instead of the mesh")
+    p.add_argument(
+        "contract", nargs="?", help="check this ODCS contract file (outside any mesh) instead of the mesh"
+    )
     _strict(p)
     _json(p)
     p = cmd("plan", "mesh_cmds", "plan", "show what apply would change in the catalog and storage")
