@@ -491,6 +491,38 @@ def test_validate_leaves_rules_that_need_data_to_the_gate(mesh_dir: Path) -> Non
     assert "quality_first.passed" not in result.stderr
 
 
+# --- datacontract-cli's ODCS fixtures that were refused --------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "warnings"),
+    [
+        ("dcc-lint-valid", []),
+        ("dcc-cities-version-2", ["servers[8].delimiter", "servers[9].delimiter", "servers[10].delimiter"]),
+        ("dcc-odcs-v3.0-full-example", []),
+        ("dcc-quality-sql-redshift", ["servers[0].port"]),
+        ("dcc-quality-sql-local", []),
+    ],
+)
+def test_dcc_odcs_fixtures_load(name: str, warnings: list[str]) -> None:
+    contract = load_contract(FIXTURES / f"{name}.odcs.yaml")
+    assert [w.key for w in contract.warnings] == warnings
+    if warnings:
+        with pytest.raises(SpecError):
+            load_contract(FIXTURES / f"{name}.odcs.yaml", strict=True)
+
+
+def test_dcc_fixture_details_are_read_as_the_standard_means_them() -> None:
+    lint = load_contract(FIXTURES / "dcc-lint-valid.odcs.yaml")
+    order_id, delivery = lint.column("order_id"), lint.column("delivery_date")
+    assert order_id is not None and (order_id.logical_type, arrow_type(order_id)) == ("string", pa.string())
+    assert delivery is not None and arrow_type(delivery) == pa.timestamp("us", tz="UTC")  # date, timestamp_tz
+    cities = load_contract(FIXTURES / "dcc-cities-version-2.odcs.yaml")
+    assert [s.get("delimiter") for s in cities.servers][8:] == ["new_line"] * 3  # JSON lines, as DCC says
+    v30 = load_contract(FIXTURES / "dcc-odcs-v3.0-full-example.odcs.yaml")  # `rule:` is 3.0's `metric:`
+    assert [r.metric for r in v30.quality] == ["rowCount"]
+    country = v30.column("rcvr_cntry_code")
+    assert country is not None and [r.metric for r in country.quality] == ["nullValues"]
+
+
 def test_every_vendor_odcs_example_still_loads_and_every_invalid_one_is_refused() -> None:
     valid = sorted(vendor(VENDOR / "odcs" / "valid").glob("**/*.yaml"))
     invalid = sorted(vendor(VENDOR / "odcs" / "invalid").glob("*.yaml"))

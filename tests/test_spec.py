@@ -521,8 +521,15 @@ def test_check_contract_never_raises() -> None:
     contract, problems = check_contract(
         {**doc, "schema": [{"name": "t", "properties": [legacy]}]}, path="c.yaml"
     )
-    assert problems and contract is not None  # best effort even when the standard refuses
-    assert contract.columns[0].quality[0].metric == "nullValues"  # ODCS's deprecated `rule` reads as metric
+    assert problems == [] and contract is not None  # ODCS 3.0 named the metric `rule`
+    assert contract.columns[0].quality[0].metric == "nullValues"
+    contract, problems = check_contract(
+        {**doc, "apiVersion": "v3.1.0", "schema": [{"name": "t", "properties": [legacy]}]}, path="c.yaml"
+    )
+    assert problems and contract is not None  # 3.1 renamed it `metric`; best effort even when refused
+    assert (
+        contract.columns[0].quality[0].metric == "nullValues"
+    )  # the deprecated `rule` still reads as metric
 
 
 # --- the fast validity check agrees with jsonschema -----------------------------------------------------

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tessera.errors import AddressError, Problem, SpecError
 from tessera.model.address import parse_semver
@@ -38,6 +38,7 @@ __all__ = [
 
 _V3 = re.compile(r"^v?3\.[0-2]\.\d+$")
 _V2 = re.compile(r"^v?2(\.|$)")
+_V30 = re.compile(r"^v?3\.0\.\d+$")
 
 
 def load_contract(path: str | Path, *, strict_tessera: bool = False, strict: bool = False) -> Contract:
@@ -121,9 +122,44 @@ def odcs_problems(doc: Any, path: str, lines: LineMap | None = None) -> list[Pro
         report.add(("apiVersion",), f"{api!r} is not supported: Tessera reads ODCS v3 (v3.0.x–v3.2.x)")
         return report.problems
     doc = _tolerated_server_keys(doc, report)
+    if isinstance(api, str) and _V30.match(api):
+        doc = _as_written_in_30(doc)
     for key, message in schema_errors("odcs", doc):  # a property without logicalType is fine (schemas.py)
         report.add(key, message)
     return _ordered(report.problems)
+
+
+def _as_written_in_30(doc: dict[str, Any]) -> dict[str, Any]:
+    """An ODCS 3.0 document, validated as 3.0 wrote it against the bundled (3.2) schema, which renamed two
+    keys: a team member's ``comment`` (3.1: ``description``) and a library rule's ``rule`` (3.1: ``metric``,
+    which the schema requires; columns.py reads either)."""
+    team = doc.get("team")
+    if isinstance(team, list):
+        members = [
+            {**{k: v for k, v in m.items() if k != "comment"}, "description": m["comment"]}
+            if isinstance(m, dict) and "comment" in m and "description" not in m
+            else m
+            for m in team
+        ]
+        doc = {**doc, "team": members}
+    return cast(dict[str, Any], _with_metric_from_rule(doc))
+
+
+def _with_metric_from_rule(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_with_metric_from_rule(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _with_metric_from_rule(value) for key, value in node.items()}
+    quality = out.get("quality")
+    if isinstance(quality, list):
+        out["quality"] = [
+            {**item, "metric": item["rule"]}
+            if isinstance(item, dict) and "rule" in item and "metric" not in item
+            else item
+            for item in quality
+        ]
+    return out
 
 
 #: Server keys of the Data Contract Specification that datacontract-cli writes into ODCS files although the
