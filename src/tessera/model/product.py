@@ -46,7 +46,7 @@ ROLE_SPELLINGS: dict[str, Role] = {
         "technical lead",
     ),
     **dict.fromkeys(("data steward", "steward", "data custodian", "custodian"), "data steward"),
-    **dict.fromkeys(("consumer", "data consumer", "reader", "user", "analyst"), "consumer"),
+    **dict.fromkeys(("consumer", "data consumer", "reader"), "consumer"),
 }  # fmt: skip
 
 

@@ -2,9 +2,8 @@
 
 Tessera's rules on top of the standard: ``name`` and ``domain`` equal their folders, a ``version``, a role for
 each team member (free text, as ODPS says: common spellings map to Tessera's roles, others are kept as
-information), an output port that names this product's contract (its id; its version, when given, of the
-contract's major), valid ``tessera.*`` properties, and a schedule Tessera can run. Input ports are resolved
-later, across the mesh.
+information), an output port that names this product's contract (its id, and its version or major), valid
+``tessera.*`` properties, and a schedule Tessera can run. Input ports are resolved later, across the mesh.
 """
 
 from __future__ import annotations
