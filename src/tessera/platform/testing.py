@@ -17,23 +17,26 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tessera.engine import Engine, create_engine
 from tessera.errors import DataError, InputError, TesseraError
 from tessera.model.results import Check, QualityRun
-from tessera.platform.context import Context
-from tessera.platform.data import to_arrow
-from tessera.platform.publish import seal_gate
-from tessera.platform.reading import register_release, register_scan, resolve
 from tessera.platform.servers import Source, choose_server, file_source, object_source
 from tessera.quality.select import Selection
 from tessera.spec.objects import SchemaObject, load_objects
+
+if TYPE_CHECKING:
+    from tessera.platform.context import Context
 
 __all__ = ["test_contract", "test_product"]
 
 
 def test_product(ctx: Context, address: str, data: Any | None = None) -> QualityRun:
+    # imported here: a bare contract on PostgreSQL never loads the catalog, Delta or Arrow conversions
+    from tessera.platform.data import to_arrow
+    from tessera.platform.publish import seal_gate
+    from tessera.platform.reading import register_release, resolve
     from tessera.quality import run_quality
 
     product = ctx.product(address.split("@", maxsplit=1)[0])
@@ -184,6 +187,7 @@ def _register(engine: Engine, source: Source, forbidden: Sequence[Path]) -> None
     if not remote:
         _refuse_mesh_data(Path(source.location), forbidden)
     if source.kind == "delta":
+        from tessera.platform.reading import register_scan
         from tessera.storage import TableStore
 
         try:
