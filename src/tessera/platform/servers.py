@@ -1,5 +1,5 @@
 """Where a bare contract's data lives: its ``servers`` entry (or ``--data FILE``) → one ``Source`` per schema
-object, for ``tessera test`` (docs/governance.md, "Testing a contract where its data lives").
+object, for ``tessera test`` (docs/mesh-format.md, "Testing a bare contract").
 
 Types: ``local`` (a file, a glob — ``./data/*.parquet``, ``**`` — or a Delta table; ``{model}``/``{object}`` in
 the path becomes the object's name), ``s3`` (the same over an object store, with the storage layer's options:

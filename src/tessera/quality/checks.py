@@ -219,7 +219,7 @@ def _predicate(
     valid = arguments.get("validValues")
     pattern = arguments.get("pattern")
     if valid is None and pattern is None:
-        # no arguments: the column's own declared constraints say what is valid (docs/governance.md)
+        # no arguments: the column's declared constraints say what is valid (mesh-format.md, "Two decisions")
         declared_rules = list(column_violations(declared, sql_type).values()) if declared else []
         if not declared_rules:
             return None
