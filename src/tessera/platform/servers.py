@@ -9,6 +9,7 @@ never from the contract). Nothing here reads data: ``platform/testing.py`` opens
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,13 +39,19 @@ class Source:
     conninfo: Mapping[str, Any] = field(default_factory=dict)
 
 
+def server_type(server: Mapping[str, Any]) -> str:
+    """The entry's type; ``postgresql`` is ODCS's other spelling of ``postgres``."""
+    kind = str(server.get("type") or "").lower()
+    return "postgres" if kind == "postgresql" else kind
+
+
 def _name(server: Mapping[str, Any], index: int) -> str:
     name = server.get("server")
     return str(name) if name else f"#{index + 1}"
 
 
 def _usable(server: Mapping[str, Any]) -> bool:
-    kind = server.get("type")
+    kind = server_type(server)
     if kind in ("local", "s3"):
         return bool(server.get("path") or server.get("location"))
     if kind == "duckdb":
@@ -59,7 +66,7 @@ def choose_server(servers: Sequence[Mapping[str, Any]], name: str | None) -> Map
     if name is not None:
         for server, known in zip(servers, names, strict=True):
             if known == name:
-                if server.get("type") not in SERVER_TYPES:
+                if server_type(server) not in SERVER_TYPES:
                     raise InputError(
                         f"server {name!r} is of type {server.get('type')!r}; tessera test reads "
                         f"{', '.join(SERVER_TYPES)} servers"
@@ -67,7 +74,7 @@ def choose_server(servers: Sequence[Mapping[str, Any]], name: str | None) -> Map
                 return server
         raise InputError(f"no server {name!r} in the contract; its servers: {listed}")
     for server in servers:
-        if server.get("type") in SERVER_TYPES and _usable(server):
+        if server_type(server) in SERVER_TYPES and _usable(server):
             return server
     raise InputError(
         "the contract names no server tessera test can read (types "
@@ -87,10 +94,17 @@ def _format(location: str, declared: Any) -> str:
     return fmt
 
 
+def _exists(path: Path) -> bool:
+    text = str(path)
+    return path.exists() or (any(c in text for c in "*?[") and bool(glob.glob(text, recursive=True)))
+
+
 def _local(location: str, base: Path | None, declared: Any, delimiter: Any) -> Source:
     path = Path(location).expanduser()
-    if base is not None and not path.is_absolute():
-        path = base / path
+    if base is not None and not path.is_absolute() and (_exists(base / path) or not _exists(path)):
+        path = (
+            base / path
+        )  # relative to the contract; else to the working folder, as datacontract-cli reads it
     if (path / "_delta_log").is_dir() or str(declared or "").lower() == "delta":
         return Source("delta", str(path), "delta")
     return Source("files", str(path), _format(str(path), declared), str(delimiter) if delimiter else None)
@@ -143,7 +157,7 @@ def object_source(
     """The source of schema object ``obj`` (stored as ``physical``) on ``server``; ``base`` is the folder
     relative paths start from (the contract's)."""
     env = os.environ if environ is None else environ
-    kind = server.get("type")
+    kind = server_type(server)
     if kind == "local":
         location = _placeholders(str(server.get("path") or server.get("location") or ""), obj)
         return _local(location, base, server.get("format"), server.get("delimiter"))
