@@ -300,6 +300,10 @@ def test_unknown_server_lists_the_names_and_refusals_are_valid_in_every_format(t
     missing = run("test", str(path), "--server", "dev")
     assert missing.returncode == 2 and "no parquet data file at" in missing.stderr
     assert "Traceback" not in missing.stderr
+    (tmp_path / "nothing.parquet").write_text("not parquet at all")
+    garbage = run("test", str(path), "--server", "dev", "--output", "json")
+    assert garbage.returncode == 2 and "is not readable as parquet" in garbage.stderr
+    assert json.loads(garbage.stdout)["outcome"] == "refused"
 
     bad = contract(ORDERS)
     bad["schema"][0]["properties"][0]["required"] = "maybe"
@@ -451,6 +455,20 @@ def test_s3_server_through_the_object_store(tmp_path: Path, s3_endpoint: str) ->
     )
     empty = run("test", str(nothing), env=credentials)
     assert empty.returncode == 2 and "no parquet data file at" in empty.stderr
+
+    from deltalake import write_deltalake
+
+    store = {**credentials, "AWS_ENDPOINT_URL": s3_endpoint, "AWS_ALLOW_HTTP": "true"}
+    write_deltalake(
+        f"s3://{bucket}/lake/orders",
+        orders_data(5),
+        storage_options={**store, "AWS_S3_ALLOW_UNSAFE_RENAME": "true"},
+    )
+    lake = {"server": "lake", "type": "s3", "location": f"s3://{bucket}/lake/orders", "format": "delta"}
+    delta = write(tmp_path / "d.odcs.yaml", contract(ORDERS, servers=[{**lake, "endpointUrl": s3_endpoint}]))
+    out = run("test", str(delta), "--output", "json", env=credentials)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert json.loads(out.stdout)["rows"] == 5
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------------------

@@ -126,8 +126,9 @@ def _test_object(
         except TesseraError as exc:
             raise InputError(f"{_where(source)}: {exc}") from None
         except Exception as exc:  # the engine's own error: a file that is not what it claims
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"{_where(source)} is not readable as {source.fmt}: {first}") from None
+            raise InputError(
+                f"{_where(source)} is not readable as {source.fmt}: {_first_line(exc)}"
+            ) from None
         checks = schema_checks(obj.contract, types, loose_text=source.fmt in ("csv", "json"))
         rows = 0
         if any(c.blocking for c in checks):
@@ -154,6 +155,11 @@ def _test_object(
     return [replace(c, name=f"{obj.name}.{c.name}", object=obj.name) for c in checks], rows
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _where(source: Source) -> str:
     if source.kind in ("duckdb", "postgres"):
         return f"table {source.table} ({source.location if source.kind == 'duckdb' else 'PostgreSQL'})"
@@ -172,9 +178,12 @@ def _open(source: Source, forbidden: Sequence[Path]) -> tuple[Engine, str]:
     engine = create_engine("duckdb")
     try:
         _register(engine, source, forbidden)
-    except BaseException:
+    except InputError:
         engine.close()
         raise
+    except Exception as exc:  # the reader's own error: a file or store that is not what it claims
+        engine.close()
+        raise InputError(f"{_where(source)} is not readable as {source.fmt}: {_first_line(exc)}") from None
     if source.kind == "duckdb":
         return engine, f"__tessera_source.{source.table}"
     return engine, SUBJECT
