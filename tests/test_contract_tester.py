@@ -227,7 +227,12 @@ def test_duckdb_server_tests_a_table_per_object(tmp_path: Path) -> None:
         con.execute("INSERT INTO sales_orders VALUES (1, 'new', 1.0), (2, 'paid', 2.0), (2, 'x', NULL)")
         con.execute("CREATE TABLE customers (customer_id VARCHAR, age INTEGER)")
         con.execute("INSERT INTO customers VALUES ('c1', 30)")
-    orders = {**ORDERS, "physicalName": "sales_orders"}
+    rule = {
+        "type": "sql",
+        "name": "null_amounts",
+        "query": "SELECT count(*) FROM sales_orders WHERE amount IS NULL",
+    }
+    orders = {**ORDERS, "physicalName": "sales_orders", "quality": [{**rule, "mustBe": 1}]}
     server = {"server": "db", "type": "duckdb", "database": "shop.duckdb", "schema": "main"}
     path = write(tmp_path / "c.odcs.yaml", contract(orders, CUSTOMERS, servers=[server]))
     out = run("test", str(path), "--server", "db", "--output", "json")
@@ -236,6 +241,7 @@ def test_duckdb_server_tests_a_table_per_object(tmp_path: Path) -> None:
     assert found["orders.order_id.unique"]["measured"] == 1
     assert found["orders.status.invalidValues"]["measured"] == 1
     assert found["orders.amount.nullValues"]["measured"] == 1
+    assert found["orders.table.null_amounts"]["outcome"] == "passed"  # SQL naming the stored table
     assert all(r["outcome"] == "passed" for n, r in found.items() if n.startswith("customers."))
     assert json.loads(out.stdout)["rows"] == 4
 

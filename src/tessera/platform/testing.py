@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tessera.engine import Engine, create_engine
+from tessera.engine import Engine, create_engine, quote_name
 from tessera.errors import DataError, InputError, TesseraError
 from tessera.model.results import Check, QualityRun
 from tessera.platform.servers import Source, choose_server, file_source, object_source
@@ -147,6 +147,7 @@ def _test_object(
                 )
             )
         else:
+            _name_physical_table(engine, obj, relation)
             run = run_quality(selection.rules_of(obj.contract), engine, relation, subject=obj.name)
             checks.extend(c for c in run.checks if selection.keeps_check(c))
             rows = run.row_count
@@ -184,9 +185,23 @@ def _open(source: Source, forbidden: Sequence[Path]) -> tuple[Engine, str]:
     except Exception as exc:  # the reader's own error: a file or store that is not what it claims
         engine.close()
         raise InputError(f"{_where(source)} is not readable as {source.fmt}: {_first_line(exc)}") from None
-    if source.kind == "duckdb":
-        return engine, f"__tessera_source.{source.table}"
-    return engine, SUBJECT
+    relation = f"__tessera_source.{source.table}" if source.kind == "duckdb" else SUBJECT
+    return engine, relation
+
+
+def _name_physical_table(engine: Engine, obj: SchemaObject, relation: str) -> None:
+    """SQL rules may name the object's table as it is stored (``physicalName``): a view of that name over the
+    data (the object's own name is the quality runner's to alias)."""
+    name = obj.physical_name
+    if engine.dialect != "duckdb" or name == obj.name or not _PLAIN.match(name):
+        return
+    try:
+        engine.register_sql(name, f"SELECT * FROM {quote_name(relation)}")
+    except TesseraError:  # the rules that need the name will fail and say so
+        return
+
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _register(engine: Engine, source: Source, forbidden: Sequence[Path]) -> None:
