@@ -337,17 +337,29 @@ def test_rule_selection_by_id_tag_and_dimension(tmp_path: Path) -> None:
     def names(*selectors: str) -> set[str]:
         out = run("test", str(path), "--output", "json", *selectors)
         assert out.returncode in (0, 1), out.stderr
-        return {n for n in results(out.stdout) if not n.endswith((".present", ".type"))}
+        return set(results(out.stdout))
 
+    # as datacontract-cli selects: an id or tag keeps only the rules carrying it, no built-in check
     assert names("--check-id", "status-valid") == {"orders.status.invalidValues"}
     assert names("--tag", "core") == {"orders.status.invalidValues"}
     assert names("--check-id", "amount-set", "--check-id", "status-valid") == {
         "orders.status.invalidValues",
         "orders.amount.nullValues",
     }
+    assert names("--check-id", "amount-set", "--tag", "core") == set()  # both kinds must match
+    assert names("--tag", "nightly") == set()
+    # a dimension keeps rules and built-in checks of that dimension (presence and types are conformity)
     assert names("--dimension", "completeness") == {"orders.amount.nullValues", "orders.order_id.required"}
     assert names("--dimension", "uniqueness") == {"orders.order_id.unique"}
-    assert names("--check-id", "nothing") == set()
+    conformity = names("--dimension", "conformity")
+    assert "orders.status.invalidValues" in conformity and "orders.order_id.present" in conformity
+    assert "orders.order_id.required" not in conformity
+    # an id that names no rule is a typo: the run fails and says which ids exist
+    typo = run("test", str(path), "--output", "json", "--check-id", "status-vaild")
+    assert typo.returncode == 1
+    (check,) = json.loads(typo.stdout)["results"]
+    assert check["name"] == "selection.checkId" and check["outcome"] == "error"
+    assert "'status-vaild'" in check["message"] and "amount-set, status-valid" in check["message"]
 
 
 def test_freshness_and_invalid_values_without_arguments(tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ def test_contract(
         sources = [object_source(entry, o.name, o.physical_name, base=base) for o in objects]
     forbidden = _mesh_data_roots(mesh_root)
     started = datetime.now(UTC)
-    checks: list[Check] = []
+    checks: list[Check] = _unknown_ids(chosen, objects)
     rows = 0
     for obj, source in zip(objects, sources, strict=True):
         found, count = _test_object(obj, source, chosen, forbidden)
@@ -109,6 +109,18 @@ def test_contract(
         row_count=rows,
         checks=tuple(checks),
     )
+
+
+def _unknown_ids(selection: Selection, objects: Sequence[SchemaObject]) -> list[Check]:
+    unknown, known = selection.unknown_ids(o.contract for o in objects)
+    if not unknown:
+        return []
+    listed = ", ".join(sorted(known)) or "none"
+    message = (
+        f"no quality rule has id {', '.join(map(repr, sorted(unknown)))}: a typo would test nothing and pass; "
+        f"the contract's rule ids: {listed}"
+    )
+    return [Check("selection.checkId", "selection", None, "", None, "error", "error", message, unit="")]
 
 
 def _test_object(
@@ -131,7 +143,8 @@ def _test_object(
             ) from None
         checks = schema_checks(obj.contract, types, loose_text=source.fmt in ("csv", "json"))
         rows = 0
-        if any(c.blocking for c in checks):
+        if any(c.blocking for c in checks):  # shown whatever the selection: they say why nothing ran
+            checks = [c for c in checks if c.blocking or selection.keeps_check(c)]
             checks.append(
                 Check(
                     "checks",
@@ -149,7 +162,7 @@ def _test_object(
         else:
             _name_physical_table(engine, obj, relation)
             run = run_quality(selection.rules_of(obj.contract), engine, relation, subject=obj.name)
-            checks.extend(c for c in run.checks if selection.keeps_check(c))
+            checks = [c for c in (*checks, *run.checks) if selection.keeps_check(c)]
             rows = run.row_count
     finally:
         engine.close()

@@ -1,10 +1,11 @@
-"""Which checks a ``tessera test --check-id/--dimension/--tag`` run keeps.
+"""Which checks a ``tessera test --check-id/--dimension/--tag`` run keeps (as datacontract-cli selects).
 
 A quality rule is kept when it matches every kind of selector given (any value within a kind): its ODCS
 ``id``, one of its ``tags``, its ``dimension`` (or the built-in metric's, ``plan.DIMENSIONS``). Rules not kept
-are not run. The checks a column's own constraints imply (``required``, ``unique``, ``enum``, ...) and the SLA
-checks have no id or tags: they are kept only by ``--dimension`` alone. Presence and type checks always run,
-since every other check stands on them."""
+are not run. The built-in checks — presence and type (``conformity``), a column's own constraints
+(``required`` → ``completeness``, ``unique`` → ``uniqueness``, ``enum``/``pattern``/... → ``conformity``) and
+SLA checks — have no id or tags: only ``--dimension`` alone keeps them. An id that names no rule of the
+contract is a typo, reported as an error rather than a run that tests nothing and passes."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ __all__ = ["Selection"]
 #: Metrics of the checks a column's own constraints imply (not rules of the contract's ``quality``).
 _CONSTRAINTS = frozenset({"required", "unique", "primaryKey", "pattern", "enum", "range", "length"})
 _SLA = frozenset({"completeness", "uniqueness", "accuracy", "freshness", "latency"})
-_ALWAYS = frozenset({"present", "type"})
+_SCHEMA = frozenset({"present", "type"})
 
 
 def _lower(values: Iterable[str]) -> frozenset[str]:
@@ -61,12 +62,26 @@ class Selection:
         )
 
     def keeps_check(self, check: Check) -> bool:
-        """Checks of rules pass (their rules were selected); constraint and SLA checks by dimension only."""
-        if not self.active or check.metric in _ALWAYS:
+        """Checks of rules pass (their rules were selected); built-in checks by dimension only."""
+        if not self.active:
             return True
-        built_in = check.metric in _CONSTRAINTS or (check.name.startswith("sla.") and check.metric in _SLA)
+        built_in = (
+            check.metric in _CONSTRAINTS
+            or check.metric in _SCHEMA
+            or (check.name.startswith("sla.") and check.metric in _SLA)
+        )
         if not built_in:
             return True
         if self.check_ids or self.tags:
             return False
         return (check.dimension or DIMENSIONS.get(check.metric, "")).lower() in self.dimensions
+
+    def unknown_ids(self, contracts: Iterable[Contract]) -> tuple[set[str], set[str]]:
+        """``(ids asked for that no rule has, every rule id of the contracts)``."""
+        known = {
+            r.id
+            for contract in contracts
+            for r in (*contract.quality, *(q for c in contract.columns for q in c.quality))
+            if r.id
+        }
+        return set(self.check_ids) - known, known
