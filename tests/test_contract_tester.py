@@ -510,6 +510,14 @@ def pg_schema() -> Iterator[str]:
 
 PG_ORDERS = {
     "name": "orders",
+    "quality": [
+        {
+            "type": "sql",
+            "name": "null_share",  # PostgreSQL's own dialect, run as written (and by DuckDB on the export)
+            "query": "SELECT COUNT(*) FILTER (WHERE amount IS NULL) * 100.0 / COUNT(*) FROM orders",
+            "mustBeLessThan": 20,
+        }
+    ],
     "properties": [
         prop("order_id", "integer", required=True, unique=True),
         prop(
@@ -579,6 +587,10 @@ def test_postgres_credentials_come_from_the_environment_only(tmp_path: Path, pg_
     assert len(found["orders.status.invalidValues"]["samples"]) == 5  # sample rows, fetched with LIMIT
     assert found["orders.order_id.type"]["outcome"] == "passed"
     assert found["orders.amount.type"]["outcome"] == "passed"
+    assert (found["orders.table.null_share"]["outcome"], found["orders.table.null_share"]["measured"]) == (
+        "passed",
+        10.0,
+    )
     wrong = run("test", str(path), env={"PGUSER": f"nobody_{uuid.uuid4().hex[:6]}"})
     assert wrong.returncode == 2 and "cannot connect to PostgreSQL at 127.0.0.1:5432" in wrong.stderr
     gone = _pg_contract(tmp_path, pg_schema + "_none")

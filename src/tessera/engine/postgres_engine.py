@@ -3,10 +3,11 @@
 PostgreSQL's dialect with sqlglot and runs in the database, so only aggregates and a few sample rows come back.
 
 The connection is read-only (every transaction ``READ ONLY``); registering relations is refused, since
-nothing is created in the database. Beyond sqlglot's own translation: ``regexp_full_match`` becomes an
-anchored ``~``, and a subquery in ``FROM`` gets the alias PostgreSQL requires. SQL that does not parse as
-DuckDB SQL (a rule written in PostgreSQL's own dialect) runs as written. Column types are reported in
-DuckDB's names so that typed literals and type checks read the same on every engine."""
+nothing is created in the database. SQL PostgreSQL takes as written runs as written (a rule written for
+this server, ``COUNT(*) FILTER (WHERE ...)``); other SQL is translated. Beyond sqlglot's own translation:
+``regexp_full_match`` becomes an anchored ``~``, and a subquery in ``FROM`` gets the alias PostgreSQL
+requires. Column types are reported in DuckDB's names so that typed literals and type checks read the same
+on every engine."""
 
 from __future__ import annotations
 
@@ -133,17 +134,26 @@ class PostgresEngine:
         raise self._refuse("register Delta tables")
 
     def _run(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """Run ``sql`` as written when PostgreSQL takes it (a rule written for this server), else its
+        translation from DuckDB SQL (what the quality planner writes: ``count_if``, ``regexp_full_match``)."""
         import psycopg
 
-        translated = to_postgres(sql)
         try:
-            cursor = self.con.execute(translated, params)
+            return self.con.execute(sql, params)
         except psycopg.Error as exc:
             self.con.rollback()
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            shown = " ".join(translated.split())
-            raise QueryError(f"{first}\n  in: {shown[:300]}{'…' if len(shown) > 300 else ''}") from None
-        return cursor
+            failure, shown = exc, sql
+        translated = to_postgres(sql)
+        if translated != sql:
+            try:
+                return self.con.execute(translated, params)
+            except psycopg.Error as exc:
+                self.con.rollback()
+                failure, shown = exc, translated
+        text = str(failure).strip()
+        first = text.splitlines()[0] if text else type(failure).__name__
+        shown = " ".join(shown.split())
+        raise QueryError(f"{first}\n  in: {shown[:300]}{'…' if len(shown) > 300 else ''}")
 
     def result(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.fetch_rows(sql, params)
