@@ -208,7 +208,7 @@ def test_text_output_and_exit_codes(tmp_path: Path) -> None:
     pq.write_table(orders_data(), tmp_path / "orders.parquet")
     server = {"server": "local", "type": "local", "path": "orders.parquet", "format": "parquet"}
     path = write(tmp_path / "c.odcs.yaml", contract(ORDERS, servers=[server]))
-    ok = run("test", str(path))
+    ok = run("test", str(path), env={"COLUMNS": "200"})
     assert ok.returncode == 0, ok.stderr
     assert "orders.order_id.present" in ok.stdout and "passed" in ok.stdout
     pq.write_table(orders_data(bad_status=True), tmp_path / "bad.parquet")

@@ -28,15 +28,16 @@ _FORMATS = ("parquet", "csv", "json", "delta")
 @dataclass(frozen=True, slots=True)
 class Source:
     """One object's data: files (local paths or object-store URIs) of a format, a Delta table, a table in a
-    DuckDB file, or a PostgreSQL table (``table`` is ``schema.table`` there)."""
+    DuckDB file, or a PostgreSQL table (``table`` is ``schema.table`` there, ``location`` the schema). The
+    object-store options and the connection keywords may hold credentials: they are never shown."""
 
     kind: SourceKind
     location: str
     fmt: str = "parquet"
     delimiter: str | None = None
     table: str = ""
-    options: Mapping[str, str] = field(default_factory=dict)
-    conninfo: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, str] = field(default_factory=dict, repr=False)
+    conninfo: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 def server_type(server: Mapping[str, Any]) -> str:
