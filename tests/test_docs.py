@@ -61,7 +61,14 @@ def test_readme_cli_walkthrough(tmp_path: Path) -> None:
                 env=env,
             )
         if args[1:] == ["test", "contract.odcs.yaml", "--output", "junit"]:
-            shutil.copy(cwd / "domains/sales/products/orders/contract.odcs.yaml", cwd / "contract.odcs.yaml")
+            import yaml
+
+            # the bare contract names where its data lives: the orders.parquet exported above
+            doc = yaml.safe_load((cwd / "domains/sales/products/orders/contract.odcs.yaml").read_text())
+            doc["servers"] = [
+                {"server": "local", "type": "local", "path": "orders.parquet", "format": "parquet"}
+            ]
+            (cwd / "contract.odcs.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
         if args[1:3] == ["contract", "diff"]:
             shutil.copy(cwd / "domains/sales/products/orders/contract.odcs.yaml", cwd / "old.odcs.yaml")
             shutil.copy(cwd / "domains/sales/products/orders/contract.odcs.yaml", cwd / "new.odcs.yaml")

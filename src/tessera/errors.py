@@ -5,7 +5,9 @@
     ├── AddressError             an address that does not parse or resolve (exit 2)
     ├── NotFoundError            a product, version or file that does not exist (exit 1)
     ├── DataError                data that cannot be read or conformed to its contract
-    │   └── QueryError           SQL the engine refused (a user's query or a transform)
+    │   ├── QueryError           SQL the engine refused (a user's query or a transform)
+    │   └── InputError           data a contract names that cannot be used: an unknown server, no such
+    │                            file, an unknown format, a database that does not answer (exit 2)
     ├── QualityGateError         a publish refused by the quality gate; carries the QualityRun
     ├── VersionGateError         a breaking contract change without a major bump; carries the changes
     ├── PolicyViolationError     a publish refused by the governance gate; carries every violation
@@ -47,6 +49,7 @@ __all__ = [
     "DataError",
     "EngineError",
     "ErasureError",
+    "InputError",
     "LimitError",
     "NotFoundError",
     "NotImplementedYetError",
@@ -128,6 +131,12 @@ class DataError(TesseraError):
 
 class QueryError(DataError):
     """SQL the engine refused: the engine's own first line, and what was being run."""
+
+
+class InputError(DataError):
+    """The data a bare contract names cannot be used (``tessera test``): nothing could be judged."""
+
+    exit_code = 2
 
 
 class QualityGateError(TesseraError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -131,17 +130,18 @@ def _render_run(run: Any, output: str) -> None:
 def test(args: argparse.Namespace) -> int:
     target = args.target
     if target.endswith((".yaml", ".yml")) or Path(target).is_file():
-        from tessera.platform.testing import test_contract
-        from tessera.spec import load_contract
+        from tessera.cli.contract_test import test_contract_file
 
-        contract = load_contract(target, strict=args.strict)
-        for warning in contract.warnings:
-            print(plain(str(warning)), file=sys.stderr)
-        run = test_contract(contract, args.data)
-    else:
-        from tessera.platform import Mesh
+        return test_contract_file(args)
+    if args.server or args.check_id or args.dimension or args.tag:
+        from tessera.errors import AddressError
 
-        with Mesh(args.mesh) as mesh:
-            run = mesh.test(target, Path(args.data) if args.data else None)
+        raise AddressError(
+            "--server, --check-id, --dimension and --tag apply to a contract file, not a product"
+        )
+    from tessera.platform import Mesh
+
+    with Mesh(args.mesh) as mesh:
+        run = mesh.test(target, Path(args.data) if args.data else None)
     _render_run(run, args.output)
     return 0 if run.passed else 1

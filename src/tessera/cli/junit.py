@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree as ET
 
-__all__ = ["junit_xml"]
+__all__ = ["junit_refused", "junit_xml"]
 
 
 def junit_xml(run: Any) -> str:
@@ -21,12 +21,27 @@ def junit_xml(run: Any) -> str:
         time=f"{(run.finished_at - run.started_at).total_seconds():.3f}",
     )
     for check in run.checks:
-        case = ET.SubElement(suite, "testcase", classname=run.subject, name=check.name)
-        detail = f"measured {check.measured} {check.unit}, expected {check.threshold}"
+        classname = f"{run.subject}.{check.object}" if check.object else run.subject
+        case = ET.SubElement(suite, "testcase", classname=classname, name=check.name)
+        measured = "" if check.measured is None else f"measured {check.measured} {check.unit}".strip() + ", "
+        detail = f"{measured}expected {check.threshold}"
         if check.outcome != "passed" and check.blocking:
             tag = "error" if check.outcome == "error" else "failure"
             element = ET.SubElement(case, tag, message=check.message, type=check.severity)
             element.text = detail
         elif check.outcome != "passed":  # a warning: reported, not failed (the gate does not refuse on it)
             ET.SubElement(case, "system-out").text = f"{check.severity}: {check.message} ({detail})"
+    return ET.tostring(suites, encoding="unicode")
+
+
+def junit_refused(target: str, problems: list[str]) -> str:
+    """A refused contract (or data that cannot be used) as one failing test case listing the problems."""
+    suites = ET.Element("testsuites")
+    suite = ET.SubElement(suites, "testsuite", name=f"tessera.{target}", tests="1", failures="0", errors="1")
+    case = ET.SubElement(suite, "testcase", classname="tessera.contract", name="contract")
+    count = len(problems)
+    element = ET.SubElement(
+        case, "error", message=f"refused: {count} problem{'s' if count != 1 else ''}", type="refused"
+    )
+    element.text = "\n".join(problems)
     return ET.tostring(suites, encoding="unicode")

@@ -102,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("target", help="ADDRESS[@version] or a contract.odcs.yaml file")
     p.add_argument("--data", metavar="FILE", help="test this file instead of the published data / the server")
+    p.add_argument(
+        "--server", metavar="NAME", help="a contract file's server to test (default: the first usable one)"
+    )
+    p.add_argument(
+        "--check-id", action="append", default=[], metavar="ID", help="only the quality rules of this id"
+    )
+    p.add_argument(
+        "--dimension", action="append", default=[], metavar="D", help="only checks of this dimension"
+    )
+    p.add_argument("--tag", action="append", default=[], metavar="T", help="only quality rules with this tag")
     p.add_argument("--output", choices=("text", "json", "junit"), default="text")
     _strict(p)
     p = cmd("read", "read_cmds", "read", "read a product version")

@@ -123,6 +123,9 @@ class QualityRule:
     description: str | None = None
     dimension: str | None = None
     severity: Severity = "error"
+    #: The rule's ODCS ``id`` and ``tags``, by which ``tessera test --check-id/--tag`` selects rules.
+    id: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,9 @@ class Check:
     """One rule judged: what was measured, against which threshold, and what came out.
 
     ``name`` is stable across runs (``email.nullValues``, ``table.rowCount``, ``amount.range``) so history can
-    be charted. ``samples`` holds up to five failing rows with sensitive columns left out."""
+    be charted. ``samples`` holds up to five failing rows with sensitive columns left out. ``object`` is the
+    contract's schema object the check judged (set by ``tessera test`` on a bare contract, which may hold
+    several), ``check_id`` the ODCS rule's ``id`` and ``dimension`` its data-quality dimension."""
 
     name: str
     metric: str
@@ -31,6 +33,9 @@ class Check:
     message: str = ""
     unit: str = "rows"
     samples: tuple[Mapping[str, Any], ...] = ()
+    object: str | None = None
+    check_id: str | None = None
+    dimension: str | None = None
 
     @property
     def blocking(self) -> bool:
@@ -48,6 +53,9 @@ class Check:
             "severity": self.severity,
             "message": self.message,
             "samples": [dict(s) for s in self.samples],
+            "object": self.object,
+            "check_id": self.check_id,
+            "dimension": self.dimension,
         }
 
 

@@ -1,24 +1,42 @@
-"""``tessera test``: the quality gate alone, on a product's data or on a bare ODCS contract's server."""
+"""``tessera test``: the quality gate alone, on a product's data or on a bare ODCS contract where its data lives.
+
+A bare contract is tested object by object (``spec/objects.py``), each on its own source
+(``platform/servers.py``): presence and type checks from the source's column types first (no row read), then,
+when the data has the declared schema, the quality pass (``quality.run_quality``) on the source's engine —
+DuckDB over files, a Delta table or a DuckDB database file, or PostgreSQL itself, where the checks run as SQL
+in the database. An object whose data lacks a declared column or has one of another type is not scanned: its
+other checks come out as one ``<object>.checks`` error, so a file missing a column is refused from its
+metadata however big it unpacks. Check names carry the object: ``orders.order_id.present``."""
 
 from __future__ import annotations
 
+import glob
+import re
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tessera.engine import create_engine
-from tessera.errors import DataError
-from tessera.model.contract import Contract
-from tessera.model.results import QualityRun
-from tessera.platform.context import Context
-from tessera.platform.data import check_file, to_arrow
-from tessera.platform.publish import seal_gate
-from tessera.platform.reading import register_release, register_scan, resolve
+from tessera.engine import Engine, create_engine, quote_name
+from tessera.errors import DataError, InputError, Problem, TesseraError
+from tessera.model.results import Check, QualityRun
+from tessera.platform.servers import Source, choose_server, file_source, object_source
+from tessera.quality.select import Selection
+from tessera.spec.objects import SchemaObject, load_objects
+
+if TYPE_CHECKING:
+    from tessera.platform.context import Context
 
 __all__ = ["test_contract", "test_product"]
 
 
 def test_product(ctx: Context, address: str, data: Any | None = None) -> QualityRun:
+    # imported here: a bare contract on PostgreSQL never loads the catalog, Delta or Arrow conversions
+    from tessera.platform.data import to_arrow
+    from tessera.platform.publish import seal_gate
+    from tessera.platform.reading import register_release, resolve
     from tessera.quality import run_quality
 
     product = ctx.product(address.split("@", maxsplit=1)[0])
@@ -43,37 +61,299 @@ def test_product(ctx: Context, address: str, data: Any | None = None) -> Quality
         engine.close()
 
 
-def test_contract(contract: Contract, data: str | None = None) -> QualityRun:
-    """Test the data a contract's ``servers`` entry names (a local Parquet/CSV/JSON file or Delta table)."""
-    from tessera.quality import run_quality
+SUBJECT = "__tessera__.subject"
 
-    path, fmt = data, None
-    if path is None:
-        server = next(
-            (s for s in contract.servers if s.get("type") in {"local", "duckdb"} and s.get("path")), None
-        )
-        if server is None:
-            raise DataError(
-                "the contract names no local data: add a servers entry (type: local, path, format) or pass --data FILE"
+
+def test_contract(
+    path: str | Path,
+    *,
+    data: str | None = None,
+    server: str | None = None,
+    selection: Selection | None = None,
+    mesh_root: Path | None = None,
+    strict: bool = False,
+    warn: Callable[[Problem], None] | None = None,
+) -> QualityRun:
+    """Test every schema object of the contract at ``path`` on the data its ``servers`` entry (``server``, or
+    the first usable one) or ``data`` names. Raises SpecError when the contract is refused, InputError when
+    its data cannot be used; failing data is a run with failed checks, never an exception. Inside a mesh
+    (``mesh_root``), local data under the mesh's storage or ``.tessera/`` is refused: that is product data,
+    read through the reader."""
+    chosen = selection or Selection()
+    objects = load_objects(path, strict=strict, warn=warn)
+    first = objects[0].contract
+    if data is not None:
+        if len(objects) > 1:
+            names = ", ".join(o.name for o in objects)
+            raise InputError(
+                f"--data names one file and the contract has {len(objects)} schema objects ({names}): "
+                "test them through its servers (--server NAME)"
             )
-        path, fmt = str(server["path"]), server.get("format")
-        if contract.path and not Path(path).is_absolute():
-            path = str(Path(contract.path).parent / path)
-    kind = (fmt or Path(path).suffix.lstrip(".")).lower()
-    engine = create_engine("duckdb")
-    try:
-        if kind == "delta" or (Path(path) / "_delta_log").is_dir():
-            from tessera.storage import TableStore
+        sources = [file_source(data)]
+    else:
+        entry = choose_server(first.servers, server)
+        base = Path(path).parent
+        sources = [object_source(entry, o.name, o.physical_name, base=base) for o in objects]
+    forbidden = _mesh_data_roots(mesh_root)
+    started = datetime.now(UTC)
+    checks: list[Check] = _unknown_ids(chosen, objects)
+    rows = 0
+    for obj, source in zip(objects, sources, strict=True):
+        found, count = _test_object(obj, source, chosen, forbidden)
+        checks.extend(found)
+        rows += count
+    return QualityRun(
+        run_id=uuid.uuid4().hex,
+        subject=first.name or first.table or first.id,
+        contract_version=first.version,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        row_count=rows,
+        checks=tuple(checks),
+    )
 
-            register_scan(engine, "__tessera__.subject", TableStore().scan(path))
-        elif kind in {"parquet", "csv", "json"}:
-            if not Path(path).exists():
-                raise DataError(f"no data file at {path}")
-            check_file(path, kind, contract)  # from metadata, before a row is decoded
-            engine.register_files("__tessera__.subject", [path], kind)  # type: ignore[arg-type]
+
+def _unknown_ids(selection: Selection, objects: Sequence[SchemaObject]) -> list[Check]:
+    unknown, known = selection.unknown_ids(o.contract for o in objects)
+    if not unknown:
+        return []
+    listed = ", ".join(sorted(known)) or "none"
+    message = (
+        f"no quality rule has id {', '.join(map(repr, sorted(unknown)))}: a typo would test nothing and pass; "
+        f"the contract's rule ids: {listed}"
+    )
+    return [Check("selection.checkId", "selection", None, "", None, "error", "error", message, unit="")]
+
+
+def _test_object(
+    obj: SchemaObject, source: Source, selection: Selection, forbidden: Sequence[Path]
+) -> tuple[list[Check], int]:
+    from tessera.quality import run_quality
+    from tessera.quality.schema_checks import schema_checks
+
+    engine, relation = _open(source, forbidden)
+    try:
+        try:
+            types = dict(engine.columns(relation))
+        except InputError:
+            raise
+        except TesseraError as exc:
+            raise InputError(f"{_where(source)}: {exc}") from None
+        except Exception as exc:  # the engine's own error: a file that is not what it claims
+            raise InputError(
+                f"{_where(source)} is not readable as {source.fmt}: {_first_line(exc)}"
+            ) from None
+        checks = schema_checks(obj.contract, types, loose_text=source.fmt in ("csv", "json"))
+        rows = 0
+        if any(c.blocking for c in checks):  # shown whatever the selection: they say why nothing ran
+            checks = [c for c in checks if c.blocking or selection.keeps_check(c)]
+            checks.append(
+                Check(
+                    "checks",
+                    "checks",
+                    None,
+                    "",
+                    None,
+                    "error",
+                    "error",
+                    f"the other checks of {obj.name} were not run: its data does not have the declared "
+                    "schema (see the failed presence and type checks)",
+                    unit="",
+                )
+            )
         else:
-            raise DataError(f"{path}: unknown data format {kind!r}; use parquet, csv, json or delta")
-        subject = contract.name or contract.table or contract.id
-        return run_quality(contract, engine, "__tessera__.subject", subject=subject, run_id=uuid.uuid4().hex)
+            _name_physical_table(engine, obj, relation)
+            run = run_quality(selection.rules_of(obj.contract), engine, relation, subject=obj.name)
+            checks = [c for c in (*checks, *run.checks) if selection.keeps_check(c)]
+            rows = run.row_count
     finally:
         engine.close()
+    return [replace(c, name=f"{obj.name}.{c.name}", object=obj.name) for c in checks], rows
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _where(source: Source) -> str:
+    if source.kind in ("duckdb", "postgres"):
+        return f"table {source.table} ({source.location if source.kind == 'duckdb' else 'PostgreSQL'})"
+    return source.location
+
+
+def _open(source: Source, forbidden: Sequence[Path]) -> tuple[Engine, str]:
+    """An engine with the source registered, and the relation to test."""
+    if source.kind == "postgres":
+        from tessera.engine.postgres_engine import PostgresEngine
+
+        try:
+            return PostgresEngine(source.conninfo, search_path=source.location), source.table
+        except DataError as exc:
+            raise InputError(str(exc)) from None
+    engine = create_engine("duckdb")
+    try:
+        _register(engine, source, forbidden)
+    except InputError:
+        engine.close()
+        raise
+    except Exception as exc:  # the reader's own error: a file or store that is not what it claims
+        engine.close()
+        raise InputError(f"{_where(source)} is not readable as {source.fmt}: {_first_line(exc)}") from None
+    relation = f"__tessera_source.{source.table}" if source.kind == "duckdb" else SUBJECT
+    return engine, relation
+
+
+def _name_physical_table(engine: Engine, obj: SchemaObject, relation: str) -> None:
+    """SQL rules may name the object's table as it is stored (``physicalName``): a view of that name over the
+    data (the object's own name is the quality runner's to alias)."""
+    name = obj.physical_name
+    if engine.dialect != "duckdb" or name == obj.name or not _PLAIN.match(name):
+        return
+    try:
+        engine.register_sql(name, f"SELECT * FROM {quote_name(relation)}")
+    except TesseraError:  # the rules that need the name will fail and say so
+        return
+
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _register(engine: Engine, source: Source, forbidden: Sequence[Path]) -> None:
+    from tessera.model.sqltext import string_list, string_literal
+
+    remote = "://" in source.location
+    if not remote:
+        _refuse_mesh_data(Path(source.location), forbidden)
+    if source.kind == "delta":
+        from tessera.platform.reading import register_scan
+        from tessera.storage import TableStore
+
+        try:
+            register_scan(engine, SUBJECT, TableStore(source.options).scan(source.location))
+        except TesseraError as exc:
+            raise InputError(f"{source.location}: {exc}") from None
+        return
+    if source.kind == "duckdb":
+        if not Path(source.location).is_file():
+            raise InputError(f"no DuckDB database file at {source.location}")
+        engine.execute(f"ATTACH {string_literal(source.location)} AS __tessera_source (READ_ONLY)")
+        return
+    if remote:
+        engine.register_arrow(SUBJECT, _object_store_dataset(source))
+        return
+    files = _local_files(source)
+    if source.fmt == "csv" and source.delimiter:
+        engine.register_sql(
+            SUBJECT,
+            f"SELECT * FROM read_csv({string_list(files)}, delim = {string_literal(source.delimiter)}, "
+            "header = true)",
+        )
+    else:
+        engine.register_files(SUBJECT, files, source.fmt)  # type: ignore[arg-type]
+
+
+_GLOB = re.compile(r"[*?\[]")
+
+
+def _local_files(source: Source) -> list[str]:
+    location = source.location
+    if _GLOB.search(location):
+        files = sorted(f for f in glob.glob(location, recursive=True) if Path(f).is_file())
+    elif Path(location).is_dir():
+        files = sorted(str(f) for f in Path(location).rglob(f"*.{source.fmt}") if f.is_file())
+    else:
+        files = [location] if Path(location).is_file() else []
+    if not files:
+        raise InputError(f"no {source.fmt} data file at {location}")
+    empty = [f for f in files if Path(f).stat().st_size == 0]
+    if empty:
+        raise InputError(f"{empty[0]} is empty: not a {source.fmt} file")
+    return files
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + "$")
+
+
+def _object_store_dataset(source: Source) -> Any:
+    """The files an ``s3://bucket/prefix/*.parquet`` location names, as one Arrow dataset over the object
+    store (read lazily, batch by batch, by the engine's scan)."""
+    import pyarrow.dataset as pds
+    import pyarrow.fs as pafs
+    from deltalake.fs import DeltaStorageHandler
+
+    scheme, rest = source.location.split("://", 1)
+    bucket, _, key = rest.partition("/")
+    try:
+        fs = pafs.PyFileSystem(DeltaStorageHandler(f"{scheme}://{bucket}", dict(source.options)))
+        if _GLOB.search(key):
+            prefix = key[: _GLOB.search(key).start()].rsplit("/", 1)[0]  # type: ignore[union-attr]
+            match = _glob_regex(key)
+            infos = fs.get_file_info(pafs.FileSelector(prefix, recursive=True, allow_not_found=True))
+            files = sorted(i.path for i in infos if i.type == pafs.FileType.File and match.match(i.path))
+        else:
+            info = fs.get_file_info([key])[0]
+            if info.type == pafs.FileType.Directory:
+                infos = fs.get_file_info(pafs.FileSelector(key, recursive=True))
+                files = sorted(i.path for i in infos if i.path.endswith(f".{source.fmt}"))
+            else:
+                files = [key] if info.type == pafs.FileType.File else []
+    except OSError as exc:
+        from tessera.storage.delta import store_error
+
+        raise InputError(str(store_error(source.location, exc, source.options))) from None
+    if not files:
+        raise InputError(f"no {source.fmt} data file at {source.location}")
+    return pds.dataset(files, filesystem=fs, format=_arrow_format(source))
+
+
+def _arrow_format(source: Source) -> Any:
+    import pyarrow.dataset as pds
+
+    if source.fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        return pds.CsvFileFormat(parse_options=pacsv.ParseOptions(delimiter=source.delimiter or ","))
+    if source.fmt == "json":
+        return pds.JsonFileFormat()
+    return pds.ParquetFileFormat()
+
+
+def _mesh_data_roots(mesh_root: Path | None) -> list[Path]:
+    """The folders a bare contract may not name inside a mesh: its local storage and ``.tessera/``."""
+    if mesh_root is None or not (mesh_root / "mesh.yaml").is_file():
+        return []
+    roots = [(mesh_root / ".tessera").resolve()]
+    try:
+        from tessera.spec.settings import load_settings
+
+        storage = load_settings(mesh_root).storage
+    except TesseraError:
+        return roots
+    if "://" not in storage or storage.startswith("file://"):
+        roots.append(Path(storage.removeprefix("file://")).resolve())
+    return roots
+
+
+def _refuse_mesh_data(location: Path, forbidden: Sequence[Path]) -> None:
+    where = Path(str(location).split("*")[0]).resolve()
+    for root in forbidden:
+        if where == root or root in where.parents:
+            raise InputError(
+                f"{location} is inside the mesh's storage ({root}): published data is read through the "
+                "mesh (tessera test ADDRESS, tessera read), not as a contract's server"
+            )

@@ -189,8 +189,8 @@ def plan_library_rule(
     predicate = _predicate(metric, rule.arguments, contract.column(column), column, types[column])
     if predicate is None:
         return fail(
-            "invalidValues needs arguments.validValues or arguments.pattern "
-            "(or an enum or pattern on the column)"
+            "nothing to judge: invalidValues needs arguments.validValues or arguments.pattern, or the "
+            "column must declare an enum, pattern, minimum/maximum or minLength/maxLength"
         )
     key = aggs.add(f"count_if({predicate})")
     return PlannedCheck(
@@ -218,8 +218,12 @@ def _predicate(
         return f"({ref} IS NULL OR {member})" if member else f"{ref} IS NULL"
     valid = arguments.get("validValues")
     pattern = arguments.get("pattern")
-    if valid is None and pattern is None and declared is not None:
-        valid, pattern = declared.enum, declared.pattern
+    if valid is None and pattern is None:
+        # no arguments: the column's declared constraints say what is valid (mesh-format.md, "Two decisions")
+        declared_rules = list(column_violations(declared, sql_type).values()) if declared else []
+        if not declared_rules:
+            return None
+        return declared_rules[0] if len(declared_rules) == 1 else "(" + " OR ".join(declared_rules) + ")"
     parts = []
     if valid is not None:
         parts.append(not_in_list(ref, valid, sql_type))

@@ -12,6 +12,7 @@ from typing import Any
 from tessera.model.contract import Severity, Threshold, Unit
 
 __all__ = [
+    "DIMENSIONS",
     "NO_VIOLATIONS",
     "ROWS",
     "Aggregates",
@@ -25,6 +26,30 @@ __all__ = [
 ]
 
 ROWS = "count(*)"
+
+#: The ODCS data-quality dimension of each built-in metric, when the contract names none (a rule's own
+#: ``dimension`` wins): ``tessera test --dimension`` selects by it.
+DIMENSIONS: dict[str, str] = {
+    "required": "completeness",
+    "nullValues": "completeness",
+    "missingValues": "completeness",
+    "completeness": "completeness",
+    "unique": "uniqueness",
+    "primaryKey": "uniqueness",
+    "duplicateValues": "uniqueness",
+    "uniqueness": "uniqueness",
+    "pattern": "conformity",
+    "enum": "conformity",
+    "range": "conformity",
+    "length": "conformity",
+    "invalidValues": "conformity",
+    "present": "conformity",
+    "type": "conformity",
+    "accuracy": "accuracy",
+    "rowCount": "completeness",
+    "freshness": "timeliness",
+    "latency": "timeliness",
+}
 NO_VIOLATIONS = Threshold("mustBe", 0)
 
 Values = Mapping[str, Any]
@@ -67,6 +92,8 @@ class PlannedCheck:
     violation: str | None = None
     duplicate_keys: tuple[str, ...] = ()
     error: str | None = None
+    check_id: str | None = None
+    dimension: str | None = None
 
 
 def failed_plan(

@@ -18,7 +18,7 @@ from tessera.model.contract import Contract, QualityRule, Threshold
 from tessera.model.results import Check, CheckOutcome, QualityRun
 from tessera.quality.checks import plan_columns, plan_library_rule
 from tessera.quality.fused import error_text, run_fused
-from tessera.quality.plan import ROWS, Aggregates, PlannedCheck
+from tessera.quality.plan import DIMENSIONS, ROWS, Aggregates, PlannedCheck
 from tessera.quality.samples import sample_rows
 from tessera.quality.sla import plan_sla
 from tessera.quality.sql import quote_ident
@@ -56,7 +56,8 @@ def run_quality(
     planned: list[PlannedCheck | QualityRule] = list(plan_columns(contract, types, aggs))
     for rule in _rules(contract):
         if rule.kind == "library":
-            planned.append(plan_library_rule(rule, contract, types, aggs))
+            plan = plan_library_rule(rule, contract, types, aggs)
+            planned.append(replace(plan, check_id=rule.id, dimension=rule.dimension or plan.dimension))
         elif rule.kind == "sql":
             planned.append(replace(rule, query=with_placeholders(rule.query, relation, rule.column)))
     planned.extend(plan_sla(contract, types, aggs, now))
@@ -116,7 +117,18 @@ def _outcome(
 def _judge(plan: PlannedCheck, values: dict[str, Any], errors: dict[str, str]) -> Check:
     error = plan.error or next((errors[k] for k in plan.needs if k in errors), None)
     threshold = str(plan.threshold) if plan.threshold else ""
-    base = Check(plan.name, plan.metric, plan.column, threshold, None, "error", plan.severity, unit=plan.unit)
+    base = Check(
+        plan.name,
+        plan.metric,
+        plan.column,
+        threshold,
+        None,
+        "error",
+        plan.severity,
+        unit=plan.unit,
+        check_id=plan.check_id,
+        dimension=plan.dimension or DIMENSIONS.get(plan.metric),
+    )
     if error is not None or plan.threshold is None or plan.measure is None:
         return replace(base, message=f"{plan.label}: could not be measured: {error or 'no measure'}")
     measured = plan.measure(values)
@@ -151,6 +163,8 @@ def _run_sql_rule(rule: QualityRule, contract: Contract, engine: Engine, relatio
         "error",
         rule.severity,
         unit=rule.unit,
+        check_id=rule.id,
+        dimension=rule.dimension,
     )
     if not rule.query or rule.threshold is None:
         missing = "a query" if not rule.query else "a threshold (mustBe, mustBeLessThan, …)"

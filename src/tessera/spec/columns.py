@@ -162,6 +162,8 @@ def _rule(rule: Mapping[str, Any], path: KeyPath, column: str | None, report: Re
         description=_text(rule.get("description")),
         dimension=_text(rule.get("dimension")),
         severity=cast(Severity, severity),
+        id=_text(rule.get("id")),
+        tags=tuple(str(t) for t in _list(rule.get("tags")) if isinstance(t, str | int)),
     )
 
 
