@@ -98,11 +98,14 @@ def _product_files(imported: list[Any], folder: Path, args: argparse.Namespace) 
 
 def export_(args: argparse.Namespace) -> int:
     from tessera.cli.render import plain
-    from tessera.errors import LossyExportError
-    from tessera.interop import ExportOptions, export_contract
+    from tessera.errors import FormatError, LossyExportError
+    from tessera.interop import EXPORTERS, ExportOptions, export_contract
     from tessera.interop.files import write_all
     from tessera.spec.contract import load_contract
 
+    if args.format not in EXPORTERS:
+        known = ", ".join(sorted(EXPORTERS))
+        raise FormatError(f"unknown export format {args.format!r}: the formats are {known}")
     contract = load_contract(args.contract)
     exported = export_contract(args.format, dict(contract.document), ExportOptions(dialect=args.dialect))
     if exported.dropped:

@@ -18,7 +18,7 @@ from typing import Any
 from tessera.errors import FormatError
 from tessera.interop.model import Exported, ExportOptions, Imported, ImportOptions
 from tessera.interop.odcs import contract_document, property_document, snake
-from tessera.interop.walk import mapping, objects, path_text, properties, rule_fields
+from tessera.interop.walk import mapping, objects, path_text, properties, read_json, rule_fields
 
 __all__ = ["export_avro", "import_avro"]
 
@@ -33,7 +33,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def import_avro(source: str, options: ImportOptions) -> list[Imported]:
-    schema = json.loads(Path(source).read_text(encoding="utf-8"))
+    schema = read_json(source)
     records = schema if isinstance(schema, list) else [schema]
     records = [r for r in records if isinstance(r, dict) and r.get("type") == "record"]
     if not records:
@@ -75,7 +75,8 @@ def _field(field: dict[str, Any]) -> dict[str, Any]:
     prop = _typed(str(field.get("name")), kind)
     if isinstance(field.get("doc"), str):
         prop["description"] = field["doc"]
-    if "default" in field:
+    implied = field.get("default", 0) is None and isinstance(kind, list) and kind[:1] == ["null"]
+    if "default" in field and not implied:  # null for a ["null", T] union is what export writes anyway
         prop.setdefault("customProperties", []).append({"property": "avroDefault", "value": field["default"]})
     return prop
 

@@ -13,9 +13,7 @@ dialect. Manifest versions v7-v12 (dbt 1.3 and later) are read; others are refus
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 from tessera.errors import FormatError
@@ -23,7 +21,7 @@ from tessera.interop.dbt_sql import address_of, transform_sql
 from tessera.interop.model import Imported, ImportOptions
 from tessera.interop.odcs import contract_document, property_document, snake
 from tessera.interop.types import logical_from_sql
-from tessera.interop.walk import mapping
+from tessera.interop.walk import mapping, read_json
 
 __all__ = ["SUPPORTED_VERSIONS", "import_dbt", "manifest_version"]
 
@@ -55,10 +53,7 @@ def manifest_version(manifest: dict[str, Any], source: str) -> int:
 
 
 def import_dbt(source: str, options: ImportOptions) -> list[Imported]:
-    try:
-        manifest = json.loads(Path(source).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{source}: not JSON ({exc})") from None
+    manifest = read_json(source)
     if not isinstance(manifest, dict):
         raise FormatError(f"{source}: a dbt manifest is a JSON object")
     manifest_version(manifest, source)
@@ -88,7 +83,7 @@ def import_dbt(source: str, options: ImportOptions) -> list[Imported]:
 def _product_name(node: dict[str, Any]) -> str:
     name = snake(str(node.get("name") or "model"))
     version = node.get("version")
-    return f"{name}_v{snake(str(version))}" if version is not None else name
+    return f"{name}_v{re.sub(r'[^0-9a-z]+', '_', str(version).lower())}" if version is not None else name
 
 
 def _model(

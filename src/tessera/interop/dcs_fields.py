@@ -121,7 +121,15 @@ def server_to_odcs(name: str, server: Any) -> dict[str, Any]:
     server = server if isinstance(server, dict) else {}
     out: dict[str, Any] = {"server": name, "type": str(server.get("type") or "custom")}
     out.update({k: v for k, v in server.items() if k != "type"})
+    if isinstance(out.get("roles"), list):
+        out["roles"] = [_rename(r, "name", "role") for r in out["roles"]]
     return out
+
+
+def _rename(item: Any, old: str, new: str) -> Any:
+    if isinstance(item, dict) and old in item and new not in item:
+        return {(new if k == old else k): v for k, v in item.items()}
+    return item
 
 
 def fit_servers(doc: dict[str, Any]) -> dict[str, Any]:
@@ -203,6 +211,8 @@ def _duration(text: str) -> tuple[int | None, str | None]:
 
 def server_to_dcs(server: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in server.items() if k not in {"server", "customProperties"}}
+    if isinstance(out.get("roles"), list):
+        out["roles"] = [_rename(r, "role", "name") for r in out["roles"]]
     for item in server.get("customProperties") or []:
         if isinstance(item, dict) and isinstance(item.get("property"), str):
             out[item["property"]] = item.get("value")

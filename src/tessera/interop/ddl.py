@@ -42,10 +42,28 @@ def import_sql(source: str, options: ImportOptions) -> list[Imported]:
         which = f" named {options.table!r}" if options.table else ""
         raise FormatError(f"{source}: no CREATE TABLE statement{which} with columns{_in(dialect)}")
     objs = [_object(t, dialect) for t in tables]
+    _apply_comments([s for s in statements if isinstance(s, exp.Comment)], objs)
     name = options.name or (_table_name(tables[0]) if len(tables) == 1 else Path(source).stem)
     doc = contract_document(name, objs[0]["properties"], table=_table_name(tables[0]))
     doc["schema"] = objs
     return [Imported(contract=doc, name=snake(name))]
+
+
+def _apply_comments(comments: list[exp.Comment], objs: list[dict[str, Any]]) -> None:
+    """``COMMENT ON TABLE|COLUMN ... IS '...'`` statements as descriptions of the tables and columns named."""
+    by_name = {str(o.get("physicalName") or o["name"]).lower(): o for o in objs}
+    for comment in comments:
+        text = comment.expression.name if isinstance(comment.expression, exp.Literal) else None
+        target = comment.this
+        kind = str(comment.args.get("kind") or "").upper()
+        if text is None:
+            continue
+        if kind == "TABLE" and isinstance(target, exp.Table) and target.name.lower() in by_name:
+            by_name[target.name.lower()]["description"] = text
+        elif kind == "COLUMN" and isinstance(target, exp.Column) and target.table.lower() in by_name:
+            for prop in by_name[target.table.lower()]["properties"]:
+                if str(prop.get("physicalName") or prop["name"]).lower() == target.name.lower():
+                    prop["description"] = text
 
 
 def _in(dialect: str | None) -> str:
@@ -139,9 +157,32 @@ def export_sql(document: dict[str, Any], options: ExportOptions) -> Exported:
         table = _quote(str(obj.get("physicalName") or obj.get("name")), dialect)
         body = ",\n  ".join(lines)
         statements.append(f"CREATE TABLE {table} (\n  {body}\n);\n")
+        statements.extend(_comments(obj, table, dialect))
     if not statements:
         raise FormatError("the contract has no schema object to write as a table")
     return Exported("\n".join(statements), tuple(dropped))
+
+
+#: dialects that write descriptions as ``COMMENT ON`` statements (others have no such statement)
+_COMMENT_ON = {"duckdb", "postgres", "snowflake", "oracle", "redshift", "trino", "databricks", "spark"}
+
+
+def _comments(obj: dict[str, Any], table: str, dialect: str) -> list[str]:
+    if dialect not in _COMMENT_ON:
+        return []
+    out = []
+    if isinstance(obj.get("description"), str):
+        out.append(f"COMMENT ON TABLE {table} IS {_literal(obj['description'], dialect)};\n")
+    for _, prop in properties(obj):
+        if isinstance(prop.get("description"), str):
+            column = f"{table}.{_quote(str(prop.get('physicalName') or prop.get('name')), dialect)}"
+            out.append(f"COMMENT ON COLUMN {column} IS {_literal(prop['description'], dialect)};\n")
+    return out
+
+
+def _literal(text: str, dialect: str) -> str:
+    literal: str = exp.Literal.string(text).sql(dialect=dialect)
+    return literal
 
 
 def _quote(name: str, dialect: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from tessera.errors import FormatError
 from tessera.interop.model import Exported, ExportOptions, Imported, ImportOptions
 from tessera.interop.odcs import contract_document, property_document, snake
-from tessera.interop.walk import mapping, objects, path_text, properties
+from tessera.interop.walk import mapping, objects, path_text, properties, read_json
 
 __all__ = ["export_jsonschema", "import_jsonschema"]
 
@@ -27,7 +27,7 @@ _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def import_jsonschema(source: str, options: ImportOptions) -> list[Imported]:
-    root = json.loads(Path(source).read_text(encoding="utf-8"))
+    root = read_json(source)
     if not isinstance(root, dict):
         raise FormatError(f"{source}: a JSON Schema is a JSON object")
     schema = _resolve(root, root, set())
@@ -130,7 +130,7 @@ def export_jsonschema(document: dict[str, Any], options: ExportOptions) -> Expor
     dropped: list[str] = []
     tables = []
     for index, obj in objects(document):
-        schema: dict[str, Any] = {"type": "object", "title": obj.get("businessName") or obj.get("name")}
+        schema: dict[str, Any] = {"type": "object", "title": obj.get("physicalName") or obj.get("name")}
         if isinstance(obj.get("description"), str):
             schema["description"] = obj["description"]
         schema.update(_object_schema(obj, ("schema", index), dropped))

@@ -78,22 +78,49 @@ _DEFAULT_SQL = {
 
 
 def sql_type(prop: dict[str, Any], dialect: str) -> str:
-    """The column type of an ODCS property in ``dialect``: its ``physicalType`` when that is a SQL type
-    agreeing with the logical type, else the logical type's usual type (decimals keep precision and scale)."""
+    """The column type of an ODCS property in ``dialect``, from its logical type refined by what of its
+    ``physicalType`` carries across dialects: integer width, decimal precision and scale, a string's length,
+    single or double precision, a time zone, binary or UUID storage."""
     logical = str(prop.get("logicalType") or "string")
     physical = prop.get("physicalType")
-    if isinstance(physical, str):
-        kind = parse_type(physical)
-        if kind is not None and kind.this != _T.USERDEFINED and logical_of(kind) == logical:
-            return _render(kind, dialect)
+    kind = parse_type(physical) if isinstance(physical, str) else None
+    if kind is not None and logical_of(kind) != logical:
+        kind = None
     options = mapping(prop.get("logicalTypeOptions"))
     if logical == "array" and isinstance(prop.get("items"), dict) and dialect in {"duckdb", "postgres"}:
         return f"{sql_type(prop['items'], dialect)}[]"
-    if logical == "string" and isinstance(options.get("maxLength"), int):
-        return _render(exp.DataType.build(f"VARCHAR({options['maxLength']})"), dialect)
-    if logical == "timestamp" and options.get("timezone") is True:
-        return _render(exp.DataType.build("TIMESTAMPTZ"), dialect)
-    return _render(exp.DataType.build(_DEFAULT_SQL.get(logical, "VARCHAR")), dialect)
+    return _render(_portable(logical, kind, options), dialect)
+
+
+_WIDTHS = {_T.TINYINT: "TINYINT", _T.SMALLINT: "SMALLINT", _T.INT: "INT", _T.BIGINT: "BIGINT"}
+_BINARY = {_T.BINARY, _T.VARBINARY}
+
+
+def _portable(logical: str, kind: exp.DataType | None, options: dict[str, Any]) -> exp.DataType:
+    this = kind.this if kind is not None else None
+    params = [p.this for p in kind.expressions] if kind is not None else []
+    sizes = [int(str(p.this)) for p in params if isinstance(p, exp.Literal) and str(p.this).isdigit()]
+    if logical == "integer":
+        return exp.DataType.build(_WIDTHS.get(this, "BIGINT"))
+    if logical == "number":
+        if this == _T.DECIMAL and len(sizes) == len(params) and sizes:
+            return exp.DataType.build(f"DECIMAL({', '.join(map(str, sizes))})")
+        return exp.DataType.build("REAL" if this == _T.FLOAT else "DOUBLE")
+    if logical == "string":
+        if this in _BINARY or (
+            this is not None and this.name in {"BLOB", "LONGBLOB", "MEDIUMBLOB", "TINYBLOB"}
+        ):
+            return exp.DataType.build("VARBINARY")
+        if this == _T.UUID:
+            return exp.DataType.build("UUID")
+        length = options.get("maxLength") if isinstance(options.get("maxLength"), int) else None
+        if this in {_T.VARCHAR, _T.NVARCHAR, _T.CHAR, _T.NCHAR} and len(sizes) == 1 and len(params) == 1:
+            length = sizes[0]
+        return exp.DataType.build(f"VARCHAR({length})" if length else "VARCHAR")
+    if logical == "timestamp":
+        zoned = this in {_T.TIMESTAMPTZ, _T.TIMESTAMPLTZ} or options.get("timezone") is True
+        return exp.DataType.build("TIMESTAMPTZ" if zoned else "TIMESTAMP")
+    return exp.DataType.build(_DEFAULT_SQL.get(logical, "VARCHAR"))
 
 
 def _render(kind: exp.DataType, dialect: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["mapping", "objects", "path_text", "properties", "rule_fields"]
+__all__ = ["mapping", "objects", "path_text", "properties", "read_json", "rule_fields"]
 
 #: Property keys that constrain values; a target that cannot say them drops them.
 RULE_KEYS = ("quality",)
@@ -48,6 +48,19 @@ def rule_fields(prop: dict[str, Any], path: tuple[str | int, ...], carried: froz
     if prop.get("unique") is True and "unique" not in carried:
         dropped.append(path_text((*path, "unique")))
     return dropped
+
+
+def read_json(source: str) -> Any:
+    """A JSON file's content; a ``FormatError`` naming the file and the place for text that is not JSON."""
+    import json
+    from pathlib import Path
+
+    from tessera.errors import FormatError
+
+    try:
+        return json.loads(Path(source).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FormatError(f"{source}: not JSON ({exc})") from None
 
 
 def mapping(value: Any) -> dict[str, Any]:
