@@ -452,8 +452,9 @@ def _dbt() -> str:
     found = os.environ.get("TESSERA_DBT") or shutil.which("dbt")
     if not found:
         pytest.skip(
-            "dbt is not installed: it pins protobuf<7 (the Spark client needs 7), so it stays out of the dev "
-            "extra; install `dbt-core<1.11 dbt-duckdb` in another virtualenv and set TESSERA_DBT to its dbt"
+            "dbt is not installed. It is not in the dev extra: dbt-core 1.11+ fetches a binary at install, and "
+            "1.10 pins pathspec<0.13 against mypy's >=1.0. Install `dbt-core<1.11 dbt-duckdb` in another "
+            "virtualenv and set TESSERA_DBT to its dbt"
         )
     return found
 

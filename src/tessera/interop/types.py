@@ -101,7 +101,7 @@ def _portable(logical: str, kind: exp.DataType | None, options: dict[str, Any]) 
     params = [p.this for p in kind.expressions] if kind is not None else []
     sizes = [int(str(p.this)) for p in params if isinstance(p, exp.Literal) and str(p.this).isdigit()]
     if logical == "integer":
-        return exp.DataType.build(_WIDTHS.get(this, "BIGINT"))
+        return exp.DataType.build(_WIDTHS.get(this, "BIGINT") if this is not None else "BIGINT")
     if logical == "number":
         if this == _T.DECIMAL and len(sizes) == len(params) and sizes:
             return exp.DataType.build(f"DECIMAL({', '.join(map(str, sizes))})")
