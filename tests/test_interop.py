@@ -592,3 +592,18 @@ def test_the_cli_never_shows_a_traceback(tmp_path: Path) -> None:
         )
         assert result.returncode in (1, 2), result.stderr
         assert "Traceback" not in result.stderr and result.stderr.startswith("error: ")
+
+
+def test_published_data_is_not_imported_as_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Inside a mesh, files under the storage root or .tessera/ are products' data and keys: read through the
+    reader, never imported as files."""
+    mesh = tmp_path / "m"
+    assert cli(capsys, "init", str(mesh))[0] == 0
+    for folder in ("data/sales/orders", ".tessera"):
+        (mesh / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURES / "avro" / "orders.avsc", mesh / folder / "orders.avsc")
+        _refused(
+            cli(capsys, "-C", str(mesh), "import", "avro", str(mesh / folder / "orders.avsc")), 2, "lies in"
+        )
+    code, out, _ = cli(capsys, "-C", str(mesh), "import", "avro", str(FIXTURES / "avro" / "orders.avsc"))
+    assert code == 0 and "kind: DataContract" in out

@@ -158,8 +158,8 @@ class ErasureError(TesseraError):
 
 class FormatError(TesseraError):
     """A file that import or export cannot read as the format named: an unknown format, a file that is another
-    format (the message says which it looks like), a version of a format that is not supported. Nothing was
-    written."""
+    format (the message says which it looks like), a version of a format that is not supported, a file inside a
+    mesh's storage root or ``.tessera/``. Nothing was written."""
 
     exit_code = 2
 

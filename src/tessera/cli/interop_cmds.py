@@ -16,6 +16,10 @@ def import_(args: argparse.Namespace) -> int:
     from tessera.interop.files import write_all
     from tessera.interop.odcs import dump_yaml
 
+    if args.format != "postgres":
+        from tessera.interop.detect import refuse_mesh_data
+
+        refuse_mesh_data(args.source, args.mesh)
     options = ImportOptions(
         name=args.name, dialect=args.dialect, table=args.table, model=args.model, domain=args.domain
     )

@@ -113,7 +113,11 @@ def _model(
         )
     if not props:
         notes.append(f"model {name}: dbt documents no columns; add them to the contract before publishing")
-    _apply_tests(key, props, tests, relations, domain, names)
+    skipped = _apply_tests(key, props, tests)
+    if skipped:
+        notes.append(
+            f"model {name}: dbt tests without an ODCS rule, not carried: {', '.join(sorted(skipped))}"
+        )
     description = node.get("description") or None
     doc = contract_document(
         name, props, table=str(node.get("alias") or node.get("name")), description=description,
@@ -167,41 +171,29 @@ def _column(column: dict[str, Any], keys: list[str], dialect: str | None) -> dic
     return property_document(name, logical, **fields)
 
 
-def _apply_tests(
-    key: str,
-    props: list[dict[str, Any]],
-    tests: list[dict[str, Any]],
-    relations: dict[str, Any],
-    domain: str,
-    names: dict[str, str],
-) -> None:
+def _apply_tests(key: str, props: list[dict[str, Any]], tests: list[dict[str, Any]]) -> list[str]:
+    """Put the model's generic tests on their columns as rules; the names of the tests left out."""
     by_name = {str(p.get("physicalName") or p["name"]): p for p in props}
+    skipped: list[str] = []
     for test in tests:
-        meta = test.get("test_metadata") if isinstance(test.get("test_metadata"), dict) else None
-        attached = test.get("attached_node") or ((test.get("depends_on") or {}).get("nodes") or [None])[-1]
-        if not meta or attached != key:
+        meta = mapping(test.get("test_metadata"))
+        depends = (mapping(test.get("depends_on")).get("nodes") or [None])[-1]
+        if (test.get("attached_node") or depends) != key:
             continue
         kwargs = mapping(meta.get("kwargs"))
         column = by_name.get(str(test.get("column_name") or kwargs.get("column_name")))
-        if column is None:
+        rule = _rule(str(meta.get("name")), kwargs, column) if column is not None else None
+        if rule is None or column is None:
+            skipped.append(str(test.get("name")))
             continue
-        rule = _rule(str(meta.get("name")), kwargs, column, relations, domain, names)
-        if rule is None:
-            continue
-        severity = str((test.get("config") or {}).get("severity", "error")).lower()
+        severity = str(mapping(test.get("config")).get("severity", "error")).lower()
         if rule:
             rule = {"name": str(test.get("name")), **rule, "severity": _SEVERITY.get(severity, "error")}
             column.setdefault("quality", []).append(rule)
+    return skipped
 
 
-def _rule(
-    test: str,
-    kwargs: dict[str, Any],
-    column: dict[str, Any],
-    relations: dict[str, Any],
-    domain: str,
-    names: dict[str, str],
-) -> dict[str, Any] | None:
+def _rule(test: str, kwargs: dict[str, Any], column: dict[str, Any]) -> dict[str, Any] | None:
     if test == "not_null":
         column["required"] = True
         return {"metric": "nullValues", "mustBe": 0}

@@ -9,7 +9,7 @@ from typing import Any
 
 from tessera.errors import FormatError, NotFoundError
 
-__all__ = ["check_format", "sniff"]
+__all__ = ["check_format", "refuse_mesh_data", "sniff"]
 
 _NAMES = {
     "avro": "an Avro schema",
@@ -39,6 +39,34 @@ def check_format(fmt: str, source: str) -> None:
         command = f"tessera import {found} {source}" if found not in {"odps"} else ""
         hint = f": use `{command}`" if command else ""
         raise FormatError(f"{source} looks like {_NAMES[found]}, not {_NAMES.get(fmt, fmt)}{hint}")
+
+
+def refuse_mesh_data(source: str, mesh: str | Path) -> None:
+    """Inside a mesh, a source under its storage root or ``.tessera/`` is refused: published products are read
+    through the reader, whose grants apply, never as files (docs/architecture.md, "The one door")."""
+    import os
+
+    from tessera.errors import SpecError
+    from tessera.spec.names import is_uri
+    from tessera.spec.settings import load_settings
+
+    root = Path(mesh).expanduser()
+    if not (root / "mesh.yaml").is_file():
+        return
+    try:
+        storage = load_settings(root).storage
+    except SpecError:
+        storage = str(root / "data")
+    real = os.path.realpath(source)
+    places = [(os.path.realpath(root / ".tessera"), ".tessera/ (the catalog and keys)")]
+    if not is_uri(storage) or storage.startswith("file://"):
+        places.append((os.path.realpath(storage.removeprefix("file://")), f"the storage root ({storage})"))
+    for folder, what in places:
+        if real == folder or real.startswith(folder.rstrip(os.sep) + os.sep):
+            raise FormatError(
+                f"{source} lies in {what}: a published product is read with `tessera read` (its grants apply), "
+                "not imported as a file"
+            )
 
 
 def sniff(path: Path) -> str | None:
