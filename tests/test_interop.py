@@ -460,9 +460,10 @@ def _dbt() -> str:
 
 
 @pytest.mark.slow
-def test_exported_dbt_yaml_parses_in_dbt_and_comes_back(tmp_path: Path) -> None:
-    """The export is read by dbt itself (`dbt parse` of a tiny project), and importing dbt's manifest gives
-    back the columns, types and tests of the contract."""
+@pytest.mark.parametrize("manifest", ["jaffle_duckdb", "jaffle_bigquery", "empty_columns"])
+def test_exported_dbt_yaml_parses_in_dbt_and_comes_back(tmp_path: Path, manifest: str) -> None:
+    """The export is read by dbt itself (`dbt parse` of a tiny project holding every model of the manifest), and
+    importing dbt's own manifest gives back each contract's columns, logical types and tests."""
     dbt = _dbt()
     project = tmp_path / "proj"
     (project / "models").mkdir(parents=True)
@@ -472,29 +473,29 @@ def test_exported_dbt_yaml_parses_in_dbt_and_comes_back(tmp_path: Path) -> None:
     (tmp_path / "profiles.yml").write_text(
         f"shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: {tmp_path / 'shop.duckdb'}\n"
     )
-    for model in ("orders", "customers"):
-        doc = imported("dbt", "dbt/jaffle_duckdb.manifest.json", model=model)
-        doc["domain"] = "shop_sources"
-        (project / "models" / f"{model}.yml").write_text(export_contract("dbt", doc, ExportOptions()).text)
-        names = ", ".join(f"NULL AS {p['name']}" for p in doc["schema"][0]["properties"])
-        (project / "models" / f"{model}.sql").write_text(f"select {names}\n")
+    originals = import_source("dbt", str(FIXTURES / "dbt" / f"{manifest}.manifest.json"), ImportOptions())
+    for item in originals:
+        doc = {**item.contract, "domain": "shop_sources"}
+        (project / "models" / f"{item.name}.yml").write_text(
+            export_contract("dbt", doc, ExportOptions()).text
+        )
+        names = ", ".join(f"NULL AS {p['name']}" for p in doc["schema"][0]["properties"]) or "1 AS one"
+        (project / "models" / f"{item.name}.sql").write_text(f"select {names}\n")
     env = {**os.environ, "DBT_PROFILES_DIR": str(tmp_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(
         [dbt, "parse", "--project-dir", str(project)], capture_output=True, text=True, env=env, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    manifest = project / "target" / "manifest.json"
-    back = import_source("dbt", str(manifest), ImportOptions(model="orders", domain="jaffle_shop"))[
-        0
-    ].contract
-    original = imported("dbt", "dbt/jaffle_duckdb.manifest.json", model="orders")
+    back = import_source(
+        "dbt", str(project / "target" / "manifest.json"), ImportOptions(domain="jaffle_shop")
+    )
 
     def shape(doc: dict[str, Any]) -> list[Any]:
         return [(p["name"], p["logicalType"], p.get("required"), p.get("unique"),
                  sorted(str(r.get("metric")) for r in p.get("quality", [])), p.get("relationships"))
                 for p in doc["schema"][0]["properties"]]  # fmt: skip
 
-    assert shape(back) == shape(original)
+    assert {i.name: shape(i.contract) for i in back} == {i.name: shape(i.contract) for i in originals}
 
 
 # --- HTML: one self-contained page, text escaped -----------------------------------------------------------
@@ -607,3 +608,37 @@ def test_published_data_is_not_imported_as_a_file(tmp_path: Path, capsys: pytest
         )
     code, out, _ = cli(capsys, "-C", str(mesh), "import", "avro", str(FIXTURES / "avro" / "orders.avsc"))
     assert code == 0 and "kind: DataContract" in out
+
+
+def test_single_table_imports_become_valid_products(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--product -o domains/<d>/products/<p>` takes domain and name from the folder; the mesh validates."""
+    mesh = tmp_path / "m"
+    assert cli(capsys, "init", str(mesh))[0] == 0
+    (mesh / "domains" / "sales").mkdir(parents=True)
+    (mesh / "domains" / "sales" / "domain.yaml").write_text("name: sales\ndescription: sales\nowner: a@b.c\n")
+    for fmt, fixture, extra in (("avro", "avro/orders.avsc", []), ("sql", "sql/postgres.sql", ["--dialect", "postgres"]),
+                                ("dcs", "dcs/orders.dcs.yaml", []), ("jsonschema", "jsonschema/orders.json", [])):  # fmt: skip
+        folder = mesh / "domains" / "sales" / "products" / f"{fmt}_orders"
+        code, _, err = cli(
+            capsys,
+            "-C",
+            str(mesh),
+            "import",
+            fmt,
+            str(FIXTURES / fixture),
+            "--product",
+            "-o",
+            str(folder),
+            *extra,
+        )
+        assert code == 0, err
+        product = yaml.safe_load((folder / "product.odps.yaml").read_text())
+        contract = yaml.safe_load((folder / "contract.odcs.yaml").read_text())
+        assert (
+            product["id"] == f"sales.{fmt}_orders"
+            and product["outputPorts"][0]["contractId"] == contract["id"]
+        )
+    code, out, err = cli(capsys, "-C", str(mesh), "validate")
+    assert code == 0 and "4 products, all valid" in out, out + err

@@ -70,7 +70,7 @@ def import_source(fmt: str, source: str, options: ImportOptions) -> list[Importe
 
         check_format(fmt, source)
         doc = _load(DATA_FORMATS[fmt])(source, fmt, name=options.name)
-        return [Imported(contract=doc)]
+        return [Imported(contract=normalise(doc))]
     if fmt not in IMPORTERS:
         known = ", ".join(sorted([*IMPORTERS, *DATA_FORMATS]))
         raise FormatError(f"unknown import format {fmt!r}: the formats are {known}")

@@ -177,10 +177,9 @@ def _apply_tests(key: str, props: list[dict[str, Any]], tests: list[dict[str, An
     skipped: list[str] = []
     for test in tests:
         meta = mapping(test.get("test_metadata"))
-        depends = (mapping(test.get("depends_on")).get("nodes") or [None])[-1]
-        if (test.get("attached_node") or depends) != key:
-            continue
         kwargs = mapping(meta.get("kwargs"))
+        if not _tests_model(test, kwargs, key):
+            continue
         column = by_name.get(str(test.get("column_name") or kwargs.get("column_name")))
         rule = _rule(str(meta.get("name")), kwargs, column) if column is not None else None
         if rule is None or column is None:
@@ -191,6 +190,15 @@ def _apply_tests(key: str, props: list[dict[str, Any]], tests: list[dict[str, An
             rule = {"name": str(test.get("name")), **rule, "severity": _SEVERITY.get(severity, "error")}
             column.setdefault("quality", []).append(rule)
     return skipped
+
+
+def _tests_model(test: dict[str, Any], kwargs: dict[str, Any], key: str) -> bool:
+    """Whether ``test`` is defined on model ``key``: its ``attached_node`` (dbt 1.5+; None for a test on a
+    source), else the ``ref()`` of its ``model`` argument."""
+    if "attached_node" in test:
+        return bool(test["attached_node"] == key)
+    target = re.search(r"ref\(\s*['\"]([^'\"]+)['\"]", str(kwargs.get("model")))
+    return bool(target) and key.split(".")[2:3] == [target[1]] if target else False
 
 
 def _rule(test: str, kwargs: dict[str, Any], column: dict[str, Any]) -> dict[str, Any] | None:

@@ -36,7 +36,8 @@ def export_dbt(document: dict[str, Any], options: ExportOptions) -> Exported:
         model: dict[str, Any] = {"name": name}
         if obj.get("description"):
             model["description"] = obj["description"]
-        model["config"] = {"contract": {"enforced": True}}
+        if columns:  # dbt refuses to enforce a contract without columns
+            model["config"] = {"contract": {"enforced": True}}
         model["columns"] = columns
         models.append(model)
         table: dict[str, Any] = {"name": name}
