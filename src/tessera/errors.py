@@ -23,6 +23,9 @@
     │   ├── QueryTimeoutError    it ran longer than the timeout (HTTP 408)
     │   ├── ResultTooLargeError  its result or its memory passed the cap (HTTP 413)
     │   └── QueryCancelledError  the caller went away or the server is stopping
+    ├── FormatError              import/export: an unknown format, a file of another format than named, an
+    │                            unsupported version of one (exit 2); nothing was written
+    ├── LossyExportError         a contract the target format cannot fully carry, without --lossy (exit 1)
     ├── UnsafeServeError         ``tessera serve`` asked to expose a mesh that does not enforce access (exit 2)
     ├── NotImplementedYetError   a capability that is declared but not built in this release
     └── TransientError           worth retrying (Delta commit conflicts): ``retryable`` is True
@@ -49,8 +52,10 @@ __all__ = [
     "DataError",
     "EngineError",
     "ErasureError",
+    "FormatError",
     "InputError",
     "LimitError",
+    "LossyExportError",
     "NotFoundError",
     "NotImplementedYetError",
     "PolicyViolationError",
@@ -168,6 +173,23 @@ class ErasureError(TesseraError):
     exit_code = 2
 
 
+class FormatError(TesseraError):
+    """A file that import or export cannot read as the format named: an unknown format, a file that is another
+    format (the message says which it looks like), a version of a format that is not supported, a file inside a
+    mesh's storage root or ``.tessera/``. Nothing was written."""
+
+    exit_code = 2
+
+
+class LossyExportError(TesseraError):
+    """A contract that the export format cannot fully express: ``dropped`` lists each field left out. Nothing
+    was written (``--lossy`` writes it anyway, with a warning)."""
+
+    def __init__(self, message: str, dropped: Sequence[str] = ()) -> None:
+        self.dropped = tuple(dropped)
+        super().__init__(message)
+
+
 class UnsafeServeError(TesseraError):
     """``tessera serve`` on a non-loopback address for a mesh that does not enforce access control, without
     ``--allow-anonymous``: anyone who reached it would read every product. Nothing was started."""
@@ -253,6 +275,8 @@ HTTP_STATUS: tuple[tuple[type[TesseraError], int, str], ...] = (
     (QueryError, 400, "Query refused"),
     (SpecError, 422, "Invalid mesh document"),
     (ErasureError, 422, "Invalid erasure request"),
+    (FormatError, 422, "Unreadable format"),
+    (LossyExportError, 422, "Export would lose fields"),
     (QualityGateError, 422, "Refused by the quality gate"),
     (PolicyViolationError, 422, "Refused by policy"),
     (DataError, 422, "Data refused"),

@@ -215,12 +215,46 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", "ops_cmds", "doctor", "which engine, storage and catalog the mesh uses; is each reachable"
     )
     _json(p)
+    _interop(cmd)
     _governance(cmd)
     _access(cmd)
     from tessera.cli.share_cmds import add_share_parser
 
     add_share_parser(cmd)
     return parser
+
+
+def _interop(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> None:
+    imports = "avro, csv, dbt, dcs, delta, json, jsonschema, odcs, parquet, postgres, sql"
+    p = cmd("import", "interop_cmds", "import_", "write an ODCS contract (and a product) from another format")
+    p.add_argument("format", metavar="FORMAT", help=imports)
+    p.add_argument(
+        "source", metavar="SOURCE", help="the file to read (for postgres: postgresql://host:port/db)"
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="where to write (default: stdout); with --product a folder"
+    )
+    p.add_argument(
+        "--product",
+        action="store_true",
+        help="write a product folder: contract.odcs.yaml, product.odps.yaml and transform.sql (dbt)",
+    )
+    p.add_argument("--dialect", help="SQL dialect of a DDL file or dbt project (sqlglot's names)")
+    p.add_argument("--table", help="the table to take: [schema.]name for postgres, one of several in a file")
+    p.add_argument("--model", help="dbt: the one model to import")
+    p.add_argument("--name", help="the contract's name (default: from the source)")
+    p.add_argument("--domain", help="with --product: the products' domain")
+    p.add_argument("--owner", metavar="EMAIL", help="with --product: the product owner")
+    p = cmd("export", "interop_cmds", "export_", "write an ODCS contract in another format")
+    p.add_argument("format", metavar="FORMAT", help="avro, dbt, dcs, html, jsonschema, odcs, sql")
+    p.add_argument("contract", metavar="CONTRACT", help="the ODCS contract file")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write (default: stdout)")
+    p.add_argument(
+        "--dialect", default="duckdb", help="sql, dbt: the SQL dialect of column types (default duckdb)"
+    )
+    p.add_argument(
+        "--lossy", action="store_true", help="write even when the format cannot express every field (warns)"
+    )
 
 
 def _governance(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> None:

@@ -1,0 +1,130 @@
+"""``tessera import`` and ``tessera export``: parse, call ``tessera.interop``, write (docs/interop.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["export_", "import_"]
+
+
+def import_(args: argparse.Namespace) -> int:
+    from tessera.errors import FormatError
+    from tessera.interop import ImportOptions, import_source
+    from tessera.interop.files import write_all
+    from tessera.interop.odcs import dump_yaml
+
+    if args.format != "postgres":
+        from tessera.interop.detect import refuse_mesh_data
+
+        refuse_mesh_data(args.source, args.mesh)
+    options = ImportOptions(
+        name=args.name, dialect=args.dialect, table=args.table, model=args.model, domain=args.domain
+    )
+    imported = import_source(args.format, args.source, options)
+    for item in imported:
+        _check(item.contract, args.source)
+    if args.product:
+        if not args.output:
+            raise FormatError("--product writes a product folder: name it with -o DIR")
+        files = _product_files(imported, Path(args.output), args)
+    else:
+        if len(imported) != 1:
+            names = ", ".join(i.name for i in imported)
+            raise FormatError(
+                f"{args.source} holds {len(imported)} models ({names}): pick one with --model, or write every "
+                "one as a product with --product -o DIR"
+            )
+        text = dump_yaml(imported[0].contract)
+        if not args.output:
+            _notes(imported)
+            sys.stdout.write(text)
+            return 0
+        files = {Path(args.output): text}
+    write_all(files)
+    _notes(imported)
+    for path in files:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _check(contract: dict[str, Any], source: str) -> None:
+    """An imported contract loads at the standard's level, or the import fails without writing."""
+    from tessera.errors import SpecError
+    from tessera.spec.contract import check_contract
+
+    _, problems = check_contract(contract, path=f"(imported from {source})")
+    if problems:
+        raise SpecError(problems)
+
+
+def _notes(imported: list[Any]) -> None:
+    from tessera.cli.render import plain
+
+    for item in imported:
+        for note in item.notes:
+            print(f"note: {plain(note)}", file=sys.stderr)
+
+
+def _product_files(imported: list[Any], folder: Path, args: argparse.Namespace) -> dict[Path, str]:
+    from dataclasses import replace
+
+    from tessera.errors import FormatError
+    from tessera.interop.odcs import dump_yaml, snake
+    from tessera.interop.product import product_document
+
+    parts = folder.resolve().parts
+    in_mesh = len(parts) >= 4 and parts[-2] == "products" and parts[-4] == "domains"
+    single = len(imported) == 1
+    domain = args.domain or (parts[-3] if in_mesh and single else None)
+    domain = domain or next(
+        (str(i.contract.get("domain")) for i in imported if i.contract.get("domain")), None
+    )
+    if not domain:
+        raise FormatError(
+            "name the products' domain with --domain (or write into domains/<domain>/products/<name>)"
+        )
+    files: dict[Path, str] = {}
+    for item in imported:
+        target = folder if single else folder / item.name
+        name = snake(target.name) if single else item.name
+        contract = dict(item.contract)
+        contract["id"], contract["domain"], contract["dataProduct"] = f"{domain}-{name}", domain, name
+        product = product_document(replace(item, name=name, contract=contract), domain, args.owner)
+        files[target / "contract.odcs.yaml"] = dump_yaml(contract)
+        files[target / "product.odps.yaml"] = dump_yaml(product)
+        if item.transform:
+            files[target / "transform.sql"] = item.transform
+    return files
+
+
+def export_(args: argparse.Namespace) -> int:
+    from tessera.cli.render import plain
+    from tessera.errors import FormatError, LossyExportError
+    from tessera.interop import EXPORTERS, ExportOptions, export_contract
+    from tessera.interop.files import write_all
+    from tessera.spec.contract import load_contract
+
+    if args.format not in EXPORTERS:
+        known = ", ".join(sorted(EXPORTERS))
+        raise FormatError(f"unknown export format {args.format!r}: the formats are {known}")
+    contract = load_contract(args.contract)
+    exported = export_contract(args.format, dict(contract.document), ExportOptions(dialect=args.dialect))
+    if exported.dropped:
+        listed = "; ".join(exported.dropped[:12]) + (
+            f"; and {len(exported.dropped) - 12} more" if len(exported.dropped) > 12 else ""
+        )
+        message = f"{args.format} cannot express these fields of {args.contract}: {listed}"
+        if not args.lossy:
+            raise LossyExportError(
+                f"{message}. Nothing written; --lossy writes the file without them", exported.dropped
+            )
+        print(f"warning: {plain(message)} (left out: --lossy)", file=sys.stderr)
+    if args.output:
+        write_all({Path(args.output): exported.text})
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(exported.text)
+    return 0
