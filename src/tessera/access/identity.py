@@ -30,8 +30,10 @@ __all__ = [
     "add_principal",
     "authenticate",
     "create_token",
+    "declare_principal",
     "get_principal",
     "groups_of",
+    "is_principal_name",
     "list_members",
     "list_principals",
     "list_tokens",
@@ -91,7 +93,7 @@ def add_principal(
     """Add a user, service principal or group. Adding one that exists with the same kind changes nothing."""
     if kind not in PRINCIPAL_KINDS:
         raise TesseraError(f"unknown principal kind {kind!r}; expected one of: {', '.join(PRINCIPAL_KINDS)}")
-    if not _NAME.match(name) or name == LOCAL or name.startswith("tsk_"):
+    if not is_principal_name(name):
         raise TesseraError(
             f"{name!r} cannot name a principal: use letters, digits and . _ @ + - (e.g. dana@company.com, "
             f"etl-bot); {LOCAL!r} is reserved for trusted local use"
@@ -109,6 +111,33 @@ def add_principal(
         )
         append_audit(conn, actor, "principal.add", name, {"kind": kind, "display_name": display_name})
     return Principal(name, kind, display_name)
+
+
+def is_principal_name(name: str) -> bool:
+    """Whether ``name`` can name a principal (letters, digits and . _ @ + -; not reserved)."""
+    return bool(_NAME.match(name)) and name != LOCAL and not name.startswith("tsk_")
+
+
+def declare_principal(
+    conn: Connection, name: str, actor: str, declared_by: str, display_name: str | None = None
+) -> bool:
+    """Make ``name``, named in a mesh file (``declared_by``: "owner of domain sales"), a user principal unless
+    a principal of that name exists; audited in the caller's transaction. Whether it was added."""
+    if not is_principal_name(name) or _principal_row(conn, name) is not None:
+        return False
+    conn.execute(
+        insert(t.principals).values(
+            name=name, kind="user", display_name=display_name, created_at=_now(), created_by=actor
+        )
+    )
+    append_audit(
+        conn,
+        actor,
+        "principal.add",
+        name,
+        {"kind": "user", "display_name": display_name, "from": declared_by},
+    )
+    return True
 
 
 def remove_principal(catalog: Catalog, name: str, actor: str) -> Principal:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from tessera.cli.render import console, print_json, print_table
+from tessera.cli.render import console, plain, print_json, print_table
 
 __all__ = ["apply", "contract_diff", "init", "plan", "repair", "validate"]
 
@@ -40,18 +41,25 @@ def validate(args: argparse.Namespace) -> int:
     problems = transform_problems(spec.products, settings=spec.settings) + policy_problems(spec.settings)
     if problems:
         raise SpecError(problems)
+    from tessera.spec.todos import todo_notes
+
+    todos = todo_notes(spec)
     summary = {
         "mesh": spec.settings.name,
         "domains": len(spec.domains),
         "products": len(spec.products),
         "valid": True,
+        "todo": [{"file": t.file, "line": t.line, "key": t.key, "message": t.message} for t in todos],
     }
     if args.json:
         print_json(summary)
-    else:
-        print(
-            f"✓ {spec.settings.name}: {len(spec.domains)} domains, {len(spec.products)} products, all valid"
-        )
+        return 0
+    for todo in todos:
+        print(f"warning: {plain(todo)}", file=sys.stderr)
+    left = f"; {len(todos)} TODO{'s' if len(todos) != 1 else ''} to write" if todos else ""
+    print(
+        f"✓ {spec.settings.name}: {len(spec.domains)} domains, {len(spec.products)} products, all valid{left}"
+    )
     return 0
 
 
@@ -88,8 +96,6 @@ def apply(args: argparse.Namespace) -> int:
 
 
 def repair(args: argparse.Namespace) -> int:
-    import sys
-
     from tessera.platform import Mesh
 
     with Mesh(args.mesh) as mesh:

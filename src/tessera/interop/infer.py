@@ -228,7 +228,9 @@ def _personal(column: ColumnProfile) -> bool:
 
 def _phone_like(texts: list[str]) -> bool:
     """Phone numbers, not plain numbers kept as text: most values have a + or a separator."""
-    return sum(1 for v in texts if v.strip().startswith("+") or re.search(r"\d[ ./-]\d", v)) >= 0.8 * len(texts)
+    return sum(1 for v in texts if v.strip().startswith("+") or re.search(r"\d[ ./-]\d", v)) >= 0.8 * len(
+        texts
+    )
 
 
 def _sla(table: str, columns: tuple[ColumnProfile, ...], personal: list[str]) -> list[dict[str, Any]]:

@@ -173,7 +173,4 @@ def _sample(con: Any, relation: str, types: list[tuple[str, str]]) -> dict[str, 
         return {}
     columns = ", ".join(ident(n) for n in text)
     rows = con.sql(f"SELECT {columns} FROM {relation} LIMIT {SAMPLE_ROWS}").fetchall()
-    return {
-        name: tuple(r[i] for r in rows if r[i] is not None)
-        for i, name in enumerate(text)
-    }
+    return {name: tuple(r[i] for r in rows if r[i] is not None) for i, name in enumerate(text)}
