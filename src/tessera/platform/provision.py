@@ -121,13 +121,10 @@ def plan(ctx: Context) -> Plan:
 
 
 def _people(ctx: Context) -> dict[str, tuple[str, str, str | None]]:
-    """Everyone the mesh files name (domain owners, team members, product roles) → (why, scope, name)."""
+    """Everyone the mesh files give a role (domain owners, product members) → (why, scope, display name)."""
     people: dict[str, tuple[str, str, str | None]] = {}
     for domain in ctx.spec.domains:
-        scope = f"domain:{domain.name}"
-        people.setdefault(domain.owner, (f"owner of domain {domain.name}", scope, None))
-        for m in domain.members:
-            people.setdefault(m.username, (f"{m.role or 'member'} in domain {domain.name}", scope, m.name))
+        people.setdefault(domain.owner, (f"owner of domain {domain.name}", f"domain:{domain.name}", None))
     for product in ctx.spec.products:
         for m in product.members:
             people.setdefault(m.username, (f"{m.role} of {product.address}", product.address, m.name))
