@@ -148,6 +148,12 @@ def test_csv_json_and_delta(tmp_path: Path) -> None:
         assert props["status"]["logicalType"] == "string", fmt
         assert props["created_at"]["logicalType"] == "timestamp", fmt
         assert props["contact"].get("classification") == "pii" and "required" not in props["contact"], fmt
+    with pytest.raises(DataError, match="is a Delta table"):
+        infer_contract(str(tmp_path / "delta"), "parquet")
+    (tmp_path / "parts").mkdir()
+    pq.write_table(table.slice(0, 50), tmp_path / "parts" / "a.parquet")
+    pq.write_table(table.slice(50), tmp_path / "parts" / "b.parquet")
+    assert "required" not in _props(infer_contract(str(tmp_path / "parts"), "parquet"))["contact"]
     delta = _props(infer_contract(str(tmp_path / "delta"), "delta"))
     assert delta["amount"]["physicalType"] == "decimal(10,2)" and delta["shipped_on"]["logicalType"] == "date"
 

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 import tessera
+from tessera.errors import TesseraError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -277,3 +278,9 @@ def test_apply_makes_the_people_in_mesh_files_principals(newcomer_mesh: Path) ->
         assert mesh.plan().empty
         added = [e for e in mesh.access.audit() if e.action == "principal.add"]
         assert {e.subject for e in added} >= {"a@b.c", "sam@b.c"}
+        # a name apply made a user can still become a group while it holds nothing (a team mailbox) ...
+        assert mesh.access.add_principal("a@b.c", "group").kind == "group"
+        # ... but not once it holds a token, a grant or a membership
+        mesh.access.create_token("sam@b.c")
+        with pytest.raises(TesseraError, match="already exists as a user"):
+            mesh.access.add_principal("sam@b.c", "group")

@@ -101,9 +101,18 @@ def add_principal(
     with catalog.transaction() as conn:
         row = _principal_row(conn, name)
         if row is not None:
-            if row.kind != kind:
+            if row.kind == kind:
+                return _as_principal(row)
+            if _holds_anything(conn, name):
                 raise TesseraError(f"principal {name!r} already exists as a {row.kind}, not a {kind}")
-            return _as_principal(row)
+            # a bare name (e.g. a team mailbox `apply` made a user because a domain file names it): retyped
+            conn.execute(
+                update(t.principals)
+                .where(t.principals.c.name == name)
+                .values(kind=kind, display_name=display_name or row.display_name)
+            )
+            append_audit(conn, actor, "principal.kind", name, {"from": row.kind, "to": kind})
+            return Principal(name, kind, display_name or row.display_name)
         conn.execute(
             insert(t.principals).values(
                 name=name, kind=kind, display_name=display_name, created_at=_now(), created_by=actor
@@ -111,6 +120,19 @@ def add_principal(
         )
         append_audit(conn, actor, "principal.add", name, {"kind": kind, "display_name": display_name})
     return Principal(name, kind, display_name)
+
+
+def _holds_anything(conn: Connection, name: str) -> bool:
+    """Whether ``name`` has a token, a grant or a group membership (either side)."""
+    members = t.group_members.c
+    return any(
+        conn.execute(query.limit(1)).first() is not None
+        for query in (
+            select(t.tokens.c.id).where(t.tokens.c.principal == name),
+            select(t.grants.c.id).where(t.grants.c.principal == name),
+            select(members.member).where((members.member == name) | (members.group_name == name)),
+        )
+    )
 
 
 def is_principal_name(name: str) -> bool:

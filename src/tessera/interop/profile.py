@@ -65,7 +65,12 @@ def _relation(con: Any, path: Path, fmt: str) -> str:
             raise DataError(f"{path}: the Delta table has no data files: nothing to infer from")
         return f"read_parquet({string_list(list(scan.files))})"
     reader = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json_auto"}[fmt]
-    return f"{reader}({string_literal(str(path))})"
+    location = str(path)
+    if path.is_dir():
+        if (path / "_delta_log").is_dir():
+            raise DataError(f"{path} is a Delta table, not a folder of {fmt} files: read it as delta")
+        location = str(path / "**" / f"*.{fmt}")  # every file of the format under the folder
+    return f"{reader}({string_literal(location)})"
 
 
 def _connect() -> Any:
