@@ -284,3 +284,20 @@ def test_apply_makes_the_people_in_mesh_files_principals(newcomer_mesh: Path) ->
         mesh.access.create_token("sam@b.c")
         with pytest.raises(TesseraError, match="already exists as a user"):
             mesh.access.add_principal("sam@b.c", "group")
+
+
+def test_data_in_a_storage_root_outside_the_mesh_is_refused_with_dash_c(
+    newcomer_mesh: Path, tmp_path: Path
+) -> None:
+    """A storage root elsewhere on disk, and the command run from another folder with -C."""
+    mesh_yaml = newcomer_mesh / "mesh.yaml"
+    storage = tmp_path / "elsewhere"
+    mesh_yaml.write_text(mesh_yaml.read_text().replace("storage: data", f"storage: {storage}"))
+    (storage / "logistics/shipments/v1").mkdir(parents=True)
+    pq.write_table(shipments(10), storage / "logistics/shipments/v1/part-0.parquet")
+    result = run(
+        "-C", str(newcomer_mesh), "new", "product", "logistics.copy", "--from",
+        str(storage / "logistics/shipments/v1/part-0.parquet"), cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1 and "lies inside the mesh" in result.stderr, result.stderr
+    assert not (newcomer_mesh / "domains/logistics/products/copy").exists()

@@ -94,15 +94,16 @@ def infer_from_profile(profile: Profile, *, name: str | None = None) -> dict[str
     return doc
 
 
-def refuse_mesh_data(path: Path) -> None:
-    """Refuse a path inside the storage root or ``.tessera/`` of the mesh that holds it, or of the mesh the
-    command runs in ($TESSERA_MESH or the current folder): product data is read through the reader."""
+def refuse_mesh_data(path: Path, meshes: tuple[Path, ...] = ()) -> None:
+    """Refuse a path inside the storage root or ``.tessera/`` of the mesh that holds it, of the mesh the
+    command runs in ($TESSERA_MESH or the current folder) or of ``meshes``: product data is read through the
+    reader."""
     target = path.resolve()
-    meshes = {p for p in (target, *target.parents) if (p / "mesh.yaml").is_file()}
-    here = Path(os.environ.get("TESSERA_MESH") or ".").resolve()
-    if (here / "mesh.yaml").is_file():
-        meshes.add(here)
-    for root in meshes:
+    found = {p for p in (target, *target.parents) if (p / "mesh.yaml").is_file()}
+    for root in (Path(os.environ.get("TESSERA_MESH") or "."), *meshes):
+        if (root / "mesh.yaml").is_file():
+            found.add(root.resolve())
+    for root in sorted(found):
         for inside, what in ((root / ".tessera", "its .tessera/ folder"), (_storage_root(root), "storage")):
             if inside is not None and target.is_relative_to(inside):
                 raise DataError(

@@ -135,6 +135,9 @@ def new_product(
             "use `--from FILE` with the model's data, or `--input` with its upstream products"
         )
     if source is not None:
+        from tessera.interop.infer import refuse_mesh_data
+
+        refuse_mesh_data(Path(source).expanduser(), (base,))  # also when run with -C from elsewhere
         contract = _from_data(source, fmt, table)
         origin = f" from {Path(source).name}"
         ports: list[dict[str, Any]] = []
