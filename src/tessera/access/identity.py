@@ -46,6 +46,8 @@ __all__ = [
 
 DEFAULT_TOKEN_DAYS = 90
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,255}$")
+#: ``created_by`` of a principal ``apply`` made because a mesh file names it (then ``apply:<actor>``).
+_FROM_FILES = "apply:"
 _TOKEN = re.compile(r"^tsk_([0-9a-f]{16})_([A-Za-z0-9_\-]{20,})$")
 
 
@@ -103,9 +105,9 @@ def add_principal(
         if row is not None:
             if row.kind == kind:
                 return _as_principal(row)
-            if _holds_anything(conn, name):
+            if not str(row.created_by).startswith(_FROM_FILES) or _holds_anything(conn, name):
                 raise TesseraError(f"principal {name!r} already exists as a {row.kind}, not a {kind}")
-            # a bare name (e.g. a team mailbox `apply` made a user because a domain file names it): retyped
+            # a name apply made a user because a file names it (a team mailbox), holding nothing yet: retyped
             conn.execute(
                 update(t.principals)
                 .where(t.principals.c.name == name)
@@ -149,7 +151,11 @@ def declare_principal(
         return False
     conn.execute(
         insert(t.principals).values(
-            name=name, kind="user", display_name=display_name, created_at=_now(), created_by=actor
+            name=name,
+            kind="user",
+            display_name=display_name,
+            created_at=_now(),
+            created_by=(_FROM_FILES + actor)[:256],
         )
     )
     append_audit(
