@@ -27,6 +27,7 @@ __all__ = ["new_domain", "new_product"]
 
 _EMAIL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-]*@[A-Za-z0-9.\-]+$")
 _KEY = re.compile(r"(?:^|_)(?:id|key|code|number|no|uuid)$")
+_PRODUCT_FILES = ("product.odps.yaml", "contract.odcs.yaml", "transform.sql", "transform.py")
 _HEADER = "# Written by `tessera new`{what}. Replace each TODO; `tessera validate` lists those left.\n"
 
 
@@ -53,15 +54,17 @@ def _dump(doc: dict[str, Any], header: str) -> str:
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110)
 
 
-def _write_new(folder: Path, files: dict[str, str]) -> list[Path]:
+def _write_new(folder: Path, files: dict[str, str], *, dry_run: bool = False) -> list[Path]:
     """Write ``files`` into ``folder``, refusing before anything is written when one exists; on a failure,
-    remove what this call created."""
+    remove what this call created. ``dry_run``: only the refusal."""
     existing = [folder / n for n in files if (folder / n).exists()]
     if existing:
         raise TesseraError(
             f"{', '.join(str(p) for p in existing)} already exist{'s' if len(existing) == 1 else ''}: "
             "`tessera new` does not overwrite files (nothing was written)"
         )
+    if dry_run:
+        return []
     missing = [p for p in (folder, *folder.parents) if not p.exists()]
     written: list[Path] = []
     try:
@@ -127,6 +130,7 @@ def new_product(
             "say where the product's data comes from: --from FILE, --from-dbt MODEL or --input"
         )
     folder = base / "domains" / domain / "products" / product
+    _write_new(folder, dict.fromkeys(_PRODUCT_FILES, ""), dry_run=True)  # refuse before reading any data
     table = product
     files: dict[str, str] = {}
     if dbt_model is not None:
