@@ -15,6 +15,7 @@ if __name__ == "__main__":
         "bench_publish",
         "bench_query",
         "bench_help",
+        "bench_new",
         "bench_lineage",
         "bench_scale",
         "bench_policies",

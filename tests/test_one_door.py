@@ -47,6 +47,8 @@ ALLOWED = {
     "platform/sharing_files.py": "Delta Sharing: serves only the files a signed, re-checked grant names",
     "platform/repair.py": "rebuilds the catalog from Delta commit metadata (admin)",
     "platform/erasure.py": "finds the subject's rows to erase (admin, audited)",
+    "interop/profile.py": "a Delta table the user names to infer a contract from; refused inside a mesh's "
+    "storage root or .tessera/ (interop/infer.py refuse_mesh_data)",
     "platform/seed.py": "the seed's folder-less classes: a catalog file the local user opened, no grants to apply",
 }
 

@@ -30,8 +30,10 @@ __all__ = [
     "add_principal",
     "authenticate",
     "create_token",
+    "declare_principal",
     "get_principal",
     "groups_of",
+    "is_principal_name",
     "list_members",
     "list_principals",
     "list_tokens",
@@ -44,6 +46,8 @@ __all__ = [
 
 DEFAULT_TOKEN_DAYS = 90
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+\-]{0,255}$")
+#: ``created_by`` of a principal ``apply`` made because a mesh file names it (then ``apply:<actor>``).
+_FROM_FILES = "apply:"
 _TOKEN = re.compile(r"^tsk_([0-9a-f]{16})_([A-Za-z0-9_\-]{20,})$")
 
 
@@ -91,7 +95,7 @@ def add_principal(
     """Add a user, service principal or group. Adding one that exists with the same kind changes nothing."""
     if kind not in PRINCIPAL_KINDS:
         raise TesseraError(f"unknown principal kind {kind!r}; expected one of: {', '.join(PRINCIPAL_KINDS)}")
-    if not _NAME.match(name) or name == LOCAL or name.startswith("tsk_"):
+    if not is_principal_name(name):
         raise TesseraError(
             f"{name!r} cannot name a principal: use letters, digits and . _ @ + - (e.g. dana@company.com, "
             f"etl-bot); {LOCAL!r} is reserved for trusted local use"
@@ -99,9 +103,18 @@ def add_principal(
     with catalog.transaction() as conn:
         row = _principal_row(conn, name)
         if row is not None:
-            if row.kind != kind:
+            if row.kind == kind:
+                return _as_principal(row)
+            if not str(row.created_by).startswith(_FROM_FILES) or _holds_anything(conn, name):
                 raise TesseraError(f"principal {name!r} already exists as a {row.kind}, not a {kind}")
-            return _as_principal(row)
+            # a name apply made a user because a file names it (a team mailbox), holding nothing yet: retyped
+            conn.execute(
+                update(t.principals)
+                .where(t.principals.c.name == name)
+                .values(kind=kind, display_name=display_name or row.display_name)
+            )
+            append_audit(conn, actor, "principal.kind", name, {"from": row.kind, "to": kind})
+            return Principal(name, kind, display_name or row.display_name)
         conn.execute(
             insert(t.principals).values(
                 name=name, kind=kind, display_name=display_name, created_at=_now(), created_by=actor
@@ -109,6 +122,50 @@ def add_principal(
         )
         append_audit(conn, actor, "principal.add", name, {"kind": kind, "display_name": display_name})
     return Principal(name, kind, display_name)
+
+
+def _holds_anything(conn: Connection, name: str) -> bool:
+    """Whether ``name`` has a token, a grant or a group membership (either side)."""
+    members = t.group_members.c
+    return any(
+        conn.execute(query.limit(1)).first() is not None
+        for query in (
+            select(t.tokens.c.id).where(t.tokens.c.principal == name),
+            select(t.grants.c.id).where(t.grants.c.principal == name),
+            select(members.member).where((members.member == name) | (members.group_name == name)),
+        )
+    )
+
+
+def is_principal_name(name: str) -> bool:
+    """Whether ``name`` can name a principal (letters, digits and . _ @ + -; not reserved)."""
+    return bool(_NAME.match(name)) and name != LOCAL and not name.startswith("tsk_")
+
+
+def declare_principal(
+    conn: Connection, name: str, actor: str, declared_by: str, display_name: str | None = None
+) -> bool:
+    """Make ``name``, named in a mesh file (``declared_by``: "owner of domain sales"), a user principal unless
+    a principal of that name exists; audited in the caller's transaction. Whether it was added."""
+    if not is_principal_name(name) or _principal_row(conn, name) is not None:
+        return False
+    conn.execute(
+        insert(t.principals).values(
+            name=name,
+            kind="user",
+            display_name=display_name,
+            created_at=_now(),
+            created_by=(_FROM_FILES + actor)[:256],
+        )
+    )
+    append_audit(
+        conn,
+        actor,
+        "principal.add",
+        name,
+        {"kind": "user", "display_name": display_name, "from": declared_by},
+    )
+    return True
 
 
 def remove_principal(catalog: Catalog, name: str, actor: str) -> Principal:

@@ -50,7 +50,11 @@ def validate(args: argparse.Namespace) -> int:
     if bare:
         print(f"✓ {plain(found.subject)}: a valid ODCS contract")
     else:
-        print(f"✓ {plain(found.subject)}: {found.domains} domains, {found.products} products, all valid")
+        todos = sum(1 for w in found.warnings if w.message.startswith("TODO"))
+        left = f"; {todos} TODO{'s' if todos != 1 else ''} to write" if todos else ""
+        print(
+            f"✓ {plain(found.subject)}: {found.domains} domains, {found.products} products, all valid{left}"
+        )
     return 0
 
 
@@ -87,8 +91,6 @@ def apply(args: argparse.Namespace) -> int:
 
 
 def repair(args: argparse.Namespace) -> int:
-    import sys
-
     from tessera.platform import Mesh
 
     with Mesh(args.mesh) as mesh:

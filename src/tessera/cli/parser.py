@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="folder to create")
     p.add_argument("--example", action="store_true", help="write the example mesh with generated source data")
     p.add_argument("--scale", type=float, default=1.0, help="example data size factor (default 1.0)")
+    _new(cmd)
     p = cmd("validate", "mesh_cmds", "validate", "check every mesh file; all problems at once")
     p.add_argument(
         "contract", nargs="?", help="check this ODCS contract file (outside any mesh) instead of the mesh"
@@ -254,6 +255,38 @@ def _interop(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> No
     )
     p.add_argument(
         "--lossy", action="store_true", help="write even when the format cannot express every field (warns)"
+    )
+
+
+def _new(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> None:
+    p = cmd(
+        "new",
+        "new_cmds",
+        "new",
+        "write a domain (`new domain NAME --owner EMAIL`) or a product (`new product DOMAIN.NAME --from FILE`)",
+    )
+    p.add_argument("kind", choices=("domain", "product"))
+    p.add_argument("name", help="the domain's NAME, or the product's DOMAIN.NAME")
+    p.add_argument("--owner", metavar="EMAIL", help="owner (domain: required; product: default the domain's)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
+        "--from",
+        dest="source",
+        metavar="FILE",
+        help="infer the contract from this data (parquet, csv, json, delta)",
+    )
+    source.add_argument("--from-dbt", dest="dbt_model", metavar="MODEL", help="a dbt model's contract")
+    p.add_argument(
+        "--input",
+        dest="inputs",
+        action="append",
+        metavar="ADDRESS",
+        help="an input (DOMAIN.NAME or source.SYSTEM.TABLE): a transform.sql selecting its columns (repeatable)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("parquet", "csv", "json", "delta"),
+        help="the --from data's format (default: its suffix)",
     )
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["Plan", "Step", "apply", "ensure_registered", "plan"]
 
 Action = Literal["add", "update", "remove"]
-Target = Literal["domain", "product", "contract", "storage"]
+Target = Literal["domain", "product", "contract", "storage", "principal"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,8 @@ class Step:
     target: Target
     name: str
     detail: str = ""
+    #: What a principal step rides on: the domain (``domain:NAME``) or product whose file names the principal.
+    scope: str = ""
 
     def __str__(self) -> str:
         sign = {"add": "+", "update": "~", "remove": "-"}[self.action]
@@ -110,11 +112,35 @@ def plan(ctx: Context) -> Plan:
                 steps.append(Step("update", "contract", product.address, detail))
         if uri not in locations:
             steps.append(Step("add", "storage", uri, product.address))
+    steps += _principal_steps(ctx)
     for address in known_products:
         steps.append(Step("remove", "product", address, "no longer in the mesh folder; data is kept"))
     for name in known_domains:
         steps.append(Step("remove", "domain", name, "no longer in the mesh folder"))
     return Plan(tuple(steps))
+
+
+def _people(ctx: Context) -> dict[str, tuple[str, str, str | None]]:
+    """Everyone the mesh files give a role (domain owners, product members) → (why, scope, display name)."""
+    people: dict[str, tuple[str, str, str | None]] = {}
+    for domain in ctx.spec.domains:
+        people.setdefault(domain.owner, (f"owner of domain {domain.name}", f"domain:{domain.name}", None))
+    for product in ctx.spec.products:
+        for m in product.members:
+            people.setdefault(m.username, (f"{m.role} of {product.address}", product.address, m.name))
+    return people
+
+
+def _principal_steps(ctx: Context) -> list[Step]:
+    """A user principal for each person the files name who is not one yet (so `token create` knows them)."""
+    from tessera.access.identity import is_principal_name, list_principals
+
+    known = {p.name for p in list_principals(ctx.catalog)}
+    return [
+        Step("add", "principal", name, why, scope)
+        for name, (why, scope, _) in _people(ctx).items()
+        if name and name not in known and is_principal_name(name)
+    ]
 
 
 def _register(ctx: Context, conn: Connection, product: Product) -> None:
@@ -169,6 +195,11 @@ def _apply_step(ctx: Context, conn: Connection, step: Step, created: list[Path])
             cat.retire_product(conn, step.name)
         else:
             _register(ctx, conn, product)
+    elif step.target == "principal":
+        from tessera.access.identity import declare_principal
+
+        display = _people(ctx).get(step.name, ("", "", None))[2]
+        declare_principal(conn, step.name, ctx.actor, step.detail, display)
     elif step.target == "storage":
         if _is_local(step.name):
             path = Path(step.name.removeprefix("file://"))
@@ -190,6 +221,10 @@ def _needs(step: Step) -> tuple[AccessAction, str]:
     apply their own changes), ``admin`` to remove a product and for any change to a domain."""
     if step.target == "domain":
         return "admin", f"domain:{step.name}"
+    if (
+        step.target == "principal"
+    ):  # rides on the file that names it: its domain's admin, its product's publish
+        return ("admin" if step.scope.startswith("domain:") else "publish"), step.scope
     address = step.detail if step.target == "storage" else step.name
     return ("admin" if step.action == "remove" else "publish"), address
 

@@ -62,6 +62,7 @@ def validate_mesh(root: str | Path | None, *, strict: bool = False) -> Validatio
     ``SpecError``); problems in a product's files do not stop the other products' policy checks."""
     from tessera.platform.govern import policy_problems
     from tessera.spec import load_mesh
+    from tessera.spec.todos import todo_notes
     from tessera.spec.transforms import transform_problems
 
     where = root if root is not None else "."
@@ -79,6 +80,7 @@ def validate_mesh(root: str | Path | None, *, strict: bool = False) -> Validatio
     problems += found
     if not found:
         problems += policy_violations(spec)
+    problems += [replace(note, severity="warning") for note in todo_notes(spec)]
     return Validation(
         subject=spec.settings.name,
         errors=tuple(_ordered(p for p in problems if p.is_error)),

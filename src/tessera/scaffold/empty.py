@@ -13,8 +13,9 @@ __all__ = ["prepare_root", "write_empty_mesh"]
 _HEADER = """\
 # A Tessera mesh: domains in domains/<domain>/domain.yaml, products in domains/<domain>/products/<product>/,
 # global policies in policies/. storage: where product tables go (a folder here, or a URI); engine: duckdb.
-# Built-in policies gate every publish (`tessera policy list`); encryption at rest is one of them: declare
-# it once the storage is encrypted, e.g. `encryption: {atRest: filesystem}` (or sse-s3 / sse-kms on S3).
+# Built-in policies gate every publish (`tessera policy list`). encryption: a declaration the
+# encryption_at_rest policy checks: `filesystem` says the disk holding the storage folder is encrypted
+# (FileVault, BitLocker, LUKS, an encrypted volume). Make it true, or change it: sse-s3 / sse-kms on S3.
 """
 
 
@@ -38,7 +39,12 @@ def write_empty_mesh(root: Path, *, name: str | None = None) -> list[Path]:
     root = Path(root)
     prepare_root(root)
     mesh_name = name or root.resolve().name or "mesh"
-    settings = {"name": mesh_name, "storage": "data", "engine": "duckdb"}
+    settings = {
+        "name": mesh_name,
+        "storage": "data",
+        "engine": "duckdb",
+        "encryption": {"atRest": "filesystem"},
+    }
     mesh_file = root / "mesh.yaml"
     mesh_file.write_text(_HEADER + yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     written = [mesh_file]

@@ -1,0 +1,259 @@
+"""Infer an ODCS v3 contract from data: ``infer_contract("shipments.parquet", "parquet")``.
+
+From one profile of the data (``interop/profile.py``: one aggregate pass, and a second over a few columns):
+
+- types: DuckDB's type as ``physicalType``, the ODCS ``logicalType`` it maps to;
+- nullability: ``required: true`` for a column with no null at all;
+- keys: a column whose name says key (``id``, ``*_id``, ``*_code``, ...) and whose values are all distinct is
+  ``unique``, the first of them the ``primaryKey``;
+- suggested quality rules, none that the data itself fails: ``rowCount > 0``; for a column with nulls, a
+  ``nullValues`` ceiling with headroom; for a low-cardinality text column, its values as an ``invalidValues``
+  rule. Suggestions drawn from one file are ``severity: warning`` (recorded, never refusing a publish), so a
+  contract does not over-fit the sample it was inferred from; ``required`` and ``unique`` are facts of the data;
+- personal data: columns whose name or values look personal (email, phone, name, address, birth date, IP,
+  ...) are classified ``pii`` and the contract declares a retention on its first time column (the built-in
+  ``gdpr_compliance`` policy asks for both), and a ``frequency`` SLA (``sla_declared`` asks for one).
+
+A path inside a mesh's storage root or its ``.tessera/`` folder is refused: product data is read through the
+reader (docs/architecture.md, "The one door"), never imported as a file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from tessera.errors import DataError
+from tessera.interop.profile import FORMATS, ColumnProfile, Profile, profile_data
+
+__all__ = ["RETENTION_DEFAULT", "infer_contract", "infer_from_profile", "refuse_mesh_data"]
+
+#: The retention a contract with personal data is given until its owner decides: (value, unit).
+RETENTION_DEFAULT: tuple[int, str] = (1, "y")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{6,19}$")
+_IPV4 = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
+_TIME_NAME = re.compile(r"(?:^|_)(?:at|ts|time|timestamp|date|day|updated|created|modified)(?:_|$)")
+_INTEGERS = {
+    "TINYINT": "tinyint",
+    "SMALLINT": "smallint",
+    "INTEGER": "int",
+    "BIGINT": "bigint",
+    "UTINYINT": "smallint",
+    "USMALLINT": "int",
+    "UINTEGER": "bigint",
+}
+
+
+def infer_contract(source: str, fmt: str, *, name: str | None = None) -> dict[str, Any]:
+    """An ODCS v3.1.0 contract (as a plain mapping, ready to dump as YAML) inferred from the data at
+    ``source`` read as ``fmt`` (parquet, csv, json or delta). ``name`` names the contract and its table
+    (default: the file's stem). A path inside a mesh's storage root or ``.tessera/`` is refused."""
+    kind = fmt.lower()
+    if kind not in FORMATS:
+        raise DataError(f"unknown data format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+    path = Path(source).expanduser()
+    refuse_mesh_data(path)
+    return infer_from_profile(profile_data(path, kind), name=name)
+
+
+def infer_from_profile(profile: Profile, *, name: str | None = None) -> dict[str, Any]:
+    """The contract for an existing profile (see ``infer_contract``)."""
+    table = name or _stem(profile.source)
+    properties = [_property(c, profile.rows) for c in profile.columns]
+    _mark_primary_key(properties)
+    personal = [p["name"] for p in properties if p.get("classification") == "pii"]
+    doc: dict[str, Any] = {
+        "apiVersion": "v3.1.0",
+        "kind": "DataContract",
+        "id": table,
+        "name": table,
+        "version": "1.0.0",
+        "status": "draft",
+        "description": {
+            "purpose": f"TODO: describe what {table} holds and what it is for.",
+            "usage": f"Inferred from {Path(profile.source).name} ({profile.rows:,} rows); "
+            "check the types, the suggested rules and the classifications.",
+        },
+    }
+    if personal:
+        doc["tags"] = ["pii"]
+    doc["schema"] = [
+        {
+            "name": table,
+            "physicalType": "table",
+            "quality": [{"metric": "rowCount", "mustBeGreaterThan": 0}],
+            "properties": properties,
+        }
+    ]
+    doc["slaProperties"] = _sla(table, profile.columns, personal)
+    return doc
+
+
+def refuse_mesh_data(path: Path, meshes: tuple[Path, ...] = ()) -> None:
+    """Refuse a path inside the storage root or ``.tessera/`` of the mesh that holds it, of the mesh the
+    command runs in ($TESSERA_MESH or the current folder) or of ``meshes``: product data is read through the
+    reader."""
+    target = path.resolve()
+    found = {p for p in (target, *target.parents) if (p / "mesh.yaml").is_file()}
+    for root in (Path(os.environ.get("TESSERA_MESH") or "."), *meshes):
+        if (root / "mesh.yaml").is_file():
+            found.add(root.resolve())
+    for root in sorted(found):
+        for inside, what in ((root / ".tessera", "its .tessera/ folder"), (_storage_root(root), "storage")):
+            if inside is not None and target.is_relative_to(inside):
+                raise DataError(
+                    f"{path} lies inside the mesh {root}'s {what}: product data is read with `tessera read` "
+                    "or `tessera query`, not imported as a file"
+                )
+
+
+def _storage_root(root: Path) -> Path | None:
+    from tessera.spec.names import DEFAULT_STORAGE, is_uri, resolve_location
+    from tessera.spec.yaml_lines import read_yaml
+
+    doc, _, problems = read_yaml(root / "mesh.yaml", "mesh.yaml")  # bounded: size, nodes, aliases
+    storage = doc.get("storage", DEFAULT_STORAGE) if isinstance(doc, dict) and not problems else None
+    if not isinstance(storage, str):
+        storage = DEFAULT_STORAGE
+    location = resolve_location(storage, root)
+    if is_uri(location):
+        return Path(location.removeprefix("file://")).resolve() if location.startswith("file://") else None
+    return Path(location).resolve()
+
+
+def _stem(source: str) -> str:
+    stem = Path(source.rstrip("/")).name.split(".", 1)[0].lower()
+    stem = re.sub(r"[^a-z0-9_]+", "_", stem).strip("_")
+    return stem if _NAME.match(stem) else f"t_{stem}" if stem else "data"
+
+
+def _logical(typ: str) -> tuple[str, str]:
+    """(logicalType, physicalType) for a DuckDB type."""
+    base = typ.split("(", 1)[0].strip()
+    if typ.endswith("]"):
+        return "array", typ
+    if base in {"STRUCT", "UNION"}:
+        return "object", typ
+    if base == "MAP":
+        return "map", typ
+    if base in _INTEGERS:
+        return "integer", _INTEGERS[base]
+    if base in {"UBIGINT", "HUGEINT", "UHUGEINT"}:
+        return "number", "decimal(38,0)"
+    if base in {"DECIMAL", "NUMERIC"}:
+        return "number", typ.lower()
+    if base in {"FLOAT", "REAL"}:
+        return "number", "float"
+    if base == "DOUBLE":
+        return "number", "double"
+    if base == "BOOLEAN":
+        return "boolean", "boolean"
+    if base == "DATE":
+        return "date", "date"
+    if base.startswith("TIMESTAMP"):
+        return "timestamp", "timestamp"
+    return "string", typ.lower()
+
+
+def _property(column: ColumnProfile, rows: int) -> dict[str, Any]:
+    logical, physical = _logical(column.type)
+    prop: dict[str, Any] = {"name": column.name, "logicalType": logical, "physicalType": physical}
+    if rows > 0 and column.nulls == 0:
+        prop["required"] = True
+    if column.unique:
+        prop["unique"] = True
+    if _personal(column):
+        prop["classification"] = "pii"
+    quality = _suggestions(column, rows)
+    if quality:
+        prop["quality"] = quality
+    return prop
+
+
+def _mark_primary_key(properties: list[dict[str, Any]]) -> None:
+    key = next((p for p in properties if p.get("unique") and p.get("required")), None)
+    if key is not None:
+        key["primaryKey"] = True
+        key["primaryKeyPosition"] = 1
+
+
+def _suggestions(column: ColumnProfile, rows: int) -> list[dict[str, Any]]:
+    """Rules the data passes today, as warnings: a ceiling on nulls with headroom, the values of a
+    low-cardinality text column."""
+    out: list[dict[str, Any]] = []
+    if rows > 0 and 0 < column.nulls < rows:
+        share = 100 * column.nulls / rows
+        ceiling = min(100, max(1, math.ceil(share * 2)))
+        out.append(
+            {
+                "metric": "nullValues",
+                "description": f"{column.nulls:,} of {rows:,} rows null when inferred; a suggested ceiling",
+                "unit": "percent",
+                "mustBeLessOrEqualTo": ceiling,
+                "severity": "warning",
+            }
+        )
+    if column.values and not _personal(column):
+        out.append(
+            {
+                "metric": "invalidValues",
+                "description": "the values seen when inferred",
+                "arguments": {"validValues": list(column.values)},
+                "mustBe": 0,
+                "severity": "warning",
+            }
+        )
+    return out
+
+
+def _personal(column: ColumnProfile) -> bool:
+    """The column's name says personal data (as the gdpr_compliance policy reads names), or most of its
+    sampled values look like emails, phone numbers or IP addresses."""
+    from tessera.governance.document import looks_personal
+
+    if looks_personal(column.name):
+        return True
+    texts = [v for v in column.sample if isinstance(v, str)]
+    if len(texts) < 5:
+        return False
+    for pattern in (_EMAIL, _PHONE, _IPV4):
+        if sum(1 for v in texts if pattern.match(v.strip())) >= 0.8 * len(texts):
+            return pattern is not _PHONE or _phone_like(texts)
+    return False
+
+
+def _phone_like(texts: list[str]) -> bool:
+    """Phone numbers, not plain numbers kept as text: most values have a + or a separator."""
+    return sum(1 for v in texts if v.strip().startswith("+") or re.search(r"\d[ ./-]\d", v)) >= 0.8 * len(
+        texts
+    )
+
+
+def _sla(table: str, columns: tuple[ColumnProfile, ...], personal: list[str]) -> list[dict[str, Any]]:
+    sla: list[dict[str, Any]] = [{"property": "frequency", "value": 1, "unit": "d"}]
+    time_column = _time_column(columns)
+    if personal and time_column is not None:
+        value, unit = RETENTION_DEFAULT
+        sla.append(
+            {
+                "property": "retention",
+                "value": value,
+                "unit": unit,
+                "element": f"{table}.{time_column}",
+                "description": "a default for personal data: set how long these rows may be kept",
+            }
+        )
+    return sla
+
+
+def _time_column(columns: tuple[ColumnProfile, ...]) -> str | None:
+    """The column retention counts from: a date or timestamp, one named like one (created_at, ...) first."""
+    times = [c for c in columns if _logical(c.type)[0] in {"date", "timestamp"}]
+    named = [c for c in times if _TIME_NAME.search(c.name.lower())]
+    best = (named or times)[:1]
+    return best[0].name if best else None
