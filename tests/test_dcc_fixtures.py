@@ -483,6 +483,7 @@ def _run_case(case: Case, folder: Path, pg_schema: str | None) -> None:
     "case",
     [pytest.param(c, id=c.id, marks=[pytest.mark.postgres] if c.sql else []) for c in CASES],
 )
+@pytest.mark.slow  # 72 runs of the CLI (about a second each), still part of every CI run
 def test_dcc_fixture(case: Case, tmp_path: Path) -> None:
     if case.sql is None:
         _run_case(case, tmp_path, None)
