@@ -43,6 +43,7 @@ from tests.conftest import _pg_available
 DCC = Path(__file__).resolve().parent / "fixtures" / "dcc"
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 EXIT = {"passed": 0, "warning": 0, "failed": 1, "refused": 2}
+S3_KEY, S3_SECRET = "test-access", "test-secret"  # DCC's MinIO credentials, passed as DCC passes them
 MAX_DATA_BYTES = 200 * 1024
 
 Verdict = Literal["passed", "warning", "failed", "refused"]
@@ -62,7 +63,7 @@ class Case:
     edits: tuple[tuple[str, str], ...] = ()  # text replacements, as DCC's own tests make them
     sql: str | None = None  # PostgreSQL: DCC's data file, loaded into the case's own schema
     duckdb: bool = False  # the database file DCC's duckdb_database fixture builds
-    s3_as_local: bool = False  # DCC serves these files from MinIO; here the same files are read as local
+    s3: bool = False  # DCC serves the fixture folder from MinIO; here from a moto S3 server
     disagree: str | None = None  # set when ``verdict``/``failing`` are Tessera's: why DCC's differ
 
 
@@ -185,25 +186,25 @@ FILES = [
         "a header (1,abc), so neither declared field is present (the contract says 'This check should fail')",
     ),
     Case(
-        "s3-csv-as-local",
+        "s3-csv",
         "s3-csv/datacontract.yaml",
         "passed",
-        s3_as_local=True,
+        s3=True,
         source="test_test_s3_csv.py:25 test_test_s3_csv: 8 checks, all passed",
     ),
     Case(
-        "s3-json-complex-as-local",
+        "s3-json-complex",
         "s3-json-complex/datacontract.yaml",
         "passed",
-        s3_as_local=True,
+        s3=True,
         source="test_test_s3_json_complex.py:23 test_test_s3_json: all checks passed (a JSON array of events "
         "with a nested data object)",
     ),
     Case(
-        "s3-delta-as-local",
+        "s3-delta",
         "s3-delta/datacontract.yaml",
         "passed",
-        s3_as_local=True,
+        s3=True,
         source="test_test_s3_delta.py:35 test_test_s3_delta: all checks passed (skipped in DCC for a MinIO token "
         "problem, not for the data)",
     ),
@@ -354,12 +355,34 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
-def _s3_as_local(text: str) -> str:
-    """DCC's MinIO server entry (``type: s3``, ``endpointUrl``, ``location: s3://bucket/fixtures/...``) as a
-    ``local`` one over the same files."""
-    text = re.sub(r"\n[ \t]*endpointUrl: __S3_ENDPOINT_URL__", "", text)
-    text = text.replace("type: s3\n", "type: local\n")
-    return re.sub(r"location: s3://[^/\s]+/fixtures/", "path: ./fixtures/", text)
+@pytest.fixture(scope="module")
+def dcc_s3() -> Iterator[str]:
+    """An S3 server standing in for DCC's MinIO container (started only when an s3 case runs)."""
+    from tests.s3kit import moto_server
+
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+def _upload(text: str, endpoint: str) -> None:
+    """Put the case's fixture folder where its ``location: s3://BUCKET/fixtures/FOLDER/...`` says, as DCC's
+    tests upload it (the key is the path under DCC's ``tests/``)."""
+    boto3 = pytest.importorskip("boto3", reason="boto3 is needed for the S3 cases")
+    found = re.search(r"location: s3://([^/\s]+)/fixtures/([^/\s]+)/", text)
+    assert found, "an s3 case's contract names no s3://BUCKET/fixtures/FOLDER/ location"
+    bucket, folder = found.groups()
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=S3_KEY,
+        aws_secret_access_key=S3_SECRET,
+        region_name="us-east-1",
+    )
+    if bucket not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
+        client.create_bucket(Bucket=bucket)
+    for path in (DCC / folder).rglob("*"):
+        if path.is_file():
+            client.upload_file(str(path), bucket, f"fixtures/{path.relative_to(DCC).as_posix()}")
 
 
 def _make_duckdb(path: Path) -> None:
@@ -400,13 +423,14 @@ def _replace(text: str, old: str, new: str, contract: str) -> str:
     return text.replace(old, new)
 
 
-def _prepare(case: Case, folder: Path, pg_schema: str | None) -> Path:
+def _prepare(case: Case, folder: Path, pg_schema: str | None, s3_endpoint: str | None = None) -> Path:
     """The contract as ``tessera test`` gets it: rewritten copy in ``folder``, converted when it is DCS."""
     text = (DCC / case.contract).read_text()
     for old, new in case.edits:
         text = _replace(text, old, new, case.contract)
-    if case.s3_as_local:
-        text = _s3_as_local(text)
+    if s3_endpoint is not None:
+        _upload(text, s3_endpoint)
+        text = _replace(text, "__S3_ENDPOINT_URL__", s3_endpoint, case.contract)
     text = text.replace("./fixtures/", f"{DCC.as_posix()}/")
     if case.duckdb:
         _make_duckdb(folder / "orders.duckdb")
@@ -456,10 +480,23 @@ def _explain(report: dict[str, Any], run: subprocess.CompletedProcess[str]) -> s
     return "\n".join(lines)
 
 
-def _run_case(case: Case, folder: Path, pg_schema: str | None) -> None:
-    contract = _prepare(case, folder, pg_schema)
+def _environment(pg_schema: str | None, s3_endpoint: str | None) -> dict[str, str] | None:
+    """Credentials as DCC's tests give them: PostgreSQL's user, S3 keys under DCC's variable names."""
+    if pg_schema is not None:
+        return {**os.environ, "PGUSER": "postgres"}
+    if s3_endpoint is not None:
+        return {
+            **os.environ,
+            "DATACONTRACT_S3_ACCESS_KEY_ID": S3_KEY,
+            "DATACONTRACT_S3_SECRET_ACCESS_KEY": S3_SECRET,
+        }
+    return None
+
+
+def _run_case(case: Case, folder: Path, pg_schema: str | None, s3_endpoint: str | None = None) -> None:
+    contract = _prepare(case, folder, pg_schema, s3_endpoint)
     server = ("--server", case.server) if case.server else ()
-    env = {**os.environ, "PGUSER": "postgres"} if pg_schema else None
+    env = _environment(pg_schema, s3_endpoint)
     run = cli("test", str(contract), *server, *case.args, "--output", "json", env=env)
     assert "Traceback" not in run.stderr + run.stdout, run.stderr
     try:
@@ -484,7 +521,10 @@ def _run_case(case: Case, folder: Path, pg_schema: str | None) -> None:
     [pytest.param(c, id=c.id, marks=[pytest.mark.postgres] if c.sql else []) for c in CASES],
 )
 @pytest.mark.slow  # 72 runs of the CLI (about a second each), still part of every CI run
-def test_dcc_fixture(case: Case, tmp_path: Path) -> None:
+def test_dcc_fixture(case: Case, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if case.s3:
+        _run_case(case, tmp_path, None, request.getfixturevalue("dcc_s3"))
+        return
     if case.sql is None:
         _run_case(case, tmp_path, None)
         return
@@ -524,7 +564,6 @@ def test_data_paths_resolve_to_copied_files() -> None:
     """Every ``./fixtures/...`` path a case's contract names exists here (a glob matches a file)."""
     for case in CASES:
         text = (DCC / case.contract).read_text()
-        if case.s3_as_local:
-            text = _s3_as_local(text)
-        for found in re.findall(r"(?:path|location): \"?\./fixtures/([^\"\s]+)", text):
+        text = re.sub(r"location: s3://[^/\s]+/fixtures/", "path: ./fixtures/", text)
+        for found in re.findall(r"path: \"?\./fixtures/([^\"\s]+)", text):
             assert list(DCC.glob(found)), f"{case.contract}: nothing at fixtures/{found}"
