@@ -6,7 +6,8 @@ contract is copied to a temporary folder with its data paths made absolute (DCC 
 against its ``tests/`` folder), converted with ``tessera import dcs`` when it is a Data Contract Specification
 file, and tested with ``tessera test --output json``. Compared:
 
-- the verdict: ``passed``, ``warning`` or ``failed`` (DCC's ``run.result``; exit code 0, 0, 1);
+- the verdict: ``passed``, ``warning`` or ``failed`` (DCC's ``run.result``; exit code 0, 0, 1), or
+  ``refused`` (exit 2, the JSON lists the problems) where Tessera does not accept the file;
 - the failing fields: the top-level column of every result that did not pass, ``*`` for a rule on the table.
   Tessera's notice that an object's other checks were not run because its presence or type checks failed
   (metric ``checks``) is left out: DCC has no such result, it runs those checks and they fail on the same
@@ -506,8 +507,8 @@ def _run_case(case: Case, folder: Path, pg_schema: str | None, s3_endpoint: str 
     failing = _failing(report)
     expected = (case.verdict, set(case.failing))
     assert (report.get("outcome"), failing) == expected, (
-        f"{case.id}: DCC expects {expected} ({case.source})"
-        + (f"; recorded disagreement: {case.disagree}" if case.disagree else "")
+        f"{case.id}: expected {expected}; DCC: {case.source}"
+        + (f"; Tessera differs on purpose: {case.disagree}" if case.disagree else "")
         + "\n"
         + _explain(report, run)
     )
