@@ -156,7 +156,7 @@ def test_new_refuses_to_overwrite_and_writes_nothing(newcomer_mesh: Path) -> Non
         (["product", "logistics.shipments"], "--from FILE, --from-dbt MODEL or --input"),
         (["product", "logistics.shipments", "--from", "missing.parquet"], "no file"),
         (["product", "logistics.shipments", "--from", "shipments.xlsx"], "cannot tell its format"),
-        (["product", "logistics.shipments", "--from-dbt", "stg_shipments"], "dbt importer is not available"),
+        (["product", "logistics.shipments", "--from-dbt", "stg_shipments"], "no dbt manifest at"),
         (["product", "logistics.shipments", "--input", "sales.orders"], "no such product"),
     ],
 )
@@ -301,3 +301,23 @@ def test_data_in_a_storage_root_outside_the_mesh_is_refused_with_dash_c(
     )  # fmt: skip
     assert result.returncode == 1 and "lies inside the mesh" in result.stderr, result.stderr
     assert not (newcomer_mesh / "domains/logistics/products/copy").exists()
+
+
+def test_new_product_from_a_dbt_model(newcomer_mesh: Path) -> None:
+    """`--from-dbt MODEL` takes the model's columns, tests and compiled SQL, with its refs as input ports."""
+    root = newcomer_mesh
+    manifest = REPO / "tests/fixtures/interop/dbt/jaffle_duckdb.manifest.json"
+    args = ["new", "product", "logistics.orders", "--from-dbt", "orders", "--manifest", str(manifest)]
+    result = run(*args, cwd=root)
+    assert result.returncode == 0, result.stderr
+    folder = root / "domains/logistics/products/orders"
+    contract = yaml.safe_load((folder / "contract.odcs.yaml").read_text())
+    names = [p["name"] for p in contract["schema"][0]["properties"]]
+    assert names[:2] == ["order_id", "customer_id"] and contract["schema"][0]["name"] == "orders"
+    product = yaml.safe_load((folder / "product.odps.yaml").read_text())
+    assert {p["name"] for p in product["inputPorts"]} == {"logistics.stg_orders", "logistics.stg_payments"}
+    assert "logistics.stg_orders" in (folder / "transform.sql").read_text()
+    unknown = run(
+        "new", "product", "logistics.other", "--from-dbt", "nope", "--manifest", str(manifest), cwd=root
+    )
+    assert unknown.returncode == 2 and "no model named 'nope'" in unknown.stderr

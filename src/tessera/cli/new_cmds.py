@@ -31,6 +31,7 @@ def new(args: argparse.Namespace) -> int:
             dbt_model=args.dbt_model,
             inputs=args.inputs or (),
             owner=args.owner,
+            manifest=args.manifest,
         )
         hint = "next: tessera apply && " + (
             f"tessera publish {args.name} --from {args.source}"

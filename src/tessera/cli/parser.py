@@ -275,7 +275,18 @@ def _new(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> None:
         metavar="FILE",
         help="infer the contract from this data (parquet, csv, json, delta)",
     )
-    source.add_argument("--from-dbt", dest="dbt_model", metavar="MODEL", help="a dbt model's contract")
+    source.add_argument(
+        "--from-dbt",
+        dest="dbt_model",
+        metavar="MODEL",
+        help="a dbt model: its columns, tests and compiled SQL",
+    )
+    p.add_argument(
+        "--manifest",
+        metavar="FILE",
+        default="target/manifest.json",
+        help="with --from-dbt: the dbt manifest (default: target/manifest.json)",
+    )
     p.add_argument(
         "--input",
         dest="inputs",

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from tessera.errors import NotFoundError, NotImplementedYetError, SpecError, TesseraError
+from tessera.errors import NotFoundError, SpecError, TesseraError
 
 __all__ = ["new_domain", "new_product"]
 
@@ -115,6 +115,7 @@ def new_product(
     dbt_model: str | None = None,
     inputs: Sequence[str] = (),
     owner: str | None = None,
+    manifest: str | Path = "target/manifest.json",
 ) -> list[Path]:
     """Write a product: its contract inferred from the data file ``source`` (read as ``fmt``, default its
     suffix), or built from the contracts of ``inputs`` with a ``transform.sql`` that selects their columns."""
@@ -134,17 +135,17 @@ def new_product(
     table = product
     files: dict[str, str] = {}
     if dbt_model is not None:
-        raise NotImplementedYetError(
-            f"--from-dbt {dbt_model}: the dbt importer is not available in this installation; "
-            "use `--from FILE` with the model's data, or `--input` with its upstream products"
-        )
-    if source is not None:
+        contract, ports, sql = _from_dbt(Path(manifest), dbt_model, domain, table)
+        origin = f" from dbt model {dbt_model}"
+        if sql is not None:
+            files["transform.sql"] = sql
+    elif source is not None:
         from tessera.interop.infer import refuse_mesh_data
 
         refuse_mesh_data(Path(source).expanduser(), (base,))  # also when run with -C from elsewhere
         contract = _from_data(source, fmt, table)
         origin = f" from {Path(source).name}"
-        ports: list[dict[str, Any]] = []
+        ports = []
     else:
         contract, ports, sql = _from_inputs(base, inputs, table)
         origin = f" from {', '.join(inputs)}"
@@ -159,6 +160,31 @@ def new_product(
         **files,
     }
     return _write_new(folder, files)
+
+
+def _from_dbt(
+    manifest: Path, model: str, domain: str, table: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """The contract of one dbt model (columns, tests as rules, an enforced dbt contract), its ``ref()`` and
+    ``source()`` edges as input ports, and its compiled SQL when that is plain SQL (else no transform: the
+    product is published with ``tessera publish --from``)."""
+    from tessera.interop import import_source
+    from tessera.interop.model import ImportOptions
+
+    if not manifest.is_file():
+        raise NotFoundError(
+            f"no dbt manifest at {manifest}: run `dbt parse` in the dbt project, or give --manifest FILE"
+        )
+    found = import_source("dbt", str(manifest), ImportOptions(model=model, domain=domain))[0]
+    contract = dict(found.contract)
+    contract["schema"] = [{**contract["schema"][0], "name": table}]
+    if not found.description:
+        contract["description"] = {"purpose": f"TODO: describe what {table} holds and what it is for."}
+    ports = [
+        {"name": address, "version": "1.0.0", "contractId": address.replace(".", "-")}
+        for address in found.inputs
+    ]
+    return contract, ports, found.transform
 
 
 def _address(address: str) -> tuple[str, str]:
