@@ -74,6 +74,7 @@ def _product_files(imported: list[Any], folder: Path, args: argparse.Namespace) 
     from tessera.errors import FormatError
     from tessera.interop.odcs import dump_yaml, snake
     from tessera.interop.product import product_document
+    from tessera.interop.ready import ready_for_mesh
 
     parts = folder.resolve().parts
     in_mesh = len(parts) >= 4 and parts[-2] == "products" and parts[-4] == "domains"
@@ -92,6 +93,7 @@ def _product_files(imported: list[Any], folder: Path, args: argparse.Namespace) 
         name = snake(target.name) if single else item.name
         contract = dict(item.contract)
         contract["id"], contract["domain"], contract["dataProduct"] = f"{domain}-{name}", domain, name
+        contract = ready_for_mesh(contract)  # a product is published under the mesh's policies
         product = product_document(replace(item, name=name, contract=contract), domain, args.owner)
         files[target / "contract.odcs.yaml"] = dump_yaml(contract)
         files[target / "product.odps.yaml"] = dump_yaml(product)

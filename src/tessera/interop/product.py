@@ -28,8 +28,7 @@ def product_document(imported: Imported, domain: str, owner: str | None = None) 
         "status": "draft",
     }
     purpose = imported.description or _purpose(contract)
-    if purpose:
-        doc["description"] = {"purpose": purpose}
+    doc["description"] = {"purpose": purpose or f"TODO: describe what {name} holds and what it is for."}
     if imported.inputs:
         doc["inputPorts"] = [
             {"name": address, "version": "1.0.0", "contractId": _contract_id(address)}

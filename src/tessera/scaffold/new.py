@@ -176,10 +176,9 @@ def _from_dbt(
             f"no dbt manifest at {manifest}: run `dbt parse` in the dbt project, or give --manifest FILE"
         )
     found = import_source("dbt", str(manifest), ImportOptions(model=model, domain=domain))[0]
-    contract = dict(found.contract)
-    contract["schema"] = [{**contract["schema"][0], "name": table}]
-    if not found.description:
-        contract["description"] = {"purpose": f"TODO: describe what {table} holds and what it is for."}
+    from tessera.interop.ready import ready_for_mesh
+
+    contract = ready_for_mesh({**found.contract, "schema": [{**found.contract["schema"][0], "name": table}]})
     ports = [
         {"name": address, "version": "1.0.0", "contractId": address.replace(".", "-")}
         for address in found.inputs
