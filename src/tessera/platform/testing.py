@@ -63,6 +63,7 @@ def test_product(ctx: Context, address: str, data: Any | None = None) -> Quality
 
 
 SUBJECT = "__tessera__.subject"
+ALIGNED = "__tessera__.declared"
 
 
 def test_contract(
@@ -170,6 +171,7 @@ def _checks_of(
             )
         )
         return checks, 0
+    relation = _spelled_as_declared(engine, obj, relation, types)
     _name_physical_table(engine, obj, relation)
     run = run_quality(selection.rules_of(obj.contract), engine, relation, subject=obj.name)
     return [c for c in (*checks, *run.checks) if selection.keeps_check(c)], run.row_count
@@ -219,6 +221,27 @@ def _name_physical_table(engine: Engine, obj: SchemaObject, relation: str) -> No
         engine.register_sql(name, f"SELECT * FROM {quote_name(relation)}")
     except TesseraError:  # the rules that need the name will fail and say so
         return
+
+
+def _spelled_as_declared(engine: Engine, obj: SchemaObject, relation: str, types: dict[str, str]) -> str:
+    """The relation with its columns renamed to the contract's spelling where they differ only in case
+    (``FL_DATE`` declared ``fl_date``): DuckDB's names are case-insensitive, and the presence check accepted
+    them, so the value checks find them too. PostgreSQL's quoted names are not: they stay as they are."""
+    if engine.dialect != "duckdb":
+        return relation
+    by_lower = {name.lower(): name for name in types}
+    renames = [
+        (by_lower[c.name.lower()], c.name)
+        for c in obj.contract.columns
+        if c.name not in types and c.name.lower() in by_lower
+    ]
+    if not renames:
+        return relation
+    from tessera.quality.sql import quote_ident
+
+    pairs = ", ".join(f"{quote_ident(old)} AS {quote_ident(new)}" for old, new in renames)
+    engine.register_sql(ALIGNED, f"SELECT * RENAME ({pairs}) FROM {quote_name(relation)}")
+    return ALIGNED
 
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
