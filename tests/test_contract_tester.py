@@ -271,6 +271,28 @@ def test_local_csv_glob_and_delta(tmp_path: Path) -> None:
     assert json.loads(delta.stdout)["rows"] == 3
 
 
+def test_files_of_several_schema_versions_and_names_in_another_case(tmp_path: Path) -> None:
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv/a.csv").write_text("order_id;status\n1;new\n")  # before amount was added
+    (tmp_path / "csv/b.csv").write_text("order_id;status;amount\n2;paid;2.5\n")
+    server = {"server": "csv", "type": "local", "path": "./csv/*.csv", "format": "csv", "delimiter": ";"}
+    path = write(tmp_path / "c.odcs.yaml", contract(ORDERS, servers=[server]))
+    out = run("test", str(path), "--output", "json")
+    found = results(out.stdout)
+    assert found["orders.amount.present"]["outcome"] == "passed", out.stdout + out.stderr
+    assert found["orders.amount.nullValues"]["measured"] == 1  # read by column name: a's amount is null
+    (tmp_path / "upper.csv").write_text("ORDER_ID,Status,amount\n1,new,1.5\n1,paid,2.5\n")
+    upper = {"server": "upper", "type": "local", "path": "./upper.csv", "format": "csv"}
+    path = write(tmp_path / "u.odcs.yaml", contract(ORDERS, servers=[upper]))
+    out = run("test", str(path), "--output", "json")
+    found = results(out.stdout)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert found["orders.order_id.unique"]["measured"] == 1, (
+        found
+    )  # measured on ORDER_ID, not "not in the data"
+    assert found["orders.status.invalidValues"]["outcome"] == "passed"
+
+
 def test_csv_delimiter_from_the_server_entry(tmp_path: Path) -> None:
     (tmp_path / "orders.csv").write_text("order_id;status;amount\n1;new;1.5\n2;x;2.5\n")
     server = {"server": "csv", "type": "local", "path": "orders.csv", "format": "csv", "delimiter": ";"}
@@ -467,6 +489,14 @@ def test_s3_server_through_the_object_store(tmp_path: Path, s3_endpoint: str) ->
     doc = json.loads(out.stdout)
     assert doc["rows"] == 4
     assert results(out.stdout)["orders.order_id.unique"]["measured"] == 1
+    events = [{"order_id": 1, "status": "new", "amount": 1.5}, {"order_id": 2, "status": "paid", "amount": 2}]
+    (tmp_path / "events.json").write_text(json.dumps(events, indent=2))  # an array, not one object a line
+    client.upload_file(str(tmp_path / "events.json"), bucket, "events/2025/events.json")
+    array = {**server, "location": f"s3://{bucket}/events/**/*.json", "format": "json"}
+    path = write(tmp_path / "j.odcs.yaml", contract(ORDERS, servers=[array]))
+    out = run("test", str(path), "--output", "json", env=credentials)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert json.loads(out.stdout)["rows"] == 2
     nothing = write(
         tmp_path / "n.odcs.yaml",
         contract(ORDERS, servers=[{**server, "location": f"s3://{bucket}/none/*.parquet"}]),

@@ -327,6 +327,16 @@ def test_sql_rules_with_placeholders_and_the_bare_table_name(engine: RecordingEn
     assert result.checks[3].message == "sql rule 'revenue' on orders: 47.5, expected > 100"
 
 
+def test_the_schema_placeholder_names_the_relations_schema() -> None:
+    from tessera.quality.runner import with_placeholders
+
+    sql = "SELECT count(*) FROM ${schema}.{table} JOIN ${schema}.other USING (id) WHERE x = '{model}'"
+    assert with_placeholders(sql, "sales.orders", None) == (
+        'SELECT count(*) FROM "sales"."orders" JOIN "sales".other USING (id) WHERE x = "sales"."orders"'
+    )
+    assert with_placeholders("SELECT 1 FROM ${schema}.{table}", "orders", None) == 'SELECT 1 FROM "orders"'
+
+
 def test_a_rule_whose_sql_errors_is_an_error_check_that_blocks(engine: RecordingEngine) -> None:
     result = run(engine, make_contract(quality=[sql_rule("SELECT count(*) FROM {object} WHERE nope > 1")]))
     (found,) = result.checks

@@ -59,7 +59,8 @@ class DuckDBEngine:
     def register_files(self, name: str, uris: Sequence[str], fmt: FileFormat) -> None:
         target = self._prepare(name)
         files = string_list(list(uris))
-        extra = ", union_by_name = true" if fmt == "parquet" else ""
+        # several files are one relation by column name: a later file may add columns (schema evolution)
+        extra = ", union_by_name = true" if fmt == "parquet" or len(uris) > 1 else ""
         self._run(f"CREATE OR REPLACE VIEW {target} AS SELECT * FROM {_READERS[fmt]}({files}{extra})")
 
     def register_sql(self, name: str, sql: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import re
+import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -62,6 +63,7 @@ def test_product(ctx: Context, address: str, data: Any | None = None) -> Quality
 
 
 SUBJECT = "__tessera__.subject"
+ALIGNED = "__tessera__.declared"
 
 
 def test_contract(
@@ -128,47 +130,51 @@ def _unknown_ids(selection: Selection, objects: Sequence[SchemaObject]) -> list[
 def _test_object(
     obj: SchemaObject, source: Source, selection: Selection, forbidden: Sequence[Path]
 ) -> tuple[list[Check], int]:
+    with tempfile.TemporaryDirectory(prefix="tessera-test-") as scratch:  # text files fetched from a store
+        engine, relation = _open(source, forbidden, Path(scratch))
+        try:
+            checks, rows = _checks_of(obj, source, selection, engine, relation)
+        finally:
+            engine.close()
+    return [replace(c, name=f"{obj.name}.{c.name}", object=obj.name) for c in checks], rows
+
+
+def _checks_of(
+    obj: SchemaObject, source: Source, selection: Selection, engine: Engine, relation: str
+) -> tuple[list[Check], int]:
     from tessera.quality import run_quality
     from tessera.quality.schema_checks import schema_checks
 
-    engine, relation = _open(source, forbidden)
     try:
-        try:
-            types = dict(engine.columns(relation))
-        except InputError:
-            raise
-        except TesseraError as exc:
-            raise InputError(f"{_where(source)}: {exc}") from None
-        except Exception as exc:  # the engine's own error: a file that is not what it claims
-            raise InputError(
-                f"{_where(source)} is not readable as {source.fmt}: {_first_line(exc)}"
-            ) from None
-        checks = schema_checks(obj.contract, types, loose_text=source.fmt in ("csv", "json"))
-        rows = 0
-        if any(c.blocking for c in checks):  # shown whatever the selection: they say why nothing ran
-            checks = [c for c in checks if c.blocking or selection.keeps_check(c)]
-            checks.append(
-                Check(
-                    "checks",
-                    "checks",
-                    None,
-                    "",
-                    None,
-                    "error",
-                    "error",
-                    f"the other checks of {obj.name} were not run: its data does not have the declared "
-                    "schema (see the failed presence and type checks)",
-                    unit="",
-                )
+        types = dict(engine.columns(relation))
+    except InputError:
+        raise
+    except TesseraError as exc:
+        raise InputError(f"{_where(source)}: {exc}") from None
+    except Exception as exc:  # the engine's own error: a file that is not what it claims
+        raise InputError(f"{_where(source)} is not readable as {source.fmt}: {_first_line(exc)}") from None
+    checks = schema_checks(obj.contract, types, loose_text=source.fmt in ("csv", "json"))
+    if any(c.blocking for c in checks):  # shown whatever the selection: they say why nothing ran
+        checks = [c for c in checks if c.blocking or selection.keeps_check(c)]
+        checks.append(
+            Check(
+                "checks",
+                "checks",
+                None,
+                "",
+                None,
+                "error",
+                "error",
+                f"the other checks of {obj.name} were not run: its data does not have the declared "
+                "schema (see the failed presence and type checks)",
+                unit="",
             )
-        else:
-            _name_physical_table(engine, obj, relation)
-            run = run_quality(selection.rules_of(obj.contract), engine, relation, subject=obj.name)
-            checks = [c for c in (*checks, *run.checks) if selection.keeps_check(c)]
-            rows = run.row_count
-    finally:
-        engine.close()
-    return [replace(c, name=f"{obj.name}.{c.name}", object=obj.name) for c in checks], rows
+        )
+        return checks, 0
+    relation = _spelled_as_declared(engine, obj, relation, types)
+    _name_physical_table(engine, obj, relation)
+    run = run_quality(selection.rules_of(obj.contract), engine, relation, subject=obj.name)
+    return [c for c in (*checks, *run.checks) if selection.keeps_check(c)], run.row_count
 
 
 def _first_line(exc: BaseException) -> str:
@@ -182,8 +188,9 @@ def _where(source: Source) -> str:
     return source.location
 
 
-def _open(source: Source, forbidden: Sequence[Path]) -> tuple[Engine, str]:
-    """An engine with the source registered, and the relation to test."""
+def _open(source: Source, forbidden: Sequence[Path], scratch: Path) -> tuple[Engine, str]:
+    """An engine with the source registered, and the relation to test (``scratch``: a folder for the text
+    files of an object store, living as long as the engine)."""
     if source.kind == "postgres":
         from tessera.engine.postgres_engine import PostgresEngine
 
@@ -193,7 +200,7 @@ def _open(source: Source, forbidden: Sequence[Path]) -> tuple[Engine, str]:
             raise InputError(str(exc)) from None
     engine = create_engine("duckdb")
     try:
-        _register(engine, source, forbidden)
+        _register(engine, source, forbidden, scratch)
     except InputError:
         engine.close()
         raise
@@ -216,11 +223,32 @@ def _name_physical_table(engine: Engine, obj: SchemaObject, relation: str) -> No
         return
 
 
+def _spelled_as_declared(engine: Engine, obj: SchemaObject, relation: str, types: dict[str, str]) -> str:
+    """The relation with its columns renamed to the contract's spelling where they differ only in case
+    (``FL_DATE`` declared ``fl_date``): DuckDB's names are case-insensitive, and the presence check accepted
+    them, so the value checks find them too. PostgreSQL's quoted names are not: they stay as they are."""
+    if engine.dialect != "duckdb":
+        return relation
+    by_lower = {name.lower(): name for name in types}
+    renames = [
+        (by_lower[c.name.lower()], c.name)
+        for c in obj.contract.columns
+        if c.name not in types and c.name.lower() in by_lower
+    ]
+    if not renames:
+        return relation
+    from tessera.quality.sql import quote_ident
+
+    pairs = ", ".join(f"{quote_ident(old)} AS {quote_ident(new)}" for old, new in renames)
+    engine.register_sql(ALIGNED, f"SELECT * RENAME ({pairs}) FROM {quote_name(relation)}")
+    return ALIGNED
+
+
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _register(engine: Engine, source: Source, forbidden: Sequence[Path]) -> None:
-    from tessera.model.sqltext import string_list, string_literal
+def _register(engine: Engine, source: Source, forbidden: Sequence[Path], scratch: Path) -> None:
+    from tessera.model.sqltext import string_literal
 
     remote = "://" in source.location
     if not remote:
@@ -239,15 +267,23 @@ def _register(engine: Engine, source: Source, forbidden: Sequence[Path]) -> None
             raise InputError(f"no DuckDB database file at {source.location}")
         engine.execute(f"ATTACH {string_literal(source.location)} AS __tessera_source (READ_ONLY)")
         return
-    if remote:
+    if remote and source.fmt == "parquet":
         engine.register_arrow(SUBJECT, _object_store_dataset(source))
         return
-    files = _local_files(source)
+    files = _fetched_files(source, scratch) if remote else _local_files(source)
+    _register_text_or_files(engine, source, files)
+
+
+def _register_text_or_files(engine: Engine, source: Source, files: list[str]) -> None:
+    """The files read as one relation by DuckDB, by column name across files (a folder or glob may hold
+    files of several schema versions), JSON as an array or one object per line alike."""
+    from tessera.model.sqltext import string_list, string_literal
+
     if source.fmt == "csv" and source.delimiter:
         engine.register_sql(
             SUBJECT,
             f"SELECT * FROM read_csv({string_list(files)}, delim = {string_literal(source.delimiter)}, "
-            "header = true)",
+            "header = true, union_by_name = true)",
         )
     else:
         engine.register_files(SUBJECT, files, source.fmt)  # type: ignore[arg-type]
@@ -289,10 +325,9 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(out + "$")
 
 
-def _object_store_dataset(source: Source) -> Any:
-    """The files an ``s3://bucket/prefix/*.parquet`` location names, as one Arrow dataset over the object
-    store (read lazily, batch by batch, by the engine's scan)."""
-    import pyarrow.dataset as pds
+def _object_store_files(source: Source) -> tuple[Any, list[str]]:
+    """The object store of an ``s3://bucket/prefix/*.csv`` location (an Arrow filesystem over the storage
+    layer) and the keys of the files it names."""
     import pyarrow.fs as pafs
     from deltalake.fs import DeltaStorageHandler
 
@@ -313,24 +348,50 @@ def _object_store_dataset(source: Source) -> Any:
             else:
                 files = [key] if info.type == pafs.FileType.File else []
     except OSError as exc:
-        from tessera.storage.delta import store_error
-
-        raise InputError(str(store_error(source.location, exc, source.options))) from None
+        raise _store_error(source, exc) from None
     if not files:
         raise InputError(f"no {source.fmt} data file at {source.location}")
-    return pds.dataset(files, filesystem=fs, format=_arrow_format(source))
+    return fs, files
 
 
-def _arrow_format(source: Source) -> Any:
+def _store_error(source: Source, exc: OSError) -> InputError:
+    from tessera.storage.delta import store_error
+
+    return InputError(str(store_error(source.location, exc, source.options)))
+
+
+def _object_store_dataset(source: Source) -> Any:
+    """The Parquet files of an object-store location as one Arrow dataset (read lazily, batch by batch, by
+    the engine's scan), its schema the union of the files' schemas by column name."""
+    import pyarrow as pa
     import pyarrow.dataset as pds
 
-    if source.fmt == "csv":
-        import pyarrow.csv as pacsv
+    fs, files = _object_store_files(source)
+    dataset = pds.dataset(files, filesystem=fs, format="parquet")
+    if len(files) > 1:
+        schema = pa.unify_schemas([f.physical_schema for f in dataset.get_fragments()])
+        dataset = pds.dataset(files, filesystem=fs, format="parquet", schema=schema)
+    return dataset
 
-        return pds.CsvFileFormat(parse_options=pacsv.ParseOptions(delimiter=source.delimiter or ","))
-    if source.fmt == "json":
-        return pds.JsonFileFormat()
-    return pds.ParquetFileFormat()
+
+def _fetched_files(source: Source, scratch: Path) -> list[str]:
+    """The CSV or JSON files of an object-store location, copied into ``scratch`` through the storage layer
+    so that DuckDB reads them exactly as it reads local files (a JSON array and newline-delimited JSON alike;
+    Arrow's JSON reader knows only the latter)."""
+    fs, keys = _object_store_files(source)
+    files: list[str] = []
+    for number, key in enumerate(keys):
+        target = scratch / f"{number:06d}-{key.rsplit('/', 1)[-1]}"
+        try:
+            with fs.open_input_stream(key) as stream, target.open("wb") as out:
+                while chunk := stream.read(1 << 20):
+                    out.write(chunk)
+        except OSError as exc:
+            raise _store_error(source, exc) from None
+        if target.stat().st_size == 0:
+            raise InputError(f"{source.location}: {key} is empty: not a {source.fmt} file")
+        files.append(str(target))
+    return files
 
 
 def _mesh_data_roots(mesh_root: Path | None) -> list[Path]:

@@ -28,7 +28,11 @@ __all__ = ["run_quality", "with_placeholders"]
 #: ODCS SQL rules name the data they judge with placeholders: ``${object}`` (ODCS 3.1's examples), ``${table}``,
 #: datacontract-cli's ``{model}`` and ``${model}``, with or without the ``$``, even inside quotes as some tools
 #: write them; a column rule names its column with ``${property}``, ``${column}`` or ``${field}``.
+#: ``${schema}.{table}`` (datacontract-cli's, for the server's schema) is the relation as a whole, since the
+#: relation already carries its schema; a lone ``${schema}`` is the relation's schema.
 _TABLE = re.compile(r"""["'`]?\$?\{(?:object|table|model)\}["'`]?""")
+_SCHEMA_TABLE = re.compile(r"""["'`]?\$?\{schema\}["'`]?\.["'`]?\$?\{(?:object|table|model)\}["'`]?""")
+_SCHEMA = re.compile(r"""["'`]?\$?\{schema\}["'`]?""")
 _COLUMN = re.compile(r"""["'`]?\$?\{(?:property|column|field)\}["'`]?""")
 
 
@@ -188,7 +192,11 @@ def with_placeholders(query: str | None, relation: str, column: str | None) -> s
     if not query:
         return query
     relation_sql = quote_name(relation)
+    query = _SCHEMA_TABLE.sub(lambda _: relation_sql, query)
     query = _TABLE.sub(lambda _: relation_sql, query)
+    if "." in relation:
+        schema_sql = quote_name(relation.rsplit(".", 1)[0])
+        query = _SCHEMA.sub(lambda _: schema_sql, query)
     if column:
         column_sql = quote_ident(column)
         query = _COLUMN.sub(lambda _: column_sql, query)

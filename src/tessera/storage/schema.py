@@ -80,7 +80,7 @@ def arrow_type(column: Column) -> pa.DataType | None:
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 #: SQL dialects a physical type is tried in, in order, when the generic parser does not know it.
-_DIALECTS = (None, "duckdb", "postgres", "tsql", "snowflake", "spark")
+_DIALECTS = (None, "duckdb", "postgres", "tsql", "snowflake", "spark", "bigquery")
 
 
 @functools.lru_cache(maxsize=512)
