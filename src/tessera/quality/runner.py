@@ -29,6 +29,8 @@ __all__ = ["run_quality", "with_placeholders"]
 #: datacontract-cli's ``{model}`` and ``${model}``, with or without the ``$``, even inside quotes as some tools
 #: write them; a column rule names its column with ``${property}``, ``${column}`` or ``${field}``.
 _TABLE = re.compile(r"""["'`]?\$?\{(?:object|table|model)\}["'`]?""")
+#: ``${schema}.{table}`` (datacontract-cli): the relation judged is already qualified, so the schema goes.
+_SCHEMA_PREFIX = re.compile(r"""["'`]?\$?\{schema\}["'`]?\s*\.\s*(?=["'`]?\$?\{(?:object|table|model)\})""")
 _COLUMN = re.compile(r"""["'`]?\$?\{(?:property|column|field)\}["'`]?""")
 
 
@@ -188,6 +190,7 @@ def with_placeholders(query: str | None, relation: str, column: str | None) -> s
     if not query:
         return query
     relation_sql = quote_name(relation)
+    query = _SCHEMA_PREFIX.sub("", query)
     query = _TABLE.sub(lambda _: relation_sql, query)
     if column:
         column_sql = quote_ident(column)
