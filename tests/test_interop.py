@@ -235,6 +235,41 @@ def test_dcs_service_levels_become_sla_properties() -> None:
     assert doc["servers"][0]["server"] == "my-dataproduct/postgres"
 
 
+def test_dcs_import_keeps_the_source_names_and_types(capsys: pytest.CaptureFixture[str]) -> None:
+    """Names as written, ``config.postgresTable`` as the table's physicalName, no logicalType for a field
+    without type, ``bytes`` stored as binary, a rule's ``dialect`` kept beside the rule (with a note)."""
+    code, out, err = cli(capsys, "import", "dcs", str(FIXTURES / "dcs" / "names.dcs.yaml"))
+    assert code == 0, err
+    [obj] = yaml.safe_load(out)["schema"]
+    assert (obj["name"], obj["physicalName"]) == ("Flights_Old", "Flights")
+    assert "customProperties" not in obj  # config held only the table name
+    fl_date, payload, arrived = obj["properties"]
+    assert fl_date == {"name": "FL_DATE", "logicalType": "string", "physicalType": "string", "required": True}
+    assert (payload["logicalType"], payload["physicalType"]) == ("string", "binary")
+    assert arrived == {"name": "Arrived", "description": "any type (DCS needs none)"}
+    [rule] = obj["quality"]
+    assert rule["customProperties"] == [{"property": "dialect", "value": "postgres"}]
+    assert "dialect" not in rule and rule["query"] == "SELECT count(*) FROM {model}"
+    assert "note: models.Flights_Old.quality: kept dialect" in err
+    exported = yaml.safe_load(export_contract("dcs", yaml.safe_load(out), ExportOptions()).text)
+    fields = exported["models"]["Flights"]["fields"]
+    assert fields["Payload"]["type"] == "bytes" and "type" not in fields["Arrived"]
+
+
+def test_dcs_import_into_a_mesh_snake_cases_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--product writes a mesh product: snake_case names, the source's in physicalName."""
+    folder = tmp_path / "domains" / "air" / "products" / "flights"
+    code, _, err = cli(
+        capsys, "import", "dcs", str(FIXTURES / "dcs" / "names.dcs.yaml"), "--product", "-o", str(folder)
+    )
+    assert code == 0, err
+    [obj] = yaml.safe_load((folder / "contract.odcs.yaml").read_text())["schema"]
+    assert (obj["name"], obj["physicalName"]) == ("flights_old", "Flights")
+    assert [(p["name"], p.get("physicalName")) for p in obj["properties"]] == [
+        ("fl_date", "FL_DATE"), ("payload", "Payload"), ("arrived", "Arrived")
+    ]  # fmt: skip
+
+
 # --- JSON Schema: the export validates the data it came from ----------------------------------------------
 
 _ROWS = {

@@ -316,14 +316,23 @@ def test_sql_rules_with_placeholders_and_the_bare_table_name(engine: RecordingEn
         sql_rule("SELECT count(*) FROM {object} WHERE amount < 0"),
         sql_rule("SELECT count(*) FROM orders WHERE country = 'XX'", "mustBeLessOrEqualTo", 1),
         sql_rule("SELECT sum(amount) FROM {table}", "mustBeGreaterThan", 100, name="revenue"),
+        sql_rule(
+            "SELECT count(*) FROM ${schema}.{table}", "mustBeGreaterThan", 0
+        ),  # datacontract-cli's spelling
     ]
     email = Column(
         "email", "string", quality=(sql_rule("SELECT count({property}) FROM {model}", "mustBe", 8),)
     )
     result = run(engine, make_contract([email], quality))
-    assert [c.outcome for c in result.checks] == ["passed", "failed", "passed", "failed"]
-    assert [c.name for c in result.checks] == ["email.sql", "table.sql", "table.sql.2", "table.revenue"]
-    assert [c.measured for c in result.checks] == [8, 1, 1, 47.5]
+    assert [c.outcome for c in result.checks] == ["passed", "failed", "passed", "failed", "passed"]
+    assert [c.name for c in result.checks] == [
+        "email.sql",
+        "table.sql",
+        "table.sql.2",
+        "table.revenue",
+        "table.sql.3",
+    ]
+    assert [c.measured for c in result.checks] == [8, 1, 1, 47.5, 10]
     assert result.checks[3].message == "sql rule 'revenue' on orders: 47.5, expected > 100"
 
 

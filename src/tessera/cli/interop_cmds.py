@@ -72,7 +72,7 @@ def _product_files(imported: list[Any], folder: Path, args: argparse.Namespace) 
     from dataclasses import replace
 
     from tessera.errors import FormatError
-    from tessera.interop.odcs import dump_yaml, snake
+    from tessera.interop.odcs import dump_yaml, mesh_names, snake
     from tessera.interop.product import product_document
     from tessera.interop.ready import ready_for_mesh
 
@@ -91,7 +91,7 @@ def _product_files(imported: list[Any], folder: Path, args: argparse.Namespace) 
     for item in imported:
         target = folder if single else folder / item.name
         name = snake(target.name) if single else item.name
-        contract = dict(item.contract)
+        contract = mesh_names(item.contract)  # a mesh's strict level wants snake_case names
         contract["id"], contract["domain"], contract["dataProduct"] = f"{domain}-{name}", domain, name
         contract = ready_for_mesh(contract)  # a product is published under the mesh's policies
         product = product_document(replace(item, name=name, contract=contract), domain, args.owner)

@@ -2,8 +2,10 @@
 
 Import maps ``info`` to the contract's identity and description, ``terms`` to ``description`` usage and
 limitations, ``servers`` (a mapping) to the ``servers`` list, each model to a schema object and each field to a
-property (``$ref`` to ``definitions`` is followed), field constraints to ``logicalTypeOptions``, ``enum`` to an
-``invalidValues`` rule, quality as it is (DCS 1.1+ writes ODCS's shape) and ``servicelevels`` to
+property, both named as written (``$ref`` to ``definitions`` is followed; ``config.<server>Table`` becomes the
+object's ``physicalName``; ``import --product`` snake_cases the names for the mesh), field constraints to
+``logicalTypeOptions``, ``enum`` to an ``invalidValues`` rule, quality as it is (DCS 1.1+ writes ODCS's shape;
+a rule key ODCS lacks, such as ``dialect``, goes to the rule's ``customProperties``) and ``servicelevels`` to
 ``slaProperties``. What ODCS has no key for (owner, contact, billing, a server key its schema does not allow)
 goes into ``customProperties`` under its DCS name, so nothing is lost. Export writes DCS 1.2.1 the reverse way.
 """
@@ -57,7 +59,8 @@ def import_dcs(source: str, options: ImportOptions) -> list[Imported]:
         models = {k: v for k, v in models.items() if k == options.table}
     if not models:
         raise FormatError(f"{source}: no models{' named ' + repr(options.table) if options.table else ''}")
-    odcs["schema"] = [dcs_fields.model_to_object(name, m, definitions) for name, m in models.items()]
+    notes: list[str] = []
+    odcs["schema"] = [dcs_fields.model_to_object(name, m, definitions, notes) for name, m in models.items()]
     if isinstance(doc.get("servers"), dict):
         odcs["servers"] = [dcs_fields.server_to_odcs(name, s) for name, s in doc["servers"].items()]
     sla = dcs_fields.servicelevels_to_sla(doc.get("servicelevels"))
@@ -71,7 +74,7 @@ def import_dcs(source: str, options: ImportOptions) -> list[Imported]:
     if custom:
         odcs["customProperties"] = custom
     odcs = dcs_fields.fit_servers(normalise(odcs))
-    return [Imported(contract=odcs, name=snake(str(odcs["name"]) or odcs["id"]))]
+    return [Imported(contract=odcs, name=snake(str(odcs["name"]) or odcs["id"]), notes=tuple(notes))]
 
 
 def export_dcs(document: dict[str, Any], options: ExportOptions) -> Exported:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tessera.interop.odcs import property_document, snake
+from tessera.interop.odcs import property_document
 from tessera.interop.walk import mapping, path_text
 
 __all__ = [
@@ -31,27 +31,45 @@ _OPTIONS = ("minLength", "maxLength", "pattern", "format", "minimum", "maximum",
 _FIELD_DIRECT = {"title": "businessName", "description": "description", "required": "required",
                  "unique": "unique", "classification": "classification", "tags": "tags", "examples": "examples",
                  "quality": "quality"}  # fmt: skip
+#: DCS types whose ODCS physical type is spelt differently (``bytes`` is no SQL type; ``binary`` is).
+_PHYSICAL = {"bytes": "binary"}
+#: The keys of an ODCS v3 quality rule (DataQuality and its library/sql/custom branches).
+_RULE_KEYS = {"id", "name", "description", "type", "dimension", "method", "schedule", "scheduler", "severity",
+              "businessImpact", "unit", "tags", "authoritativeDefinitions", "customProperties", "metric", "rule",
+              "arguments", "query", "engine", "implementation", "mustBe", "mustNotBe", "mustBeGreaterThan",
+              "mustBeGreaterOrEqualTo", "mustBeLessThan", "mustBeLessOrEqualTo", "mustBeBetween",
+              "mustNotBeBetween"}  # fmt: skip
 _HANDLED = {*_FIELD_DIRECT, *_OPTIONS, "type", "enum", "fields", "items", "values", "keys", "precision",
             "scale", "primaryKey", "primary", "$ref", "lineage"}  # fmt: skip
 
 
-def model_to_object(name: str, model: Any, definitions: dict[str, Any]) -> dict[str, Any]:
+def model_to_object(
+    name: str, model: Any, definitions: dict[str, Any], notes: list[str] | None = None
+) -> dict[str, Any]:
+    """A DCS model as an ODCS schema object, its name as written (``config.<server>Table`` names the table
+    it is stored as: ``physicalName``). Quality rule keys ODCS has no room for are noted in ``notes``."""
     model = model if isinstance(model, dict) else {}
-    obj: dict[str, Any] = {"name": snake(name)}
-    if obj["name"] != name:
-        obj["physicalName"] = name
+    notes = notes if notes is not None else []
+    obj: dict[str, Any] = {"name": name}
+    config = dict(mapping(model.get("config")))
+    tables = {k: v for k, v in config.items() if k.endswith("Table") and isinstance(v, str) and v}
+    if len(set(tables.values())) == 1:
+        obj["physicalName"] = next(iter(tables.values()))
+        config = {k: v for k, v in config.items() if k not in tables}
     obj["physicalType"] = str(model.get("type") or "table")
     if model.get("title"):
         obj["businessName"] = model["title"]
     if model.get("description"):
         obj["description"] = model["description"]
     if isinstance(model.get("quality"), list):
-        obj["quality"] = [_quality(q) for q in model["quality"]]
+        obj["quality"] = [_quality(q, f"models.{name}", notes) for q in model["quality"]]
     keys = model.get("primaryKey") if isinstance(model.get("primaryKey"), list) else []
     fields = mapping(model.get("fields"))
-    obj["properties"] = [_field(n, f, definitions, keys) for n, f in fields.items()]
+    obj["properties"] = [_field(n, f, definitions, keys, f"models.{name}", notes) for n, f in fields.items()]
     custom = {k: v for k, v in model.items() if k not in {"type", "title", "description", "quality", "fields",
-                                                          "primaryKey"}}  # fmt: skip
+                                                          "primaryKey", "config"}}  # fmt: skip
+    if config:
+        custom["config"] = config
     if custom:
         obj["customProperties"] = [{"property": k, "value": v} for k, v in custom.items()]
     return obj
@@ -68,12 +86,17 @@ def _resolve(field: dict[str, Any], definitions: dict[str, Any]) -> dict[str, An
     return field
 
 
-def _field(name: str, field: Any, definitions: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+def _field(
+    name: str, field: Any, definitions: dict[str, Any], keys: list[str], where: str, notes: list[str]
+) -> dict[str, Any]:
+    """A DCS field as an ODCS property named as written; a field without ``type`` gets no logical type (only
+    its presence is checked), ``bytes`` is stored as ``binary``."""
     field = _resolve(field if isinstance(field, dict) else {}, definitions)
-    kind = str(field.get("type") or "string").lower()
-    logical = _TYPES.get(kind, "string")
+    where = f"{where}.{name}"
+    kind = str(field.get("type") or "").lower()
+    logical = _TYPES.get(kind, "string") if kind else None
     out: dict[str, Any] = {_FIELD_DIRECT[k]: v for k, v in field.items() if k in _FIELD_DIRECT}
-    out["physicalType"] = kind
+    out["physicalType"] = _PHYSICAL.get(kind, kind) or None
     if kind in {"decimal", "numeric"} and "precision" in field:
         out["physicalType"] = f"decimal({field['precision']},{field.get('scale', 0)})"
     options = {k: field[k] for k in _OPTIONS if k in field}
@@ -82,18 +105,18 @@ def _field(name: str, field: Any, definitions: dict[str, Any], keys: list[str]) 
     if field.get("primaryKey") or field.get("primary") or name in keys:
         out["primaryKey"] = True
         out["primaryKeyPosition"] = keys.index(name) + 1 if name in keys else 1
-    quality = [_quality(q) for q in out.pop("quality", None) or []]
+    quality = [_quality(q, where, notes) for q in out.pop("quality", None) or []]
     if isinstance(field.get("enum"), list):
         quality.append({"metric": "invalidValues", "arguments": {"validValues": field["enum"]}, "mustBe": 0})
     if quality:
         out["quality"] = quality
     if logical == "object" and isinstance(field.get("fields"), dict):
-        out["properties"] = [_field(n, f, definitions, []) for n, f in field["fields"].items()]
+        out["properties"] = [_field(n, f, definitions, [], where, notes) for n, f in field["fields"].items()]
     if logical == "array" and isinstance(field.get("items"), dict):
-        out["items"] = _field("item", field["items"], definitions, [])
+        out["items"] = _field("item", field["items"], definitions, [], where, notes)
     if logical == "map" and isinstance(field.get("values"), dict):
-        key = _field("key", field.get("keys") or {"type": "string"}, definitions, [])
-        out["map"] = {"key": key, "value": _field("value", field["values"], definitions, [])}
+        key = _field("key", field.get("keys") or {"type": "string"}, definitions, [], where, notes)
+        out["map"] = {"key": key, "value": _field("value", field["values"], definitions, [], where, notes)}
     custom = [{"property": k, "value": v} for k, v in field.items() if k not in _HANDLED]
     if isinstance(field.get("$ref"), str):
         out["authoritativeDefinitions"] = [{"type": "definition", "url": field["$ref"]}]
@@ -101,15 +124,25 @@ def _field(name: str, field: Any, definitions: dict[str, Any], keys: list[str]) 
         custom.append({"property": "lineage", "value": field["lineage"]})
     if custom:
         out["customProperties"] = custom
-    return property_document(name, logical, **out)
+    return property_document(name, logical, exact=True, **out)
 
 
-def _quality(rule: Any) -> Any:
+def _quality(rule: Any, where: str, notes: list[str]) -> Any:
+    """A DCS quality rule as ODCS's: a key ODCS's rule has no room for (``dialect``) moves into the rule's
+    ``customProperties`` with a note, so the rule itself still loads and runs."""
     if not isinstance(rule, dict):
         return rule
     kind = rule.get("type")
     if kind in {None, "sql", "text", "library", "custom"}:
-        return dict(rule)
+        kept = {k: v for k, v in rule.items() if k in _RULE_KEYS}
+        extra = [{"property": k, "value": v} for k, v in rule.items() if k not in _RULE_KEYS]
+        if extra:
+            kept["customProperties"] = [*(kept.get("customProperties") or []), *extra]
+            keys = ", ".join(str(e["property"]) for e in extra)
+            notes.append(
+                f"{where}.quality: kept {keys} as the rule's customProperties (ODCS has no such key)"
+            )
+        return kept
     rest = {k: v for k, v in rule.items() if k not in {"type", "description"}}
     out: dict[str, Any] = {"type": "custom", "engine": str(kind), "implementation": rest}
     if rule.get("description"):
@@ -260,7 +293,9 @@ def _to_field(
 ) -> dict[str, Any]:
     logical = str(prop.get("logicalType") or "string")
     physical = str(prop.get("physicalType") or "")
-    field: dict[str, Any] = {"type": _dcs_type(logical, physical)}
+    field: dict[str, Any] = {}
+    if prop.get("logicalType") or physical:  # neither: a field of any type, as DCS allows
+        field["type"] = _dcs_type(logical, physical)
     match = re.match(r"^(?:decimal|numeric)\s*\(\s*(\d+)\s*(?:,\s*(\d+))?\s*\)$", physical.lower())
     if match:
         field["type"], field["precision"], field["scale"] = "decimal", int(match[1]), int(match[2] or 0)
@@ -313,6 +348,8 @@ def _to_field(
 
 
 def _dcs_type(logical: str, physical: str) -> str:
+    if physical.lower() in {"binary", "varbinary", "blob", "bytea", "bytes"}:
+        return "bytes"
     if physical.lower() in _TYPES and _TYPES[physical.lower()] == logical:
         return physical.lower()
     return _DCS_TYPE.get(logical, "string")

@@ -20,6 +20,7 @@ __all__ = [
     "dump_yaml",
     "export_odcs",
     "import_odcs",
+    "mesh_names",
     "normalise",
     "property_document",
     "snake",
@@ -56,13 +57,17 @@ def snake(name: str) -> str:
     return text if text[0].isalpha() else f"c_{text}"
 
 
-def property_document(name: str, logical: str, **fields: Any) -> dict[str, Any]:
-    """One ODCS property: a snake_case ``name`` (the original in ``physicalName`` when it differs) and the
-    fields given, leaving out those that are None or empty."""
-    prop: dict[str, Any] = {"name": snake(name)}
+def property_document(
+    name: str, logical: str | None, *, exact: bool = False, **fields: Any
+) -> dict[str, Any]:
+    """One ODCS property: a snake_case ``name`` (the original in ``physicalName`` when it differs; the name as
+    given when ``exact``), the logical type (left out when None) and the fields given, leaving out those that
+    are None or empty."""
+    prop: dict[str, Any] = {"name": name if exact else snake(name)}
     if prop["name"] != name:
         prop["physicalName"] = name
-    prop["logicalType"] = logical
+    if logical is not None:
+        prop["logicalType"] = logical
     prop.update({key: value for key, value in fields.items() if value not in (None, [], {}, "")})
     return _ordered(prop, _PROPERTY)
 
@@ -107,6 +112,28 @@ def contract_document(
 def _ordered(mapping: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
     first = {key: mapping[key] for key in order if key in mapping}
     return {**first, **{key: value for key, value in mapping.items() if key not in first}}
+
+
+def mesh_names(doc: dict[str, Any]) -> dict[str, Any]:
+    """The contract with every schema object and property named in snake_case, as a mesh's strict level
+    wants (docs/architecture.md); a name that changes keeps the source's spelling in ``physicalName``."""
+    out = dict(doc)
+    if isinstance(out.get("schema"), list):
+        out["schema"] = [_snake_named(o) if isinstance(o, dict) else o for o in out["schema"]]
+    return out
+
+
+def _snake_named(node: dict[str, Any]) -> dict[str, Any]:
+    out = dict(node)
+    name = out.get("name")
+    if isinstance(name, str) and snake(name) != name:
+        out.setdefault("physicalName", name)
+        out["name"] = snake(name)
+    if isinstance(out.get("properties"), list):
+        out["properties"] = [_snake_named(p) if isinstance(p, dict) else p for p in out["properties"]]
+    if isinstance(out.get("items"), dict):
+        out["items"] = _snake_named(out["items"])
+    return _ordered(out, ("name", "physicalName"))
 
 
 def normalise(doc: dict[str, Any]) -> dict[str, Any]:

@@ -155,6 +155,9 @@ class Column:
     #: The data subject key this column holds under its own name (``tessera.subjectKey``), for erasure.
     subject_key: str | None = None
     quality: tuple[QualityRule, ...] = ()
+    #: False when the contract gives neither logicalType nor physicalType (ODCS requires only a name): the
+    #: column is read as string, but its data may be of any type, so ``tessera test`` checks only presence.
+    typed: bool = True
 
     @property
     def sensitive(self) -> bool:

@@ -104,7 +104,7 @@ def declared_family(column: Column) -> tuple[str | None, str]:
 
     logical = column.logical_type or ""
     words = logical + (f" (physicalType {column.physical_type})" if column.physical_type else "")
-    if not logical and not column.physical_type:
+    if not column.typed or (not logical and not column.physical_type):
         return None, ""
     try:
         typ = arrow_type(column)

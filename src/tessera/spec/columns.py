@@ -84,6 +84,7 @@ def parse_column(prop: Mapping[str, Any], path: KeyPath, report: Report) -> Colu
         masking=_text(custom.get("tessera.masking")),
         subject_key=_text(custom.get("tessera.subjectKey")),
         quality=parse_quality(prop.get("quality"), (*path, "quality"), name or None, report),
+        typed=prop.get("logicalType") is not None or bool(_text(prop.get("physicalType"))),
         **{field: options.get(key) for field, key in _OPTIONS.items()},
     )
 
