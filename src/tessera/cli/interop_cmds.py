@@ -87,6 +87,7 @@ def _product_files(imported: list[Any], folder: Path, args: argparse.Namespace) 
         raise FormatError(
             "name the products' domain with --domain (or write into domains/<domain>/products/<name>)"
         )
+    owner = args.owner or _domain_owner(folder.resolve().parents[0 if not single else 1])
     files: dict[Path, str] = {}
     for item in imported:
         target = folder if single else folder / item.name
@@ -94,12 +95,24 @@ def _product_files(imported: list[Any], folder: Path, args: argparse.Namespace) 
         contract = mesh_names(item.contract)  # a mesh's strict level wants snake_case names
         contract["id"], contract["domain"], contract["dataProduct"] = f"{domain}-{name}", domain, name
         contract = ready_for_mesh(contract)  # a product is published under the mesh's policies
-        product = product_document(replace(item, name=name, contract=contract), domain, args.owner)
+        product = product_document(replace(item, name=name, contract=contract), domain, owner)
         files[target / "contract.odcs.yaml"] = dump_yaml(contract)
         files[target / "product.odps.yaml"] = dump_yaml(product)
         if item.transform:
             files[target / "transform.sql"] = item.transform
     return files
+
+
+def _domain_owner(domain_folder: Path) -> str | None:
+    """The owner a mesh's ``domain.yaml`` names, the default owner of products imported into the domain."""
+    from tessera.spec.yaml_lines import read_yaml
+
+    path = domain_folder / "domain.yaml"
+    if not path.is_file():
+        return None
+    doc, _, problems = read_yaml(path, str(path))
+    owner = doc.get("owner") if isinstance(doc, dict) and not problems else None
+    return owner if isinstance(owner, str) else None
 
 
 def export_(args: argparse.Namespace) -> int:
