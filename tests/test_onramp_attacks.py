@@ -1,0 +1,208 @@
+"""The on-ramp attacked as a hostile file author and a curious user would: a contract's SQL rules that try to
+read the host's files or write new ones, a "read-only" PostgreSQL test that a second statement would turn into
+a writer, and bare contracts whose servers reach a mesh's published data from a team's folder, through a glob
+or a symbolic link. Everything through the real CLI, on real files and servers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from tests.conftest import _pg_available
+
+PG = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+
+
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tessera.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def contract(server: dict[str, Any], rules: list[str] | None = None) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "name": "t",
+        "properties": [
+            {"name": "id", "logicalType": "integer"},
+            {"name": "email", "logicalType": "string"},
+        ],
+    }
+    if rules:
+        obj["quality"] = [{"type": "sql", "query": q, "mustBe": 0} for q in rules]
+    return {
+        "apiVersion": "v3.0.2",
+        "kind": "DataContract",
+        "id": "t",
+        "name": "t",
+        "version": "1.0.0",
+        "status": "active",
+        "servers": [{"server": "here", **server}],
+        "schema": [obj],
+    }
+
+
+def write(path: Path, doc: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def parquet(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.sql(f"COPY (SELECT 1 AS id, 'a@b.c' AS email) TO '{path}' (FORMAT parquet)")
+    return path
+
+
+# --- a contract's SQL rules on the local engine -------------------------------------------------------------
+
+
+def test_a_contracts_sql_rule_can_neither_read_the_hosts_files_nor_write_new_ones(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("line\ntop secret\n")
+    planted = tmp_path / "planted.csv"
+    parquet(tmp_path / "d.parquet")
+    rules = [
+        f"SELECT count(*) FROM read_csv('{secret}')",
+        f"COPY (SELECT 42 AS x) TO '{planted}'",
+        f"ATTACH '{tmp_path / 'new.duckdb'}' AS other",
+        "INSTALL httpfs",
+    ]
+    path = write(
+        tmp_path / "c.yaml", contract({"type": "local", "path": "./d.parquet", "format": "parquet"}, rules)
+    )
+    result = run("test", str(path), "--output", "json")
+    assert result.returncode == 1, result.stderr
+    assert not planted.exists()
+    assert not (tmp_path / "new.duckdb").exists()
+    assert "Traceback" not in result.stderr
+    import json
+
+    checks = {c["name"]: c for c in json.loads(result.stdout)["results"]}
+    assert checks["t.id.present"]["outcome"] == "passed"  # the data itself is still read
+    for name in ("t.table.sql", "t.table.sql.2", "t.table.sql.3", "t.table.sql.4"):
+        assert checks[name]["outcome"] == "error", checks[name]
+        assert checks[name]["measured"] is None
+
+
+def test_a_duckdb_server_whose_views_read_other_files_is_held_to_its_own_database(tmp_path: Path) -> None:
+    secret = parquet(tmp_path / "elsewhere" / "secret.parquet")
+    database = tmp_path / "db.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{secret}')")
+    path = write(tmp_path / "c.yaml", contract({"type": "duckdb", "database": "db.duckdb"}))
+    result = run("test", str(path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- PostgreSQL: read-only means one query ------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    if not _pg_available():
+        pytest.skip("PostgreSQL on 127.0.0.1:5432 (database test) is not reachable")
+    import psycopg
+
+    schema = f"attack_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'CREATE TABLE "{schema}".t (id integer, email text)')
+        conn.execute(f"INSERT INTO \"{schema}\".t VALUES (1, 'a@b.c')")
+        conn.execute(f'CREATE TABLE "{schema}".victim (x integer)')
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(PG, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_a_postgres_rule_cannot_commit_and_write_nor_copy_to_a_server_file(
+    tmp_path: Path, pg_schema: str
+) -> None:
+    import psycopg
+
+    server = {"type": "postgres", "host": "127.0.0.1", "port": 5432, "database": "test", "schema": pg_schema}
+    target = f"/tmp/tessera_attack_{uuid.uuid4().hex}.txt"
+    rules = [
+        f"SELECT 0; COMMIT; DROP TABLE {pg_schema}.victim",
+        f"COPY (SELECT 1) TO '{target}'",
+        "SELECT count(*) FROM t WHERE id IS NULL;",  # a trailing semicolon is still one query
+    ]
+    path = write(tmp_path / "pg.yaml", contract(server, rules))
+    result = run("test", str(path), "--output", "json", env={"PGUSER": "postgres"})
+    assert result.returncode == 1, result.stderr
+    with psycopg.connect(PG) as conn:
+        found = conn.execute("SELECT to_regclass(%s)", [f"{pg_schema}.victim"]).fetchone()
+    assert found is not None and found[0] is not None, "the rule dropped a table through a read-only test"
+    assert not Path(target).exists()
+    import json
+
+    checks = {c["name"]: c for c in json.loads(result.stdout)["results"]}
+    assert checks["t.table.sql"]["outcome"] == "error"
+    assert checks["t.table.sql.2"]["outcome"] == "error"
+    assert checks["t.table.sql.3"]["outcome"] == "passed", checks["t.table.sql.3"]
+
+
+# --- one door: a bare contract never names a mesh's published data ------------------------------------------
+
+
+@pytest.fixture
+def mesh(tmp_path: Path) -> Path:
+    result = run("init", "m", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    root = tmp_path / "m"
+    parquet(root / "data" / "sales" / "orders" / "part-0.parquet")  # as a published table's file
+    parquet(root / ".tessera" / "hidden.parquet")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("where", "location"),
+    [
+        (".", "./**/*.parquet"),  # a glob whose prefix is the mesh's root
+        (".", "./.tesser?/*.parquet"),  # a glob inside the first folder's name
+        ("domains/x", "../../data/sales/orders/part-0.parquet"),  # a team's folder, not the mesh's root
+        ("domains/x", "./link/sales/orders/*.parquet"),  # a symbolic link to the storage
+    ],
+)
+def test_a_bare_contract_cannot_reach_the_meshs_published_data(mesh: Path, where: str, location: str) -> None:
+    folder = mesh / where
+    folder.mkdir(parents=True, exist_ok=True)
+    (mesh / "domains" / "x").mkdir(parents=True, exist_ok=True)
+    link = mesh / "domains" / "x" / "link"
+    if not link.exists():
+        link.symlink_to(mesh / "data")
+    path = write(folder / "c.yaml", contract({"type": "local", "path": location, "format": "parquet"}))
+    result = run("test", "c.yaml", cwd=folder)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "inside the mesh's storage" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert path.is_file()
+
+
+def test_a_bare_contract_outside_the_mesh_cannot_name_its_storage_either(mesh: Path) -> None:
+    outside = mesh.parent / "elsewhere"
+    path = write(
+        outside / "c.yaml",
+        contract({"type": "local", "path": "../m/data/sales/orders/part-0.parquet", "format": "parquet"}),
+    )
+    result = run("test", str(path), cwd=outside)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "inside the mesh's storage" in result.stderr
