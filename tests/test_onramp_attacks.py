@@ -206,3 +206,54 @@ def test_a_bare_contract_outside_the_mesh_cannot_name_its_storage_either(mesh: P
     result = run("test", str(path), cwd=outside)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "inside the mesh's storage" in result.stderr
+
+
+# --- import and export: malformed and hostile files get one message, never a traceback ----------------------
+
+
+def _deep_json_schema(depth: int) -> str:
+    return '{"type":"object","properties":{"a":' * depth + '{"type":"string"}' + "}}" * depth
+
+
+def _deep_avro(depth: int) -> str:
+    head = '{"type":"record","name":"r%d","fields":[{"name":"a","type":'
+    return "".join(head % i for i in range(depth)) + '"string"' + "}]}" * depth
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "content"),
+    [
+        ("jsonschema", "deep.json", "[" * 100_000 + "]" * 100_000),  # deeper than the JSON decoder goes
+        ("jsonschema", "nested.json", _deep_json_schema(400)),
+        ("avro", "nested.avsc", _deep_avro(300)),  # read, then too deep for the contract's own check
+        ("dbt", "deep.json", "[" * 100_000 + "]" * 100_000),
+    ],
+)
+def test_import_of_a_file_nested_too_deeply_is_one_message(
+    tmp_path: Path, fmt: str, name: str, content: str
+) -> None:
+    (tmp_path / name).write_text(content)
+    result = run("import", fmt, name, "-o", "out.yaml", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "nested too deeply" in result.stderr
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_import_sql_of_a_binary_file_is_one_message(tmp_path: Path) -> None:
+    (tmp_path / "junk.sql").write_bytes(bytes(range(256)) * 8)
+    result = run("import", "sql", "junk.sql", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "not UTF-8 text" in result.stderr
+
+
+def test_export_sql_with_an_unknown_dialect_is_one_message_and_writes_nothing(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.yaml", contract({"type": "local", "path": "./d.parquet", "format": "parquet"}))
+    result = run(
+        "export", "sql", str(path), "--dialect", "postgres; DROP TABLE x", "-o", "out.sql", cwd=tmp_path
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "--dialect postgres; DROP TABLE x" in result.stderr
+    assert not (tmp_path / "out.sql").exists()
