@@ -257,3 +257,25 @@ def test_export_sql_with_an_unknown_dialect_is_one_message_and_writes_nothing(tm
     assert "Traceback" not in result.stderr
     assert "--dialect postgres; DROP TABLE x" in result.stderr
     assert not (tmp_path / "out.sql").exists()
+
+
+# --- credentials: a PostgreSQL password is never shown ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "postgresql://postgres@127.0.0.1:5432/test?password=s3cret&sslmode=disable",
+        "host=127.0.0.1 password=s3cret dbname=test",  # a connection string where a URL belongs
+        "postgresql://postgres:s3cret@[::1/test",  # a URL that does not parse
+        "postgresql://postgres:s3cret@127.0.0.1:abc/test",  # a port that is not a number
+    ],
+)
+def test_import_postgres_never_shows_the_password(tmp_path: Path, source: str) -> None:
+    if not _pg_available():
+        pytest.skip("PostgreSQL on 127.0.0.1:5432 (database test) is not reachable")
+    result = run("import", "postgres", source, "--table", "public.no_such_table_here", cwd=tmp_path)
+    assert result.returncode in (1, 2), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
+    assert result.stderr.startswith("error: ")
