@@ -279,3 +279,19 @@ def test_import_postgres_never_shows_the_password(tmp_path: Path, source: str) -
     assert "Traceback" not in result.stderr
     assert "s3cret" not in result.stdout + result.stderr
     assert result.stderr.startswith("error: ")
+
+
+# --- tessera import / new product: a profile never writes a secret column's values into the contract ---------
+
+
+def test_an_inferred_contract_never_lists_the_values_of_a_secret_looking_column(tmp_path: Path) -> None:
+    data = tmp_path / "accounts.parquet"
+    duckdb.sql(
+        "COPY (SELECT i AS id, 'hunter' || (i % 2) AS password, 'tok-' || (i % 3) AS api_token, "
+        f"(i % 3)::VARCHAR AS status FROM range(500) t(i)) TO '{data}' (FORMAT parquet)"
+    )
+    result = run("import", "parquet", "accounts.parquet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "hunter" not in result.stdout
+    assert "tok-" not in result.stdout
+    assert "validValues" in result.stdout  # the status column still gets its suggestion
