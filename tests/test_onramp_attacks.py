@@ -295,3 +295,28 @@ def test_an_inferred_contract_never_lists_the_values_of_a_secret_looking_column(
     assert "hunter" not in result.stdout
     assert "tok-" not in result.stdout
     assert "validValues" in result.stdout  # the status column still gets its suggestion
+
+
+# --- outputs: -o names a file; anything else is one message and nothing written -----------------------------
+
+
+def test_import_and_export_refuse_an_output_that_is_not_a_regular_file(tmp_path: Path) -> None:
+    parquet(tmp_path / "d.parquet")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "pipe").symlink_to("/dev/null")  # a device behind a link: replacing it would break the host
+    contract_path = write(
+        tmp_path / "c.yaml", contract({"type": "local", "path": "./d.parquet", "format": "parquet"})
+    )
+    for args in (
+        ("import", "parquet", "d.parquet", "-o", "folder"),
+        ("export", "odcs", str(contract_path), "-o", "folder"),
+        ("export", "odcs", str(contract_path), "-o", "pipe"),
+        ("import", "parquet", "d.parquet", "-o", "d.parquet/inside.yaml"),  # a file where a folder must be
+    ):
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr, args
+        assert result.stderr.startswith("error: "), result.stderr
+    assert Path("/dev/null").is_char_device()
+    assert sorted(p.name for p in (tmp_path / "folder").iterdir()) == []
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
