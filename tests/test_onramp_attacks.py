@@ -320,3 +320,39 @@ def test_import_and_export_refuse_an_output_that_is_not_a_regular_file(tmp_path:
     assert Path("/dev/null").is_char_device()
     assert sorted(p.name for p in (tmp_path / "folder").iterdir()) == []
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+# --- tessera new product: says so when the first publish cannot pass ----------------------------------------
+
+
+def test_new_product_from_personal_data_without_a_time_column_says_the_publish_needs_a_retention(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "people.parquet"
+    duckdb.sql(
+        "COPY (SELECT i AS id, 'person' || i || '@corp.com' AS email, 'Ann Lee ' || i AS full_name "
+        f"FROM range(50) t(i)) TO '{data}' (FORMAT parquet)"
+    )
+    assert run("init", "m", cwd=tmp_path).returncode == 0
+    mesh = tmp_path / "m"
+    assert run("new", "domain", "sales", "--owner", "a@b.c", cwd=mesh).returncode == 0
+    made = run("new", "product", "sales.people", "--from", str(data), cwd=mesh)
+    assert made.returncode == 0, made.stderr
+    assert run("apply", cwd=mesh).returncode == 0
+    published = run("publish", "sales.people", "--from", str(data), cwd=mesh)
+    if published.returncode != 0:  # then tessera new said why, instead of promising a first-try publish
+        assert "retention" in published.stderr + published.stdout
+        assert "warning:" in made.stdout and "retention" in made.stdout, made.stdout
+        assert "next: tessera apply" not in made.stdout
+
+
+def test_new_product_with_two_origins_says_give_one(tmp_path: Path) -> None:
+    parquet(tmp_path / "d.parquet")
+    assert run("init", "m", cwd=tmp_path).returncode == 0
+    mesh = tmp_path / "m"
+    assert run("new", "domain", "sales", "--owner", "a@b.c", cwd=mesh).returncode == 0
+    both = run(
+        "new", "product", "sales.x", "--from", str(tmp_path / "d.parquet"), "--input", "sales.y", cwd=mesh
+    )
+    assert both.returncode != 0
+    assert "not several" in both.stderr, both.stderr

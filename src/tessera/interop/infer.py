@@ -104,7 +104,7 @@ def refuse_mesh_data(path: Path, meshes: tuple[Path, ...] = ()) -> None:
         if (root / "mesh.yaml").is_file():
             found.add(root.resolve())
     for root in sorted(found):
-        for inside, what in ((root / ".tessera", "its .tessera/ folder"), (_storage_root(root), "storage")):
+        for inside, what in ((root / ".tessera", ".tessera/ folder"), (_storage_root(root), "storage")):
             if inside is not None and target.is_relative_to(inside):
                 raise DataError(
                     f"{path} lies inside the mesh {root}'s {what}: product data is read with `tessera read` "
