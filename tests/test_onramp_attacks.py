@@ -356,3 +356,27 @@ def test_new_product_with_two_origins_says_give_one(tmp_path: Path) -> None:
     )
     assert both.returncode != 0
     assert "not several" in both.stderr, both.stderr
+
+
+def test_a_postgres_servers_schema_is_one_name_never_a_server_setting(tmp_path: Path, pg_schema: str) -> None:
+    import psycopg
+
+    spaced = f"{pg_schema} two words"  # a real schema whose name has spaces still works
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{spaced}"')
+        conn.execute(f'CREATE TABLE "{spaced}".t (id integer, email text)')
+    try:
+        base = {"type": "postgres", "host": "127.0.0.1", "port": 5432, "database": "test"}
+        ok = write(tmp_path / "ok.yaml", contract({**base, "schema": spaced}))
+        passed = run("test", str(ok), env={"PGUSER": "postgres"})
+        assert passed.returncode == 0, passed.stdout + passed.stderr
+        hostile = f"{pg_schema} -c bogus_setting_zz=1"
+        bad = write(tmp_path / "bad.yaml", contract({**base, "schema": hostile}))
+        refused = run("test", str(bad), env={"PGUSER": "postgres"})
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "configuration parameter" not in refused.stderr
+        assert "command-line argument" not in refused.stderr
+        assert "no table" in refused.stderr, refused.stderr
+    finally:
+        with psycopg.connect(PG, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{spaced}" CASCADE')

@@ -96,6 +96,14 @@ def to_postgres(sql: str) -> str:
     return str(tree.sql(dialect="postgres"))
 
 
+def _option_value(schema: str) -> str:
+    """``schema`` as the value of a libpq ``-c`` option: one quoted identifier (a comma cannot add schemas),
+    with backslashes and whitespace escaped as libpq reads ``options`` — a contract's ``schema: "x -c
+    session_preload_libraries=..."`` stays one schema name, never a second server setting."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    return re.sub(r"([\\\s])", r"\\\1", quoted)
+
+
 def _one_query(sql: str) -> str:
     """``sql`` as a subquery: PostgreSQL refuses anything in it but one query (a contract's rule written as
     ``SELECT 0; COMMIT; DROP TABLE t`` or ``COPY (...) TO '/file'`` is a syntax error, not run)."""
@@ -116,7 +124,7 @@ class PostgresEngine:
         import psycopg
 
         self.where = f"{conninfo.get('host', 'localhost')}:{conninfo.get('port', 5432)}"
-        options = f"-c search_path={search_path}" if search_path else None
+        options = f"-c search_path={_option_value(search_path)}" if search_path else None
         try:
             self.con = psycopg.connect(
                 **{k: v for k, v in conninfo.items() if v is not None},
