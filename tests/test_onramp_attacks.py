@@ -380,3 +380,24 @@ def test_a_postgres_servers_schema_is_one_name_never_a_server_setting(tmp_path: 
     finally:
         with psycopg.connect(PG, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{spaced}" CASCADE')
+
+
+# --- reports: JUnit stays XML whatever a contract or its data holds -----------------------------------------
+
+
+def test_junit_is_valid_xml_when_the_contract_and_the_data_hold_control_characters(tmp_path: Path) -> None:
+    from xml.etree import ElementTree as ET
+
+    duckdb.sql(
+        "COPY (SELECT 1 AS id, 'bad' || chr(27) || chr(1) || ']]>' AS email) "
+        f"TO '{tmp_path / 'd.parquet'}' (FORMAT parquet)"
+    )
+    doc = contract({"type": "local", "path": "./d.parquet", "format": "parquet"})
+    doc["name"] = "shop\x01<x>"
+    doc["schema"][0]["properties"][1]["logicalTypeOptions"] = {"pattern": "^[a-z]+@[a-z]+$"}
+    path = write(tmp_path / "c.yaml", doc)
+    result = run("test", str(path), "--output", "junit")
+    assert result.returncode == 1, result.stderr
+    root = ET.fromstring(result.stdout)
+    assert root.find("testsuite") is not None
+    assert "\\x01" in result.stdout
