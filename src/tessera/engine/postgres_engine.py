@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tessera.engine.base import FileFormat, quote_name
 from tessera.errors import DataError, QueryError
+from tessera.model.sqltext import ident
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -97,11 +98,12 @@ def to_postgres(sql: str) -> str:
 
 
 def _option_value(schema: str) -> str:
-    """``schema`` as the value of a libpq ``-c`` option: one quoted identifier (a comma cannot add schemas),
-    with backslashes and whitespace escaped as libpq reads ``options`` — a contract's ``schema: "x -c
-    session_preload_libraries=..."`` stays one schema name, never a second server setting."""
-    quoted = '"' + schema.replace('"', '""') + '"'
-    return re.sub(r"([\\\s])", r"\\\1", quoted)
+    """``schema`` as the value of a libpq ``-c`` option, read by PostgreSQL as the server entry wrote it (an
+    unquoted name folds to lower case), with backslashes and whitespace escaped as libpq reads ``options``: a
+    contract's ``schema: "x -c session_preload_libraries=..."`` stays one value, never a second setting."""
+    plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", schema)
+    value = schema if plain else ident(schema)
+    return re.sub(r"([\\\s])", r"\\\1", value)
 
 
 def _one_query(sql: str) -> str:
