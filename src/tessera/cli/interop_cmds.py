@@ -23,9 +23,16 @@ def import_(args: argparse.Namespace) -> int:
     options = ImportOptions(
         name=args.name, dialect=args.dialect, table=args.table, model=args.model, domain=args.domain
     )
-    imported = import_source(args.format, args.source, options)
-    for item in imported:
-        _check(item.contract, args.source)
+    try:
+        imported = import_source(args.format, args.source, options)
+        for item in imported:
+            _check(item.contract, args.source)
+    except RecursionError:  # a hostile or broken file: JSON or YAML nested thousands of levels deep
+        raise FormatError(f"{args.source}: nested too deeply to read as {args.format}") from None
+    except UnicodeDecodeError as exc:  # binary content where text was named
+        raise FormatError(
+            f"{args.source}: not UTF-8 text (byte {exc.start}), so not a {args.format} file"
+        ) from None
     if args.product:
         if not args.output:
             raise FormatError("--product writes a product folder: name it with -o DIR")

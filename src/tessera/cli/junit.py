@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -31,7 +32,16 @@ def junit_xml(run: Any) -> str:
             element.text = detail
         elif check.outcome != "passed":  # a warning: reported, not failed (the gate does not refuse on it)
             ET.SubElement(case, "system-out").text = f"{check.severity}: {check.message} ({detail})"
-    return ET.tostring(suites, encoding="unicode")
+    return _xml_text(ET.tostring(suites, encoding="unicode"))
+
+
+#: characters XML 1.0 does not allow at all, even escaped: a contract's name or a message quoting a value may
+#: hold them, and a CI parser refuses the whole report for one
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(xml: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", xml)
 
 
 def junit_refused(target: str, problems: list[str]) -> str:
@@ -44,4 +54,4 @@ def junit_refused(target: str, problems: list[str]) -> str:
         case, "error", message=f"refused: {count} problem{'s' if count != 1 else ''}", type="refused"
     )
     element.text = "\n".join(problems)
-    return ET.tostring(suites, encoding="unicode")
+    return _xml_text(ET.tostring(suites, encoding="unicode"))

@@ -2,8 +2,10 @@
 ``type: postgres`` server): every statement the quality pass writes in DuckDB SQL is translated to
 PostgreSQL's dialect with sqlglot and runs in the database, so only aggregates and a few sample rows come back.
 
-The connection is read-only (every transaction ``READ ONLY``); registering relations is refused, since
-nothing is created in the database. SQL PostgreSQL takes as written runs as written (a rule written for
+The connection is read-only (every transaction ``READ ONLY``) and every statement runs as the inside of
+``SELECT * FROM (...)``: one query, never a second statement after a ``COMMIT`` nor a ``COPY ... TO`` a
+server file, both of which a read-only transaction alone lets through. Registering relations is refused,
+since nothing is created in the database. SQL PostgreSQL takes as written runs as written (a rule written for
 this server, ``COUNT(*) FILTER (WHERE ...)``); other SQL is translated. Beyond sqlglot's own translation:
 ``regexp_full_match`` becomes an anchored ``~``, and a subquery in ``FROM`` gets the alias PostgreSQL
 requires. Column types are reported in DuckDB's names so that typed literals and type checks read the same
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tessera.engine.base import FileFormat, quote_name
 from tessera.errors import DataError, QueryError
+from tessera.model.sqltext import ident
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -94,6 +97,24 @@ def to_postgres(sql: str) -> str:
     return str(tree.sql(dialect="postgres"))
 
 
+def _option_value(schema: str) -> str:
+    """``schema`` as the value of a libpq ``-c`` option, read by PostgreSQL as the server entry wrote it (an
+    unquoted name folds to lower case), with backslashes and whitespace escaped as libpq reads ``options``: a
+    contract's ``schema: "x -c session_preload_libraries=..."`` stays one value, never a second setting."""
+    plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", schema)
+    value = schema if plain else ident(schema)
+    return re.sub(r"([\\\s])", r"\\\1", value)
+
+
+def _one_query(sql: str) -> str:
+    """``sql`` as a subquery: PostgreSQL refuses anything in it but one query (a contract's rule written as
+    ``SELECT 0; COMMIT; DROP TABLE t`` or ``COPY (...) TO '/file'`` is a syntax error, not run)."""
+    body = sql.strip()
+    while body.endswith(";"):
+        body = body[:-1].rstrip()
+    return f"SELECT * FROM (\n{body}\n) AS __tessera_query"
+
+
 class PostgresEngine:
     """One read-only connection to a PostgreSQL database (see the module's docstring)."""
 
@@ -105,7 +126,7 @@ class PostgresEngine:
         import psycopg
 
         self.where = f"{conninfo.get('host', 'localhost')}:{conninfo.get('port', 5432)}"
-        options = f"-c search_path={search_path}" if search_path else None
+        options = f"-c search_path={_option_value(search_path)}" if search_path else None
         try:
             self.con = psycopg.connect(
                 **{k: v for k, v in conninfo.items() if v is not None},
@@ -139,14 +160,14 @@ class PostgresEngine:
         import psycopg
 
         try:
-            return self.con.execute(sql, params)
+            return self.con.execute(_one_query(sql), params)
         except psycopg.Error as exc:
             self.con.rollback()
             failure, shown = exc, sql
         translated = to_postgres(sql)
         if translated != sql:
             try:
-                return self.con.execute(translated, params)
+                return self.con.execute(_one_query(translated), params)
             except psycopg.Error as exc:
                 self.con.rollback()
                 failure, shown = exc, translated

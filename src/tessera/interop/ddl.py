@@ -133,6 +133,10 @@ def _column(column: exp.ColumnDef, keys: list[str], dialect: str | None) -> dict
 
 def export_sql(document: dict[str, Any], options: ExportOptions) -> Exported:
     dialect = options.dialect
+    try:
+        sqlglot.Dialect.get_or_raise(dialect)
+    except ValueError as exc:  # an unknown dialect name: said before anything is written
+        raise FormatError(f"--dialect {dialect}: {exc}") from None
     statements, dropped = [], []
     for index, obj in objects(document):
         lines, keys = [], []

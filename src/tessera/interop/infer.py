@@ -104,7 +104,7 @@ def refuse_mesh_data(path: Path, meshes: tuple[Path, ...] = ()) -> None:
         if (root / "mesh.yaml").is_file():
             found.add(root.resolve())
     for root in sorted(found):
-        for inside, what in ((root / ".tessera", "its .tessera/ folder"), (_storage_root(root), "storage")):
+        for inside, what in ((root / ".tessera", ".tessera/ folder"), (_storage_root(root), "storage")):
             if inside is not None and target.is_relative_to(inside):
                 raise DataError(
                     f"{path} lies inside the mesh {root}'s {what}: product data is read with `tessera read` "
@@ -198,7 +198,7 @@ def _suggestions(column: ColumnProfile, rows: int) -> list[dict[str, Any]]:
                 "severity": "warning",
             }
         )
-    if column.values and not _personal(column):
+    if column.values and not _personal(column) and not _SECRET_NAME.search(column.name):
         out.append(
             {
                 "metric": "invalidValues",
@@ -209,6 +209,14 @@ def _suggestions(column: ColumnProfile, rows: int) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+#: names whose values are never written into a contract, even as a short list of the values seen: a contract
+#: goes into version control, a password or token column's values must not
+_SECRET_NAME = re.compile(
+    r"(?i)pass(?:word|wd|phrase)?(?![a-z])|secret|token|api_?key|credential|private_?key|(?<![a-z])ssn(?![a-z])|"
+    r"(?<![a-z])pin(?![a-z])|salt|hash"
+)
 
 
 def _personal(column: ColumnProfile) -> bool:

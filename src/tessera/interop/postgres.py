@@ -8,6 +8,7 @@ from libpq's environment (``PGUSER``, ``PGPASSWORD``, ``~/.pgpass``) and are nev
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,7 +43,11 @@ def import_postgres(source: str, options: ImportOptions) -> list[Imported]:
         raise FormatError(
             "importing from PostgreSQL needs psycopg: pip install 'tessera[postgres]'"
         ) from None
-    url = urlsplit(source)
+    try:
+        url = urlsplit(source)
+        url.port  # noqa: B018 -- parsed now: a bad port or host is the user's mistake, said as one
+    except ValueError as exc:
+        raise FormatError(f"{_safe(source)}: not a PostgreSQL URL ({exc})") from None
     if url.scheme not in {"postgres", "postgresql"}:
         raise FormatError(f"{_safe(source)}: a PostgreSQL source is a URL postgresql://host:port/database")
     if not options.table:
@@ -84,9 +89,15 @@ def _column(row: tuple[Any, ...], primary: list[int], unique: set[int]) -> dict[
     return property_document(name, logical_from_sql(kind, "postgres"), **fields)
 
 
+_PASSWORD_PARAMETER = re.compile(r"(?i)(password\s*=\s*)('[^']*'|[^&\s]*)")
+
+
 def _safe(source: str) -> str:
-    """The URL without its password, for messages."""
-    url = urlsplit(source)
-    if url.password is None:
-        return source
-    return source.replace(f":{url.password}@", ":***@", 1)
+    """The URL without its password, for messages: neither ``user:secret@`` nor ``?password=secret`` (nor a
+    ``password=`` of a connection string given where a URL was expected)."""
+    text = _PASSWORD_PARAMETER.sub(r"\1***", source)
+    try:
+        password = urlsplit(text).password
+    except ValueError:
+        return re.sub(r"//[^/@]*@", "//***@", text)
+    return text if password is None else text.replace(f":{password}@", ":***@", 1)

@@ -96,7 +96,7 @@ def test_contract(
         entry = choose_server(first.servers, server)
         base = Path(path).parent
         sources = [object_source(entry, o.name, o.physical_name, base=base) for o in objects]
-    forbidden = _mesh_data_roots(mesh_root)
+    forbidden = _mesh_data_roots(mesh_root or Path.cwd(), Path(path).parent)
     started = datetime.now(UTC)
     checks: list[Check] = _unknown_ids(chosen, objects)
     rows = 0
@@ -200,7 +200,7 @@ def _open(source: Source, forbidden: Sequence[Path], scratch: Path) -> tuple[Eng
             raise InputError(str(exc)) from None
     engine = create_engine("duckdb")
     try:
-        _register(engine, source, forbidden, scratch)
+        _seal(engine, _register(engine, source, forbidden, scratch))
     except InputError:
         engine.close()
         raise
@@ -247,7 +247,20 @@ def _spelled_as_declared(engine: Engine, obj: SchemaObject, relation: str, types
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _register(engine: Engine, source: Source, forbidden: Sequence[Path], scratch: Path) -> None:
+def _seal(engine: Engine, files: Sequence[str]) -> None:
+    """The contract's SQL rules run on this connection: once the source is registered it may open only the
+    source's own files — no other file, no ``COPY``/``ATTACH``/``INSTALL``, no network — like the publish
+    gate's connection (docs/architecture.md, "The publish path"). A contract from elsewhere cannot read the
+    host's files nor write any."""
+    from tessera.access.transform_guard import seal
+    from tessera.engine.duckdb_engine import DuckDBEngine
+
+    if isinstance(engine, DuckDBEngine):
+        seal(engine, [f for f in files if "://" not in f])
+
+
+def _register(engine: Engine, source: Source, forbidden: Sequence[Path], scratch: Path) -> list[str]:
+    """Register the source as the relation to test; returns the local files its relation reads."""
     from tessera.model.sqltext import string_literal
 
     remote = "://" in source.location
@@ -258,20 +271,24 @@ def _register(engine: Engine, source: Source, forbidden: Sequence[Path], scratch
         from tessera.storage import TableStore
 
         try:
-            register_scan(engine, SUBJECT, TableStore(source.options).scan(source.location))
+            scan = TableStore(source.options).scan(source.location)
+            register_scan(engine, SUBJECT, scan)
         except TesseraError as exc:
             raise InputError(f"{source.location}: {exc}") from None
-        return
+        return list(scan.files or ())
     if source.kind == "duckdb":
         if not Path(source.location).is_file():
             raise InputError(f"no DuckDB database file at {source.location}")
         engine.execute(f"ATTACH {string_literal(source.location)} AS __tessera_source (READ_ONLY)")
-        return
+        return []
     if remote and source.fmt == "parquet":
         engine.register_arrow(SUBJECT, _object_store_dataset(source))
-        return
+        return []
     files = _fetched_files(source, scratch) if remote else _local_files(source)
+    for file in () if remote else files:  # a glob or a symbolic link may reach past the prefix checked above
+        _refuse_mesh_data(Path(file), forbidden)
     _register_text_or_files(engine, source, files)
+    return files
 
 
 def _register_text_or_files(engine: Engine, source: Source, files: list[str]) -> None:
@@ -394,10 +411,29 @@ def _fetched_files(source: Source, scratch: Path) -> list[str]:
     return files
 
 
-def _mesh_data_roots(mesh_root: Path | None) -> list[Path]:
-    """The folders a bare contract may not name inside a mesh: its local storage and ``.tessera/``."""
-    if mesh_root is None or not (mesh_root / "mesh.yaml").is_file():
-        return []
+def _mesh_data_roots(*starts: Path | None) -> list[Path]:
+    """The folders a bare contract may not name: the local storage and ``.tessera/`` of the mesh each of
+    ``starts`` lies in (the working folder's mesh, the contract's), found upwards as the CLI's folders are —
+    a team works in ``domains/<domain>/``, not at the mesh's root."""
+    roots: list[Path] = []
+    for start in starts:
+        mesh = _enclosing_mesh(start)
+        if mesh is not None:
+            roots.extend(r for r in _mesh_roots(mesh) if r not in roots)
+    return roots
+
+
+def _enclosing_mesh(start: Path | None) -> Path | None:
+    if start is None:
+        return None
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "mesh.yaml").is_file():
+            return folder
+    return None
+
+
+def _mesh_roots(mesh_root: Path) -> list[Path]:
     roots = [(mesh_root / ".tessera").resolve()]
     try:
         from tessera.spec.settings import load_settings
@@ -406,13 +442,14 @@ def _mesh_data_roots(mesh_root: Path | None) -> list[Path]:
     except TesseraError:
         return roots
     if "://" not in storage or storage.startswith("file://"):
-        roots.append(Path(storage.removeprefix("file://")).resolve())
+        roots.append((mesh_root / storage.removeprefix("file://")).resolve())
     return roots
 
 
 def _refuse_mesh_data(location: Path, forbidden: Sequence[Path]) -> None:
-    where = Path(str(location).split("*")[0]).resolve()
-    for root in forbidden:
+    where = Path(_GLOB.split(str(location))[0]).resolve()
+    mesh = _enclosing_mesh(where)  # a mesh's own files, wherever the command runs from
+    for root in (*forbidden, *(_mesh_roots(mesh) if mesh is not None else ())):
         if where == root or root in where.parents:
             raise InputError(
                 f"{location} is inside the mesh's storage ({root}): published data is read through the "

@@ -126,6 +126,8 @@ def new_product(
     if not owner or not _EMAIL.match(owner):
         raise TesseraError(f"give the product's owner with --owner EMAIL (the domain names {owner!r})")
     given = sum(x is not None for x in (source, dbt_model)) + bool(inputs)
+    if given > 1:
+        raise TesseraError("give one of --from FILE, --from-dbt MODEL or --input, not several")
     if given != 1:
         raise TesseraError(
             "say where the product's data comes from: --from FILE, --from-dbt MODEL or --input"
