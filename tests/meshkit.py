@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +215,17 @@ def make_mesh(root: Path, *, catalog: str | None = None) -> Path:
     write(base / "contract.odcs.yaml", CUSTOMERS_CONTRACT)
     write(base / "product.odps.yaml", product_doc("crm", "customers", CUSTOMERS_CONTRACT, [], mode="merge"))
     return root
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``tessera ARGS`` as a user runs it: a whole process, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "tessera.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -28,21 +25,12 @@ from tessera.quality.schema_checks import found_family, schema_checks
 from tessera.spec.contract import parse_contract
 from tests.conftest import _pg_available
 from tests.hostilekit import run_measured
+from tests.meshkit import run_cli
 
 PG = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
-def run(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tessera.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
+run = run_cli
 
 
 def contract(

@@ -5,9 +5,6 @@ or a symbolic link. Everything through the real CLI, on real files and servers."
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,21 +15,12 @@ import pytest
 import yaml
 
 from tests.conftest import _pg_available
+from tests.meshkit import run_cli
 
 PG = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
-def run(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tessera.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
+run = run_cli
 
 
 def contract(server: dict[str, Any], rules: list[str] | None = None) -> dict[str, Any]:

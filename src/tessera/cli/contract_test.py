@@ -60,18 +60,10 @@ def _render_refused(target: str, problems: list[Any], message: str, output: str)
 
 
 def _render(run: Any, output: str) -> None:
-    if output == "json":
-        print_json(run.as_dict())
-        return
-    if output == "junit":
-        from tessera.cli.junit import junit_xml
-
-        print(junit_xml(run))
-        return
     from tessera.cli.data_cmds import _render_run
 
-    _render_run(run, "text")
-    if run.blocking:
+    _render_run(run, output)
+    if output == "text" and run.blocking:
         count = len(run.blocking)
         print(
             f"error: {plain(run.subject)}: {count} check{'s' if count != 1 else ''} failed", file=sys.stderr

@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-import pyarrow as pa
-
 from tessera.model.contract import Column, Contract
 from tessera.model.results import Check
 
@@ -77,30 +75,10 @@ def found_family(sql_type: str) -> str:
     return base.lower()
 
 
-def _arrow_family(typ: pa.DataType) -> str | None:
-    if pa.types.is_integer(typ):
-        return "integer"
-    if pa.types.is_floating(typ) or pa.types.is_decimal(typ):
-        return "number"
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ):
-        return "string"
-    if pa.types.is_boolean(typ):
-        return "boolean"
-    if pa.types.is_date(typ):
-        return "date"
-    if pa.types.is_timestamp(typ):
-        return "timestamp"
-    if pa.types.is_time(typ):
-        return "time"
-    if pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
-        return "binary"
-    return None
-
-
 def declared_family(column: Column) -> tuple[str | None, str]:
     """``(family, how it is declared)``: the family the column promises (None: no type to check) and the
     declaration in the contract's words (``integer (physicalType int)``)."""
-    from tessera.storage.schema import arrow_type
+    from tessera.storage.schema import arrow_family, arrow_type
 
     logical = column.logical_type or ""
     words = logical + (f" (physicalType {column.physical_type})" if column.physical_type else "")
@@ -110,7 +88,7 @@ def declared_family(column: Column) -> tuple[str | None, str]:
         typ = arrow_type(column)
     except Exception:  # a physical type the storage layer does not know: judge by the logical type
         typ = None
-    family = _arrow_family(typ) if typ is not None else None
+    family = arrow_family(typ) if typ is not None else None
     return family or _LOGICAL.get(logical) or (logical if logical in _ACCEPTS else None), words
 
 

@@ -218,19 +218,14 @@ def _derived_type(prop: Mapping[str, Any], path: KeyPath, report: Report) -> Log
 
 
 def _logical_of(arrow: Any) -> LogicalType:
-    import pyarrow as pa
+    from tessera.storage.schema import arrow_family
 
-    if pa.types.is_integer(arrow):
-        return "integer"
-    if pa.types.is_floating(arrow) or pa.types.is_decimal(arrow):
-        return "number"
-    if pa.types.is_boolean(arrow):
-        return "boolean"
-    if pa.types.is_date(arrow):
-        return "date"
-    if pa.types.is_timestamp(arrow):
-        return "timestamp"
-    return "string"
+    family = arrow_family(arrow)
+    return (
+        cast(LogicalType, family)
+        if family in {"integer", "number", "boolean", "date", "timestamp"}
+        else "string"
+    )
 
 
 def _decimal(

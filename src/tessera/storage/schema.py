@@ -18,6 +18,7 @@ from tessera.model.contract import Column, Contract
 
 __all__ = [
     "METADATA_COLUMNS",
+    "arrow_family",
     "arrow_type",
     "conform_reader",
     "conform_table",
@@ -163,20 +164,39 @@ def contract_schema(contract: Contract) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _family(t: pa.DataType) -> str:
+def arrow_family(t: pa.DataType) -> str | None:
+    """The logical family of an Arrow type (integer, number, string, boolean, date, timestamp, time, binary),
+    or None for the others (nested, null): what a contract's type is compared with."""
     if pa.types.is_integer(t):
-        return "int"
+        return "integer"
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
-        return "num"
+        return "number"
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
-        return "str"
-    if pa.types.is_timestamp(t) or pa.types.is_date(t):
-        return "time"
+        return "string"
     if pa.types.is_boolean(t):
-        return "bool"
+        return "boolean"
+    if pa.types.is_date(t):
+        return "date"
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    if pa.types.is_time(t):
+        return "time"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return "binary"
+    return None
+
+
+_CAST_FAMILY = {"integer": "int", "number": "num", "string": "str", "date": "time", "timestamp": "time"}
+
+
+def _family(t: pa.DataType) -> str:
+    """The families a publish casts within (a date and a timestamp are one: both are points in time)."""
     if pa.types.is_null(t):
         return "null"
-    return str(t)
+    family = arrow_family(t)
+    if family == "boolean":
+        return "bool"
+    return _CAST_FAMILY.get(family or "", str(t))
 
 
 def _castable(found: pa.DataType, wanted: pa.DataType) -> bool:
