@@ -94,7 +94,8 @@ def _product_files(imported: list[Any], folder: Path, args: argparse.Namespace) 
         raise FormatError(
             "name the products' domain with --domain (or write into domains/<domain>/products/<name>)"
         )
-    owner = args.owner or _domain_owner(folder.resolve().parents[0 if not single else 1])
+    up = folder.resolve().parents
+    owner = args.owner or (_domain_owner(up[1 if single else 0]) if len(up) > 1 else None)
     files: dict[Path, str] = {}
     for item in imported:
         target = folder if single else folder / item.name
