@@ -28,16 +28,15 @@ from typing import Any
 
 from tessera.errors import DataError
 from tessera.interop.profile import FORMATS, ColumnProfile, Profile, profile_data
+from tessera.interop.ready import RETENTION_DEFAULT, default_sla, todo_purpose
 
 __all__ = ["RETENTION_DEFAULT", "infer_contract", "infer_from_profile", "refuse_mesh_data"]
 
 #: The retention a contract with personal data is given until its owner decides: (value, unit).
-RETENTION_DEFAULT: tuple[int, str] = (1, "y")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{6,19}$")
 _IPV4 = re.compile(r"^(?:\d{1,3}\.){3}\d{1,3}$")
-_TIME_NAME = re.compile(r"(?:^|_)(?:at|ts|time|timestamp|date|day|updated|created|modified)(?:_|$)")
 _INTEGERS = {
     "TINYINT": "tinyint",
     "SMALLINT": "smallint",
@@ -75,7 +74,7 @@ def infer_from_profile(profile: Profile, *, name: str | None = None) -> dict[str
         "version": "1.0.0",
         "status": "draft",
         "description": {
-            "purpose": f"TODO: describe what {table} holds and what it is for.",
+            "purpose": todo_purpose(table),
             "usage": f"Inferred from {Path(profile.source).name} ({profile.rows:,} rows); "
             "check the types, the suggested rules and the classifications.",
         },
@@ -90,7 +89,7 @@ def infer_from_profile(profile: Profile, *, name: str | None = None) -> dict[str
             "properties": properties,
         }
     ]
-    doc["slaProperties"] = _sla(table, profile.columns, personal)
+    doc["slaProperties"] = default_sla(table, properties, bool(personal))
     return doc
 
 
@@ -240,28 +239,3 @@ def _phone_like(texts: list[str]) -> bool:
     return sum(1 for v in texts if v.strip().startswith("+") or re.search(r"\d[ ./-]\d", v)) >= 0.8 * len(
         texts
     )
-
-
-def _sla(table: str, columns: tuple[ColumnProfile, ...], personal: list[str]) -> list[dict[str, Any]]:
-    sla: list[dict[str, Any]] = [{"property": "frequency", "value": 1, "unit": "d"}]
-    time_column = _time_column(columns)
-    if personal and time_column is not None:
-        value, unit = RETENTION_DEFAULT
-        sla.append(
-            {
-                "property": "retention",
-                "value": value,
-                "unit": unit,
-                "element": f"{table}.{time_column}",
-                "description": "a default for personal data: set how long these rows may be kept",
-            }
-        )
-    return sla
-
-
-def _time_column(columns: tuple[ColumnProfile, ...]) -> str | None:
-    """The column retention counts from: a date or timestamp, one named like one (created_at, ...) first."""
-    times = [c for c in columns if _logical(c.type)[0] in {"date", "timestamp"}]
-    named = [c for c in times if _TIME_NAME.search(c.name.lower())]
-    best = (named or times)[:1]
-    return best[0].name if best else None

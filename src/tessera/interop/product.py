@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tessera.interop.model import Imported
+from tessera.interop.ready import todo_purpose
 
 __all__ = ["product_document"]
 
@@ -28,7 +29,7 @@ def product_document(imported: Imported, domain: str, owner: str | None = None) 
         "status": "draft",
     }
     purpose = imported.description or _purpose(contract)
-    doc["description"] = {"purpose": purpose or f"TODO: describe what {name} holds and what it is for."}
+    doc["description"] = {"purpose": purpose or todo_purpose(name)}
     if imported.inputs:
         doc["inputPorts"] = [
             {"name": address, "version": "1.0.0", "contractId": _contract_id(address)}

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from tessera.errors import NotFoundError, SpecError, TesseraError
+from tessera.interop.ready import todo_purpose
 
 __all__ = ["new_domain", "new_product"]
 
@@ -230,7 +231,7 @@ def _product_doc(
         "domain": domain,
         "version": "1.0.0",
         "status": "draft",
-        "description": {"purpose": f"TODO: describe what {product} holds and what it is for"},
+        "description": {"purpose": todo_purpose(product)},
     }
     if contract.get("tags"):
         doc["tags"] = list(contract["tags"])
@@ -314,7 +315,7 @@ def _from_inputs(
         "kind": "DataContract",
         "version": "1.0.0",
         "status": "draft",
-        "description": {"purpose": f"TODO: describe what {table} holds and what it is for."},
+        "description": {"purpose": todo_purpose(table)},
         "schema": [
             {
                 "name": table,
@@ -394,7 +395,7 @@ def _sla_from(
 ) -> list[dict[str, Any]]:
     """A daily frequency, and for personal data a retention on a time column: the inputs' own when theirs
     counts from a column this product keeps, else the default on its first time column."""
-    from tessera.interop.infer import RETENTION_DEFAULT
+    from tessera.interop.ready import default_sla
 
     sla: list[dict[str, Any]] = [{"property": "frequency", "value": 1, "unit": "d"}]
     if not personal:
@@ -406,8 +407,4 @@ def _sla_from(
             if item.get("property") == "retention" and element.rsplit(".", 1)[-1] in names:
                 sla.append({**item, "element": f"{table}.{element.rsplit('.', 1)[-1]}"})
                 return sla
-    times = [c["name"] for c in columns if c.get("logicalType") in {"date", "timestamp"}]
-    if times:
-        value, unit = RETENTION_DEFAULT
-        sla.append({"property": "retention", "value": value, "unit": unit, "element": f"{table}.{times[0]}"})
-    return sla
+    return default_sla(table, columns, personal)
