@@ -15,6 +15,7 @@ def import_(args: argparse.Namespace) -> int:
     from tessera.interop import ImportOptions, import_source
     from tessera.interop.files import write_all
     from tessera.interop.odcs import dump_yaml
+    from tessera.interop.product import product_files
 
     if args.format != "postgres":
         from tessera.interop.detect import refuse_mesh_data
@@ -36,7 +37,7 @@ def import_(args: argparse.Namespace) -> int:
     if args.product:
         if not args.output:
             raise FormatError("--product writes a product folder: name it with -o DIR")
-        files = _product_files(imported, Path(args.output), args)
+        files = product_files(imported, Path(args.output), domain=args.domain, owner=args.owner)
     else:
         if len(imported) != 1:
             names = ", ".join(i.name for i in imported)
@@ -73,54 +74,6 @@ def _notes(imported: list[Any]) -> None:
     for item in imported:
         for note in item.notes:
             print(f"note: {plain(note)}", file=sys.stderr)
-
-
-def _product_files(imported: list[Any], folder: Path, args: argparse.Namespace) -> dict[Path, str]:
-    from dataclasses import replace
-
-    from tessera.errors import FormatError
-    from tessera.interop.odcs import dump_yaml, mesh_names, snake
-    from tessera.interop.product import product_document
-    from tessera.interop.ready import ready_for_mesh
-
-    parts = folder.resolve().parts
-    in_mesh = len(parts) >= 4 and parts[-2] == "products" and parts[-4] == "domains"
-    single = len(imported) == 1
-    domain = args.domain or (parts[-3] if in_mesh and single else None)
-    domain = domain or next(
-        (str(i.contract.get("domain")) for i in imported if i.contract.get("domain")), None
-    )
-    if not domain:
-        raise FormatError(
-            "name the products' domain with --domain (or write into domains/<domain>/products/<name>)"
-        )
-    up = folder.resolve().parents
-    owner = args.owner or (_domain_owner(up[1 if single else 0]) if len(up) > 1 else None)
-    files: dict[Path, str] = {}
-    for item in imported:
-        target = folder if single else folder / item.name
-        name = snake(target.name) if single else item.name
-        contract = mesh_names(item.contract)  # a mesh's strict level wants snake_case names
-        contract["id"], contract["domain"], contract["dataProduct"] = f"{domain}-{name}", domain, name
-        contract = ready_for_mesh(contract)  # a product is published under the mesh's policies
-        product = product_document(replace(item, name=name, contract=contract), domain, owner)
-        files[target / "contract.odcs.yaml"] = dump_yaml(contract)
-        files[target / "product.odps.yaml"] = dump_yaml(product)
-        if item.transform:
-            files[target / "transform.sql"] = item.transform
-    return files
-
-
-def _domain_owner(domain_folder: Path) -> str | None:
-    """The owner a mesh's ``domain.yaml`` names, the default owner of products imported into the domain."""
-    from tessera.spec.yaml_lines import read_yaml
-
-    path = domain_folder / "domain.yaml"
-    if not path.is_file():
-        return None
-    doc, _, problems = read_yaml(path, str(path))
-    owner = doc.get("owner") if isinstance(doc, dict) and not problems else None
-    return owner if isinstance(owner, str) else None
 
 
 def export_(args: argparse.Namespace) -> int:

@@ -8,12 +8,14 @@ named after itself whose ``contractId`` and ``version`` are the contract's, and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from tessera.interop.model import Imported
 from tessera.interop.ready import todo_purpose
 
-__all__ = ["product_document"]
+__all__ = ["product_document", "product_files"]
 
 
 def product_document(imported: Imported, domain: str, owner: str | None = None) -> dict[str, Any]:
@@ -59,3 +61,55 @@ def _contract_id(address: str) -> str:
     itself for a source table."""
     parts = address.split(".")
     return address if parts[0] == "source" else "-".join(parts)
+
+
+def product_files(
+    imported: Sequence[Imported], folder: Path, *, domain: str | None = None, owner: str | None = None
+) -> dict[Path, str]:
+    """``import --product``: each imported table as a product's files under ``folder`` (the product's folder
+    for one, the ``products/`` folder for several), named for a mesh, its policies' gaps filled, owned by
+    ``owner`` or else by the owner of the domain folder above it."""
+    from dataclasses import replace
+
+    from tessera.errors import FormatError
+    from tessera.interop.odcs import dump_yaml, mesh_names, snake
+    from tessera.interop.ready import ready_for_mesh
+
+    parts = folder.resolve().parts
+    in_mesh = len(parts) >= 4 and parts[-2] == "products" and parts[-4] == "domains"
+    single = len(imported) == 1
+    domain = domain or (parts[-3] if in_mesh and single else None)
+    domain = domain or next(
+        (str(i.contract.get("domain")) for i in imported if i.contract.get("domain")), None
+    )
+    if not domain:
+        raise FormatError(
+            "name the products' domain with --domain (or write into domains/<domain>/products/<name>)"
+        )
+    up = folder.resolve().parents
+    owner = owner or (_domain_owner(up[1 if single else 0]) if len(up) > 1 else None)
+    files: dict[Path, str] = {}
+    for item in imported:
+        target = folder if single else folder / item.name
+        name = snake(target.name) if single else item.name
+        contract = mesh_names(item.contract)  # a mesh's strict level wants snake_case names
+        contract["id"], contract["domain"], contract["dataProduct"] = f"{domain}-{name}", domain, name
+        contract = ready_for_mesh(contract)  # a product is published under the mesh's policies
+        product = product_document(replace(item, name=name, contract=contract), domain, owner)
+        files[target / "contract.odcs.yaml"] = dump_yaml(contract)
+        files[target / "product.odps.yaml"] = dump_yaml(product)
+        if item.transform:
+            files[target / "transform.sql"] = item.transform
+    return files
+
+
+def _domain_owner(domain_folder: Path) -> str | None:
+    """The owner a mesh's ``domain.yaml`` names, the default owner of products imported into the domain."""
+    from tessera.spec.yaml_lines import read_yaml
+
+    path = domain_folder / "domain.yaml"
+    if not path.is_file():
+        return None
+    doc, _, problems = read_yaml(path, str(path))
+    owner = doc.get("owner") if isinstance(doc, dict) and not problems else None
+    return owner if isinstance(owner, str) else None
