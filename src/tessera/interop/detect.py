@@ -46,22 +46,14 @@ def refuse_mesh_data(source: str, mesh: str | Path) -> None:
     through the reader, whose grants apply, never as files (docs/architecture.md, "The one door")."""
     import os
 
-    from tessera.errors import SpecError
-    from tessera.spec.names import is_uri
-    from tessera.spec.settings import load_settings
+    from tessera.spec.names import mesh_data_folders
 
     root = Path(mesh).expanduser()
     if not (root / "mesh.yaml").is_file():
         return
-    try:
-        storage = load_settings(root).storage
-    except SpecError:
-        storage = str(root / "data")
     real = os.path.realpath(source)
-    places = [(os.path.realpath(root / ".tessera"), ".tessera/ (the catalog and keys)")]
-    if not is_uri(storage) or storage.startswith("file://"):
-        places.append((os.path.realpath(storage.removeprefix("file://")), f"the storage root ({storage})"))
-    for folder, what in places:
+    for index, folder in enumerate(map(str, mesh_data_folders(root))):
+        what = ".tessera/ (the catalog and keys)" if index == 0 else f"the storage root ({folder})"
         if real == folder or real.startswith(folder.rstrip(os.sep) + os.sep):
             raise FormatError(
                 f"{source} lies in {what}: a published product is read with `tessera read` (its grants apply), "

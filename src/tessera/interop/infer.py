@@ -29,6 +29,7 @@ from typing import Any
 from tessera.errors import DataError
 from tessera.interop.profile import FORMATS, ColumnProfile, Profile, profile_data
 from tessera.interop.ready import RETENTION_DEFAULT, default_sla, todo_purpose
+from tessera.spec.names import mesh_data_folders
 
 __all__ = ["RETENTION_DEFAULT", "infer_contract", "infer_from_profile", "refuse_mesh_data"]
 
@@ -103,26 +104,13 @@ def refuse_mesh_data(path: Path, meshes: tuple[Path, ...] = ()) -> None:
         if (root / "mesh.yaml").is_file():
             found.add(root.resolve())
     for root in sorted(found):
-        for inside, what in ((root / ".tessera", ".tessera/ folder"), (_storage_root(root), "storage")):
-            if inside is not None and target.is_relative_to(inside):
+        for index, inside in enumerate(mesh_data_folders(root)):  # .tessera/ first, then the storage
+            if target.is_relative_to(inside):
+                what = "storage" if index else ".tessera/ folder"
                 raise DataError(
                     f"{path} lies inside the mesh {root}'s {what}: product data is read with `tessera read` "
                     "or `tessera query`, not imported as a file"
                 )
-
-
-def _storage_root(root: Path) -> Path | None:
-    from tessera.spec.names import DEFAULT_STORAGE, is_uri, resolve_location
-    from tessera.spec.yaml_lines import read_yaml
-
-    doc, _, problems = read_yaml(root / "mesh.yaml", "mesh.yaml")  # bounded: size, nodes, aliases
-    storage = doc.get("storage", DEFAULT_STORAGE) if isinstance(doc, dict) and not problems else None
-    if not isinstance(storage, str):
-        storage = DEFAULT_STORAGE
-    location = resolve_location(storage, root)
-    if is_uri(location):
-        return Path(location.removeprefix("file://")).resolve() if location.startswith("file://") else None
-    return Path(location).resolve()
 
 
 def _stem(source: str) -> str:

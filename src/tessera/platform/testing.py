@@ -25,6 +25,7 @@ from tessera.errors import DataError, InputError, Problem, TesseraError
 from tessera.model.results import Check, QualityRun
 from tessera.platform.servers import Source, choose_server, file_source, object_source
 from tessera.quality.select import Selection
+from tessera.spec.names import mesh_data_folders
 from tessera.spec.objects import SchemaObject, load_objects
 
 if TYPE_CHECKING:
@@ -419,7 +420,7 @@ def _mesh_data_roots(*starts: Path | None) -> list[Path]:
     for start in starts:
         mesh = _enclosing_mesh(start)
         if mesh is not None:
-            roots.extend(r for r in _mesh_roots(mesh) if r not in roots)
+            roots.extend(r for r in mesh_data_folders(mesh) if r not in roots)
     return roots
 
 
@@ -433,23 +434,10 @@ def _enclosing_mesh(start: Path | None) -> Path | None:
     return None
 
 
-def _mesh_roots(mesh_root: Path) -> list[Path]:
-    roots = [(mesh_root / ".tessera").resolve()]
-    try:
-        from tessera.spec.settings import load_settings
-
-        storage = load_settings(mesh_root).storage
-    except TesseraError:
-        return roots
-    if "://" not in storage or storage.startswith("file://"):
-        roots.append((mesh_root / storage.removeprefix("file://")).resolve())
-    return roots
-
-
 def _refuse_mesh_data(location: Path, forbidden: Sequence[Path]) -> None:
     where = Path(_GLOB.split(str(location))[0]).resolve()
     mesh = _enclosing_mesh(where)  # a mesh's own files, wherever the command runs from
-    for root in (*forbidden, *(_mesh_roots(mesh) if mesh is not None else ())):
+    for root in (*forbidden, *(mesh_data_folders(mesh) if mesh is not None else ())):
         if where == root or root in where.parents:
             raise InputError(
                 f"{location} is inside the mesh's storage ({root}): published data is read through the "

@@ -12,6 +12,7 @@ __all__ = [
     "DEFAULT_STORAGE",
     "RESERVED_DOMAINS",
     "is_uri",
+    "mesh_data_folders",
     "name_problem",
     "resolve_location",
     "source_location_problem",
@@ -44,6 +45,22 @@ def resolve_location(location: str, root: Path) -> str:
     if is_uri(location):
         return location
     return os.path.normpath(root / Path(location).expanduser())
+
+
+def mesh_data_folders(root: Path) -> list[Path]:
+    """The folders of the mesh at ``root`` that hold its catalog, keys and product data — ``.tessera/`` and a
+    local storage root — which no command that reads a user-named file may open: products are read through
+    the reader, whose grants apply (docs/architecture.md, "The one door"). An unreadable mesh.yaml counts as the
+    default storage."""
+    from tessera.spec.yaml_lines import read_yaml
+
+    folders = [(root / ".tessera").resolve()]
+    doc, _, problems = read_yaml(root / "mesh.yaml", str(root / "mesh.yaml"))  # bounded: size, nodes, aliases
+    storage = doc.get("storage") if isinstance(doc, dict) and not problems else None
+    location = resolve_location(storage if isinstance(storage, str) and storage else DEFAULT_STORAGE, root)
+    if not is_uri(location) or location.startswith("file://"):
+        folders.append(Path(location.removeprefix("file://")).resolve())
+    return folders
 
 
 def _inside(path: str, folder: str) -> bool:
