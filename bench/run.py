@@ -6,6 +6,7 @@ same run. At the end, every ``ratio`` line again as one summary, in the order th
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -48,6 +49,10 @@ def run(name: str) -> tuple[list[str], int]:
 
 
 def main(names: list[str]) -> int:
+    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+        # Users run Tessera with its bytecode cached (pip compiles it); recompiling every module on every
+        # process start would charge each whole-process figure for compilation.
+        print("PYTHONDONTWRITEBYTECODE is set: unset for the benches, so they run with cached bytecode")
     unknown = [n for n in names if n not in BENCHES]
     if unknown:
         print(f"unknown bench {', '.join(unknown)}; choose from {', '.join(BENCHES)}", file=sys.stderr)
