@@ -550,8 +550,8 @@ def test_bitmap_distinct_counts_match_hashing() -> None:
 def test_failed_checks_share_one_sample_query_with_the_rows_each_would_get_alone(
     engine: RecordingEngine,
 ) -> None:
-    """The failed checks with a row predicate get their samples from one bounded query (docs/architecture.md,
-    "The publish path": the gate reads the data once); each gets the rows a query of its own gives. A check
+    """The failed checks with a row predicate get their samples from one bounded query, not one scan each;
+    each gets the rows a query of its own gives. A check
     whose failing rows are too rare to be among the first rows failing any check, and a duplicated key, ask
     on their own; a hidden column's check is sampled without showing it."""
     rows = 3000
