@@ -39,9 +39,9 @@ print(con.execute(f'''
            count_if(email IS NULL), count_if(NOT regexp_full_match(email, '{email}')),
            count_if(amount < 0 OR amount > 5000),
            count_if(country NOT IN ({listed})),
-           count_if(ts IS NULL)
+           count_if(ts IS NULL),
+           count_if(amount < 0)
     FROM read_parquet('{path}')''').fetchall())
-print(con.execute(f"SELECT count(*) FROM read_parquet('{path}') WHERE amount < 0").fetchall())
 """
 
 
