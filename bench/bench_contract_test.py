@@ -168,7 +168,7 @@ def main() -> None:
     theirs = timed([dcc, "test", str(path)], max(1, args.runs // 2))
     print(
         f"contract test: datacontract-cli {theirs:.3f}s, tessera test {ours:.3f}s, "
-        f"datacontract-cli/tessera {theirs / ours:.2f}x (target >= 4x)"
+        f"ratio datacontract-cli/tessera {theirs / ours:.2f}x (target >= 4x)"
     )
 
 
