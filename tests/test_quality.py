@@ -545,3 +545,54 @@ def test_bitmap_distinct_counts_match_hashing() -> None:
     measured, _ = run_fused(engine, "t.narrow", ['count(DISTINCT "k")'])
     assert measured['count(DISTINCT "k")'] == 4
     engine.close()
+
+
+def test_failed_checks_share_one_sample_query_with_the_rows_each_would_get_alone(
+    engine: RecordingEngine,
+) -> None:
+    """The failed checks with a row predicate get their samples from one bounded query, not one scan each;
+    each gets the rows a query of its own gives. A check
+    whose failing rows are too rare to be among the first rows failing any check, and a duplicated key, ask
+    on their own; a hidden column's check is sampled without showing it."""
+    rows = 3000
+    table = pa.table(
+        {
+            "id": list(range(rows)),
+            "dup": [i // 2 for i in range(rows)],
+            "email": [None if i % 7 == 3 else f"u{i}@x.io" for i in range(rows)],
+            "amount": pa.array([Decimal(-1 if i == 2500 else i) for i in range(rows)], pa.decimal128(10, 2)),
+            "country": ["XX" if i % 5 == 0 else "DE" for i in range(rows)],
+            "secret": [None if i % 11 == 0 else "s" for i in range(rows)],
+        }
+    )
+    columns = {
+        "email": Column("email", "string", required=True),
+        "amount": Column("amount", "number", minimum=0),
+        "country": Column("country", "string", enum=("DE", "FR")),
+        "secret": Column("secret", "string", required=True, classification="confidential"),
+        "dup": Column("dup", "integer", unique=True),
+    }
+    hidden = Column("secret", "string", classification="confidential")
+    result = run(engine, make_contract(list(columns.values())), table)
+    failed = [c for c in result.checks if c.outcome == "failed"]
+    assert [c.name for c in failed] == [
+        "email.required",
+        "amount.range",
+        "country.enum",
+        "secret.required",
+        "dup.unique",
+    ]
+    # one shared query (the amount's single bad row is not among its first rows) + amount alone + dup alone
+    samples = [q for q in engine.fetched if "LIMIT" in q]
+    assert len(samples) == 3 and samples[0].count("row_number() OVER ()") == 1
+    for check_ in failed:
+        assert check_.column is not None
+        alone = run(
+            RecordingEngine(create_engine("duckdb")),
+            make_contract([columns[check_.column]] + ([hidden] if check_.column != "secret" else [])),
+            table,
+        )
+        assert check_.samples == check(alone, check_.name).samples, check_.name
+        assert len(check_.samples) == (1 if check_.column == "amount" else 5)
+        assert all("secret" not in s for s in check_.samples)
+    assert [s["id"] for s in check(result, "email.required").samples] == [3, 10, 17, 24, 31]

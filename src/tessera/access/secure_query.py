@@ -33,6 +33,7 @@ from sqlglot import exp
 
 from tessera.access.limits import DEFAULT_LIMITS, QueryLimits, fetch_bounded
 from tessera.access.masking import masked_select, quote
+from tessera.access.sealing import lock_files
 from tessera.engine.duckdb_engine import DuckDBEngine
 from tessera.errors import AccessDeniedError, QueryError
 from tessera.model.sqltext import MAX_NESTING, hide_values, nesting_depth, string_literal
@@ -387,12 +388,7 @@ def _local_files(scan: ScanSource) -> tuple[str, ...] | None:
     return scan.files
 
 
-def _lock(con: duckdb.DuckDBPyConnection, files: Sequence[str]) -> None:
-    if files:
-        con.execute("SET allowed_paths = " + "[" + ", ".join(_literal(f) for f in files) + "]")
-    con.execute("SET enable_external_access = false")
-
-
+_lock = lock_files
 _literal = string_literal
 
 

@@ -30,17 +30,16 @@ import duckdb
 import sqlglot
 from sqlglot import TokenType, exp
 
+from tessera.access.sealing import sandbox, seal
 from tessera.access.secure_query import (
     _FORBIDDEN,
     INTERNAL_PREFIX,
     _cte_bound,
-    _lock,
     _table_problem,
     blocked_function,
     function_name,
     generated_size_problem,
 )
-from tessera.engine.duckdb_engine import DuckDBEngine
 from tessera.model.sqltext import MAX_NESTING, nesting_depth
 
 __all__ = ["CheckedTransform", "Refusal", "check_transform", "sandbox", "seal"]
@@ -243,18 +242,3 @@ def _checked(
         message = "the SQL cannot be checked: sqlglot and DuckDB read it differently"
         return None, (Refusal(_statement_lines(code)[0], "", message),)
     return CheckedTransform(sql, tuple(reads)), ()
-
-
-def sandbox() -> DuckDBEngine:
-    """A fresh DuckDB engine for one transform, with Python replacement scans off (it sees no variable of
-    the build's process); register the inputs on it, then :func:`seal` it."""
-    return DuckDBEngine(
-        duckdb.connect(config={"arrow_large_buffer_size": False, "python_enable_replacements": False})
-    )
-
-
-def seal(engine: DuckDBEngine, files: Sequence[str]) -> None:
-    """Allow ``engine`` to open only ``files`` (the inputs' local data files), nothing else, and lock its
-    configuration: after this, no statement can widen what it reads."""
-    _lock(engine.con, files)
-    engine.execute("SET lock_configuration = true")

@@ -16,10 +16,10 @@ __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(words).parse_args(words)
     if not getattr(args, "handler", None):
-        parser.print_help()
+        build_parser(words).print_help()
         return 2
     if args.mesh is None:
         args.mesh = os.environ.get("TESSERA_MESH", ".")

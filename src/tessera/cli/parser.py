@@ -1,4 +1,6 @@
-"""The command tree. Handlers are imported lazily (``_lazy``) so parsing costs nothing."""
+"""The command tree. Handlers are imported lazily (``_lazy``), and given the command line, only the command
+being run has its arguments built (``build_parser(argv)``): the others are a name and a help line, which is
+all ``tessera --help`` shows, so parsing costs next to nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from tessera import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Any
 
 __all__ = ["build_parser"]
@@ -44,7 +46,41 @@ def _safe_csv(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The global options that take a value (argparse also takes a long one's unambiguous prefix: ``--me``).
+_VALUED = ("--mesh", "--token")
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs, as argparse will read it: the first word that is not a global option nor
+    its value; None when there is none (``tessera --help``)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return argv[i + 1] if i + 1 < len(argv) else None
+        if not arg.startswith("-") or arg == "-":
+            return arg
+        valued = arg == "-C" or (len(arg) > 2 and "=" not in arg and any(o.startswith(arg) for o in _VALUED))
+        i += 2 if valued else 1
+    return None
+
+
+class _Unbuilt:
+    """Stands for the parser of a command that is not being run: every call builds nothing and returns it,
+    so the tree below reads the same whether a command is built or not."""
+
+    def __getattr__(self, name: str) -> Callable[..., _Unbuilt]:
+        return lambda *args, **kwargs: self
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        """Not reached: ``command_of`` reads the command line as argparse does."""
+        raise SystemExit("tessera: could not tell which command to run; see tessera --help")
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole tree; given ``argv``, the arguments of its command only (every command keeps its name and
+    help line)."""
+    only = command_of(argv) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="tessera",
         description="Tessera: a self-serve data mesh. Data products as code, contract-gated publishing to Delta "
@@ -57,10 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="act as the token's principal (default: $TESSERA_TOKEN; none: trusted local)",
     )
     parser.add_argument("--version", action="version", version=f"tessera {__version__}")
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_parser)  # type: ignore[call-overload]
+
+    unbuilt: list[tuple[str, str]] = []
 
     def cmd(name: str, module: str, func: str, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_)
+        if argv is not None and name != only:
+            unbuilt.append((name, help_))
+            return _Unbuilt()  # type: ignore[return-value]
+        p: argparse.ArgumentParser = sub.add_parser(name, help=help_, description=help_)
         p.set_defaults(handler=_lazy(module, func))
         return p
 
@@ -222,7 +263,15 @@ def build_parser() -> argparse.ArgumentParser:
     from tessera.cli.share_cmds import add_share_parser
 
     add_share_parser(cmd)
+    if argv is not None and only not in sub.choices:  # --help, or a word that is no command: name them all
+        for name, help_ in unbuilt:
+            sub.add_parser(name, help=help_, listed_only=True)
     return parser
+
+
+def _parser(*, listed_only: bool = False, **kwargs: Any) -> Any:
+    """A command's parser; none for a command only listed (by ``--help`` or an invalid-choice error)."""
+    return _Unbuilt() if listed_only else argparse.ArgumentParser(**kwargs)
 
 
 def _interop(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> None:

@@ -253,7 +253,7 @@ def _seal(engine: Engine, files: Sequence[str]) -> None:
     source's own files — no other file, no ``COPY``/``ATTACH``/``INSTALL``, no network — like the publish
     gate's connection (docs/architecture.md, "The publish path"). A contract from elsewhere cannot read the
     host's files nor write any."""
-    from tessera.access.transform_guard import seal
+    from tessera.access.sealing import seal
     from tessera.engine.duckdb_engine import DuckDBEngine
 
     if isinstance(engine, DuckDBEngine):

@@ -19,7 +19,7 @@ from tessera.model.results import Check, CheckOutcome, QualityRun
 from tessera.quality.checks import plan_columns, plan_library_rule
 from tessera.quality.fused import error_text, run_fused
 from tessera.quality.plan import DIMENSIONS, ROWS, Aggregates, PlannedCheck
-from tessera.quality.samples import sample_rows
+from tessera.quality.samples import failing_samples
 from tessera.quality.sla import plan_sla
 from tessera.quality.sql import quote_ident
 
@@ -50,8 +50,8 @@ def run_quality(
     """Judge the data in ``relation`` (registered in ``engine``) against every rule of ``contract``.
 
     Column constraints, library metrics and SLA metrics are measured in one SELECT (one scan); each ``sql``
-    rule runs its own query; each failed check with a row-level form fetches up to ``sample_limit`` rows
-    without sensitive columns nor ``exclude_columns``. ``now`` (default: the current time; naive means UTC) is
+    rule runs its own query; each failed check with a row-level form gets up to ``sample_limit`` rows
+    without sensitive columns nor ``exclude_columns`` (``failing_samples``: one query for all on DuckDB). ``now`` (default: the current time; naive means UTC) is
     the reference for freshness."""
     started = datetime.now(UTC)
     now = started if now is None else (now if now.tzinfo else now.replace(tzinfo=UTC))
@@ -73,14 +73,18 @@ def run_quality(
     if sql_rules:
         _alias_table(engine, contract.table, relation, sql_rules)
     checks: list[Check] = []
+    failed: dict[int, PlannedCheck] = {}
     for item in planned:
         if isinstance(item, QualityRule):
             checks.append(_run_sql_rule(item, contract, engine, relation))
             continue
         check = _judge(item, values, errors)
         if check.outcome == "failed":
-            check = replace(check, samples=sample_rows(engine, relation, item, shown, sample_limit))
+            failed[len(checks)] = item
         checks.append(check)
+    samples = failing_samples(engine, relation, list(failed.values()), shown, sample_limit)
+    for at, found in zip(failed, samples, strict=True):
+        checks[at] = replace(checks[at], samples=found)
     return QualityRun(
         run_id=run_id or uuid.uuid4().hex,
         subject=subject,

@@ -78,17 +78,16 @@ def found_family(sql_type: str) -> str:
 def declared_family(column: Column) -> tuple[str | None, str]:
     """``(family, how it is declared)``: the family the column promises (None: no type to check) and the
     declaration in the contract's words (``integer (physicalType int)``)."""
-    from tessera.storage.schema import arrow_family, arrow_type
+    from tessera.storage.families import declared_type_family
 
     logical = column.logical_type or ""
     words = logical + (f" (physicalType {column.physical_type})" if column.physical_type else "")
     if not column.typed or (not logical and not column.physical_type):
         return None, ""
     try:
-        typ = arrow_type(column)
+        family = declared_type_family(column)
     except Exception:  # a physical type the storage layer does not know: judge by the logical type
-        typ = None
-    family = arrow_family(typ) if typ is not None else None
+        family = None
     return family or _LOGICAL.get(logical) or (logical if logical in _ACCEPTS else None), words
 
 
