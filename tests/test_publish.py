@@ -207,3 +207,31 @@ def test_casts_are_judged_on_values(mesh_dir: Path) -> None:
         with pytest.raises(DataError, match="amount"):
             mesh.publish("sales.orders", base.append_column("amount", pa.array([10**12, 1, 2], pa.int64())))
         assert len(mesh.product("sales.orders").history()) == 3
+
+
+def test_every_row_of_every_batch_carries_its_publish_provenance(tmp_path: Path) -> None:
+    """Batches of unequal length each get the four columns; an append leaves the earlier rows' values."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+
+    from tessera.storage import Provenance, TableStore
+
+    store, uri = TableStore(), str(tmp_path / "orders")
+    batches = [
+        pa.record_batch({"id": list(range(start, start + n))}) for start, n in ((0, 3), (3, 5), (8, 2))
+    ]
+    first = Provenance(
+        "orders", "sales", "1.0.0", "1.0.0", "h", "run-1", {}, datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    second = replace(
+        first, product_version="1.1.0", run_id="run-2", published_at=datetime(2026, 2, 1, tzinfo=UTC)
+    )
+    assert store.commit(uri, pa.Table.from_batches(batches), first) == 0
+    assert store.commit(uri, pa.table({"id": [10]}), second, "append") == 1
+    rows = sorted(DeltaTable(uri).to_pyarrow_table().to_pylist(), key=lambda row: row["id"])
+    assert [row["id"] for row in rows] == list(range(11))
+    assert {(row["_product_name"], row["_domain"]) for row in rows} == {("orders", "sales")}
+    assert [row["_product_version"] for row in rows] == ["1.0.0"] * 10 + ["1.1.0"]
+    assert [row["_publish_timestamp"] for row in rows] == [first.published_at] * 10 + [second.published_at]

@@ -154,11 +154,15 @@ class ScanSource:
 
 
 def _with_provenance(data: pa.Table, provenance: Provenance) -> pa.RecordBatchReader:
+    """The rows with the four provenance columns appended, batch by batch (never a second copy of the table).
+
+    The constant columns are built once, at the longest batch's length, and each batch takes a zero-copy
+    slice of them. They stay ordinary columns written in every file (docs/architecture.md, "The provenance
+    columns": partition values or other encodings were measured and cost as much or more)."""
     import pyarrow as pa  # only writers need Arrow: reading a table's file list does not
 
     from tessera.storage.schema import METADATA_COLUMNS
 
-    names = [name for name, _ in METADATA_COLUMNS]
     values = [
         f"{provenance.domain}.{provenance.product}".split(".", 1)[1],
         provenance.product_version,
@@ -168,14 +172,16 @@ def _with_provenance(data: pa.Table, provenance: Provenance) -> pa.RecordBatchRe
     schema = data.schema
     for name, typ in METADATA_COLUMNS:
         schema = schema.append(pa.field(name, typ))
+    chunks = data.to_batches(max_chunksize=1_000_000)
+    longest = max((len(batch) for batch in chunks), default=0)
+    constants = [
+        pa.repeat(pa.scalar(v, type=t), longest) for v, (_, t) in zip(values, METADATA_COLUMNS, strict=True)
+    ]
 
     def batches() -> Any:
-        for batch in data.to_batches(max_chunksize=1_000_000):
-            extra = [
-                pa.repeat(pa.scalar(v, type=t), len(batch))
-                for v, (_, t) in zip(values, METADATA_COLUMNS, strict=True)
-            ]
-            yield pa.RecordBatch.from_arrays([*batch.columns, *extra], names=[*data.schema.names, *names])
+        for batch in chunks:
+            extra = [column.slice(0, len(batch)) for column in constants]
+            yield pa.RecordBatch.from_arrays([*batch.columns, *extra], schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 
