@@ -1,6 +1,10 @@
-"""A generated mesh of 1,000 SQL products for ``bench_scale`` (issue 3, item 8 "Scale").
+"""A generated mesh of 1,000 or 10,000 SQL products for ``bench_scale`` (issue 3, item 8 "Scale").
 
-    /work/venv/bin/python bench/scale_mesh.py DIR [--products N] [--rows R] [--check]
+    /work/venv/bin/python bench/scale_mesh.py DIR [--products N] [--rows R] [--check] [--reuse]
+
+``--reuse`` keeps a mesh DIR already holds when it was generated with the same products, rows and seed (a
+``.generated`` file written last says so); ``reused_scale_mesh`` does the same under ``bench/.data/``, keyed by
+size, so a bench pays the 10,000-product generation (~30 s) once.
 
 Ten domains; each owns a source system whose ``events`` table is a small generated Parquet file (re-sent
 duplicates, untyped amounts, messy codes). One root product per domain types and deduplicates it; every other
@@ -561,17 +565,39 @@ def _source(rows: int, domain_index: int, seed: int) -> Any:
     )
 
 
+DATA = Path(__file__).parent / ".data"
+
+
+def _stamp(products: int, rows: int, seed: int, spine_blocks: int) -> str:
+    return f"products={products} rows={rows} seed={seed} spine_blocks={spine_blocks}\n"
+
+
 def make_scale_mesh(
-    root: Path, *, products: int = 1000, rows: int = 4000, seed: int = 11, spine_blocks: int = 3
+    root: Path,
+    *,
+    products: int = 1000,
+    rows: int = 4000,
+    seed: int = 11,
+    spine_blocks: int = 3,
+    reuse: bool = False,
 ) -> ScaleMesh:
+    """Write the mesh to ``root``; with ``reuse``, keep what ``root`` holds when it is this very mesh (the
+    products' files are not read back: the plan is recomputed from the seed, which is deterministic)."""
     import pyarrow.parquet as pq
 
     rng = random.Random(seed)
     generated, roots, spine = _plan(products, rng, spine_blocks)
     mesh = ScaleMesh(root, generated, roots, spine)
+    stamp = root / ".generated"
+    if reuse and stamp.is_file() and stamp.read_text() == _stamp(products, rows, seed, spine_blocks):
+        for domain in DOMAINS:
+            path = root / f"sources/{domain}_app/events.parquet"
+            mesh.source_columns[f"source.{domain}_app.events"] = pq.read_schema(path).names
+        return mesh
+    stamp.unlink(missing_ok=True)
     root.mkdir(parents=True, exist_ok=True)
     (root / "mesh.yaml").write_text(
-        "name: scale\ndescription: 1,000 generated SQL products\nstorage: data\n"
+        f"name: scale\ndescription: {products:,} generated SQL products\nstorage: data\n"
         "encryption: {atRest: filesystem}\n"
     )
     for index, domain in enumerate(DOMAINS):
@@ -611,6 +637,21 @@ def make_scale_mesh(
         _dump(base / "contract.odcs.yaml", _contract(g))
         _dump(base / "product.odps.yaml", _product(g))
         (base / "transform.sql").write_text(g.sql)
+    stamp.write_text(_stamp(products, rows, seed, spine_blocks))
+    return mesh
+
+
+def reused_scale_mesh(products: int, rows: int = 4000, *, fresh_state: bool = True) -> ScaleMesh:
+    """The mesh of ``products`` products under ``bench/.data/scale-<products>x<rows>``, generated once. With
+    ``fresh_state`` its catalog, index and tables (``.tessera/``, ``data/``) are removed first, so every run
+    starts from a mesh that was never applied."""
+    import shutil
+
+    root = DATA / f"scale-{products}x{rows}"
+    mesh = make_scale_mesh(root, products=products, rows=rows, reuse=True)
+    if fresh_state:
+        for folder in (root / ".tessera", root / "data"):
+            shutil.rmtree(folder, ignore_errors=True)
     return mesh
 
 
@@ -660,8 +701,11 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=1000)
     parser.add_argument("--rows", type=int, default=4000)
     parser.add_argument("--check", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep DIR's mesh when it was generated with the same arguments"
+    )
     args = parser.parse_args()
-    mesh = make_scale_mesh(args.dir, products=args.products, rows=args.rows)
+    mesh = make_scale_mesh(args.dir, products=args.products, rows=args.rows, reuse=args.reuse)
     print(f"wrote {len(mesh.products)} products to {args.dir}; spine of {len(mesh.spine)}: {mesh.spine[-1]}")
     if args.check:
         problems = check(mesh)

@@ -322,6 +322,20 @@ def test_date_logical_with_timestamp_physical_is_a_timestamp_column(tmp_path: Pa
     assert conformed.schema.field("order_timestamp").type == pa.timestamp("us", tz="UTC")
 
 
+def test_a_zone_aware_timestamp_is_relabelled_to_the_contracts_zone_with_every_instant_kept() -> None:
+    """DuckDB names UTC ``Etc/UTC``; any zone-aware column conforms to the contract's zone as a cast would."""
+    contract = load_contract(FIXTURES / "dcc-quality-sql-local.odcs.yaml")
+    base = {"order_id": ["1", "2", "3"], "order_total": [10, 20, 30], "order_status": ["open"] * 3}
+    instants = [1_767_261_600_000_001, None, -5]
+    for zone in ("Etc/UTC", "Europe/Paris", "+05:30"):
+        chunked = pa.chunked_array([instants[:1], instants[1:]], pa.timestamp("us", tz=zone))
+        conformed = conform_table(pa.table({**base, "order_timestamp": chunked}), contract)
+        column = conformed.column("order_timestamp")
+        assert column.type == pa.timestamp("us", tz="UTC")
+        assert column.equals(chunked.cast(pa.timestamp("us", tz="UTC")))
+        assert column.to_pylist() == chunked.to_pylist()  # the same instants, nulls where they were
+
+
 # --- 5. Patterns match anywhere unless anchored (ECMA-262) ----------------------------------------------
 def test_patterns_match_anywhere_unless_anchored(tmp_path: Path) -> None:
     doc = bare_contract(

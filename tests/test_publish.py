@@ -49,6 +49,21 @@ def test_commit_carries_provenance(mesh_dir: Path) -> None:
         assert set(data.column("_domain").to_pylist()) == {"sales"}
 
 
+def test_provenance_columns_hold_the_commits_values_on_every_row(mesh_dir: Path) -> None:
+    from datetime import datetime
+
+    with tessera.open(mesh_dir) as mesh:
+        result = mesh.publish("sales.orders", orders_table())
+        commit = DeltaTable(result.table_uri).history()[0]
+        data = mesh.read("sales.orders")
+    published = datetime.fromisoformat(commit["tessera.publishedAt"])
+    assert data.num_rows == 100
+    assert set(data.column("_product_name").to_pylist()) == {"orders"}
+    assert set(data.column("_product_version").to_pylist()) == {commit["tessera.productVersion"]}
+    assert set(data.column("_domain").to_pylist()) == {"sales"}
+    assert set(data.column("_publish_timestamp").to_pylist()) == {published}
+
+
 def test_refused_publish_leaves_nothing(mesh_dir: Path) -> None:
     with tessera.open(mesh_dir) as mesh:
         first = mesh.publish("sales.orders", orders_table())

@@ -12,10 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import cel
-from cel import stdlib
-
 from tessera.errors import Problem
+from tessera.governance.celpy import cel, stdlib
 from tessera.governance.policies import Policy, PolicySet, Rule, Severity
 from tessera.governance.sample import SAMPLE_DOCUMENT, complete_document
 

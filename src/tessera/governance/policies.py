@@ -27,9 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-import cel
-
 from tessera.errors import Problem
+from tessera.governance.celpy import cel
 from tessera.spec.yaml_lines import KeyPath, LineMap, Report, key_path, parse_yaml
 
 __all__ = [

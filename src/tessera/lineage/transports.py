@@ -12,12 +12,9 @@ Chosen by the ``lineage:`` block of ``mesh.yaml``::
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Protocol, TextIO
@@ -79,6 +76,10 @@ class HttpTransport:
         self._api_key = api_key
 
     def emit(self, event: dict[str, Any]) -> None:
+        import http.client  # the HTTP stack only for this transport: the default file one needs none
+        import urllib.error
+        import urllib.request
+
         headers = {"Content-Type": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"

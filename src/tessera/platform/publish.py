@@ -61,12 +61,12 @@ class PublishResult:
 
 
 def _version_gate(ctx: Context, product: Product) -> None:
-    from tessera.model.compat import diff_contracts, render_changes, required_bump
-    from tessera.spec import parse_contract
-
     previous = ctx.catalog.last_contract(product.address)
     if previous is None or previous["hash"] == product.contract.hash:
         return
+    from tessera.model.compat import diff_contracts, render_changes, required_bump
+    from tessera.spec import parse_contract
+
     old = parse_contract(
         previous["document"], path=f"catalog:{product.address}@{previous['version']}", lines=None
     )

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["Provenance", "ScanSource", "TableStore", "table_uri"]
 
 PROVENANCE_PREFIX = "tessera."
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _is_local(uri: str) -> bool:
@@ -163,7 +164,7 @@ def _with_provenance(data: pa.Table, provenance: Provenance) -> pa.RecordBatchRe
 
     from tessera.storage.schema import METADATA_COLUMNS
 
-    values = [
+    values: list[str | datetime] = [
         f"{provenance.domain}.{provenance.product}".split(".", 1)[1],
         provenance.product_version,
         provenance.domain,
@@ -175,7 +176,7 @@ def _with_provenance(data: pa.Table, provenance: Provenance) -> pa.RecordBatchRe
     chunks = data.to_batches(max_chunksize=1_000_000)
     longest = max((len(batch) for batch in chunks), default=0)
     constants = [
-        pa.repeat(pa.scalar(v, type=t), longest) for v, (_, t) in zip(values, METADATA_COLUMNS, strict=True)
+        pa.repeat(_constant(v, t), longest) for v, (_, t) in zip(values, METADATA_COLUMNS, strict=True)
     ]
 
     def batches() -> Any:
@@ -184,6 +185,26 @@ def _with_provenance(data: pa.Table, provenance: Provenance) -> pa.RecordBatchRe
             yield pa.RecordBatch.from_arrays([*batch.columns, *extra], schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _constant(value: str | datetime, typ: pa.DataType) -> pa.Scalar[Any]:
+    """``value`` as an Arrow scalar of ``typ`` (a string or a UTC timestamp), built from its bytes: converting
+    a Python value (``pa.scalar``, ``pa.array``) makes pyarrow import pandas, ~0.3 s of every build's start,
+    only to rule out a pandas object."""
+    import struct
+
+    import pyarrow as pa
+
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        micros = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // _MICROSECOND
+        buffers = [None, pa.py_buffer(struct.pack("<q", micros))]
+    else:
+        text = value.encode()
+        buffers = [None, pa.py_buffer(struct.pack("<ii", 0, len(text))), pa.py_buffer(text)]
+    array = pa.Array.from_buffers(typ, 1, buffers)
+    array.validate(full=True)
+    return array[0]
 
 
 class TableStore:
