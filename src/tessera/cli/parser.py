@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="act as the token's principal (default: $TESSERA_TOKEN; none: trusted local)",
     )
+    parser.add_argument(
+        "--no-index",
+        action="store_true",
+        help="read every mesh file, without the mesh index in .tessera/index (default: $TESSERA_NO_INDEX)",
+    )
     parser.add_argument("--version", action="version", version=f"tessera {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
