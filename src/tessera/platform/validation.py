@@ -92,13 +92,9 @@ def _checked(scan: Scan, strict: bool, policies: str) -> Validation | SpecError:
     index, files = scan.index, scan.files
     whole = b""
     if index is not None and files is not None:
-        whole = key_of(
-            b"strict" if strict else b"",
-            scan.keys["mesh.yaml"],
-            policies,
-            *(f"{d}/{'/'.join(files.products[d])}" for d in files.domains),
-            *(f"{path}={found.digest.hex()}" for path, found in files.files.items()),
-        )
+        listing = "\0".join(f"{d}/{'/'.join(files.products[d])}" for d in files.domains).encode()
+        every = b"\0".join(b"%s=%s" % (path.encode(), found.digest) for path, found in files.files.items())
+        whole = key_of(b"strict" if strict else b"", scan.keys["mesh.yaml"], policies, listing, every)
         done = index.get("validate", "mesh", whole)
         if done is not None:
             kind, value = done

@@ -56,30 +56,36 @@ class _File:
 def _read(path: str) -> _File | None:
     """``path``'s content if it is a regular file (following links, as ``Path.is_file``), else None."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the walk
+        fd = os.open(path, _FLAGS)  # non-blocking: a FIFO must not stop the walk
     except FileNotFoundError:
         return None
     except OSError as exc:
-        if not os.path.isfile(path):
-            return None
-        reason = exc.strerror or str(exc)
-        return _File(None, 0, b"error:" + reason.encode(), reason)
+        return _unread(path, exc)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return None
         if info.st_size > MAX_FILE_BYTES:
             return _File(None, info.st_size, b"size:%d" % info.st_size)
-        chunks = [os.read(fd, info.st_size + 1)]
-        while chunks[-1]:
-            chunks.append(os.read(fd, 1 << 20))
-        data = b"".join(chunks)
+        data = os.read(fd, info.st_size + 1)
+        if len(data) > info.st_size:  # it grew since fstat: read the rest
+            data += b"".join(iter(lambda: os.read(fd, 1 << 20), b""))
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        return _File(None, 0, b"error:" + reason.encode(), reason)
+        return _unread(path, exc)
     finally:
         os.close(fd)
-    return _File(data, len(data), hashlib.blake2b(data, digest_size=20).digest())
+    return _File(data, len(data), _blake2b(data, digest_size=20).digest())
+
+
+_FLAGS = os.O_RDONLY | os.O_NONBLOCK
+_blake2b = hashlib.blake2b
+
+
+def _unread(path: str, exc: OSError) -> _File | None:
+    if not os.path.isfile(path):
+        return None
+    reason = exc.strerror or str(exc)
+    return _File(None, 0, b"error:" + reason.encode(), reason)
 
 
 @dataclass(slots=True)
@@ -95,33 +101,47 @@ class MeshFiles:
     @classmethod
     def scan(cls, root: Path) -> MeshFiles:
         found = cls(root)
-        found._take("mesh.yaml")
-        for domain in folders(root / "domains"):
-            found.domains.append(domain)
-            for name in FOLDER_FILES:
-                found._take(f"domains/{domain}/{name}")
-            products = folders(root / "domains" / domain / "products")
-            found.products[domain] = products
-            for product in products:
-                for name in FOLDER_FILES:
-                    found._take(f"domains/{domain}/products/{product}/{name}")
+        files = found.files
+        top = f"{root}/"
+        for relative in _walk(root, found.domains, found.products):
+            read = _read(top + relative)
+            if read is not None:
+                files[relative] = read
         return found
-
-    def _take(self, relative: str) -> None:
-        read = _read(os.path.join(self.root, relative))
-        if read is not None:
-            self.files[relative] = read
 
     def digest(self, folder: str, names: tuple[str, ...]) -> bytes:
         """One digest of the files ``names`` in ``folder`` (relative): their presence and their content."""
-        digest = hashlib.blake2b(folder.encode(), digest_size=20)
+        prefix = f"{folder}/" if folder != "." else ""
+        files = self.files
+        parts = [folder.encode()]
         for name in names:
-            found = self.files.get(f"{folder}/{name}" if folder != "." else name)
-            digest.update(b"\0" + name.encode() + b"\0" + (found.digest if found is not None else b"-"))
-        return digest.digest()
+            found = files.get(prefix + name)
+            parts.append(found.digest if found is not None else b"-")
+        return _blake2b(b"\0".join(parts), digest_size=20).digest()
 
     def reader(self) -> FileReader:
         return FileReader(self)
+
+
+def _walk(root: Path, domains: list[str], products: dict[str, list[str]]) -> list[str]:
+    """The paths (relative to ``root``) of every file the loader may read, in its order; fills in the domain
+    and product folders found. A folder is listed once rather than probed for each name it may not hold."""
+    paths = ["mesh.yaml"]
+    for domain in folders(root / "domains"):
+        domains.append(domain)
+        paths += _present(root, f"domains/{domain}")
+        products[domain] = folders(root / "domains" / domain / "products")
+        for product in products[domain]:
+            paths += _present(root, f"domains/{domain}/products/{product}")
+    return paths
+
+
+def _present(root: Path, folder: str) -> list[str]:
+    try:
+        names = set(os.listdir(f"{root}/{folder}"))
+    except OSError:
+        return []
+    return [f"{folder}/{name}" for name in FOLDER_FILES if name in names]
 
 
 class FileReader:

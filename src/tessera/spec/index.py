@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import importlib.util
 import os
 import pickle
 import sys
@@ -34,11 +35,13 @@ ENV_NO_INDEX = "TESSERA_NO_INDEX"
 _MAGIC = b"tessera mesh index 1\n"
 _MAC = 32
 _SALT: list[bytes] = []
+_LIBRARIES = ("yaml", "sqlglot", "duckdb", "cel")
 
 
 def salt() -> bytes:
     """A digest of what every cached value also depends on: the code and bundled files of this Tessera
-    (each file's path, size and mtime), the Python version and the home folder."""
+    (each file's path, size and mtime), the libraries that parse and check (their installed files), the Python
+    version and the home folder."""
     if not _SALT:
         digest = hashlib.blake2b(digest_size=20)
         digest.update(f"{sys.version}\0{os.path.expanduser('~')}\0".encode())
@@ -49,6 +52,11 @@ def salt() -> bytes:
                 if name.endswith((".py", ".json", ".yaml", ".yml")):
                     info = os.stat(os.path.join(folder, name))
                     digest.update(f"{folder}/{name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+        for name in _LIBRARIES:  # what parses, checks SQL and evaluates policies: an upgrade changes results
+            found = importlib.util.find_spec(name)
+            if found is not None and found.origin:
+                info = os.stat(found.origin)
+                digest.update(f"{found.origin}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
         _SALT.append(digest.digest())
     return _SALT[0]
 
