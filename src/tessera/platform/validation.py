@@ -129,8 +129,14 @@ def _validation(scan: Scan, strict: bool, policies: str) -> Validation:
     domains = {d.name: d for d, _ in scan.domains}
     products = {s.address: s for s in kept}
     mesh_key = scan.keys.get("mesh.yaml", b"")
+    contracts = (
+        {a: scan.files.digest(s.folder, ("contract.odcs.yaml",)).hex() for a, s in products.items()}
+        if scan.files
+        else {}
+    )
     for slot in kept:
-        inputs = [f"{a}={products[a].key.hex()}" if a in products else f"{a}=-" for a in slot.inputs]
+        # an input is read for its contract alone (its columns), and only when it loaded
+        inputs = [f"{a}={contracts.get(a, '-')}" for a in slot.inputs]
         key = key_of(slot.key, mesh_key, *inputs)
         problems += _memo(
             scan, "transform", slot.address, key, partial(_transforms, slot, products, settings)

@@ -26,7 +26,7 @@ from tessera.model.product import Domain, MeshSettings, MeshSpec, Transform
 from tessera.spec.files import PRODUCT_FILES, FileReader, MeshFiles, folders
 from tessera.spec.graph import CYCLE, Links, ProductEntry, cross_check
 from tessera.spec.index import Index, key_of, open_index
-from tessera.spec.settings import ENV_CATALOG
+from tessera.spec.names import ENV_CATALOG
 from tessera.spec.yaml_lines import LineMap
 
 __all__ = ["Scan", "Slot", "load_mesh", "scan_mesh"]
@@ -90,9 +90,7 @@ def scan_mesh(root: str | Path, *, environ: Mapping[str, str] | None = None) -> 
             slots.append(_slot(base, name, product, reader, files, index))
             problems += slots[-1].problems
     problems += _cross(domains, slots, files, index)
-    from tessera.spec.transforms import unknown_domain_problems
-
-    problems += unknown_domain_problems(doc, lines, [d.name for d, _ in domains])
+    problems += _unknown_domains(doc, lines, [d.name for d, _ in domains], index, keys.get("mesh.yaml", b""))
     if index is not None:
         index.keep("product", {s.folder for s in slots})
         index.keep("domain", set(files.domains if files is not None else ()))
@@ -218,6 +216,22 @@ def _settings(
     if index is not None:
         index.put("mesh", "mesh.yaml", key, result)
     return result
+
+
+def _unknown_domains(
+    doc: Any, lines: LineMap, names: list[str], index: Index | None, key: bytes
+) -> list[Problem]:
+    if index is not None:
+        key = key_of(key, *names)
+        found = index.get("mesh", "transforms.domains", key)
+        if found is not None:
+            return list(found)
+    from tessera.spec.transforms import unknown_domain_problems  # imports ast: only when it must run
+
+    problems = unknown_domain_problems(doc, lines, names)
+    if index is not None:
+        index.put("mesh", "transforms.domains", key, tuple(problems))
+    return problems
 
 
 def _domain(
