@@ -79,9 +79,8 @@ def validate_mesh(root: str | Path | None, *, strict: bool = False) -> Validatio
     else:
         policies = policy_fingerprint(scan.settings.root)
         found = _checked(scan, strict, policies)
-        if (
-            policy_fingerprint(scan.settings.root) == policies
-        ):  # a policy file changed meanwhile: keep nothing
+        unchanged = policy_fingerprint(scan.settings.root) == policies
+        if unchanged:  # else a policy file changed while it was read: keep nothing
             scan.save()
     if isinstance(found, SpecError):
         raise found
@@ -95,7 +94,7 @@ def _checked(scan: Scan, strict: bool, policies: str) -> Validation | SpecError:
         listing = "\0".join(f"{d}/{'/'.join(files.products[d])}" for d in files.domains).encode()
         every = b"\0".join(b"%s=%s" % (path.encode(), found.digest) for path, found in files.files.items())
         whole = key_of(b"strict" if strict else b"", scan.keys["mesh.yaml"], policies, listing, every)
-        done = index.get("validate", "mesh", whole)
+        done = index.get("validate", "strict" if strict else "mesh", whole)
         if done is not None:
             kind, value = done
             return SpecError(value) if kind == "problems" else value
@@ -109,7 +108,7 @@ def _checked(scan: Scan, strict: bool, policies: str) -> Validation | SpecError:
             index.keep(table, live)
         index.keep("todo", {s.folder for s in scan.slots} | {f"domains/{d}" for d in scan.keys})
         stored = ("problems", found.problems) if isinstance(found, SpecError) else ("done", found)
-        index.put("validate", "mesh", whole, stored)
+        index.put("validate", "strict" if strict else "mesh", whole, stored)
     return found
 
 
