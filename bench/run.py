@@ -18,6 +18,7 @@ if __name__ == "__main__":
         "bench_new",
         "bench_lineage",
         "bench_scale",
+        "bench_index",
         "bench_policies",
         "bench_masking",
         "bench_server",

@@ -317,3 +317,20 @@ def test_tessera_validate_json_is_the_same_with_and_without_the_index(tmp_path: 
         )
         assert (done.returncode == 0) == (step != "broken"), done.stdout
         assert "Traceback" not in done.stderr
+
+
+def test_concurrent_commands_leave_a_whole_index(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = _mesh(tmp_path)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "tessera.cli", "-C", str(root), "validate", "--json"]
+    runs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(3)
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    assert len({out for out, _ in outputs}) == 1
+    assert _parsed(root) == 0  # one of them wrote the index whole, and it loads
+    assert not [p for p in (root / ".tessera").iterdir() if p.name.startswith(".index.")]  # no temporary left
