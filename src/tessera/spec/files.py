@@ -1,6 +1,6 @@
 """The files a mesh is loaded from, each read once: its bytes and their digest, for the mesh index.
 
-``MeshFiles.scan(root)`` walks what ``load_mesh`` reads — ``mesh.yaml``, each ``domains/<d>/`` folder's files
+``MeshFiles.walk(root)`` walks what ``load_mesh`` reads — ``mesh.yaml``, each ``domains/<d>/`` folder's files
 and each ``domains/<d>/products/<p>/`` folder's — and reads every file whole (bounded like every mesh file:
 a file past ``MAX_FILE_BYTES`` is not read, its size stands for it). The loader then parses these very bytes,
 so what the index stores under a digest is what was made from those bytes, even if a file changes meanwhile
@@ -99,11 +99,11 @@ class MeshFiles:
     products: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def scan(cls, root: Path) -> MeshFiles:
+    def walk(cls, root: Path) -> MeshFiles:
         found = cls(root)
         files = found.files
         top = f"{root}/"
-        for relative in _walk(root, found.domains, found.products):
+        for relative in _paths(root, found.domains, found.products):
             read = _read(top + relative)
             if read is not None:
                 files[relative] = read
@@ -123,7 +123,7 @@ class MeshFiles:
         return FileReader(self)
 
 
-def _walk(root: Path, domains: list[str], products: dict[str, list[str]]) -> list[str]:
+def _paths(root: Path, domains: list[str], products: dict[str, list[str]]) -> list[str]:
     """The paths (relative to ``root``) of every file the loader may read, in its order; fills in the domain
     and product folders found. A folder is listed once rather than probed for each name it may not hold."""
     paths = ["mesh.yaml"]

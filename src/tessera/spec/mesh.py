@@ -63,7 +63,7 @@ def scan_mesh(root: str | Path, *, environ: Mapping[str, str] | None = None) -> 
         hint = "run `tessera init` to create a mesh (or `tessera init --example` for the example mesh)"
         raise SpecError([Problem(str(base), None, "", f"{base} {what}; {hint}")])
     index = open_index(base, environ)
-    files = MeshFiles.scan(base) if index is not None else None
+    files = MeshFiles.walk(base) if index is not None else None
     reader = FileReader(files, base)
     problems: list[Problem] = []
     keys: dict[str, bytes] = {}
