@@ -149,7 +149,8 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Example, datetime]:
 def test_empty_mesh_writes_mesh_policies_domains(tmp_path: Path) -> None:
     root = tmp_path / "warehouse"
     written = write_empty_mesh(root)
-    assert written == [root / "mesh.yaml", root / "policies", root / "domains"]
+    assert written == [root / "mesh.yaml", root / ".gitignore", root / "policies", root / "domains"]
+    assert "/.tessera/" in (root / ".gitignore").read_text().splitlines()
     assert (root / "policies").is_dir() and (root / "domains").is_dir()
     settings = load(root / "mesh.yaml")
     assert settings["name"] == "warehouse"

@@ -25,18 +25,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.mesh = os.environ.get("TESSERA_MESH", ".")
     from tessera.cli.errors import run_handled
 
-    if args.token is None:
-        return run_handled(args)
-    # --token acts like $TESSERA_TOKEN for this command (and any worker process it starts), then is unset
-    before = os.environ.get("TESSERA_TOKEN")
-    os.environ["TESSERA_TOKEN"] = args.token
+    # --token acts like $TESSERA_TOKEN, --no-index like $TESSERA_NO_INDEX=1, for this command (and any worker
+    # process it starts), then are unset
+    overrides = {"TESSERA_TOKEN": args.token, "TESSERA_NO_INDEX": "1" if args.no_index else None}
+    before = {name: os.environ.get(name) for name, value in overrides.items() if value is not None}
+    os.environ.update({name: value for name, value in overrides.items() if value is not None})
     try:
         return run_handled(args)
     finally:
-        if before is None:
-            os.environ.pop("TESSERA_TOKEN", None)
-        else:
-            os.environ["TESSERA_TOKEN"] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -92,6 +92,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         metavar="TOKEN",
         help="act as the token's principal (default: $TESSERA_TOKEN; none: trusted local)",
     )
+    parser.add_argument(
+        "--no-index",
+        action="store_true",
+        help="read every mesh file, without the mesh index in .tessera/index (default: $TESSERA_NO_INDEX)",
+    )
     parser.add_argument("--version", action="version", version=f"tessera {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_parser)  # type: ignore[call-overload]
 

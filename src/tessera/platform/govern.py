@@ -26,6 +26,7 @@ __all__ = [
     "gate",
     "govern",
     "list_policies",
+    "policy_fingerprint",
     "policy_problems",
     "policy_set",
     "run_policy_tests",
@@ -40,7 +41,7 @@ def _disabled(settings: MeshSettings) -> tuple[str, ...]:
     return tuple(str(n) for n in names) if isinstance(names, list) else ()
 
 
-def _fingerprint(root: Path) -> str:
+def policy_fingerprint(root: Path) -> str:
     """A digest of every file in the mesh's policy folders (policies and their test files)."""
     digest = hashlib.sha256()
     folders = [root / "policies"]
@@ -61,7 +62,7 @@ def policy_set(settings: MeshSettings) -> PolicySet:
     from tessera.governance import load_policies
 
     disabled = _disabled(settings)
-    key = (str(settings.root), disabled, _fingerprint(settings.root))
+    key = (str(settings.root), disabled, policy_fingerprint(settings.root))
     found = _CACHE.get(key)
     if found is None:
         found = load_policies(settings.root, disabled)

@@ -8,7 +8,7 @@ import yaml
 
 from tessera.errors import ProvisioningError
 
-__all__ = ["prepare_root", "write_empty_mesh"]
+__all__ = ["GITIGNORE", "prepare_root", "write_empty_mesh"]
 
 _HEADER = """\
 # A Tessera mesh: domains in domains/<domain>/domain.yaml, products in domains/<domain>/products/<product>/,
@@ -17,6 +17,9 @@ _HEADER = """\
 # encryption_at_rest policy checks: `filesystem` says the disk holding the storage folder is encrypted
 # (FileVault, BitLocker, LUKS, an encrypted volume). Make it true, or change it: sse-s3 / sse-kms on S3.
 """
+
+#: A new mesh's ``.gitignore``: ``.tessera/`` is this machine's state (the catalog, the mesh index, keys).
+GITIGNORE = "# this machine's state of the mesh: the catalog, the mesh index, keys\n/.tessera/\n"
 
 
 def prepare_root(root: Path) -> Path:
@@ -47,7 +50,8 @@ def write_empty_mesh(root: Path, *, name: str | None = None) -> list[Path]:
     }
     mesh_file = root / "mesh.yaml"
     mesh_file.write_text(_HEADER + yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
-    written = [mesh_file]
+    (root / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    written = [mesh_file, root / ".gitignore"]
     for folder in ("policies", "domains"):
         (root / folder).mkdir()
         written.append(root / folder)

@@ -14,7 +14,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from tessera.scaffold.data import SOURCE_TABLES, generate_sources, source_sizes
-from tessera.scaffold.empty import prepare_root
+from tessera.scaffold.empty import GITIGNORE, prepare_root
 
 __all__ = ["EXAMPLE_PRODUCTS", "example_files", "write_example_mesh"]
 
@@ -75,7 +75,7 @@ def write_example_mesh(root: Path, *, scale: float = 1.0, as_of: datetime | None
     prepare_root(root)
     written: list[Path] = []
     try:
-        for relative, text in {**example_files(), "README.md": README}.items():
+        for relative, text in {**example_files(), "README.md": README, ".gitignore": GITIGNORE}.items():
             target = root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_NODES",
     "MAX_TEXT_CHARS",
     "count_nodes",
+    "decode_text",
     "read_text",
     "size_text",
 ]
@@ -53,17 +54,26 @@ def read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
     """A mesh file's text, or the problem that stops it: too big (checked before reading), not UTF-8, unreadable."""
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            message = (
-                f"the file is {size_text(size)}; a mesh file may be at most {size_text(MAX_FILE_BYTES)} "
-                "(keep data in data files, not in YAML)"
-            )
-            return None, [Problem(file, None, "", message)]
-        return path.read_text(encoding="utf-8-sig"), []
-    except UnicodeDecodeError as exc:
-        return None, [Problem(file, None, "", f"not UTF-8 text: {exc.reason}")]
+        return decode_text(None if size > MAX_FILE_BYTES else path.read_bytes(), size, file)
     except OSError as exc:
         return None, [Problem(file, None, "", f"cannot be read: {exc.strerror or exc}")]
+
+
+def decode_text(data: bytes | None, size: int, file: str) -> tuple[str | None, list[Problem]]:
+    """The text of a file's ``data`` as ``read_text`` gives it (UTF-8, a BOM dropped, universal newlines), or
+    the problem that stops it; ``data`` is None for a file of ``size`` bytes that is too big to be read. The
+    mesh index (``tessera.spec.files``) decodes the bytes it hashed with it, so both read the same text."""
+    if data is None or size > MAX_FILE_BYTES:
+        message = (
+            f"the file is {size_text(size)}; a mesh file may be at most {size_text(MAX_FILE_BYTES)} "
+            "(keep data in data files, not in YAML)"
+        )
+        return None, [Problem(file, None, "", message)]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(file, None, "", f"not UTF-8 text: {exc.reason}")]
+    return (text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text), []
 
 
 def count_nodes(text: str, file: str) -> Problem | None:

@@ -18,7 +18,7 @@ from tessera.model.contract import Contract
 from tessera.model.product import Domain, InputPort, Product
 from tessera.spec.yaml_lines import KeyPath, LineMap, Report
 
-__all__ = ["CYCLE", "ProductEntry", "cross_check", "find_cycles"]
+__all__ = ["CYCLE", "Links", "ProductEntry", "cross_check", "find_cycles"]
 
 CYCLE = "input ports form a cycle: "
 
@@ -39,8 +39,43 @@ class ProductEntry:
     contract_lines: LineMap
     product: Product | None
 
+    def links(self) -> Links:
+        """What the rules across files read of this folder, and no more (the mesh index keeps it apart)."""
+        paths: list[tuple[str | int, ...]] = [(), ("id",), ("inputPorts",)]
+        for index, _ in self.inputs:
+            paths += [("inputPorts", index), *(("inputPorts", index, k) for k in _PORT_KEYS)]
+        contract = self.contract
+        if contract is not None:  # its id, version and file: the rest is no other file's business
+            contract = Contract(contract.id, contract.version, "", "", (), path=contract.path)
+        return Links(
+            address=self.address,
+            file=self.file,
+            lines=self.lines.subset(paths),
+            inputs=self.inputs,
+            product_id=self.product.id if self.product is not None else None,
+            contract=contract,
+            contract_lines=self.contract_lines.subset([(), ("id",)]),
+        )
 
-def cross_check(domains: Sequence[tuple[Domain, LineMap]], entries: Sequence[ProductEntry]) -> list[Problem]:
+
+_PORT_KEYS = ("name", "contractId", "version")
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """One product folder as the rules across files see it: its address, input ports, product and contract
+    ids, the contract's version, and the lines of those keys (``product_id`` None: the product did not load)."""
+
+    address: str
+    file: str
+    lines: LineMap
+    inputs: tuple[tuple[int, InputPort], ...]
+    product_id: str | None
+    contract: Contract | None
+    contract_lines: LineMap
+
+
+def cross_check(domains: Sequence[tuple[Domain, LineMap]], entries: Sequence[Links]) -> list[Problem]:
     """Every problem between files of one mesh (domains come with the line maps of their domain.yaml)."""
     problems: list[Problem] = []
     sources = _sources(domains, problems)
@@ -145,16 +180,16 @@ def _sources(domains: Sequence[tuple[Domain, LineMap]], problems: list[Problem])
     return addresses
 
 
-def _unique(entries: Sequence[ProductEntry], problems: list[Problem]) -> None:
+def _unique(entries: Sequence[Links], problems: list[Problem]) -> None:
     products: dict[str, str] = {}
     contracts: dict[str, str] = {}
     for entry in entries:
-        product, contract = entry.product, entry.contract
-        if product is not None and product.id:
-            if product.id in products:
-                message = f"product id {product.id!r} is already used by {products[product.id]}"
+        product_id, contract = entry.product_id, entry.contract
+        if product_id:
+            if product_id in products:
+                message = f"product id {product_id!r} is already used by {products[product_id]}"
                 Report(entry.file, entry.lines, problems).add(("id",), message)
-            products.setdefault(product.id, entry.address)
+            products.setdefault(product_id, entry.address)
         if contract is not None and contract.id:
             if contract.id in contracts:
                 message = (

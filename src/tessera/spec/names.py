@@ -10,6 +10,7 @@ from tessera.model.address import NAME_PATTERN
 
 __all__ = [
     "DEFAULT_STORAGE",
+    "ENV_CATALOG",
     "RESERVED_DOMAINS",
     "is_uri",
     "mesh_data_folders",
@@ -17,6 +18,9 @@ __all__ = [
     "resolve_location",
     "source_location_problem",
 ]
+
+#: Environment variable that overrides ``catalog`` in mesh.yaml.
+ENV_CATALOG = "TESSERA_CATALOG_URL"
 
 #: Where product tables live when mesh.yaml names no ``storage``: a folder in the mesh.
 DEFAULT_STORAGE = "data"

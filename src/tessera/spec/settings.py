@@ -11,14 +11,12 @@ from typing import Any
 from tessera.errors import Problem, SpecError
 from tessera.model.bounds import limit_problems
 from tessera.model.product import MeshSettings
-from tessera.spec.names import DEFAULT_STORAGE, resolve_location
+from tessera.spec.names import DEFAULT_STORAGE, ENV_CATALOG, resolve_location
 from tessera.spec.schemas import schema_errors
 from tessera.spec.yaml_lines import LineMap, Report, read_yaml
 
 __all__ = ["DEFAULT_STORAGE", "ENV_CATALOG", "check_settings", "load_settings", "resolve_catalog_url"]
 
-#: Environment variable that overrides ``catalog`` in mesh.yaml.
-ENV_CATALOG = "TESSERA_CATALOG_URL"
 _SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)(.*)$")
 _S3 = ("s3://", "s3a://")
 

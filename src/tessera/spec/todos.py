@@ -10,12 +10,13 @@ from pathlib import Path
 from tessera.errors import Problem
 from tessera.model.product import MeshSpec
 
-__all__ = ["todo_notes"]
+__all__ = ["TODO_FILES", "todo_notes", "todo_notes_in"]
 
 _YAML_TODO = re.compile(r"""^\s*(?:-\s+)?([A-Za-z_][\w.]*):\s*['"]?(TODO\b.*?)['"]?\s*$""")
 _KEY = re.compile(r"^(\s*(?:-\s+)?)([A-Za-z_][\w.]*):")
 _SQL_TODO = re.compile(r"--\s*(TODO\b.*?)\s*$")
-_FILES = ("domain.yaml", "product.odps.yaml", "contract.odcs.yaml", "transform.sql", "transform.py")
+#: The files of a domain or product folder whose placeholders are listed.
+TODO_FILES = ("domain.yaml", "product.odps.yaml", "contract.odcs.yaml", "transform.sql", "transform.py")
 
 
 def todo_notes(spec: MeshSpec) -> list[Problem]:
@@ -26,18 +27,19 @@ def todo_notes(spec: MeshSpec) -> list[Problem]:
     for folder in folders:
         if folder is None:
             continue
-        for name in _FILES:
+        for name in TODO_FILES:
             path = Path(root) / folder / name
             if path.is_file():
-                notes += _notes(path, f"{folder}/{name}")
+                notes += todo_notes_in(path.read_bytes(), f"{folder}/{name}")
     return notes
 
 
-def _notes(path: Path, shown: str) -> list[Problem]:
+def todo_notes_in(data: bytes, shown: str) -> list[Problem]:
+    """The placeholders in one file's bytes (``shown``: its name relative to the mesh)."""
     out = []
-    sql = path.suffix in {".sql", ".py"}
+    sql = shown.endswith((".sql", ".py"))
     parents: list[tuple[int, str]] = []  # (indent, key) of the mappings the line is in
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+    for number, line in enumerate(_text(data).splitlines(), 1):
         if sql:
             match = _SQL_TODO.search(line)
             if match:
@@ -53,3 +55,9 @@ def _notes(path: Path, shown: str) -> list[Problem]:
             out.append(Problem(shown, number, ".".join([k for _, k in parents] + [match[1]]), match[2]))
         parents.append((indent, key[2]))
     return out
+
+
+def _text(data: bytes) -> str:
+    """As ``Path.read_text(encoding="utf-8", errors="replace")`` reads it (universal newlines)."""
+    text = data.decode("utf-8", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text

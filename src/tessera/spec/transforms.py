@@ -29,6 +29,7 @@ __all__ = [
     "ParameterKind",
     "PythonPolicy",
     "parameter_name",
+    "product_transform_problems",
     "python_forbidden",
     "python_forbidden_message",
     "signature_problems",
@@ -128,16 +129,25 @@ def transform_problems(products: Iterable[Product], *, settings: MeshSettings) -
     not compile or has no fitting ``transform``; declared lineage that names unknown columns or inputs."""
     chosen = list(products)
     by_address = {p.address: p for p in chosen}
+    return [
+        p for product in chosen for p in product_transform_problems(product, by_address, settings=settings)
+    ]
+
+
+def product_transform_problems(
+    product: Product, products: Mapping[str, Product], *, settings: MeshSettings
+) -> list[Problem]:
+    """``transform_problems`` of one product, whose input ports are looked up in ``products`` (those absent
+    are not checked): what it reads is the product, its inputs' contracts and mesh.yaml's ``transforms``."""
     problems: list[Problem] = []
-    for product in chosen:
-        transform = product.transform
-        if transform is not None and transform.kind == "sql":
-            problems += _sql_problems(product)
-        elif transform is not None:
-            if (forbidden := python_forbidden_message(settings, product)) is not None:
-                problems.append(Problem(transform.path, 1, "", forbidden))
-            problems += _python_problems(product)
-        problems += _lineage_problems(product, by_address)
+    transform = product.transform
+    if transform is not None and transform.kind == "sql":
+        problems += _sql_problems(product)
+    elif transform is not None:
+        if (forbidden := python_forbidden_message(settings, product)) is not None:
+            problems.append(Problem(transform.path, 1, "", forbidden))
+        problems += _python_problems(product)
+    problems += _lineage_problems(product, products)
     return problems
 
 
@@ -242,7 +252,7 @@ def _input_format_problems(file: str, node: ast.Assign | ast.AnnAssign) -> list[
     return []
 
 
-def _lineage_problems(product: Product, products: dict[str, Product]) -> list[Problem]:
+def _lineage_problems(product: Product, products: Mapping[str, Product]) -> list[Problem]:
     entries: Sequence[DeclaredLineage] = product.custom.get("tessera.lineage", ())
     if not entries:
         return []

@@ -75,6 +75,11 @@ class LineMap:
     def __len__(self) -> int:
         return len(self._lines)
 
+    def subset(self, paths: Sequence[KeyPath]) -> LineMap:
+        """The lines of ``paths`` only: a smaller map that answers the same for them (each path's parents
+        must be among ``paths`` for the nearest-parent answer to stay the same)."""
+        return LineMap({p: self._lines[p] for p in paths if p in self._lines})
+
 
 class Report:
     """Problems found in one file, each placed by key path."""
