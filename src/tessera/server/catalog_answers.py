@@ -1,0 +1,111 @@
+"""Catalog answers served again without the router: a GET of a catalog view (``/api/v1/domains``,
+``/domains/{domain}``, ``/products``, ``/search``, ``/products/{domain}/{product}``) is answered from the
+current ``CatalogView`` when it holds the answer already, and a product page is rendered from the view here.
+
+Exact by construction (docs/architecture.md, "Caches of the catalog"): an answer is kept in the view it was
+rendered from, under the request's path and query, so it is only ever served while the catalog's generation is
+the one the view was built at (checked on every request; any committed catalog write moves it). The caller is
+checked on every request first, as the routes check it (``deps.caller``: the token, then ``identify``), and
+catalog views hold no data and nothing that differs by caller. Anything else — a stale view, a name the route
+would refuse, an unknown product, a refused caller — goes on to the routes, which answer it as always (and keep
+their answer for the next request).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tessera.errors import TesseraError
+from tessera.model.address import NAME_PATTERN
+from tessera.platform.browse import CatalogView
+from tessera.server.deps import Problem, ServerState, caller
+from tessera.server.params import PREFIX
+from tessera.server.render import json_body
+
+__all__ = ["CatalogAnswers", "answer"]
+
+_NAME = f"({NAME_PATTERN})"
+_PRODUCT = re.compile(f"{PREFIX}/products/{_NAME}/{_NAME}")
+_DOMAIN = re.compile(f"{PREFIX}/domains/{_NAME}")
+_NAME_LENGTH = 128  # as params.DomainName and ProductName allow
+_LISTS = {f"{PREFIX}/{name}": f"{PREFIX}/{name}" for name in ("domains", "products", "search")}
+_MEDIA_TYPE = "application/json"
+
+
+def _key(scope: Scope) -> tuple[str, bytes]:
+    return scope["path"], scope.get("query_string", b"")
+
+
+def answer(scope: Scope, view: CatalogView, data: Any) -> Response:
+    """A route's answer from ``view``, kept in it for the next request with the same path and query."""
+    body = json_body(data)
+    view.keep(_key(scope), body, len(body))
+    return Response(body, media_type=_MEDIA_TYPE)
+
+
+def _template(path: str) -> tuple[str, re.Match[str] | None] | None:
+    """The route template a catalog view's path belongs to (and its names for a product page), else None."""
+    if path in _LISTS:
+        return _LISTS[path], None
+    found = _PRODUCT.fullmatch(path)
+    if found is not None:
+        return f"{PREFIX}/products/{{domain}}/{{product}}", found
+    if _DOMAIN.fullmatch(path):
+        return f"{PREFIX}/domains/{{domain}}", None
+    return None
+
+
+class CatalogAnswers:
+    """ASGI middleware, inside every guard (hosts, body limit, metrics, rejected-token counts): catalog views'
+    answers from the current view; everything else to the application."""
+
+    def __init__(self, app: ASGIApp, server: Callable[[], ServerState]) -> None:
+        self.app = app
+        self.server = server
+        self._routes: dict[str, BaseRoute] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = _template(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" else None
+        body = await self._answer(scope, *found) if found is not None else None
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        route = self._route(scope, found[0]) if found is not None else None
+        if route is not None:
+            scope["route"] = route  # what RequestMetrics labels the request with, as the router would
+        await Response(body, media_type=_MEDIA_TYPE)(scope, receive, send)
+
+    async def _answer(self, scope: Scope, template: str, names: re.Match[str] | None) -> bytes | None:
+        if names is not None and any(len(name) > _NAME_LENGTH for name in names.groups()):
+            return None
+        try:
+            ctx = await caller(
+                Request(scope)
+            )  # the route finds the outcome (a Context, or the refusal) again
+            ctx.identify()
+            view = self.server().browser.current(ctx)
+            if view is None:
+                return None
+            key = _key(scope)
+            kept = view.answer(key)
+            if isinstance(kept, bytes) or names is None:
+                return kept if isinstance(kept, bytes) else None
+            body = json_body(view.product(f"{names[1]}.{names[2]}"))
+        except (TesseraError, Problem):
+            return None  # the route answers it as a problem
+        view.keep(key, body, len(body))
+        return body
+
+    def _route(self, scope: Scope, template: str) -> BaseRoute | None:
+        if not self._routes:
+            app = scope.get("app")
+            routes = getattr(getattr(app, "router", None), "routes", [])
+            self._routes = {str(getattr(r, "path", "")): r for r in routes}
+        return self._routes.get(template)
