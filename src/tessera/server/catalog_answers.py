@@ -1,6 +1,7 @@
-"""Catalog answers served again without the router: a GET of a catalog view (``/api/v1/domains``,
-``/domains/{domain}``, ``/products``, ``/search``, ``/products/{domain}/{product}``) is answered from the
-current ``CatalogView`` when it holds the answer already, and a product page is rendered from the view here.
+"""Catalog answers without the router: a GET of a catalog view (``/api/v1/domains``, ``/domains/{domain}``,
+``/products``, ``/search``, ``/products/{domain}/{product}``) is answered from the current ``CatalogView`` when
+it holds the answer already; a product page, a search or a product list whose parameters are plain (each at
+most once, in the routes' bounds) is rendered from the view here.
 
 Exact by construction (docs/architecture.md, "Caches of the catalog"): an answer is kept in the view it was
 rendered from, under the request's path and query, so it is only ever served while the catalog's generation is
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tessera.errors import TesseraError
 from tessera.model.address import NAME_PATTERN
-from tessera.platform.browse import CatalogView
+from tessera.platform.browse import CatalogView, Filters
 from tessera.server.deps import Problem, ServerState, caller
 from tessera.server.params import PREFIX
 from tessera.server.render import json_body
@@ -37,6 +38,12 @@ _DOMAIN = re.compile(f"{PREFIX}/domains/{_NAME}")
 _NAME_LENGTH = 128  # as params.DomainName and ProductName allow
 _LISTS = {f"{PREFIX}/{name}": f"{PREFIX}/{name}" for name in ("domains", "products", "search")}
 _MEDIA_TYPE = "application/json"
+_FILTERS = ("domain", "tag", "owner")
+_PARAMETERS = {
+    f"{PREFIX}/search": frozenset({"q", "limit", "pii", *_FILTERS}),
+    f"{PREFIX}/products": frozenset({"pii", *_FILTERS}),
+}
+_LIMIT = re.compile("[1-9][0-9]{0,3}")  # the search route's 1..1000, written plainly
 
 
 def _key(scope: Scope) -> tuple[str, bytes]:
@@ -95,9 +102,16 @@ class CatalogAnswers:
                 return None
             key = _key(scope)
             kept = view.answer(key)
-            if isinstance(kept, bytes) or names is None:
-                return kept if isinstance(kept, bytes) else None
-            body = json_body(view.product(f"{names[1]}.{names[2]}"))
+            if isinstance(kept, bytes):
+                return kept
+            data = (
+                view.product(f"{names[1]}.{names[2]}")
+                if names is not None
+                else _listed(scope, template, view)
+            )
+            if data is None:
+                return None
+            body = json_body(data)
         except (TesseraError, Problem):
             return None  # the route answers it as a problem
         view.keep(key, body, len(body))
@@ -109,3 +123,32 @@ class CatalogAnswers:
             routes = getattr(getattr(app, "router", None), "routes", [])
             self._routes = {str(getattr(r, "path", "")): r for r in routes}
         return self._routes.get(template)
+
+
+def _listed(scope: Scope, template: str, view: CatalogView) -> Any:
+    """A search or a product list, when every parameter is one the route takes, given once, in its bounds and
+    written plainly (else None: the route parses and answers it)."""
+    allowed = _PARAMETERS.get(template)
+    if allowed is None:
+        return None
+    given = Request(scope).query_params.multi_items()  # the parser the routes use
+    args = dict(given)
+    if len(args) != len(given) or not args.keys() <= allowed:
+        return None
+    if (
+        any(not args.get(k, "x") or len(args.get(k, "")) > 256 for k in _FILTERS)
+        or len(args.get("q", "")) > 512
+    ):
+        return None
+    pii, limit = args.get("pii"), args.get("limit", "20")
+    if pii not in (None, "true", "false") or not _LIMIT.fullmatch(limit) or int(limit) > 1000:
+        return None
+    filters = Filters(
+        domain=args.get("domain"),
+        tag=args.get("tag"),
+        owner=args.get("owner"),
+        pii=None if pii is None else pii == "true",
+    )
+    if template == f"{PREFIX}/search":
+        return view.search(args.get("q", ""), filters, int(limit))
+    return view.products(filters)
