@@ -15,6 +15,7 @@ from sqlalchemy import select, text, update
 
 import tessera
 from tessera.catalog import tables as t
+from tessera.catalog.generation import GENERATION, unwatch, watched
 from tessera.errors import AccessDeniedError
 from tests.meshkit import make_mesh, orders_table
 
@@ -95,6 +96,8 @@ def test_a_catalog_with_absolute_locations_is_migrated_under_the_current_root(
         ):
             conn.execute(update(table).values({column: old + "/" + table.c[column]}))
         conn.execute(update(t.storage_locations).values(uri=old + "/" + t.storage_locations.c.uri))
+        unwatch(conn, watched(conn))  # what migrations after 0004 made (0006) is not there yet
+        conn.execute(text(f"DROP TABLE {GENERATION}"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
         assert {v["table_uri"] for v in mesh.ctx.catalog.versions("sales.orders")} == {
             f"{old}/sales/orders/v1"
