@@ -88,6 +88,9 @@ def test_a_catalog_with_absolute_locations_is_migrated_under_the_current_root(
 ) -> None:
     """A catalog written before locations were relative: absolute paths, schema 0004."""
     with tessera.open(built) as mesh, mesh.ctx.catalog.transaction() as conn:
+        unwatch(conn, watched(conn))  # what migrations after 0004 made (0006) is not there yet
+        conn.execute(text(f"DROP TABLE {GENERATION}"))
+    with tessera.open(built) as mesh, mesh.ctx.catalog.transaction() as conn:
         old = str(built / "data")
         for table, column in (
             (t.versions, "table_uri"),
@@ -96,8 +99,6 @@ def test_a_catalog_with_absolute_locations_is_migrated_under_the_current_root(
         ):
             conn.execute(update(table).values({column: old + "/" + table.c[column]}))
         conn.execute(update(t.storage_locations).values(uri=old + "/" + t.storage_locations.c.uri))
-        unwatch(conn, watched(conn))  # what migrations after 0004 made (0006) is not there yet
-        conn.execute(text(f"DROP TABLE {GENERATION}"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
         assert {v["table_uri"] for v in mesh.ctx.catalog.versions("sales.orders")} == {
             f"{old}/sales/orders/v1"
