@@ -20,10 +20,13 @@ from sqlalchemy import Connection, text
 from tessera.catalog.dialect import AUDIT_LOCK
 from tessera.catalog.store import Catalog
 
-__all__ = ["GENERATION", "current", "unwatch", "watch", "watched"]
+__all__ = ["GENERATION", "UNWATCHED", "current", "unwatch", "watch", "watched"]
 
 #: The table holding the counter (one row, id 1).
 GENERATION = "catalog_generation"
+#: Tables no catalog view reads, written on every audited read and token use: watching them would rebuild the
+#: views after every read a server answers, making the cache useless under real traffic.
+UNWATCHED = frozenset({"audit_events", "audit_anchor", "tokens"})
 _FUNCTION = "tessera_catalog_written"
 _SQLITE_EVENTS = ("insert", "update", "delete")
 _READ = f"SELECT n FROM {GENERATION} WHERE id = 1"
