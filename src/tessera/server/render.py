@@ -7,10 +7,12 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pyarrow as pa
 from starlette.responses import Response
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["MEDIA_TYPES", "DataFormat", "json_body", "json_response", "stream"]
 
@@ -83,6 +85,8 @@ def _parquet(table: pa.Table) -> Iterator[bytes]:
 
 
 def _arrow(table: pa.Table) -> Iterator[bytes]:
+    import pyarrow as pa
+
     buffer = io.BytesIO()
     with pa.ipc.new_stream(buffer, table.schema) as writer:
         for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
