@@ -277,6 +277,28 @@ def test_a_mesh_whose_index_cannot_be_written_has_none(
     assert (root / ".tessera").read_text() == "not a folder"
 
 
+def test_links_in_a_cloned_mesh_never_make_the_index_write_outside_it(
+    tmp_path: Path, no_index: Callable[[Path], list[Any]]
+) -> None:
+    """A repository can hold ``.tessera`` as a link (to another repository's ``.git``, whose ``index`` the
+    index would replace) or ``.tessera/.gitignore`` as a dangling link: nothing is written through either."""
+    root = _mesh(tmp_path)
+    elsewhere = tmp_path / "other/.git"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "index").write_bytes(b"DIRC another repository's staging area")
+    (root / ".tessera").symlink_to(elsewhere, target_is_directory=True)
+    assert _results(root) == no_index(root)
+    assert main(["-C", str(root), "validate"]) == 0
+    assert (elsewhere / "index").read_bytes() == b"DIRC another repository's staging area"
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["index"]
+
+    (root / ".tessera").unlink()
+    (root / ".tessera").mkdir()
+    (root / ".tessera/.gitignore").symlink_to(tmp_path / "made-outside")
+    assert _results(root) == no_index(root)
+    assert not (tmp_path / "made-outside").exists() and (root / ".tessera/index").is_file()
+
+
 def test_the_index_is_private_and_never_committed(tmp_path: Path) -> None:
     root = _mesh(tmp_path)
     load_mesh(root)

@@ -11,7 +11,8 @@ that never leaves this user's account (``~/.cache/tessera/index.key``, created 0
 repository, an archive or another user is foreign, fails the check and is ignored like a corrupt one. A file
 that is truncated, garbage, a folder or of another format is rebuilt silently; an index that cannot be written
 (a read-only mesh folder) is no index. Writes go to a temporary file renamed over the old one, so concurrent
-commands never see half a file. ``TESSERA_NO_INDEX=1`` (or ``tessera --no-index``) turns it off.
+commands never see half a file, and never through a link (a cloned mesh may hold ``.tessera`` as one, to
+another repository's ``.git``). ``TESSERA_NO_INDEX=1`` (or ``tessera --no-index``) turns it off.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import hmac
 import importlib.util
 import os
 import pickle
+import stat
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -136,10 +138,9 @@ class Index:
         try:
             folder = self.path.parent
             folder.mkdir(mode=0o700, exist_ok=True)
-            if not (
-                folder / ".gitignore"
-            ).exists():  # never committed, even where the mesh's own file is missing
-                (folder / ".gitignore").write_text("# this machine's state of the mesh\n*\n")
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                return  # a link to elsewhere (a cloned mesh can hold one): never written through
+            _ignore(folder / ".gitignore")
             fd, temp = tempfile.mkstemp(dir=folder, prefix=".index.")  # 0600
             with os.fdopen(fd, "wb") as out:
                 out.write(_MAGIC + mac + payload)
@@ -152,6 +153,17 @@ class Index:
             if temp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(temp)
+
+
+def _ignore(path: Path) -> None:
+    """A ``.gitignore`` so the index is never committed, even where the mesh's own is missing: created only
+    where no file or link is (``O_EXCL`` never follows a link), so it never writes outside the mesh."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as out:
+        out.write("# this machine's state of the mesh\n*\n")
 
 
 def _mac(key: bytes, payload: bytes | memoryview) -> bytes:
