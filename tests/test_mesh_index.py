@@ -277,6 +277,24 @@ def test_a_mesh_whose_index_cannot_be_written_has_none(
     assert (root / ".tessera").read_text() == "not a folder"
 
 
+def test_a_source_moved_outside_the_mesh_behind_a_link_is_refused_as_without_the_index(
+    tmp_path: Path, no_index: Callable[[Path], list[Any]]
+) -> None:
+    """Where a source's path leads is not in domain.yaml's bytes: a folder replaced by a link to elsewhere
+    changes the domain's problems with every mesh file as it was."""
+    root = _mesh(tmp_path)
+    before = _results(root)
+    assert before == no_index(root)
+    shutil.move(root / "sources/pos", tmp_path / "elsewhere")
+    (root / "sources/pos").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    after = _results(root)
+    assert after == no_index(root)
+    assert after != before and "outside the mesh folder" in repr(after[0])
+    (root / "sources/pos").unlink()
+    shutil.move(tmp_path / "elsewhere", root / "sources/pos")
+    assert _results(root) == before == no_index(root)
+
+
 def test_links_in_a_cloned_mesh_never_make_the_index_write_outside_it(
     tmp_path: Path, no_index: Callable[[Path], list[Any]]
 ) -> None:
