@@ -295,6 +295,22 @@ def test_a_source_moved_outside_the_mesh_behind_a_link_is_refused_as_without_the
     assert _results(root) == before == no_index(root)
 
 
+@pytest.mark.parametrize("kind", ["link to /dev/zero", "fifo"])
+def test_an_index_that_is_no_regular_file_is_not_read(
+    tmp_path: Path, no_index: Callable[[Path], list[Any]], kind: str
+) -> None:
+    """A cloned or unpacked mesh may hold ``.tessera/index`` as a link to an endless device or as a FIFO: it is
+    neither read (memory) nor waited on (a hang); the command runs as without an index."""
+    root = _mesh(tmp_path)
+    (root / ".tessera").mkdir()
+    if kind == "fifo":
+        os.mkfifo(root / ".tessera/index")
+    else:
+        (root / ".tessera/index").symlink_to("/dev/zero")
+    assert _results(root) == no_index(root)
+    assert (root / ".tessera/index").is_file()  # replaced by a real index
+
+
 def test_links_in_a_cloned_mesh_never_make_the_index_write_outside_it(
     tmp_path: Path, no_index: Callable[[Path], list[Any]]
 ) -> None:

@@ -187,11 +187,20 @@ def open_index(root: Path, environ: Mapping[str, str] | None = None) -> Index | 
 
 
 def _load(path: Path, key: bytes) -> dict[str, dict[str, tuple[bytes, Any]]]:
-    try:
-        with open(path, "rb") as file:
-            data = file.read()
-    except OSError:  # none yet, a folder in its place, unreadable
+    try:  # a regular file only, never through a link: a link to /dev/zero or a FIFO must not stop a command
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:  # none yet, a link, unreadable
         return {}
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # a folder or a FIFO in its place
+            return {}
+        with os.fdopen(os.dup(fd), "rb") as file:
+            data = file.read(info.st_size)
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)
     head = len(_MAGIC) + _MAC
     if len(data) < head or not data.startswith(_MAGIC):
         return {}
