@@ -54,7 +54,7 @@ def salt() -> bytes:
                 if name.endswith((".py", ".json", ".yaml", ".yml")):
                     info = os.stat(os.path.join(folder, name))
                     digest.update(f"{folder}/{name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
-        for name in _LIBRARIES:  # what parses, checks schemas and SQL, evaluates policies: an upgrade changes results
+        for name in _LIBRARIES:  # what parses and checks: an upgrade can change results
             found = importlib.util.find_spec(name)
             if found is not None and found.origin:
                 info = os.stat(found.origin)
