@@ -25,17 +25,11 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
+from common import READ_YAML  # noqa: E402
+
 TESSERA = str(Path(sys.executable).parent / "tessera")
 DATA = HERE / ".data"
 
-READ_YAML = r"""
-import sys, pathlib, yaml
-loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-files = [p for p in pathlib.Path(sys.argv[1]).rglob("*.yaml")]
-for p in files:
-    yaml.load(p.read_text(), Loader=loader)
-print(len(files))
-"""
 
 # What the index cannot avoid: reading and hashing every file of the mesh folders.
 READ_HASH = r"""

@@ -151,3 +151,25 @@ def test_quick_decimal_families_are_arrows(precision: int, scale: int) -> None:
     column = Column("c", "number", precision=precision, scale=scale)
     typ = arrow_type(column)
     assert quick_family(column) == (arrow_family(typ) if typ is not None else None) == "number"
+
+
+SERVER = """
+import sys
+from tessera.server.app import create_app
+create_app(sys.argv[2])
+with open(sys.argv[1], "w") as out:
+    out.write("\\n".join(sorted(sys.modules)))
+"""
+
+
+def test_a_server_starts_without_the_data_stack(tmp_path: Path, mesh: Path) -> None:
+    """``tessera serve`` idles on the catalog alone (docs/architecture.md, "Caches of the catalog"): Arrow,
+    deltalake, DuckDB and sqlglot load with the first answer that needs them, not at start."""
+    listing = tmp_path / "modules.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", SERVER, str(listing), str(mesh)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    found = set(listing.read_text().split())
+    assert "fastapi" in found  # the listing is the server's
+    assert not found & {"pyarrow", "deltalake", "duckdb", "sqlglot", "numpy", "pandas"}

@@ -218,7 +218,8 @@ def test_search_index_agrees_with_rank() -> None:
         for i in range(300)
     ]
     index = SearchIndex(docs)
-    for text in ["", "p1", "orders", "t2 amount", "c3 thing", "d4.p", "zzz", "p2 p2", "ORDERS c1"]:
+    pieces = ["ord", "p12", "p29", "omers", "d4.p2", "nt", "hing", "mount", "ers of", "d6.p10", ".p1", "p1"]
+    for text in ["", "p1", "orders", "t2 amount", "c3 thing", "d4.p", "zzz", "p2 p2", "ORDERS c1", *pieces]:
         assert index.rank(text, 50) == rank(text, docs, 50), text
 
 

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from tessera.access.filters import filter_columns, validate_row_filter
 from tessera.access.identity import groups_of, unknown_principal
 from tessera.access.model import (
     ACTIONS,
@@ -300,6 +299,8 @@ def read_access(catalog: Catalog, spec: MeshSpec, principal: str, address: str) 
     known = {c.name.lower() for c in product.contract.columns} if product else set()
     with catalog.engine.connect() as conn:
         held = [h for h in holdings(conn, spec, principal) if _covers(h.scope, target)]
+    from tessera.access.filters import filter_columns  # sqlglot: only reads as a principal parse filters
+
     # a filter written for a domain or the mesh that names a column this product lacks cannot apply: skip it
     usable = [
         h for h in held if h.row_filter is None or h.scope == target or filter_columns(h.row_filter) <= known
@@ -347,6 +348,8 @@ def insert_grant(
             raise TesseraError(
                 f"a row filter limits what a read grant shows; {privilege} is not a read grant"
             )
+        from tessera.access.filters import validate_row_filter
+
         row_filter = validate_row_filter(row_filter, _product_columns(spec, scope))
     clearance = clearance or role_clearance
     now = _now()

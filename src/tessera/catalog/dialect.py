@@ -8,7 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, text
 
-__all__ = ["insert_ignore", "lock_audit", "upsert"]
+__all__ = ["AUDIT_LOCK", "insert_ignore", "lock_audit", "upsert"]
+
+#: The PostgreSQL transaction lock that serialises audit appends and catalog writes (``catalog.generation``).
+AUDIT_LOCK = 7374657373
 
 
 def _insert(conn: Connection, table: Table) -> Any:
@@ -43,4 +46,4 @@ def upsert(
 def lock_audit(conn: Connection) -> None:
     """Serialise audit appends for the rest of the transaction (SQLite transactions already are)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(7374657373)"))
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK})"))

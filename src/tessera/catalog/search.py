@@ -3,8 +3,9 @@ names, column descriptions."""
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from typing import Any
 
@@ -76,9 +77,10 @@ class SearchIndex:
     """``rank`` over a fixed set of products, answered fast enough to serve: the same hits, scores and order.
 
     A search term has no whitespace, so it occurs in a field only inside one whitespace-separated word of it.
-    The index keeps each distinct word once, with the (product, field) pairs holding it; a term is found in
-    the joined vocabulary with ``str.find`` (in C), and products are scored from the fields their matching
-    words sit in, without rereading any product's text."""
+    The index keeps each distinct word once, with the (product, field) pairs holding it, and for each
+    three-letter piece the words holding it; a term's words are the rarest of its pieces' words that hold the
+    whole term (a term shorter than three letters is found in the joined vocabulary with ``str.find``), and
+    products are scored from the fields their matching words sit in, without rereading any product's text."""
 
     def __init__(self, products: list[dict[str, Any]]) -> None:
         self.products = sorted(products, key=lambda p: p["address"])
@@ -91,7 +93,12 @@ class SearchIndex:
                 for word in set(text.split()):
                     postings.setdefault(word, set()).add(index * 8 + number)
         self._words = list(postings)
-        self._postings = [sorted(postings[w]) for w in self._words]
+        self._postings = [array("i", sorted(postings[w])) for w in self._words]
+        grams: dict[str, list[int]] = {}
+        for number, word in enumerate(self._words):
+            for gram in {word[at : at + 3] for at in range(len(word) - 2)}:
+                grams.setdefault(gram, []).append(number)
+        self._trigrams = {gram: array("i", numbers) for gram, numbers in grams.items()}
         self._starts: list[int] = []
         offset = 0
         for word in self._words:
@@ -101,26 +108,42 @@ class SearchIndex:
         self._recent: dict[str, dict[int, int]] = {}
 
     def _fields_holding(self, term: str) -> dict[int, int]:
-        """product index -> bit mask of the fields where ``term`` occurs (the latest terms are remembered)."""
-        found = self._recent.get(term)
+        """product index -> bit mask of the fields where ``term`` occurs (the terms used last are remembered)."""
+        found = self._recent.pop(term, None)
         if found is None:
-            found = self._recent[term] = self._find(term)
-            if len(self._recent) > _RECENT_TERMS:  # forget the oldest (another thread may just have)
+            found = self._find(term)
+            if len(self._recent) >= _RECENT_TERMS:  # forget the least recent (another thread may just have)
                 with suppress(KeyError, RuntimeError, StopIteration):
                     del self._recent[next(iter(self._recent))]
+        self._recent[term] = found
         return found
 
-    def _find(self, term: str) -> dict[int, int]:
-        masks: dict[int, int] = {}
+    def _holding(self, term: str) -> Iterable[int]:
+        """The numbers of the words ``term`` occurs in: from the rarest of its three-letter pieces, else (a
+        shorter term) by a scan of the vocabulary."""
+        if len(term) >= 3:
+            pieces = [self._trigrams.get(term[at : at + 3]) for at in range(len(term) - 2)]
+            if any(p is None for p in pieces):
+                return ()
+            rarest = min((p for p in pieces if p is not None), key=len)
+            words = self._words
+            return rarest if len(term) == 3 else [n for n in rarest if term in words[n]]
+        found = []
         starts, vocabulary = self._starts, self._vocabulary
         at = vocabulary.find(term)
         while at != -1:
             word = bisect_right(starts, at) - 1
+            found.append(word)
+            nxt = starts[word + 1] if word + 1 < len(starts) else len(vocabulary)
+            at = vocabulary.find(term, nxt)
+        return found
+
+    def _find(self, term: str) -> dict[int, int]:
+        masks: dict[int, int] = {}
+        for word in self._holding(term):
             for posting in self._postings[word]:
                 index = posting >> 3
                 masks[index] = masks.get(index, 0) | (1 << (posting & 7))
-            nxt = starts[word + 1] if word + 1 < len(starts) else len(vocabulary)
-            at = vocabulary.find(term, nxt)
         return masks
 
     def rank(

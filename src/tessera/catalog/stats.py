@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tessera.catalog import tables as t
 from tessera.catalog.store import Catalog, utc
 
-__all__ = ["CatalogStats", "catalog_stamp", "catalog_stats", "page_facts"]
+__all__ = ["CatalogStats", "catalog_stats", "page_facts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,29 +55,6 @@ def catalog_stats(catalog: Catalog) -> CatalogStats:
             )
         }
     return CatalogStats(published, quality, refused, incidents)
-
-
-def catalog_stamp(catalog: Catalog) -> tuple[object, ...]:
-    """Changes whenever the products, their versions or the audit log change: a key for caches of catalog
-    views. Every path that registers, changes or retires a product appends an audit entry in the same
-    transaction (apply, the seed's publish), so the newest audit entry stands for them; each part is an index
-    lookup or a count, never a scan of the products' documents."""
-    raw = catalog.engine.raw_connection()  # one statement, no transaction of ours: it runs on every request
-    try:
-        cursor = raw.cursor()
-        cursor.execute(_STAMP)
-        row = cursor.fetchone()
-        cursor.close()
-    finally:
-        raw.close()  # back to the pool, which ends whatever the driver began
-    return tuple(row or ())
-
-
-# Plain SQL, every part an index lookup or a count, for both SQLite and PostgreSQL: it runs on every request
-_STAMP = (
-    f"SELECT (SELECT max(id) FROM {t.audit_events.name}), (SELECT max(id) FROM {t.versions.name}), "
-    f"(SELECT count(*) FROM {t.products.name})"
-)
 
 
 def page_facts(catalog: Catalog) -> dict[str, dict[str, Any]]:

@@ -24,6 +24,7 @@ __all__ = [
     "audit_anchor",
     "audit_events",
     "builds",
+    "catalog_generation",
     "column_lineage",
     "columns",
     "contracts",
@@ -256,6 +257,15 @@ audit_anchor = Table(
     Column("id", Integer, primary_key=True),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+#: Moved by every write to any other table, in the writing transaction (database triggers, migration 0006): what
+#: caches of catalog views are keyed by (``tessera.catalog.generation``).
+catalog_generation = Table(
+    "catalog_generation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("n", BigInteger, nullable=False),
 )
 
 # -- access: identities, grants, tokens, access requests ------------------------------------------------------

@@ -1,6 +1,7 @@
 """What the catalog shows to a browsing caller (the REST API and the web catalog): domains, product summaries,
-a product's page, ranked search with filters. Views over the catalog are cached per catalog state, so a
-server answers them without rereading ten thousand products for each request."""
+a product's page, ranked search with filters. Views over the catalog are cached per catalog generation (every
+committed catalog write moves it, whichever process writes), so a server answers them without rereading ten
+thousand products for each request, and never from a catalog older than the last commit."""
 
 from __future__ import annotations
 
@@ -9,17 +10,22 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from tessera.catalog import generation
 from tessera.catalog.search import SearchIndex
-from tessera.catalog.stats import catalog_stamp, page_facts
+from tessera.catalog.stats import page_facts
 from tessera.errors import NotFoundError
 from tessera.model.contract import SENSITIVE_CLASSIFICATIONS
 from tessera.platform.context import Context
 
-__all__ = ["Browser", "Filters", "contract_document"]
+__all__ = ["Browser", "CatalogView", "Filters", "contract_document"]
 
 #: From this many products on, a built index is kept out of the garbage collector's full collections.
 _LARGE = 2000
-_PAGE_LEAVES_OUT = frozenset({"hash", "contract_hash", "retired"})
+#: Rendered answers a view keeps, at most (the oldest go first).
+_ANSWERS_BYTES = 32 * 1024 * 1024
+#: A view's products carry whether any column holds personal data under this key (``_pack``).
+_PII = "_pii"
+_PAGE_LEAVES_OUT = frozenset({"hash", "contract_hash", "retired", _PII})
 _SUMMARY = ("address", "domain", "name", "description", "status", "owner", "tags", "contract_version")
 
 
@@ -39,63 +45,66 @@ class Filters:
             return False
         if self.owner is not None and (product.get("owner") or "").lower() != self.owner.lower():
             return False
-        return self.pii is None or _has_pii(product) == self.pii
+        return self.pii is None or product[_PII] == self.pii
 
 
-def _has_pii(product: dict[str, Any]) -> bool:
-    return any(
-        (c.get("classification") or "").lower() in SENSITIVE_CLASSIFICATIONS
-        for c in product.get("columns", [])
-    )
+def _has_pii(columns: list[dict[str, Any]]) -> bool:
+    return any((c.get("classification") or "").lower() in SENSITIVE_CLASSIFICATIONS for c in columns)
 
 
 def _summary(product: dict[str, Any]) -> dict[str, Any]:
     out = {key: product.get(key) for key in _SUMMARY}
-    out["pii"] = _has_pii(product)
+    out["pii"] = product[_PII]
     return out
 
 
-class Browser:
-    """One per server (or per SDK call): catalog views, rebuilt when the catalog changes (``catalog_stamp``):
-    a search index over every product, and the facts of every product page, read in a few whole-table
-    queries, so a search or a page costs no query beyond the stamp."""
+def _pack(products: list[dict[str, Any]]) -> None:
+    """Each product's columns as tuples (sorted by position, keys and repeated values shared) and whether any
+    holds personal data (``_PII``): a tenth of the memory of a dict a column at ten thousand products."""
+    shared: dict[Any, Any] = {}
 
-    def __init__(self) -> None:
+    def one(value: Any) -> Any:
+        if isinstance(value, list):
+            value = tuple(value)  # rendered as the same JSON array
+        return shared.setdefault(value, value) if isinstance(value, str) else value
+
+    for product in products:
+        columns = sorted(product.get("columns", []), key=lambda c: c.get("position", 0))
+        product[_PII] = _has_pii(columns)
+        product["columns"] = tuple(
+            (shared.setdefault(tuple(c), tuple(c)), tuple(one(v) for v in c.values())) for c in columns
+        )
+
+
+def _unpack(columns: tuple[tuple[tuple[str, ...], tuple[Any, ...]], ...]) -> list[dict[str, Any]]:
+    return [
+        {k: list(v) if isinstance(v, tuple) else v for k, v in zip(keys, values, strict=True)}
+        for keys, values in columns
+    ]
+
+
+class CatalogView:
+    """The browsable catalog as of one generation (``tessera.catalog.generation``): a search index over every
+    live product, each product page's facts and the domains, read in a few whole-table queries, and the answers
+    already rendered from them. Nothing in it depends on who asks: catalog metadata is the same for every
+    caller allowed to browse (``Context.identify``), which each request checks for itself before it is
+    answered, from here or not (docs/architecture.md, "Caches of the catalog")."""
+
+    def __init__(self, generation: int, ctx: Context) -> None:
+        self.generation = generation
+        documents = ctx.catalog.search_documents()
+        self.index = SearchIndex(documents)
+        _pack(documents)  # after the index has read the columns' names and descriptions
+        self._facts = page_facts(ctx.catalog)
+        self._domains = ctx.catalog.domains()
+        self._by_address = {p["address"]: p for p in self.index.products}
+        self._answers: dict[object, tuple[object, int]] = {}
+        self._kept = 0
         self._lock = threading.Lock()
-        self._stamp: tuple[object, ...] | None = None
-        self._index: SearchIndex | None = None
-        self._by_address: dict[str, dict[str, Any]] = {}
-        self._facts: dict[str, dict[str, Any]] = {}
 
-    def _fresh(self, ctx: Context) -> SearchIndex:
-        stamp = catalog_stamp(ctx.catalog)
-        with self._lock:
-            if self._index is None or stamp != self._stamp:
-                large = self._index is not None and len(self._index.products) >= _LARGE
-                if large:
-                    gc.unfreeze()  # the index being replaced may be collected again
-                index = SearchIndex(ctx.catalog.search_documents())
-                self._facts = page_facts(ctx.catalog)
-                self._by_address = {p["address"]: p for p in index.products}
-                self._index, self._stamp = index, stamp
-                if len(index.products) >= _LARGE:
-                    # Millions of long-lived objects: left to the collector, every full collection would walk
-                    # them all (pauses of 100 ms and more at 10,000 products); frozen, it skips them until the
-                    # next build.
-                    gc.collect()
-                    gc.freeze()
-            return self._index
-
-    def is_current(self, ctx: Context) -> bool:
-        """Whether the views are built for the catalog as it is now (else the next call rebuilds them, which
-        takes seconds at ten thousand products: a server runs that call in a worker thread)."""
-        return self._index is not None and catalog_stamp(ctx.catalog) == self._stamp
-
-    def domains(self, ctx: Context) -> list[dict[str, Any]]:
-        ctx.identify()
-        index = self._fresh(ctx)
+    def domains(self) -> list[dict[str, Any]]:
         counts: dict[str, int] = {}
-        for product in index.products:
+        for product in self.index.products:
             counts[product["domain"]] = counts.get(product["domain"], 0) + 1
         return [
             {
@@ -105,12 +114,90 @@ class Browser:
                 "team": row["team"],
                 "products": counts.get(row["name"], 0),
             }
-            for row in ctx.catalog.domains()
+            for row in self._domains
         ]
+
+    def products(self, filters: Filters = Filters()) -> list[dict[str, Any]]:
+        return [_summary(p) for p in self.index.products if filters.keep(p)]
+
+    def search(self, text: str, filters: Filters = Filters(), limit: int = 20) -> list[dict[str, Any]]:
+        hits = self.index.rank(text, limit, filters.keep)
+        return [{**_summary(h), "score": h["score"], "matched": h["matched"]} for h in hits]
+
+    def product(self, address: str) -> dict[str, Any]:
+        row, facts = self._by_address.get(address), self._facts.get(address, {})
+        if row is None:
+            raise NotFoundError(f"{address} is not in the catalog (run tessera apply, or check the name)")
+        return {
+            **{k: v for k, v in row.items() if k not in _PAGE_LEAVES_OUT},
+            "columns": _unpack(row["columns"]),
+            "roles": facts.get("roles", []),
+            "majors": facts.get("majors", []),
+            "upstream": facts.get("upstream", []),
+            "downstream": facts.get("downstream", []),
+            "pii": row[_PII],
+            "versions": facts.get("versions", 0),
+            "latest": facts.get("latest"),
+            "quality": facts.get("quality"),
+        }
+
+    def answer(self, key: object) -> object | None:
+        """An answer rendered from this view under ``key`` (a request's path and query), if one was kept."""
+        found = self._answers.get(key)
+        return None if found is None else found[0]
+
+    def keep(self, key: object, answer: object, size: int) -> None:
+        """Keep ``answer`` (``size`` bytes) for ``key``; the oldest answers go past ``_ANSWERS_BYTES``."""
+        with self._lock:
+            if key in self._answers:
+                return
+            self._answers[key] = (answer, size)
+            self._kept += size
+            while self._kept > _ANSWERS_BYTES and self._answers:
+                self._kept -= self._answers.pop(next(iter(self._answers)))[1]
+
+
+class Browser:
+    """One per server (or per SDK call): the catalog's ``CatalogView``, rebuilt when the catalog's generation
+    has moved, so a search or a page costs one primary-key lookup (the generation) and no other query."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._view: CatalogView | None = None
+
+    def current(self, ctx: Context) -> CatalogView | None:
+        """The view if it is built for the catalog as committed now (one query), else None: the next ``view``
+        rebuilds it, which takes seconds at ten thousand products (a server does that in a worker thread)."""
+        view = self._view
+        return view if view is not None and view.generation == generation.current(ctx.catalog) else None
+
+    def view(self, ctx: Context) -> CatalogView:
+        """The view for the catalog as committed now, rebuilt first when any catalog write committed since."""
+        now = generation.current(ctx.catalog)  # read before the rows: rows newer than it only rebuild again
+        with self._lock:
+            old = self._view
+            if old is not None and old.generation == now:
+                return old
+            if old is not None and len(old.index.products) >= _LARGE:
+                gc.unfreeze()  # the view being replaced may be collected again
+            self._view = None
+            view = CatalogView(now, ctx)
+            if len(view.index.products) >= _LARGE:
+                # Millions of long-lived objects: left to the collector, every full collection would walk
+                # them all (pauses of 100 ms and more at 10,000 products); frozen, it skips them until the
+                # next build.
+                gc.collect()
+                gc.freeze()
+            self._view = view
+            return view
+
+    def domains(self, ctx: Context) -> list[dict[str, Any]]:
+        ctx.identify()
+        return self.view(ctx).domains()
 
     def products(self, ctx: Context, filters: Filters = Filters()) -> list[dict[str, Any]]:
         ctx.identify()
-        return [_summary(p) for p in self._fresh(ctx).products if filters.keep(p)]
+        return self.view(ctx).products(filters)
 
     def search(
         self,
@@ -121,30 +208,13 @@ class Browser:
     ) -> list[dict[str, Any]]:
         """Ranked as ``tessera catalog search`` ranks, after the filters."""
         ctx.identify()
-        hits = self._fresh(ctx).rank(text, limit, filters.keep)
-        return [{**_summary(h), "score": h["score"], "matched": h["matched"]} for h in hits]
+        return self.view(ctx).search(text, filters, limit)
 
     def product(self, ctx: Context, address: str) -> dict[str, Any]:
         """A product's page: its catalog entry (roles, columns, majors, lineage neighbours), how many versions
         and the newest, and the latest quality outcome."""
         ctx.identify()
-        self._fresh(ctx)
-        with self._lock:
-            row, facts = self._by_address.get(address), self._facts.get(address, {})
-        if row is None:
-            raise NotFoundError(f"{address} is not in the catalog (run tessera apply, or check the name)")
-        return {
-            **{k: v for k, v in row.items() if k not in _PAGE_LEAVES_OUT},
-            "columns": sorted(row.get("columns", []), key=lambda c: c.get("position", 0)),
-            "roles": facts.get("roles", []),
-            "majors": facts.get("majors", []),
-            "upstream": facts.get("upstream", []),
-            "downstream": facts.get("downstream", []),
-            "pii": _has_pii(row),
-            "versions": facts.get("versions", 0),
-            "latest": facts.get("latest"),
-            "quality": facts.get("quality"),
-        }
+        return self.view(ctx).product(address)
 
 
 def contract_document(ctx: Context, address: str, *, published: bool = False) -> dict[str, Any]:

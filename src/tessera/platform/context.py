@@ -13,11 +13,11 @@ from tessera.catalog import Catalog
 from tessera.engine import Engine, create_engine
 from tessera.errors import AuthenticationError, NotFoundError
 from tessera.model.product import MeshSettings, MeshSpec, Product
-from tessera.storage import TableStore, table_uri
 
 if TYPE_CHECKING:
     from tessera.access.limits import QueryLimits
     from tessera.access.model import Action
+    from tessera.storage import TableStore
 
 __all__ = ["ENV_TOKEN", "Context"]
 
@@ -131,6 +131,8 @@ class Context:
 
     @cached_property
     def store(self) -> TableStore:
+        from tessera.storage import TableStore  # deltalake: loaded by the first command that opens a table
+
         engine = self.settings.engine
         return TableStore(self.settings.storage_options, whole_rewrites=engine != "duckdb")
 
@@ -145,6 +147,8 @@ class Context:
         return product
 
     def table_uri(self, product: Product, major: int | None = None) -> str:
+        from tessera.storage import table_uri
+
         return table_uri(self.settings.storage, product.domain, product.name, major or product.contract.major)
 
     def close(self) -> None:

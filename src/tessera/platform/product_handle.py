@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from tessera.model.contract import Contract
 from tessera.platform import reading
 from tessera.platform.context import Context
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["ProductHandle"]
 

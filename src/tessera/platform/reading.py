@@ -9,18 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-
 from tessera.access.masking import quote
 from tessera.catalog import utc
 from tessera.engine import Engine
 from tessera.errors import NotFoundError, RetiredError, TesseraError
 from tessera.model.address import Address
 from tessera.platform.context import Context
-from tessera.storage import ScanSource
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from tessera.access.limits import QueryLimits
+    from tessera.storage import ScanSource
 
 __all__ = [
     "DeprecatedVersionWarning",

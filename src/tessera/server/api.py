@@ -1,8 +1,9 @@
 """The REST API, ``/api/v1``: what the SDK reads, over HTTP. Each route parses, calls ``platform`` and returns
 JSON; errors are ``application/problem+json`` (``tessera.server.problems``); who may call is ``deps``'s rule.
-The catalog views answer from the Browser's cache in well under a millisecond, so they run on the event loop
-(no thread hop) unless the cache must be rebuilt; everything that reads data, the catalog at length or the
-mesh files runs in worker threads.
+The catalog views answer from the current ``CatalogView`` in well under a millisecond, so they run on the event
+loop (no thread hop) unless a catalog write made it stale; their answers are kept in the view and served again
+without the router (``catalog_answers``). Everything that reads data, the catalog at length or the mesh files
+runs in worker threads.
 
     GET  /                                  the mesh and the caller
     GET  /domains, /domains/{domain}        domains with their products
@@ -16,34 +17,33 @@ mesh files runs in worker threads.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tessera.platform.browse import Filters, contract_document
+from tessera.platform.browse import CatalogView, Filters, contract_document
 from tessera.platform.context import Context
 from tessera.server import api_access, api_data
+from tessera.server.catalog_answers import answer
 from tessera.server.deps import ServerState
 from tessera.server.params import ERRORS, PREFIX, Caller, DomainName, ProductName, State
-from tessera.server.render import json_response
 
 __all__ = ["routers"]
 
-_T = TypeVar("_T")
 Text = Annotated[str | None, Query(max_length=256)]
 
 router = APIRouter(prefix=PREFIX, responses=ERRORS)
 
 
-async def _browse(server: ServerState, ctx: Context, view: Callable[..., _T], *args: Any) -> _T:
-    """A catalog view: on the event loop while the Browser's cache is current (no thread hop), in a worker
-    thread when it must first be rebuilt (seconds at ten thousand products: the loop keeps serving)."""
-    if server.browser.is_current(ctx):
-        return view(*args)
-    return await run_in_threadpool(view, *args)
+async def _view(server: ServerState, ctx: Context) -> CatalogView:
+    """The catalog view for the caller (refused first when it may not browse): on the event loop while it is
+    current (no thread hop), built in a worker thread when a catalog write made it stale (seconds at ten
+    thousand products: the loop keeps serving)."""
+    ctx.identify()
+    view = server.browser.current(ctx)
+    return view if view is not None else await run_in_threadpool(server.browser.view, ctx)
 
 
 def _filters(domain: str | None, tag: str | None, owner: str | None, pii: bool | None) -> Filters:
@@ -67,28 +67,29 @@ async def root(ctx: Caller) -> dict[str, Any]:
     summary="Domains with their product counts",
     response_model=list[dict[str, Any]],
 )
-async def domains(ctx: Caller, server: State) -> Response:
-    return json_response(await _browse(server, ctx, server.browser.domains, ctx))
+async def domains(request: Request, ctx: Caller, server: State) -> Response:
+    view = await _view(server, ctx)
+    return answer(request.scope, view, view.domains())
 
 
 @router.get(
     "/domains/{domain}", tags=["catalog"], summary="A domain and its products", response_model=dict[str, Any]
 )
-async def domain(domain: DomainName, ctx: Caller, server: State) -> Response:
-    found = next(
-        (d for d in await _browse(server, ctx, server.browser.domains, ctx) if d["name"] == domain), None
-    )
+async def domain(request: Request, domain: DomainName, ctx: Caller, server: State) -> Response:
+    view = await _view(server, ctx)
+    found = next((d for d in view.domains() if d["name"] == domain), None)
     if found is None:
         from tessera.errors import NotFoundError
 
         raise NotFoundError(f"no domain {domain!r} in the catalog")
-    return json_response({**found, "products": server.browser.products(ctx, Filters(domain=domain))})
+    return answer(request.scope, view, {**found, "products": view.products(Filters(domain=domain))})
 
 
 @router.get(
     "/products", tags=["catalog"], summary="Product summaries, filtered", response_model=list[dict[str, Any]]
 )
 async def products(
+    request: Request,
     ctx: Caller,
     server: State,
     domain: Text = None,
@@ -96,9 +97,8 @@ async def products(
     owner: Text = None,
     pii: bool | None = None,
 ) -> Response:
-    return json_response(
-        await _browse(server, ctx, server.browser.products, ctx, _filters(domain, tag, owner, pii))
-    )
+    view = await _view(server, ctx)
+    return answer(request.scope, view, view.products(_filters(domain, tag, owner, pii)))
 
 
 @router.get(
@@ -108,6 +108,7 @@ async def products(
     response_model=list[dict[str, Any]],
 )
 async def search(
+    request: Request,
     ctx: Caller,
     server: State,
     q: Annotated[str, Query(max_length=512, description="words that must all match")] = "",
@@ -117,8 +118,8 @@ async def search(
     pii: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> Response:
-    filters = _filters(domain, tag, owner, pii)
-    return json_response(await _browse(server, ctx, server.browser.search, ctx, q, filters, limit))
+    view = await _view(server, ctx)
+    return answer(request.scope, view, view.search(q, _filters(domain, tag, owner, pii), limit))
 
 
 @router.get(
@@ -127,8 +128,11 @@ async def search(
     summary="A product's catalog page",
     response_model=dict[str, Any],
 )
-async def product(domain: DomainName, product: ProductName, ctx: Caller, server: State) -> Response:
-    return json_response(await _browse(server, ctx, server.browser.product, ctx, f"{domain}.{product}"))
+async def product(
+    request: Request, domain: DomainName, product: ProductName, ctx: Caller, server: State
+) -> Response:
+    view = await _view(server, ctx)
+    return answer(request.scope, view, view.product(f"{domain}.{product}"))
 
 
 @router.get(

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from tessera.platform.csv_cells import neutralise_table
 from tessera.platform.serving import Served, query_for, read_for
 from tessera.server.inflight import run_cancellable
 from tessera.server.params import ERRORS, PREFIX, Caller, DomainName, ProductName
@@ -36,7 +35,12 @@ class QueryBody(BaseModel):
 
 
 def _response(served: Served, fmt: DataFormat, filename: str, safe_csv: bool = False) -> StreamingResponse:
-    table = neutralise_table(served.table) if safe_csv and fmt == "csv" else served.table
+    if safe_csv and fmt == "csv":
+        from tessera.platform.csv_cells import neutralise_table  # Arrow: loaded by the first data answer
+
+        table = neutralise_table(served.table)
+    else:
+        table = served.table
     headers = {"X-Tessera-Source": served.source, "X-Tessera-Rows": str(served.table.num_rows)}
     if served.deprecation:
         headers["Deprecation"] = "true"

@@ -16,6 +16,7 @@ from tessera import __version__
 from tessera.errors import TesseraError
 from tessera.platform.context import Context
 from tessera.server import api, docs_page, problems, sharing, web
+from tessera.server.catalog_answers import CatalogAnswers
 from tessera.server.deps import ServerState, caller
 from tessera.server.hosts import AllowedHosts
 from tessera.server.inflight import InFlight
@@ -124,6 +125,7 @@ def create_app(root: str | Path, *, scheduler: bool = False, allowed_hosts: Iter
     app.state.inflight = InFlight()
     app.state.metrics = metrics
     problems.install(app)
+    app.add_middleware(CatalogAnswers, server=lambda: server)  # innermost: after every guard below
     app.add_middleware(problems.BodyLimit)
     app.add_middleware(RequestMetrics, metrics=lambda: metrics)
     app.add_middleware(RejectionSource, log=lambda: server.rejections)

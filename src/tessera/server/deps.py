@@ -89,7 +89,7 @@ class ServerState:
     #: Rejected tokens counted per client address and minute (``tessera.access.rejections``).
     rejections: RejectionLog = field(init=False)
     spec_error: str | None = field(default=None, init=False)
-    #: Catalog views (search, product pages), cached while the catalog does not change.
+    #: Catalog views (search, product pages) and their answers, rebuilt when a catalog write commits.
     browser: Browser = field(default_factory=Browser, init=False)
     _spec: MeshSpec | None = field(default=None, init=False, repr=False)
     _fingerprint: str = field(default="", init=False, repr=False)
@@ -178,12 +178,19 @@ async def caller(request: Request) -> Context:
     ctx: Context | None = getattr(request.state, "tessera_caller", None)
     if ctx is not None:
         return ctx
+    refused: AuthenticationError | None = getattr(request.state, "tessera_refused", None)
+    if refused is not None:  # asked again (catalog_answers asks first): refused once, counted once
+        raise refused
     token, from_cookie = _token(request)
     if from_cookie and request.method not in _SAFE_METHODS and not _same_origin(request):
         raise Problem(403, "Cross-site request refused", "a cookie-signed change must come from this server")
     server = state(request)
-    ctx = await run_in_threadpool(server.context, token) if token else server.context(None)
-    ctx.identify()
+    try:
+        ctx = await run_in_threadpool(server.context, token) if token else server.context(None)
+        ctx.identify()
+    except AuthenticationError as exc:
+        request.state.tessera_refused = exc
+        raise
     request.state.tessera_caller = ctx
     return ctx
 

@@ -7,12 +7,14 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pyarrow as pa
 from starlette.responses import Response
 
-__all__ = ["MEDIA_TYPES", "DataFormat", "json_response", "stream"]
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["MEDIA_TYPES", "DataFormat", "json_body", "json_response", "stream"]
 
 DataFormat = Literal["json", "csv", "parquet", "arrow"]
 
@@ -83,6 +85,8 @@ def _parquet(table: pa.Table) -> Iterator[bytes]:
 
 
 def _arrow(table: pa.Table) -> Iterator[bytes]:
+    import pyarrow as pa
+
     buffer = io.BytesIO()
     with pa.ipc.new_stream(buffer, table.schema) as writer:
         for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
@@ -96,8 +100,12 @@ def stream(table: pa.Table, fmt: DataFormat) -> Iterator[bytes]:
     return (chunk for chunk in writer(table) if chunk)
 
 
+def json_body(data: Any) -> bytes:
+    """Plain data as JSON in one ``json.dumps`` (timestamps in ISO 8601, decimals as text)."""
+    return json.dumps(data, default=_plain, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def json_response(data: Any, status_code: int = 200) -> Response:
-    """Plain data as JSON in one ``json.dumps`` (timestamps in ISO 8601, decimals as text): what the catalog
-    routes answer with, without a second validation of data the platform built."""
-    body = json.dumps(data, default=_plain, ensure_ascii=False, separators=(",", ":"))
-    return Response(body.encode(), status_code=status_code, media_type="application/json")
+    """``json_body`` as a response: what the catalog routes answer with, without a second validation of data
+    the platform built."""
+    return Response(json_body(data), status_code=status_code, media_type="application/json")
