@@ -246,3 +246,50 @@ def test_a_kept_answer_is_only_served_to_a_caller_the_route_would_answer(
         for path in (PAGE, SEARCH):
             assert client.get(path, headers={"Authorization": f"Bearer {tokens['eve']}"}).status_code == 401
         assert _twice(client, SEARCH, headers=owner) == found
+
+
+def test_a_token_used_while_its_principal_is_removed_does_not_deadlock(catalog_url: str) -> None:
+    """On PostgreSQL every catalog write takes the audit lock before its first row (the generation triggers);
+    a token's use takes it before the token's row too, so a use and ``principal remove`` queue one after the
+    other instead of deadlocking (the remover holds the lock and wants the row the user holds)."""
+    if not catalog_url.startswith("postgresql"):
+        pytest.skip("SQLite's write transactions are exclusive: nothing to interleave")
+    import threading
+
+    from tessera.access.identity import add_principal, authenticate, create_token
+    from tessera.catalog.dialect import AUDIT_LOCK
+
+    catalog = Catalog.open(catalog_url)
+    try:
+        add_principal(catalog, "bob", "user", actor="admin")
+        _, secret = create_token(catalog, "bob", days=30, label=None, actor="admin")
+        failures: list[BaseException] = []
+
+        def use() -> None:
+            try:
+                authenticate(catalog, secret)
+            except BaseException as exc:  # the deadlock's victim, reported below
+                failures.append(exc)
+
+        with catalog.engine.connect() as remover:  # remove_principal's order: memberships, then tokens
+            remover.execute(t.group_members.delete().where(t.group_members.c.member == "bob"))
+            user = threading.Thread(target=use)
+            user.start()
+            waiting = (
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                f"AND (classid::bigint << 32) + objid::bigint = {AUDIT_LOCK}"
+            )
+            for _ in range(600):  # until the token's use waits on the lock the remover holds
+                with catalog.engine.connect() as probe:
+                    if probe.execute(text(waiting)).scalar():
+                        break
+                user.join(0.05)
+            try:
+                remover.execute(t.tokens.delete().where(t.tokens.c.principal == "bob"))
+                remover.commit()
+            except Exception as exc:
+                failures.append(exc)
+            user.join(60)
+        assert not failures, failures
+    finally:
+        catalog.close()

@@ -106,6 +106,7 @@ def _commands(parser: object) -> dict[str, object]:
 def test_the_tree_built_for_one_command_is_the_full_trees() -> None:
     full = build_parser()
     assert build_parser(["--help"]).format_help() == full.format_help()
+    assert build_parser(["--help", "validate"]).format_help() == full.format_help()
     for name, parser in _commands(full).items():
         alone = _commands(build_parser(["-C", "x", name]))
         assert list(alone) == [name]
@@ -121,7 +122,10 @@ def test_the_tree_built_for_one_command_is_the_full_trees() -> None:
         (["-Cdir", "read"], "read"),
         (["--mesh", "m", "--token=t", "test", "c.yaml"], "test"),
         (["--me", "m", "--to", "t", "validate"], "validate"),
-        (["--", "plan"], "plan"),
+        (["--", "plan"], None),
+        (["--help", "validate"], None),
+        (["-C", "m", "--he", "query"], None),
+        (["-h", "read"], None),
         (["--version"], None),
     ],
 )

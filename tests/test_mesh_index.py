@@ -277,6 +277,62 @@ def test_a_mesh_whose_index_cannot_be_written_has_none(
     assert (root / ".tessera").read_text() == "not a folder"
 
 
+def test_a_source_moved_outside_the_mesh_behind_a_link_is_refused_as_without_the_index(
+    tmp_path: Path, no_index: Callable[[Path], list[Any]]
+) -> None:
+    """Where a source's path leads is not in domain.yaml's bytes: a folder replaced by a link to elsewhere
+    changes the domain's problems with every mesh file as it was."""
+    root = _mesh(tmp_path)
+    before = _results(root)
+    assert before == no_index(root)
+    shutil.move(root / "sources/pos", tmp_path / "elsewhere")
+    (root / "sources/pos").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    after = _results(root)
+    assert after == no_index(root)
+    assert after != before and "outside the mesh folder" in repr(after[0])
+    (root / "sources/pos").unlink()
+    shutil.move(tmp_path / "elsewhere", root / "sources/pos")
+    assert _results(root) == before == no_index(root)
+
+
+@pytest.mark.parametrize("kind", ["link to /dev/zero", "fifo"])
+def test_an_index_that_is_no_regular_file_is_not_read(
+    tmp_path: Path, no_index: Callable[[Path], list[Any]], kind: str
+) -> None:
+    """A cloned or unpacked mesh may hold ``.tessera/index`` as a link to an endless device or as a FIFO: it is
+    neither read (memory) nor waited on (a hang); the command runs as without an index."""
+    root = _mesh(tmp_path)
+    (root / ".tessera").mkdir()
+    if kind == "fifo":
+        os.mkfifo(root / ".tessera/index")
+    else:
+        (root / ".tessera/index").symlink_to("/dev/zero")
+    assert _results(root) == no_index(root)
+    assert (root / ".tessera/index").is_file()  # replaced by a real index
+
+
+def test_links_in_a_cloned_mesh_never_make_the_index_write_outside_it(
+    tmp_path: Path, no_index: Callable[[Path], list[Any]]
+) -> None:
+    """A repository can hold ``.tessera`` as a link (to another repository's ``.git``, whose ``index`` the
+    index would replace) or ``.tessera/.gitignore`` as a dangling link: nothing is written through either."""
+    root = _mesh(tmp_path)
+    elsewhere = tmp_path / "other/.git"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "index").write_bytes(b"DIRC another repository's staging area")
+    (root / ".tessera").symlink_to(elsewhere, target_is_directory=True)
+    assert _results(root) == no_index(root)
+    assert main(["-C", str(root), "validate"]) == 0
+    assert (elsewhere / "index").read_bytes() == b"DIRC another repository's staging area"
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["index"]
+
+    (root / ".tessera").unlink()
+    (root / ".tessera").mkdir()
+    (root / ".tessera/.gitignore").symlink_to(tmp_path / "made-outside")
+    assert _results(root) == no_index(root)
+    assert not (tmp_path / "made-outside").exists() and (root / ".tessera/index").is_file()
+
+
 def test_the_index_is_private_and_never_committed(tmp_path: Path) -> None:
     root = _mesh(tmp_path)
     load_mesh(root)

@@ -22,6 +22,7 @@ from tessera.access.model import LOCAL, PRINCIPAL_KINDS, Principal, PrincipalKin
 from tessera.access.rejections import record_rejection
 from tessera.catalog import Catalog, append_audit, utc
 from tessera.catalog import tables as t
+from tessera.catalog.dialect import lock_audit
 from tessera.errors import AuthenticationError, NotFoundError, TesseraError
 
 __all__ = [
@@ -369,6 +370,7 @@ def authenticate(catalog: Catalog, token: str) -> str:
     last = utc(row.last_used_at)
     if last is None or now - last >= _USE_RECORDED_EVERY:  # one entry a token a minute, not one a request
         with catalog.transaction() as conn:
+            lock_audit(conn)  # before the token's row, as every catalog write (generation.py): no deadlock
             conn.execute(update(t.tokens).where(t.tokens.c.id == token_id).values(last_used_at=now))
             append_audit(conn, row.principal, "token.use", token_id, {})
     return str(row.principal)
@@ -384,6 +386,7 @@ def revoke_token(catalog: Catalog, token_id: str, actor: str) -> Token:
             hint = f"; did you mean {', '.join(close)}?" if close else " (see `tessera token list`)"
             raise NotFoundError(f"no token {token_id!r}{hint}")
         if row.revoked_at is None:
+            lock_audit(conn)  # before the token's row, as every catalog write (generation.py): no deadlock
             conn.execute(update(t.tokens).where(t.tokens.c.id == token_id).values(revoked_at=_now()))
             append_audit(conn, actor, "token.revoke", row.principal, {"token": token_id})
             row = conn.execute(select(t.tokens).where(t.tokens.c.id == token_id)).first()

@@ -52,12 +52,12 @@ _VALUED = ("--mesh", "--token")
 
 def command_of(argv: Sequence[str]) -> str | None:
     """The command ``argv`` runs, as argparse will read it: the first word that is not a global option nor
-    its value; None when there is none (``tessera --help``)."""
+    its value; None when there is none or a help or ``--`` comes first (``tessera --help validate``)."""
     i = 0
     while i < len(argv):
         arg = argv[i]
-        if arg == "--":
-            return argv[i + 1] if i + 1 < len(argv) else None
+        if arg in ("--", "-h") or (len(arg) > 2 and "--help".startswith(arg)):
+            return None  # the whole help, or argparse's invalid choice '--': every command is named
         if not arg.startswith("-") or arg == "-":
             return arg
         valued = arg == "-C" or (len(arg) > 2 and "=" not in arg and any(o.startswith(arg) for o in _VALUED))

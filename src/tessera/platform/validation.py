@@ -88,12 +88,17 @@ def validate_mesh(root: str | Path | None, *, strict: bool = False) -> Validatio
 
 
 def _checked(scan: Scan, strict: bool, policies: str) -> Validation | SpecError:
+    from tessera.spec.mesh import source_verdicts
+
     index, files = scan.index, scan.files
     whole = b""
     if index is not None and files is not None:
         listing = "\0".join(f"{d}/{'/'.join(files.products[d])}" for d in files.domains).encode()
         every = b"\0".join(b"%s=%s" % (path.encode(), found.digest) for path, found in files.files.items())
-        whole = key_of(b"strict" if strict else b"", scan.keys["mesh.yaml"], policies, listing, every)
+        sources = repr([source_verdicts(d, scan.settings.root, scan.settings.storage) for d in scan.domains])
+        whole = key_of(
+            b"strict" if strict else b"", scan.keys["mesh.yaml"], policies, listing, every, sources
+        )
         done = index.get("validate", "strict" if strict else "mesh", whole)
         if done is not None:
             kind, value = done

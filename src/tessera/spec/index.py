@@ -11,7 +11,8 @@ that never leaves this user's account (``~/.cache/tessera/index.key``, created 0
 repository, an archive or another user is foreign, fails the check and is ignored like a corrupt one. A file
 that is truncated, garbage, a folder or of another format is rebuilt silently; an index that cannot be written
 (a read-only mesh folder) is no index. Writes go to a temporary file renamed over the old one, so concurrent
-commands never see half a file. ``TESSERA_NO_INDEX=1`` (or ``tessera --no-index``) turns it off.
+commands never see half a file, and never through a link (a cloned mesh may hold ``.tessera`` as one, to
+another repository's ``.git``). ``TESSERA_NO_INDEX=1`` (or ``tessera --no-index``) turns it off.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import hmac
 import importlib.util
 import os
 import pickle
+import stat
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -35,7 +37,7 @@ ENV_NO_INDEX = "TESSERA_NO_INDEX"
 _MAGIC = b"tessera mesh index 1\n"
 _MAC = 32
 _SALT: list[bytes] = []
-_LIBRARIES = ("yaml", "sqlglot", "duckdb", "cel")
+_LIBRARIES = ("yaml", "jsonschema", "sqlglot", "duckdb", "cel")
 
 
 def salt() -> bytes:
@@ -52,7 +54,7 @@ def salt() -> bytes:
                 if name.endswith((".py", ".json", ".yaml", ".yml")):
                     info = os.stat(os.path.join(folder, name))
                     digest.update(f"{folder}/{name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
-        for name in _LIBRARIES:  # what parses, checks SQL and evaluates policies: an upgrade changes results
+        for name in _LIBRARIES:  # what parses and checks: an upgrade can change results
             found = importlib.util.find_spec(name)
             if found is not None and found.origin:
                 info = os.stat(found.origin)
@@ -136,10 +138,9 @@ class Index:
         try:
             folder = self.path.parent
             folder.mkdir(mode=0o700, exist_ok=True)
-            if not (
-                folder / ".gitignore"
-            ).exists():  # never committed, even where the mesh's own file is missing
-                (folder / ".gitignore").write_text("# this machine's state of the mesh\n*\n")
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                return  # a link to elsewhere (a cloned mesh can hold one): never written through
+            _ignore(folder / ".gitignore")
             fd, temp = tempfile.mkstemp(dir=folder, prefix=".index.")  # 0600
             with os.fdopen(fd, "wb") as out:
                 out.write(_MAGIC + mac + payload)
@@ -152,6 +153,17 @@ class Index:
             if temp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(temp)
+
+
+def _ignore(path: Path) -> None:
+    """A ``.gitignore`` so the index is never committed, even where the mesh's own is missing: created only
+    where no file or link is (``O_EXCL`` never follows a link), so it never writes outside the mesh."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as out:
+        out.write("# this machine's state of the mesh\n*\n")
 
 
 def _mac(key: bytes, payload: bytes | memoryview) -> bytes:
@@ -175,11 +187,20 @@ def open_index(root: Path, environ: Mapping[str, str] | None = None) -> Index | 
 
 
 def _load(path: Path, key: bytes) -> dict[str, dict[str, tuple[bytes, Any]]]:
-    try:
-        with open(path, "rb") as file:
-            data = file.read()
-    except OSError:  # none yet, a folder in its place, unreadable
+    try:  # a regular file only, never through a link: a link to /dev/zero or a FIFO must not stop a command
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:  # none yet, a link, unreadable
         return {}
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # a folder or a FIFO in its place
+            return {}
+        with os.fdopen(os.dup(fd), "rb") as file:
+            data = file.read(info.st_size)
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)
     head = len(_MAGIC) + _MAC
     if len(data) < head or not data.startswith(_MAGIC):
         return {}

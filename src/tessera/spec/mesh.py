@@ -26,7 +26,7 @@ from tessera.model.product import Domain, MeshSettings, MeshSpec, Transform
 from tessera.spec.files import PRODUCT_FILES, FileReader, MeshFiles, folders
 from tessera.spec.graph import CYCLE, Links, ProductEntry, cross_check
 from tessera.spec.index import Index, key_of, open_index
-from tessera.spec.names import ENV_CATALOG
+from tessera.spec.names import ENV_CATALOG, source_location_problem
 from tessera.spec.yaml_lines import LineMap
 
 __all__ = ["Scan", "Slot", "load_mesh", "scan_mesh"]
@@ -240,12 +240,28 @@ def _domain(
     file = f"domains/{name}/domain.yaml"
     if index is not None:
         found = index.get("domain", name, key)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
+        if found is not None and found[1] == source_verdicts(found[0][0], base, storage):
+            return found[0]  # type: ignore[no-any-return]
     result = _check_domain(base, name, file, reader, storage)
     if index is not None:
-        index.put("domain", name, key, result)
+        index.put("domain", name, key, (result, source_verdicts(result[0], base, storage)))
     return result
+
+
+def source_verdicts(
+    domain: tuple[Domain, LineMap] | None, base: Path, storage: str
+) -> tuple[tuple[str, str | None], ...]:
+    """What the disk says of each local source of ``domain`` now: where its path leads is not in the bytes of
+    domain.yaml (a link may be added or moved), so a domain's kept check is used only while every source's
+    verdict is the one it was made with (docs/architecture.md, "The mesh index")."""
+    if domain is None:
+        return ()
+    return tuple(
+        (table.uri, source_location_problem(table.uri, base, storage))
+        for system in domain[0].source_systems
+        for table in system.tables
+        if table.uri
+    )
 
 
 def _check_domain(
