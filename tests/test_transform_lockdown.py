@@ -168,7 +168,7 @@ def test_a_guarded_transform_still_builds(built_mesh: Path, tmp_path: Path) -> N
 
 def test_the_sealed_connection_holds_without_the_guard(built_mesh: Path, tmp_path: Path) -> None:
     """Second layer: SQL that never met the guard can read the input it was given and nothing else."""
-    from tessera.access.transform_guard import sandbox, seal
+    from tessera.access.sealing import sandbox, seal
 
     source = str(built_mesh / "sources/pos/orders.parquet")
     other = next((built_mesh / "data/crm/customers").rglob("*.parquet"))

@@ -388,7 +388,6 @@ def _local_files(scan: ScanSource) -> tuple[str, ...] | None:
     return scan.files
 
 
-_lock = lock_files
 _literal = string_literal
 
 
@@ -432,7 +431,7 @@ def run_checked(
         used = {a: sources[a] for a in checked.products}
         direct = {a: _local_files(s.scan) for a, s in used.items()}
         limits.configure(con)
-        _lock(con, [f for files in direct.values() if files for f in files])
+        lock_files(con, [f for files in direct.values() if files for f in files])
         seen = _tables_seen_by_duckdb(con, checked.sql)  # before the views exist: DuckDB expands views
         if seen is not None and not seen <= set(used):
             raise AccessDeniedError(f"query refused: it reads {', '.join(sorted(seen - set(used)))}")
@@ -503,7 +502,7 @@ def filter_rows(
         con.register(
             "__tessera_rows", pa.Table.from_pylist([{c.name: r.get(c.name) for c in kept} for r in rows])
         )
-        _lock(con, [])
+        lock_files(con, [])
         con.execute("SET lock_configuration = true")
         return list(con.sql(sql).to_arrow_table().to_pylist())
     except (duckdb.Error, pa.ArrowException) as exc:

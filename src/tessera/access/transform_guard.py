@@ -9,7 +9,7 @@ Two layers, the same two that hold a reader's SQL (:mod:`tessera.access.secure_q
    ``source.<system>.<table>``) or a CTE in scope. Each refusal names the line of the offending token, so
    ``tessera validate`` and ``tessera build`` report the same ``file:line``. What runs is the SQL sqlglot
    generates from the tree it checked, with the inputs quoted, never the text as written.
-2. **The connection** (:func:`sandbox`, :func:`seal`). A fresh DuckDB connection that sees no Python
+2. **The connection** (``access/sealing.py``: ``sandbox``, ``seal``). A fresh DuckDB connection that sees no Python
    variables; once the inputs are registered on it, it may open only their data files (``allowed_paths``),
    nothing else (``enable_external_access = false``: no other file, no ``ATTACH``/``COPY``/``INSTALL``, no
    network), its memory, threads and time are bounded (``limits:``, ``transformTimeout``), and its
@@ -30,7 +30,6 @@ import duckdb
 import sqlglot
 from sqlglot import TokenType, exp
 
-from tessera.access.sealing import sandbox, seal
 from tessera.access.secure_query import (
     _FORBIDDEN,
     INTERNAL_PREFIX,
@@ -42,7 +41,7 @@ from tessera.access.secure_query import (
 )
 from tessera.model.sqltext import MAX_NESTING, nesting_depth
 
-__all__ = ["CheckedTransform", "Refusal", "check_transform", "sandbox", "seal"]
+__all__ = ["CheckedTransform", "Refusal", "check_transform"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,7 @@ def _version_gate(ctx: Context, product: Product) -> None:
 def seal_gate(ctx: Context, engine: Engine, files: Sequence[str]) -> None:
     """The gate's own DuckDB connection runs the contract's SQL rules: it may open only the current version's
     files (an append or merge), under the transform limits, like a build's sealed connection."""
-    from tessera.access.transform_guard import seal
+    from tessera.access.sealing import seal
     from tessera.engine.duckdb_engine import DuckDBEngine
 
     if isinstance(engine, DuckDBEngine):

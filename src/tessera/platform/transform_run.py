@@ -94,7 +94,7 @@ def _run_sealed(ctx: Context, product: Product, engine: DuckDBEngine, sql: str, 
     import duckdb
 
     from tessera.access.limits import fetch_bounded
-    from tessera.access.transform_guard import seal
+    from tessera.access.sealing import seal
 
     limits = ctx.limits.for_transform()
     limits.configure(engine.con)
@@ -129,7 +129,7 @@ def _own_files(ctx: Context, product: Product) -> list[str]:
 def transform_engine(ctx: Context, product: Product) -> Engine:
     """The engine a build runs on: for a SQL transform on DuckDB a sandbox (a fresh connection without Python
     variable scans) that the transform seals; otherwise the mesh's engine."""
-    from tessera.access.transform_guard import sandbox
+    from tessera.access.sealing import sandbox
 
     sql = product.transform is not None and product.transform.kind == "sql"
     return sandbox() if sql and ctx.settings.engine == "duckdb" else ctx.engine()
