@@ -26,7 +26,7 @@ __all__ = ["GENERATION", "UNWATCHED", "current", "unwatch", "watch", "watched"]
 GENERATION = "catalog_generation"
 #: Tables no catalog view reads, written on every audited read and token use: watching them would rebuild the
 #: views after every read a server answers, making the cache useless under real traffic.
-UNWATCHED = frozenset({"audit_events", "audit_anchor", "tokens"})
+UNWATCHED = frozenset({"audit_events", "audit_anchor", "tokens", "notifications"})
 _FUNCTION = "tessera_catalog_written"
 _SQLITE_EVENTS = ("insert", "update", "delete")
 _READ = f"SELECT n FROM {GENERATION} WHERE id = 1"

@@ -12,7 +12,7 @@ from tessera.errors import CatalogError
 
 __all__ = ["HEAD", "connect", "upgrade"]
 
-HEAD = "0006"
+HEAD = "0007"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 

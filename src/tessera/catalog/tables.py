@@ -26,7 +26,9 @@ __all__ = [
     "builds",
     "catalog_generation",
     "column_lineage",
+    "column_profiles",
     "columns",
+    "consumer_expectations",
     "contracts",
     "domains",
     "grants",
@@ -35,6 +37,7 @@ __all__ = [
     "lineage_edges",
     "majors",
     "metadata",
+    "notifications",
     "principals",
     "product_roles",
     "products",
@@ -45,6 +48,7 @@ __all__ = [
     "share_tables",
     "shares",
     "storage_locations",
+    "subscriptions",
     "tokens",
     "versions",
 ]
@@ -278,6 +282,7 @@ principals = Table(
     Column("display_name", String(256)),
     Column("created_at", TS, nullable=False),
     Column("created_by", String(256), nullable=False),
+    Column("email", String(320)),  # where notifications by email go (migration 0007)
 )
 
 group_members = Table(
@@ -385,6 +390,77 @@ share_grants = Table(
     Column("granted_by", String(256), nullable=False),
 )
 
+# -- consumers: expectations, subscriptions, notifications, column profiles (migration 0007) -----------------
+
+#: Expectations a consumer outside the mesh registered of a product (a consuming product declares its own in
+#: its product file's input port, ``tessera.expectations``); an ODCS fragment: columns, types, quality rules.
+consumer_expectations = Table(
+    "consumer_expectations",
+    metadata,
+    Column("consumer", String(256), primary_key=True),
+    Column("address", String(256), primary_key=True),
+    Column("major", Integer),  # NULL: whichever major is newest
+    Column("owner", String(256), nullable=False),
+    Column("expectations", JSON, nullable=False),
+    Column("registered_at", TS, nullable=False),
+    Column("registered_by", String(256), nullable=False),
+)
+
+#: Who follows which product, for which events (a JSON list of event names; empty: every event).
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("principal", String(256), nullable=False),
+    Column("address", String(256), nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    UniqueConstraint("principal", "address"),
+)
+
+#: The outbox: one row per delivery of one event to one recipient over one channel, queued in the transaction
+#: that records the event, retried with backoff, never sent twice (``dedup_key`` is unique). ``target`` is an
+#: email address or the name of a channel in mesh.yaml, never a secret.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event", String(64), nullable=False),
+    Column("address", String(256), nullable=False),
+    Column("recipient", String(256), nullable=False),
+    Column("channel", String(32), nullable=False),  # email | slack | teams | webhook
+    Column("target", String(512), nullable=False),
+    Column("dedup_key", String(512), nullable=False, unique=True),
+    Column("subject", Text, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # queued | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", TS),
+    Column("last_error", Text),
+    Column("created_at", TS, nullable=False),
+    Column("sent_at", TS),
+)
+
+#: Column profiles computed at publish in the gate's pass: one row per column of a published Delta version.
+#: A masked (sensitive) column keeps counts only: ``min_value``, ``max_value`` and ``top_values`` stay NULL.
+column_profiles = Table(
+    "column_profiles",
+    metadata,
+    Column("address", String(256), primary_key=True),
+    Column("major", Integer, primary_key=True),
+    Column("delta_version", BigInteger, primary_key=True),
+    Column("column_name", String(256), primary_key=True),
+    Column("row_count", BigInteger, nullable=False),
+    Column("null_count", BigInteger, nullable=False),
+    Column("distinct_count", BigInteger),
+    Column("min_value", Text),
+    Column("max_value", Text),
+    Column("top_values", JSON),  # [[value, count], ...] most frequent first
+    Column("masked", Boolean, nullable=False, default=False),
+    Column("profiled_at", TS, nullable=False),
+)
+
 Index("ix_grants_principal", grants.c.principal)
 Index("ix_grants_scope", grants.c.scope)
 Index("ix_tokens_principal", tokens.c.principal)
@@ -402,3 +478,6 @@ Index(
 )
 Index("ix_column_lineage_source", column_lineage.c.source, column_lineage.c.source_column)
 Index("ix_incidents_open", incidents.c.address, incidents.c.resolved_at)
+Index("ix_subscriptions_address", subscriptions.c.address)
+Index("ix_notifications_due", notifications.c.status, notifications.c.next_attempt_at)
+Index("ix_notifications_address", notifications.c.address, notifications.c.created_at)
