@@ -4,6 +4,7 @@ product are the principals with a live read grant on it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -16,6 +17,9 @@ from tessera.catalog import Catalog, append_audit, utc
 from tessera.catalog import tables as t
 from tessera.errors import ConflictError, NotFoundError, TesseraError
 from tessera.model.product import MeshSpec
+
+#: Called in the transaction that records a request or a decision, with the request as recorded.
+Recorded = Callable[[Connection, AccessRequest], object]
 
 #: The longest purpose an access request may give (the REST API and the web form say the same).
 PURPOSE_LIMIT = 2000
@@ -51,10 +55,16 @@ def _as_request(row: Any) -> AccessRequest:
 
 
 def request_access(
-    catalog: Catalog, spec: MeshSpec, principal: str, address: str, purpose: str, actor: str
+    catalog: Catalog,
+    spec: MeshSpec,
+    principal: str,
+    address: str,
+    purpose: str,
+    actor: str,
+    on_record: Recorded | None = None,
 ) -> tuple[AccessRequest, bool]:
     """Ask for read on ``address``: ``(request, created)``. A pending request for the same product is returned
-    as it is."""
+    as it is. ``on_record`` runs in the transaction that records a new request (its notification)."""
     target = parse_scope(spec, address)
     if target == "mesh" or target.startswith("domain:"):
         raise TesseraError(f"access is requested on a product (e.g. sales.orders), not on {target}")
@@ -93,7 +103,10 @@ def request_access(
             target,
             {"request": request_id, "principal": principal, "purpose": purpose},
         )
-        return _load(conn, request_id), True
+        created = _load(conn, request_id)
+        if on_record is not None:
+            on_record(conn, created)
+        return created, True
 
 
 def _load(conn: Connection, request_id: int) -> AccessRequest:
@@ -150,9 +163,10 @@ def approve(
     expires_days: int | None = None,
     row_filter: str | None = None,
     reason: str | None = None,
+    on_record: Recorded | None = None,
 ) -> tuple[AccessRequest, Grant]:
     """Approve a pending request: the read grant is created (``request_id`` set) in the same transaction. Only
-    an admin of the product may approve."""
+    an admin of the product may approve. ``on_record`` runs in that transaction with the decided request."""
     with catalog.engine.connect() as conn:
         address = _pending(conn, request_id).address
     require(catalog, spec, actor, "admin", address)
@@ -177,13 +191,21 @@ def approve(
             request.address,
             {"request": request_id, "grant": granted.id, "reason": reason},
         )
-        return _load(conn, request_id), granted
+        decided = _load(conn, request_id)
+        if on_record is not None:
+            on_record(conn, decided)
+        return decided, granted
 
 
 def reject(
-    catalog: Catalog, spec: MeshSpec, request_id: int, actor: str, reason: str | None = None
+    catalog: Catalog,
+    spec: MeshSpec,
+    request_id: int,
+    actor: str,
+    reason: str | None = None,
+    on_record: Recorded | None = None,
 ) -> AccessRequest:
-    """Reject a pending request (only an admin of the product may)."""
+    """Reject a pending request (only an admin of the product may); ``on_record`` as for ``approve``."""
     with catalog.engine.connect() as conn:
         address = _pending(conn, request_id).address
     require(catalog, spec, actor, "admin", address)
@@ -191,7 +213,10 @@ def reject(
         _pending(conn, request_id)
         _decide(conn, request_id, actor, "rejected", reason, None)
         append_audit(conn, actor, "access.reject", address, {"request": request_id, "reason": reason})
-        return _load(conn, request_id)
+        decided = _load(conn, request_id)
+        if on_record is not None:
+            on_record(conn, decided)
+        return decided
 
 
 def consumers(catalog: Catalog, address: str) -> list[str]:

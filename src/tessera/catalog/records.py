@@ -70,9 +70,13 @@ def record_version(conn: Connection, record: VersionRecord) -> None:
     insert_ignore(conn, t.versions, row)
 
 
-def record_major(conn: Connection, address: str, major: int, table_uri: str, deprecation_days: int) -> None:
-    """Register a major; a new major deprecates every older active one for ``deprecation_days``."""
+def record_major(
+    conn: Connection, address: str, major: int, table_uri: str, deprecation_days: int
+) -> list[dict[str, Any]]:
+    """Register a major; a new major deprecates every older active one for ``deprecation_days``. Returns the
+    majors it deprecated (``major``, ``retire_after``), for the notice to their consumers."""
     now = datetime.now(UTC)
+    deprecated: list[dict[str, Any]] = []
     rows = conn.execute(select(t.majors).where(t.majors.c.address == address)).mappings().all()
     if not any(r["major"] == major for r in rows):
         location = paths.stored(table_uri, paths.root_of(conn))
@@ -91,6 +95,8 @@ def record_major(conn: Connection, address: str, major: int, table_uri: str, dep
                     successor=major,
                 )
             )
+            deprecated.append({"major": row["major"], "retire_after": now + timedelta(days=deprecation_days)})
+    return deprecated
 
 
 def record_quality_run(conn: Connection, address: str, run: QualityRun, published: bool) -> None:

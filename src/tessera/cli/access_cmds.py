@@ -96,8 +96,14 @@ def principal(args: argparse.Namespace) -> int:
                 )
             return 0
         name = _needs(args.name, f"a NAME: tessera principal {args.action} NAME")
-        if args.action == "add":
+        if args.action == "email":
+            mesh.notifications.set_email(name, args.email)
+            print(f"{plain(name)}: notifications by email go to {plain(args.email)}" if args.email
+                  else f"{plain(name)}: no email address")  # fmt: skip
+        elif args.action == "add":
             added = mesh.access.add_principal(name, args.kind, args.display_name)
+            if args.email:
+                mesh.notifications.set_email(name, args.email)
             print(f"principal {added.name} ({added.kind})")
         else:
             removed = mesh.access.remove_principal(name)

@@ -265,6 +265,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     _interop(cmd)
     _governance(cmd)
     _access(cmd)
+    _notifications(cmd)
     from tessera.cli.share_cmds import add_share_parser
 
     add_share_parser(cmd)
@@ -377,14 +378,49 @@ def _governance(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) ->
     _json(p)
 
 
+def _notifications(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> None:
+    events = (
+        "comma-separated events (default: all): version.published, major.published, deprecation.announced, "
+    )
+    events += "retirement.upcoming, retired, sla.opened, sla.resolved, quality.refused, slo.burn"
+    p = cmd("subscribe", "notify_cmds", "subscribe", "follow a product: be notified of its events")
+    p.add_argument("address")
+    p.add_argument("--events", metavar="EVENT,...", help=events)
+    p.add_argument("--principal", help="who follows (default: the token's principal; others: admins)")
+    p = cmd("unsubscribe", "notify_cmds", "unsubscribe", "stop following a product")
+    p.add_argument("address")
+    p.add_argument("--principal", help="who stops following (default: the token's principal)")
+    p = cmd("subscriptions", "notify_cmds", "subscriptions", "who follows which product, for which events")
+    p.add_argument("--principal")
+    p.add_argument("--address", metavar="ADDRESS")
+    _json(p)
+    p = cmd(
+        "notifications",
+        "notify_cmds",
+        "notifications",
+        "the notification outbox (queued, sent, failed); `notifications deliver` sends what is due",
+    )
+    p.add_argument("action", nargs="?", choices=("list", "deliver"), default="list")
+    p.add_argument("--address", metavar="ADDRESS")
+    p.add_argument("--status", choices=("queued", "sent", "failed"))
+    p.add_argument("--recipient", metavar="PRINCIPAL")
+    _json(p)
+
+
 def _access(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> None:
     p = cmd(
-        "principal", "access_cmds", "principal", "users, service principals and groups: add, list, remove"
+        "principal",
+        "access_cmds",
+        "principal",
+        "users, service principals and groups: add, list, remove, email",
     )
-    p.add_argument("action", choices=("add", "list", "remove"))
+    p.add_argument("action", choices=("add", "list", "remove", "email"))
     p.add_argument("name", nargs="?")
     p.add_argument("--kind", choices=("user", "service", "group"), default="user")
     p.add_argument("--display-name", metavar="TEXT")
+    p.add_argument(
+        "--email", metavar="ADDRESS", help="where notifications go (add, email; email without it clears)"
+    )
     _json(p)
     p = cmd(
         "group",

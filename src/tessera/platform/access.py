@@ -9,8 +9,11 @@ revoke their own tokens and list their own grants and requests. Trusted local us
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
+
+from sqlalchemy import Connection
 
 from tessera.access import grants as grants_
 from tessera.access import identity
@@ -29,6 +32,7 @@ Status = Literal["pending", "approved", "rejected", "all"]
 class Access:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self._queued = 0
 
     def _admin(self, resource: str = "mesh") -> None:
         self.ctx.authorize("admin", resource)
@@ -157,9 +161,19 @@ class Access:
             raise TesseraError("say who needs the access: --as PRINCIPAL (or pass a token)")
         if who != self.ctx.principal:
             self._admin(address)
-        return requests_.request_access(
-            self.ctx.catalog, self.ctx.spec, who, address, purpose, self.ctx.actor
+        from tessera.platform import notices
+
+        found = requests_.request_access(
+            self.ctx.catalog,
+            self.ctx.spec,
+            who,
+            address,
+            purpose,
+            self.ctx.actor,
+            self._noting(notices.access_requested),
         )
+        self._deliver()
+        return found
 
     def requests(self, status: Status = "pending", address: str | None = None) -> list[AccessRequest]:
         """Requests the caller made or may decide (all of them in trusted local use)."""
@@ -176,8 +190,10 @@ class Access:
         row_filter: str | None = None,
         reason: str | None = None,
     ) -> tuple[AccessRequest, Grant]:
+        from tessera.platform import notices
+
         self.ctx.identify()
-        return requests_.approve(
+        found = requests_.approve(
             self.ctx.catalog,
             self.ctx.spec,
             request_id,
@@ -185,11 +201,39 @@ class Access:
             expires_days=expires_days,
             row_filter=row_filter,
             reason=reason,
+            on_record=self._noting(notices.access_decided),
         )
+        self._deliver()
+        return found
 
     def reject(self, request_id: int, reason: str | None = None) -> AccessRequest:
+        from tessera.platform import notices
+
         self.ctx.identify()
-        return requests_.reject(self.ctx.catalog, self.ctx.spec, request_id, self.ctx.principal, reason)
+        found = requests_.reject(
+            self.ctx.catalog,
+            self.ctx.spec,
+            request_id,
+            self.ctx.principal,
+            reason,
+            on_record=self._noting(notices.access_decided),
+        )
+        self._deliver()
+        return found
+
+    # -- notifications of requests and decisions (platform/notices.py) -------------------------------------------
+    def _noting(self, hook: Callable[[Context, Connection, AccessRequest], int]) -> requests_.Recorded:
+        def record(conn: Connection, request: AccessRequest) -> None:
+            self._queued += hook(self.ctx, conn, request)
+
+        return record
+
+    def _deliver(self) -> None:
+        if self._queued:
+            from tessera.platform.notifications import deliver_quietly
+
+            self._queued = 0
+            deliver_quietly(self.ctx)
 
     def consumers(self, address: str) -> list[str]:
         self.ctx.identify()

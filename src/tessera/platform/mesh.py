@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
     from tessera.platform import provision
     from tessera.platform.access import Access
     from tessera.platform.erasure import ErasureReport
+    from tessera.platform.following import Notifications
     from tessera.platform.govern import GovernReport
     from tessera.platform.product_handle import ProductHandle
     from tessera.platform.publish import PublishResult
@@ -58,6 +59,13 @@ class Mesh:
         from tessera.platform.sharing import Sharing
 
         return Sharing(self.ctx)
+
+    @property
+    def notifications(self) -> Notifications:
+        """Following products (subscriptions), principals' email, the notification outbox and its delivery."""
+        from tessera.platform.following import Notifications
+
+        return Notifications(self.ctx)
 
     def validate(self) -> MeshSpec:
         self.ctx.reload()

@@ -1,11 +1,12 @@
 """SLA monitoring: per product, the freshness of its newest data against the contract's limit,
-the latest quality outcome and availability; breaches open incidents in the catalog (resolved when they end)
-and are announced to the webhooks ``mesh.yaml`` lists. A webhook that cannot be reached warns; it never
-stops the check."""
+the latest quality outcome and availability; breaches open incidents in the catalog (resolved when they end),
+each queued as a notification (``sla.opened``/``sla.resolved``) in the same transaction, for subscribers,
+chat channels and the ``monitoring.webhooks`` of ``mesh.yaml`` (``platform/notifications.py``). The check also
+raises the retirement reminders of deprecated majors (``platform/notices.py``). A channel that cannot be
+reached is retried from the outbox; it never stops the check."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,14 +14,12 @@ from typing import Any
 from tessera import catalog as cat
 from tessera.errors import TesseraError
 from tessera.model.product import Product
+from tessera.platform import notices
 from tessera.platform.context import Context
+from tessera.platform.notifications import deliver_quietly, notify
 from tessera.platform.reading import register_scan
 
-__all__ = ["WebhookDeliveryWarning", "check", "incidents"]
-
-
-class WebhookDeliveryWarning(UserWarning):
-    """An incident could not be announced to a webhook."""
+__all__ = ["check", "incidents"]
 
 
 def _newest_data(ctx: Context, product: Product, row: dict[str, Any]) -> tuple[datetime | None, bool]:
@@ -49,7 +48,8 @@ def _newest_data(ctx: Context, product: Product, row: dict[str, Any]) -> tuple[d
 
 
 def check(ctx: Context, addresses: Iterable[str] | None = None, *, now: datetime | None = None) -> list[Any]:
-    """Judge products (all by default), record incident changes and announce them; returns the statuses."""
+    """Judge products (all by default), record incident changes and queue their notifications, raise the
+    retirement reminders, then deliver what is due (best effort); returns the statuses."""
     from tessera.monitoring.status import diff_incidents, product_status
 
     moment = now or datetime.now(UTC)
@@ -79,8 +79,17 @@ def check(ctx: Context, addresses: Iterable[str] | None = None, *, now: datetime
         )
     open_rows = {(r["address"], r["kind"]): r for r in ctx.catalog.incidents(open_only=True)}
     changes = diff_incidents(open_rows, statuses)
-    if changes.empty:
-        return statuses
+    queued = notices.retirements(ctx, moment, wanted)
+    if not changes.empty:
+        queued += _record(ctx, changes, moment)
+    if queued:
+        deliver_quietly(ctx)
+    return statuses
+
+
+def _record(ctx: Context, changes: Any, moment: datetime) -> int:
+    """Open and resolve incidents, each with its audit entry and its notification, in one transaction."""
+    queued = 0
     with ctx.catalog.transaction() as conn:
         for opened in changes.open:
             cat.open_incident(conn, opened.product, opened.kind, opened.detail, moment)
@@ -91,32 +100,17 @@ def check(ctx: Context, addresses: Iterable[str] | None = None, *, now: datetime
                 opened.product,
                 {"kind": opened.kind, "detail": opened.detail},
             )
+            facts = {"kind": opened.kind, "detail": opened.detail}
+            key = f"sla.opened:{opened.product}:{opened.kind}:{moment.isoformat()}"
+            queued += notify(ctx, conn, "sla.opened", opened.product, facts, dedup=key, at=moment)
         for resolved in changes.resolve:
             cat.resolve_incident(conn, resolved.incident["id"], moment)
             cat.append_audit(conn, ctx.actor, "incident.resolve", resolved.product, {"kind": resolved.kind})
-    _announce(ctx, changes, moment)
-    return statuses
-
-
-def _announce(ctx: Context, changes: Any, moment: datetime) -> None:
-    from tessera.monitoring.webhooks import send_webhook
-
-    hooks = ctx.spec.settings.monitoring.get("webhooks") or []
-    events = [
-        {"event": "incident.opened", "product": o.product, "kind": o.kind, "detail": o.detail}
-        for o in changes.open
-    ] + [{"event": "incident.resolved", "product": r.product, "kind": r.kind} for r in changes.resolve]
-    for hook in hooks:
-        for event in events:
-            payload = {**event, "mesh": ctx.spec.settings.name, "at": moment.isoformat()}
-            try:
-                send_webhook(hook["url"], payload, secret_env=hook.get("secretEnv"))
-            except TesseraError as exc:
-                warnings.warn(
-                    f"{event['product']}: incident not announced to {hook['url']}: {exc}",
-                    WebhookDeliveryWarning,
-                    stacklevel=2,
-                )
+            key = f"sla.resolved:{resolved.incident['id']}"
+            queued += notify(
+                ctx, conn, "sla.resolved", resolved.product, {"kind": resolved.kind}, dedup=key, at=moment
+            )
+    return queued
 
 
 def incidents(ctx: Context, *, open_only: bool = False, address: str | None = None) -> list[dict[str, Any]]:

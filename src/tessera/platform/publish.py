@@ -18,10 +18,11 @@ from tessera.engine import Engine
 from tessera.errors import DataError, QualityGateError, TesseraError, VersionGateError
 from tessera.model.product import Product
 from tessera.model.results import QualityRun
-from tessera.platform import events, govern
+from tessera.platform import events, govern, notices
 from tessera.platform.context import Context
 from tessera.platform.contracts import impact
 from tessera.platform.data import to_arrow
+from tessera.platform.notifications import deliver_quietly
 from tessera.platform.provision import ensure_registered
 from tessera.platform.reading import register_scan
 from tessera.platform.repair import reconcile
@@ -228,6 +229,9 @@ def _publish_conformed(
         with ctx.catalog.transaction() as conn:
             cat.record_quality_run(conn, product.address, run, published=False)
             cat.append_audit(conn, ctx.actor, "publish.refused", product.address, run.summary())
+            queued = notices.refused(ctx, conn, product.address, run)
+        if queued:
+            deliver_quietly(ctx)
         raise QualityGateError(_refusal(product, run), run)
     govern.gate(ctx, product, run)
     ensure_registered(ctx, product)  # only now: a refused publish leaves the catalog as it was
@@ -251,15 +255,23 @@ def _publish_conformed(
         operation=product.write_mode,
         published_at=now,
     )
+    known = {m["major"] for m in ctx.catalog.majors(product.address)}
+    result = PublishResult(
+        product.address, contract.major, version, contract.version, uri, run.row_count, run
+    )
     with ctx.catalog.transaction() as conn:
-        cat.record_major(conn, product.address, contract.major, uri, contract.deprecation_days)
+        deprecated = cat.record_major(conn, product.address, contract.major, uri, contract.deprecation_days)
         cat.record_version(conn, record)
         cat.record_quality_run(conn, product.address, run, published=True)
         cat.record_column_lineage(conn, product.address, contract.major, version, edges)
         cat.append_audit(
             conn, ctx.actor, "publish", product.address, {"delta_version": version, **run.summary()}
         )
-    return PublishResult(product.address, contract.major, version, contract.version, uri, run.row_count, run)
+        new_major = bool(known) and contract.major not in known
+        queued = notices.published(ctx, conn, result.as_dict(), deprecated, new_major)
+    if queued:
+        deliver_quietly(ctx)  # best effort: the outbox keeps what is not delivered now
+    return result
 
 
 def _refusal(product: Product, run: QualityRun) -> str:

@@ -321,3 +321,29 @@ def asset(name: str) -> Response:
     response = FileResponse(path, media_type=_TYPES.get(path.suffix, "application/octet-stream"))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+# -- following a product (platform/following.py) ----------------------------------------------------------------
+@router.post("/products/{domain_name}/{name}/follow", response_class=HTMLResponse)
+async def follow(request: Request, domain_name: str, name: str) -> Response:
+    """The product page's Follow / Unfollow form: ``csrf`` and ``follow`` (``1`` follows, ``0`` stops)."""
+    form = await read_form(request)
+    if form is None:
+        return not_a_form(request)
+    address = f"{domain_name}.{name}"
+
+    def build() -> Response:
+        from tessera.platform.following import Notifications
+
+        ctx = signed_in(request, "Sign in to follow a product.")
+        check_csrf(request, form)
+        following = Notifications(ctx)
+        if form.get("follow") == "1":
+            following.subscribe(address)
+        else:
+            following.unsubscribe(address)
+        done = "followed" if form.get("follow") == "1" else "unfollowed"
+        target = f"/products/{quote(domain_name)}/{quote(name)}?{done}=1"
+        return secure(RedirectResponse(target, status_code=303))
+
+    return page(request, build)

@@ -63,6 +63,7 @@ def check_settings(
         server=doc["server"] if isinstance(doc.get("server"), dict) else {},
         encryption=encryption,
         transforms=doc["transforms"] if isinstance(doc.get("transforms"), dict) else {},
+        notifications=doc["notifications"] if isinstance(doc.get("notifications"), dict) else {},
     )
     return settings, report.problems
 

@@ -1,0 +1,162 @@
+"""The catalog side of notifications: who follows what (``subscriptions``), principals' email addresses, and the
+outbox (``notifications``): rows queued in the transaction that records their event, claimed by one deliverer
+at a time with a conditional UPDATE, then marked sent, retried later, or failed.
+
+A row's ``dedup_key`` is unique: queueing the same delivery twice leaves one row, and a sent row is never
+queued again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, or_, select, update
+
+from tessera.catalog import tables as t
+from tessera.catalog.dialect import insert_ignore, upsert
+from tessera.catalog.store import Catalog, _rows
+
+__all__ = [
+    "claim",
+    "emails",
+    "enqueue",
+    "finish",
+    "list_notifications",
+    "list_subscriptions",
+    "set_email",
+    "subscribe",
+    "subscribers",
+    "unsubscribe",
+]
+
+Row = dict[str, Any]
+
+
+def subscribe(
+    conn: Connection, principal: str, address: str, events: Sequence[str], actor: str, now: datetime
+) -> None:
+    """Follow ``address`` for ``events`` (empty: every event); following again replaces the events."""
+    upsert(
+        conn,
+        t.subscriptions,
+        ("principal", "address"),
+        {"principal": principal, "address": address, "events": list(events)},
+        insert_only={"created_at": now, "created_by": actor},
+    )
+
+
+def unsubscribe(conn: Connection, principal: str, address: str) -> bool:
+    """Stop following; False when ``principal`` did not follow ``address``."""
+    done = conn.execute(
+        delete(t.subscriptions).where(
+            t.subscriptions.c.principal == principal, t.subscriptions.c.address == address
+        )
+    )
+    return bool(done.rowcount)
+
+
+def list_subscriptions(
+    catalog: Catalog, *, principal: str | None = None, address: str | None = None
+) -> list[Row]:
+    query = select(t.subscriptions).order_by(t.subscriptions.c.principal, t.subscriptions.c.address)
+    if principal is not None:
+        query = query.where(t.subscriptions.c.principal == principal)
+    if address is not None:
+        query = query.where(t.subscriptions.c.address == address)
+    with catalog.engine.connect() as conn:
+        return _rows(conn, query)
+
+
+def subscribers(conn: Connection, address: str, event: str) -> list[str]:
+    """The principals following ``address`` for ``event`` (a subscription with no events takes every event)."""
+    rows = conn.execute(
+        select(t.subscriptions.c.principal, t.subscriptions.c.events).where(
+            t.subscriptions.c.address == address
+        )
+    ).all()
+    return sorted(r.principal for r in rows if not r.events or event in r.events)
+
+
+def emails(conn: Connection, names: Iterable[str]) -> dict[str, str | None]:
+    """Each principal's email address (None when it has none or is not a principal)."""
+    wanted = sorted(set(names))
+    found = {
+        r.name: r.email
+        for r in conn.execute(
+            select(t.principals.c.name, t.principals.c.email).where(t.principals.c.name.in_(wanted))
+        )
+    }
+    return {name: found.get(name) for name in wanted}
+
+
+def set_email(conn: Connection, principal: str, email: str | None) -> bool:
+    """Set (or clear) a principal's email address; False when there is no such principal."""
+    done = conn.execute(update(t.principals).where(t.principals.c.name == principal).values(email=email))
+    return bool(done.rowcount)
+
+
+def enqueue(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Queue deliveries; a row whose ``dedup_key`` is already in the outbox (queued, sent or failed) is left out."""
+    for row in rows:
+        insert_ignore(conn, t.notifications, row)
+
+
+def claim(catalog: Catalog, now: datetime, *, lease: timedelta, limit: int = 100) -> list[Row]:
+    """Take the queued rows that are due: each is claimed by one conditional UPDATE (its attempts counted, its
+    next attempt pushed ``lease`` ahead), so of two deliverers only one gets a row. A deliverer that dies
+    mid-send leaves the row to be taken again when the lease ends."""
+    n = t.notifications.c
+    due = and_(n.status == "queued", or_(n.next_attempt_at.is_(None), n.next_attempt_at <= now))
+    with catalog.engine.connect() as conn:
+        candidates = _rows(conn, select(t.notifications).where(due).order_by(n.id).limit(limit))
+    claimed = []
+    for row in candidates:
+        with catalog.transaction() as conn:
+            taken = conn.execute(
+                update(t.notifications)
+                .where(n.id == row["id"], n.attempts == row["attempts"], due)
+                .values(attempts=row["attempts"] + 1, next_attempt_at=now + lease)
+            ).rowcount
+        if taken == 1:
+            claimed.append({**row, "attempts": row["attempts"] + 1})
+    return claimed
+
+
+def finish(
+    catalog: Catalog,
+    row_id: int,
+    *,
+    status: str,
+    error: str | None = None,
+    sent_at: datetime | None = None,
+    retry_at: datetime | None = None,
+) -> None:
+    """Record how a claimed delivery went: ``sent``, ``queued`` again (with ``retry_at``) or ``failed``."""
+    with catalog.transaction() as conn:
+        conn.execute(
+            update(t.notifications)
+            .where(t.notifications.c.id == row_id, t.notifications.c.status == "queued")
+            .values(status=status, last_error=error, sent_at=sent_at, next_attempt_at=retry_at)
+        )
+
+
+def list_notifications(
+    catalog: Catalog,
+    *,
+    recipient: str | None = None,
+    address: str | None = None,
+    status: str | None = None,
+    limit: int = 200,
+) -> list[Row]:
+    """The outbox, newest first."""
+    n = t.notifications.c
+    query = select(t.notifications).order_by(n.id.desc()).limit(limit)
+    if recipient is not None:
+        query = query.where(n.recipient == recipient)
+    if address is not None:
+        query = query.where(n.address == address)
+    if status is not None:
+        query = query.where(n.status == status)
+    with catalog.engine.connect() as conn:
+        return _rows(conn, query)
