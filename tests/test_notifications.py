@@ -1,0 +1,370 @@
+"""Notifications end to end: a real SMTP server (aiosmtpd) and a real local HTTP receiver, the outbox on SQLite
+and PostgreSQL, subscriptions by the CLI and the REST API, and who gets which event."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import tessera
+from tessera.monitoring.webhooks import SIGNATURE_HEADER, sign
+from tessera.platform.notifications import deliver, notify
+from tests.meshkit import ORDERS_CONTRACT, orders_table, product_doc, run_cli, write
+
+
+# --- real servers ---------------------------------------------------------------------------------------------
+@dataclass
+class Mailbox:
+    port: int
+    messages: list[tuple[list[str], Any]] = field(default_factory=list)
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Mailbox(port)
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            box.messages.append(
+                (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
+            )
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Receiver:
+    url: str = ""
+    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    failures: int = 0  # answer 500 to this many requests first
+
+    def bodies(self, path: str) -> list[Any]:
+        return [json.loads(body) for p, _, body in self.requests if p == path]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.requests.append((self.path, dict(self.headers.items()), body))
+            failing = state.failures > 0
+            state.failures -= 1 if failing else 0
+            self.send_response(500 if failing else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _configure(mesh_dir: Path, notifications: dict[str, Any]) -> None:
+    path = mesh_dir / "mesh.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["notifications"] = notifications
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def _smtp_block(box: Mailbox) -> dict[str, Any]:
+    return {"smtp": {"host": "127.0.0.1", "port": box.port, "starttls": False, "from": "tessera@example.com"}}
+
+
+def _bump_orders_to_major_2(mesh_dir: Path) -> None:
+    contract = json.loads(json.dumps(ORDERS_CONTRACT))
+    contract["schema"][0]["properties"] = [
+        p for p in contract["schema"][0]["properties"] if p["name"] != "country"
+    ]
+    contract["version"] = "2.0.0"
+    base = mesh_dir / "domains/sales/products/orders"
+    write(base / "contract.odcs.yaml", contract)
+    inputs = [{"name": "source.pos.orders", "version": "1.0.0", "contractId": "source.pos.orders"}]
+    write(base / "product.odps.yaml", product_doc("sales", "orders", contract, inputs))
+
+
+# --- acceptance -----------------------------------------------------------------------------------------------
+def test_a_new_major_emails_every_consumer_of_the_old_one(mesh_dir: Path, smtp: Mailbox) -> None:
+    _configure(mesh_dir, _smtp_block(smtp))
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("bob")
+        mesh.notifications.set_email("bob", "bob@example.com")
+        mesh.access.grant("read", "sales.orders", "bob")  # a consumer by grant
+        mesh.access.add_principal("carol")  # follows, but has no email address
+        mesh.notifications.subscribe("sales.orders", ["deprecation.announced"], principal="carol")
+        mesh.publish("sales.orders", orders_table())
+    assert smtp.messages == []  # nobody follows version.published: nothing sent
+    _bump_orders_to_major_2(mesh_dir)
+    with tessera.open(mesh_dir) as mesh:
+        assert mesh.publish("sales.orders", orders_table().drop_columns(["country"])).major == 2
+        rows = mesh.notifications.notifications(address="sales.orders")
+    # owner@example.com owns sales.daily, whose input port reads sales.orders 1.0.0
+    received = sorted((to[0], msg["Subject"].strip()) for to, msg in smtp.messages)
+    subject = "sales.orders@1 is deprecated: major 2 replaces it; it retires on "
+    assert [to for to, _ in received] == ["bob@example.com", "owner@example.com"]
+    assert all(s.startswith(subject) for _, s in received), received
+    body = smtp.messages[0][1].get_content()
+    assert "tessera read sales.orders@2" in body and "-- Tessera, mesh testmesh" in body
+    [carol] = [r for r in rows if r["recipient"] == "carol"]
+    assert carol["status"] == "failed" and "carol has no email address" in carol["last_error"]
+    assert {r["status"] for r in rows if r["recipient"] != "carol"} == {"sent"}
+
+
+def test_slack_and_teams_receive_their_own_shapes(mesh_dir: Path, receiver: Receiver) -> None:
+    _configure(
+        mesh_dir,
+        {
+            "channels": [
+                {"name": "sales-slack", "type": "slack", "url": f"{receiver.url}/slack", "domains": ["sales"]},
+                {"name": "ops-teams", "type": "teams", "url": f"{receiver.url}/teams",
+                 "events": ["version.published"]},
+                {"name": "crm-only", "type": "slack", "url": f"{receiver.url}/crm", "products": ["crm.customers"]},
+            ]
+        },
+    )  # fmt: skip
+    with tessera.open(mesh_dir) as mesh:
+        mesh.publish("sales.orders", orders_table())
+    [slack] = receiver.bodies("/slack")
+    assert slack["text"] == "sales.orders: version v0 published (contract 1.0.0)"
+    assert [b["type"] for b in slack["blocks"]] == ["header", "section"]
+    assert "rows: 100" in slack["blocks"][1]["text"]["text"]
+    [teams] = receiver.bodies("/teams")
+    assert teams["@type"] == "MessageCard" and teams["title"] == slack["text"]
+    assert receiver.bodies("/crm") == []
+
+
+def test_a_receiver_failing_twice_then_succeeding_gets_exactly_one_delivery(
+    mesh_dir: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TESSERA_TEST_HOOK_SECRET", "s3cret")
+    hook = {
+        "name": "hook",
+        "type": "webhook",
+        "url": f"{receiver.url}/hook",
+        "secretEnv": "TESSERA_TEST_HOOK_SECRET",
+    }
+    _configure(mesh_dir, {"channels": [hook], "retry": {"backoffSeconds": 60, "maxAttempts": 5}})
+    receiver.failures = 2
+    with tessera.open(mesh_dir) as mesh:
+        mesh.publish("sales.orders", orders_table())  # first attempt, right after the publish: 500
+        [row] = mesh.notifications.notifications()
+        assert (row["status"], row["attempts"]) == ("queued", 1) and "HTTP 500" in row["last_error"]
+        start = datetime.now(UTC)
+        assert deliver(mesh.ctx, now=start + timedelta(seconds=30)).sent == 0  # not due yet (60 s backoff)
+        second = deliver(mesh.ctx, now=start + timedelta(seconds=61))
+        assert (second.sent, second.retrying) == (0, 1)  # 500 again; next in 120 s
+        assert deliver(mesh.ctx, now=start + timedelta(seconds=200)).sent == 1
+        assert deliver(mesh.ctx, now=start + timedelta(days=1)).sent == 0  # a sent row is never sent again
+        [row] = mesh.notifications.notifications()
+    assert (row["status"], row["attempts"]) == ("sent", 3)
+    assert len(receiver.requests) == 3
+    path, headers, body = receiver.requests[-1]
+    assert headers[SIGNATURE_HEADER] == sign(body, "s3cret")
+    assert json.loads(body)["event"] == "version.published" and json.loads(body)["product"] == "sales.orders"
+
+
+# --- the outbox -----------------------------------------------------------------------------------------------
+def test_an_event_raised_twice_is_queued_once(mesh_dir: Path, receiver: Receiver) -> None:
+    _configure(mesh_dir, {"channels": [{"name": "hook", "type": "webhook", "url": f"{receiver.url}/hook"}]})
+    with tessera.open(mesh_dir) as mesh:
+        for _ in range(2):
+            with mesh.ctx.catalog.transaction() as conn:
+                notify(mesh.ctx, conn, "slo.burn", "sales.orders", {"slo": "freshness", "burn_rate": 14.4},
+                       dedup="slo:sales.orders:1")  # fmt: skip
+            deliver(mesh.ctx)
+        [row] = mesh.notifications.notifications()
+    assert row["status"] == "sent" and row["subject"] == "sales.orders: SLO burn-rate alert (freshness)"
+    assert [b["facts"] for b in receiver.bodies("/hook")] == [{"slo": "freshness", "burn_rate": 14.4}]
+
+
+def test_an_event_queued_in_a_rolled_back_transaction_is_not_queued(
+    mesh_dir: Path, receiver: Receiver
+) -> None:
+    _configure(mesh_dir, {"channels": [{"name": "hook", "type": "webhook", "url": f"{receiver.url}/hook"}]})
+    with tessera.open(mesh_dir) as mesh:
+        with pytest.raises(RuntimeError), mesh.ctx.catalog.transaction() as conn:
+            notify(mesh.ctx, conn, "slo.burn", "sales.orders", {"slo": "x"})
+            raise RuntimeError("the event's own record failed")
+        assert mesh.notifications.notifications() == []
+
+
+def test_two_deliverers_never_claim_the_same_row(mesh_on: Path) -> None:
+    from tessera.catalog import notifications as outbox
+
+    with tessera.open(mesh_on) as mesh:
+        now = datetime.now(UTC)
+        with mesh.ctx.catalog.transaction() as conn:
+            outbox.enqueue(
+                conn,
+                [{"event": "slo.burn", "address": "sales.orders", "recipient": "x", "channel": "webhook",
+                  "target": "hook", "dedup_key": f"k{i}", "subject": "s", "payload": {}, "status": "queued",
+                  "attempts": 0, "next_attempt_at": now, "created_at": now} for i in range(30)],
+            )  # fmt: skip
+        claimed: list[list[int]] = [[], []]
+
+        def take(i: int) -> None:
+            claimed[i] = [r["id"] for r in outbox.claim(mesh.ctx.catalog, now, lease=timedelta(minutes=2))]
+
+        threads = [threading.Thread(target=take, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not set(claimed[0]) & set(claimed[1])
+        assert len(claimed[0]) + len(claimed[1]) == 30
+        assert outbox.claim(mesh.ctx.catalog, now, lease=timedelta(minutes=2)) == []  # leased
+        later = outbox.claim(mesh.ctx.catalog, now + timedelta(minutes=3), lease=timedelta(minutes=2))
+        assert len(later) == 30 and {r["attempts"] for r in later} == {2}  # a dead deliverer's rows come back
+
+
+# --- who gets what --------------------------------------------------------------------------------------------
+def test_access_requests_go_to_owners_and_decisions_to_the_requester(mesh_dir: Path, smtp: Mailbox) -> None:
+    _configure(mesh_dir, _smtp_block(smtp))
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("alice")
+        mesh.notifications.set_email("alice", "alice@example.com")
+        mesh.access.add_principal("owner@example.com")
+        mesh.notifications.subscribe("sales.orders", principal="follower@example.com")  # every event
+        request, _ = mesh.access.request_access("sales.orders", "churn model", principal="alice")
+        [(to, asked)] = smtp.messages
+        assert to == ["owner@example.com"]
+        assert asked["Subject"] == f"sales.orders: alice requests read access (request #{request.id})"
+        assert f"tessera access approve {request.id}" in asked.get_content()
+        mesh.access.approve(request.id, reason="fine")
+        assert [m[0] for m in smtp.messages[1:]] == [["alice@example.com"]]
+        decided = smtp.messages[1][1]
+        assert decided["Subject"] == f"sales.orders: access request #{request.id} was approved by local"
+        assert "Reason: fine" in decided.get_content()
+        assert not mesh.notifications.notifications(
+            recipient="follower@example.com"
+        )  # not a follower's affair
+
+
+def test_retirement_reminder_is_raised_once_by_the_check(mesh_dir: Path, smtp: Mailbox) -> None:
+    from tessera.platform.monitor import check
+
+    _configure(mesh_dir, _smtp_block(smtp))
+    with tessera.open(mesh_dir) as mesh:
+        mesh.notifications.subscribe(
+            "sales.orders", ["retirement.upcoming", "retired"], principal="f@example.com"
+        )
+        mesh.publish("sales.orders", orders_table())
+    _bump_orders_to_major_2(mesh_dir)
+    with tessera.open(mesh_dir) as mesh:
+        mesh.publish("sales.orders", orders_table().drop_columns(["country"]))
+        retire = {m["major"]: m for m in mesh.ctx.catalog.majors("sales.orders")}[1]["retire_after"]
+        smtp.messages.clear()  # the deprecation notice to sales.daily's owner
+        check(mesh.ctx, ["sales.orders"], now=retire - timedelta(days=10))
+        assert smtp.messages == []  # not within seven days yet
+        for days in (6, 5):
+            check(mesh.ctx, ["sales.orders"], now=retire - timedelta(days=days))
+        check(mesh.ctx, ["sales.orders"], now=retire + timedelta(hours=1))
+    subjects = [m["Subject"].strip() for to, m in smtp.messages if to == ["f@example.com"]]
+    assert len(smtp.messages) == 4  # the follower and sales.daily's owner, once each
+    assert subjects == [
+        f"sales.orders@1 retires on {retire:%Y-%m-%d}",
+        "sales.orders@1 is retired; read its successor major 2",
+    ]
+
+
+def test_subscribe_and_unsubscribe_by_the_cli(mesh_dir: Path) -> None:
+    cli = ("-C", str(mesh_dir))
+    assert run_cli(*cli, "principal", "add", "dana", "--email", "dana@example.com").returncode == 0
+    done = run_cli(
+        *cli, "subscribe", "sales.orders", "--events", "major.published,sla.opened", "--principal", "dana"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "dana follows sales.orders: major.published, sla.opened"
+    listed = run_cli(*cli, "subscriptions", "--json")
+    assert [(s["principal"], s["address"], s["events"]) for s in json.loads(listed.stdout)] == [
+        ("dana", "sales.orders", ["major.published", "sla.opened"])
+    ]
+    bad = run_cli(*cli, "subscribe", "sales.orders", "--events", "major.publish", "--principal", "dana")
+    assert (
+        bad.returncode != 0
+        and "unknown event 'major.publish'" in bad.stderr
+        and "Traceback" not in bad.stderr
+    )
+    gone = run_cli(*cli, "subscribe", "sales.nope", "--principal", "dana")
+    assert gone.returncode != 0 and "no product 'sales.nope'" in gone.stderr
+    assert run_cli(*cli, "unsubscribe", "sales.orders", "--principal", "dana").returncode == 0
+    assert json.loads(run_cli(*cli, "subscriptions", "--json").stdout) == []
+
+
+def test_bad_notifications_config_names_the_line(mesh_dir: Path) -> None:
+    path = mesh_dir / "mesh.yaml"
+    path.write_text(
+        path.read_text()
+        + "notifications:\n  channels:\n    - name: chat\n      type: discord\n      url: https://x.example\n"
+    )
+    done = run_cli("-C", str(mesh_dir), "validate")
+    assert done.returncode != 0
+    assert "mesh.yaml:" in done.stdout + done.stderr and "discord" in done.stdout + done.stderr
+
+
+def test_the_rest_api_follows_and_lists_for_the_caller(mesh_dir: Path, receiver: Receiver) -> None:
+    import warnings
+
+    from tessera.server.app import create_app
+
+    with warnings.catch_warnings():  # starlette's TestClient announces its move to httpx2 on import
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    _configure(mesh_dir, {"channels": [{"name": "hook", "type": "webhook", "url": f"{receiver.url}/h"}]})
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("erin@example.com")
+        _, erin = mesh.access.create_token("erin@example.com")
+        mesh.access.add_principal("frank")
+        _, frank = mesh.access.create_token("frank")
+    url = "/api/v1/products/sales/orders/subscription"
+    with TestClient(create_app(mesh_dir), base_url="http://127.0.0.1") as client:
+        as_erin = {"Authorization": f"Bearer {erin}"}
+        assert client.get(url, headers=as_erin).status_code == 404
+        assert client.put(url).status_code == 401
+        made = client.put(url, json={"events": ["version.published"]}, headers=as_erin)
+        assert made.status_code == 200, made.text
+        assert made.json() == {"principal": "erin@example.com", "address": "sales.orders",
+                               "events": ["version.published"]}  # fmt: skip
+        assert client.put(url, json={"events": ["nope"]}, headers=as_erin).status_code == 422
+        assert client.get(url, headers=as_erin).json()["events"] == ["version.published"]
+        with tessera.open(mesh_dir) as mesh:
+            mesh.publish("sales.orders", orders_table())
+        mine = client.get("/api/v1/notifications", headers=as_erin).json()
+        assert [(n["recipient"], n["event"]) for n in mine] == [("erin@example.com", "version.published")]
+        assert client.get("/api/v1/notifications", headers={"Authorization": f"Bearer {frank}"}).json() == []
+        assert client.delete(url, headers=as_erin).status_code == 200
+        assert client.delete(url, headers=as_erin).status_code == 404
