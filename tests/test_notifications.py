@@ -191,7 +191,7 @@ def test_a_receiver_failing_twice_then_succeeding_gets_exactly_one_delivery(
         [row] = mesh.notifications.notifications()
     assert (row["status"], row["attempts"]) == ("sent", 3)
     assert len(receiver.requests) == 3
-    path, headers, body = receiver.requests[-1]
+    _, headers, body = receiver.requests[-1]
     assert headers[SIGNATURE_HEADER] == sign(body, "s3cret")
     assert json.loads(body)["event"] == "version.published" and json.loads(body)["product"] == "sales.orders"
 
