@@ -24,7 +24,7 @@ __all__ = ["Check", "diagnose"]
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    part: str  # engine | storage | catalog | lineage
+    part: str  # engine | storage | catalog | lineage | notifications
     kind: str  # duckdb, spark connect, local folder, s3, sqlite, postgresql, http …
     target: str  # what was tried (URL, folder), secrets left out
     ok: bool
@@ -40,7 +40,13 @@ def diagnose(root: str | Path) -> list[Check]:
     from tessera.spec import load_settings
 
     settings = load_settings(root)
-    return [_catalog(settings), _storage(settings), _engine(settings), *_lineage(settings)]
+    return [
+        _catalog(settings),
+        _storage(settings),
+        _engine(settings),
+        *_lineage(settings),
+        *_notifications(settings),
+    ]
 
 
 def _timed(part: str, kind: str, target: str, probe: Callable[[], str]) -> Check:
@@ -171,3 +177,32 @@ def _lineage(settings: MeshSettings) -> list[Check]:
             ) from None
 
     return [_timed("lineage", "http", url, probe)]
+
+
+def _notifications(settings: MeshSettings) -> list[Check]:
+    """With a ``notifications:`` block: the variables it names are set, and the SMTP server answers."""
+    if not settings.notifications:
+        return []
+    from tessera.monitoring.channels import NotificationSettings
+
+    configured = NotificationSettings.of(settings.notifications, settings.monitoring)
+
+    def variables() -> str:
+        problems = configured.problems()
+        if problems:
+            raise TesseraError("; ".join(problems))
+        return f"{len(configured.channels)} channel(s); every variable mesh.yaml names is set"
+
+    checks = [_timed("notifications", "settings", "mesh.yaml notifications", variables)]
+    smtp = configured.smtp
+    if smtp is not None:
+
+        def probe() -> str:
+            import smtplib
+
+            with smtplib.SMTP(smtp.host, smtp.port, timeout=5) as server:
+                code, _ = server.noop()
+            return f"SMTP answered {code}"
+
+        checks.append(_timed("notifications", "smtp", f"{smtp.host}:{smtp.port}", probe))
+    return checks

@@ -1,6 +1,6 @@
 """``tessera run-scheduler``: build products when their update frequency says (hourly, daily, cron), in DAG
 order, rebuilding what reads a product that just changed, never two runs of one product at once, a missed run
-caught up once; after each batch, the SLA monitor runs."""
+caught up once; after each batch, the SLA monitor runs; between batches, due notifications are delivered."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from tessera.platform import monitor
 from tessera.platform.build import BuildOutcome, build
 from tessera.platform.context import Context
+from tessera.platform.notifications import deliver_quietly
 
 __all__ = ["run_scheduler"]
 
@@ -69,9 +70,11 @@ def run_scheduler(
     checked = [clock()]
 
     def idle(seconds: float) -> None:
-        """Between batches the SLA monitor keeps checking (at most once a minute), then sleep."""
+        """Between batches the SLA monitor keeps checking and notifications due are delivered (at most once a
+        minute), then sleep."""
         if (clock() - checked[0]).total_seconds() >= 60:
             monitor.check(ctx, now=clock())
+            deliver_quietly(ctx)  # retries of earlier deliveries (platform/notifications.py)
             checked[0] = clock()
         sleep(seconds)
 

@@ -28,6 +28,8 @@ __all__ = ["create_app"]
 log = logging.getLogger("tessera.server")
 #: Seconds between looks for rejected-token counts of minutes already over.
 _FLUSH_EVERY = 10.0
+#: Seconds between deliveries of due notifications (``platform/notifications.py``).
+_DELIVER_EVERY = 30.0
 
 
 class _SchedulerThread:
@@ -81,6 +83,19 @@ async def _flush_rejections(server: ServerState) -> None:
             log.error("could not write the rejected-token counts: %s", exc)
 
 
+async def _deliver_notifications(server: ServerState) -> None:
+    """Send the notifications that are due (retries, and what other processes queued) every half minute."""
+    from tessera.platform.notifications import deliver_quietly
+
+    while True:
+        await asyncio.sleep(_DELIVER_EVERY)
+        try:
+            ctx = await run_in_threadpool(server.context, None)  # the server's catalog; no caller to check
+            await run_in_threadpool(deliver_quietly, ctx)
+        except TesseraError as exc:
+            log.error("could not deliver notifications: %s", exc)
+
+
 def create_app(root: str | Path, *, scheduler: bool = False, allowed_hosts: Iterable[str] = ()) -> FastAPI:
     """The application over the mesh at ``root`` (its files are loaded now: a broken mesh stops here, with every
     problem). ``scheduler`` runs the products' schedules in a background thread while the app is up.
@@ -101,10 +116,12 @@ def create_app(root: str | Path, *, scheduler: bool = False, allowed_hosts: Iter
         if background is not None:
             background.start()
         flusher = asyncio.ensure_future(_flush_rejections(server))
+        deliverer = asyncio.ensure_future(_deliver_notifications(server))
         try:
             yield
         finally:
             flusher.cancel()
+            deliverer.cancel()
             app.state.inflight.cancel_all()
             if background is not None:
                 background.close()
