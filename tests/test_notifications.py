@@ -368,3 +368,34 @@ def test_the_rest_api_follows_and_lists_for_the_caller(mesh_dir: Path, receiver:
         assert client.get("/api/v1/notifications", headers={"Authorization": f"Bearer {frank}"}).json() == []
         assert client.delete(url, headers=as_erin).status_code == 200
         assert client.delete(url, headers=as_erin).status_code == 404
+
+
+# --- the docs -------------------------------------------------------------------------------------------------
+def test_the_documented_mesh_yaml_block_and_commands_work(mesh_dir: Path) -> None:
+    import re
+    import shlex
+
+    from tessera.monitoring.channels import NotificationSettings
+    from tessera.spec.settings import check_settings
+    from tessera.spec.yaml_lines import read_yaml
+
+    doc = (Path(__file__).resolve().parents[1] / "docs/notifications.md").read_text()
+    block = re.search(r"```yaml\n(notifications:.*?)```", doc, re.S)
+    assert block is not None
+    path = mesh_dir / "mesh.yaml"
+    path.write_text(path.read_text() + block.group(1))
+    data, lines, problems = read_yaml(path, "mesh.yaml")
+    settings, more = check_settings(data, lines, mesh_dir)
+    assert problems + more == []
+    parsed = NotificationSettings.of(settings.notifications, settings.monitoring)
+    assert [(c.name, c.kind) for c in parsed.channels] == [
+        ("sales-chat", "slack"), ("ops", "teams"), ("audit-sink", "webhook")
+    ]  # fmt: skip
+    assert parsed.smtp is not None and parsed.smtp.port == 587 and parsed.max_attempts == 5
+    assert "the variable TESSERA_SMTP_USER is not set" in "; ".join(parsed.problems())
+    commands = re.search(r"## Following a product\n\n```bash\n(.*?)```", doc, re.S)
+    assert commands is not None
+    for line in commands.group(1).splitlines():
+        args = shlex.split(line.split("  #", 1)[0])
+        done = run_cli("-C", str(mesh_dir), *args[1:])
+        assert done.returncode == 0, (line, done.stderr)

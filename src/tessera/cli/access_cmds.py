@@ -101,6 +101,8 @@ def principal(args: argparse.Namespace) -> int:
             print(f"{plain(name)}: notifications by email go to {plain(args.email)}" if args.email
                   else f"{plain(name)}: no email address")  # fmt: skip
         elif args.action == "add":
+            if args.email:
+                mesh.notifications.check_email(args.email)  # before the principal is added: all or nothing
             added = mesh.access.add_principal(name, args.kind, args.display_name)
             if args.email:
                 mesh.notifications.set_email(name, args.email)

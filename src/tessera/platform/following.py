@@ -86,10 +86,15 @@ class Notifications:
             principal = self.ctx.actor
         return outbox.list_subscriptions(self.ctx.catalog, principal=principal, address=address)
 
+    @staticmethod
+    def check_email(email: str) -> None:
+        if not is_email(email):
+            raise TesseraError(f"{email!r} is not an email address (name@example.com)")
+
     def set_email(self, principal: str, email: str | None) -> None:
         """Where ``principal``'s notifications by email go (None: nowhere but its name, when that is an address)."""
-        if email is not None and not is_email(email):
-            raise TesseraError(f"{email!r} is not an email address (name@example.com)")
+        if email is not None:
+            self.check_email(email)
         self._who(principal, "mesh", "gets the email")
         with self.ctx.catalog.transaction() as conn:
             if not outbox.set_email(conn, principal, email):
