@@ -399,3 +399,62 @@ def test_the_documented_mesh_yaml_block_and_commands_work(mesh_dir: Path) -> Non
         args = shlex.split(line.split("  #", 1)[0])
         done = run_cli("-C", str(mesh_dir), *args[1:])
         assert done.returncode == 0, (line, done.stderr)
+
+
+def test_the_product_page_follow_form(mesh_dir: Path) -> None:
+    import re
+    import warnings
+
+    from tessera.server.app import create_app
+
+    with warnings.catch_warnings():  # starlette's TestClient announces its move to httpx2 on import
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    with tessera.open(mesh_dir) as mesh:
+        mesh.apply()
+        mesh.access.add_principal("gil@example.com")
+        _, token = mesh.access.create_token("gil@example.com")
+    with TestClient(create_app(mesh_dir), base_url="http://127.0.0.1") as client:
+        anonymous = client.post("/products/sales/orders/follow", data={"follow": "1"}, follow_redirects=False)
+        assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+        client.cookies.set("tessera_token", token)
+        page = client.get("/products/sales/orders")
+        assert 'id="follow-form"' in page.text
+        match = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+        assert match is not None
+        forged = client.post("/products/sales/orders/follow", data={"follow": "1", "csrf": "0" * 64})
+        assert forged.status_code == 403
+        done = client.post(
+            "/products/sales/orders/follow",
+            data={"follow": "1", "csrf": match.group(1)},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303 and done.headers["location"].endswith("?followed=1")
+        with tessera.open(mesh_dir) as mesh:
+            assert [s["principal"] for s in mesh.notifications.subscriptions()] == ["gil@example.com"]
+        client.post("/products/sales/orders/follow", data={"follow": "0", "csrf": match.group(1)})
+        with tessera.open(mesh_dir) as mesh:
+            assert mesh.notifications.subscriptions() == []
+
+
+def test_only_an_admin_makes_another_principal_follow_or_reads_the_whole_outbox(mesh_dir: Path) -> None:
+    from tessera.errors import AccessDeniedError
+    from tessera.platform import Mesh
+
+    with tessera.open(mesh_dir) as mesh:
+        for name in ("hal@example.com", "ivy@example.com"):
+            mesh.access.add_principal(name)
+        _, hal = mesh.access.create_token("hal@example.com")
+        mesh.notifications.subscribe("sales.orders", principal="ivy@example.com")
+        mesh.publish("sales.orders", orders_table())
+    with Mesh(mesh_dir, token=hal) as as_hal:
+        with pytest.raises(AccessDeniedError):
+            as_hal.notifications.subscribe("sales.orders", principal="ivy@example.com")
+        with pytest.raises(AccessDeniedError):
+            as_hal.notifications.notifications(recipient="ivy@example.com")
+        with pytest.raises(AccessDeniedError):
+            as_hal.notifications.deliver()
+        assert as_hal.notifications.notifications() == []  # hal's own: none
+        assert as_hal.notifications.subscribe("sales.orders")["principal"] == "hal@example.com"
+        assert [s["principal"] for s in as_hal.notifications.subscriptions()] == ["hal@example.com"]
