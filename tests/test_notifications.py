@@ -325,6 +325,8 @@ def test_subscribe_and_unsubscribe_by_the_cli(mesh_dir: Path) -> None:
 
 
 def test_bad_notifications_config_names_the_line(mesh_dir: Path) -> None:
+    import re
+
     path = mesh_dir / "mesh.yaml"
     path.write_text(
         path.read_text()
@@ -333,6 +335,13 @@ def test_bad_notifications_config_names_the_line(mesh_dir: Path) -> None:
     done = run_cli("-C", str(mesh_dir), "validate")
     assert done.returncode != 0
     assert "mesh.yaml:" in done.stdout + done.stderr and "discord" in done.stdout + done.stderr
+    path.write_text(
+        path.read_text().replace("type: discord", "type: slack")
+        + "    - name: chat\n      type: teams\n      url: https://y.example\n"
+    )
+    done = run_cli("-C", str(mesh_dir), "validate")
+    assert done.returncode != 0 and "channel 'chat' is named twice" in done.stdout + done.stderr
+    assert re.search(r"mesh\.yaml:\d+", done.stdout + done.stderr)
 
 
 def test_the_rest_api_follows_and_lists_for_the_caller(mesh_dir: Path, receiver: Receiver) -> None:

@@ -38,6 +38,14 @@ def check_settings(
     lineage = doc.get("lineage") if isinstance(doc.get("lineage"), dict) else {}
     if lineage.get("transport") == "http" and not lineage.get("url"):
         report.add(("lineage", "transport"), "transport http needs url: (the Marquez/DataHub base URL)")
+    notifications = doc.get("notifications") if isinstance(doc.get("notifications"), dict) else {}
+    channels: list[Any] = notifications["channels"] if isinstance(notifications.get("channels"), list) else []
+    names = [c.get("name") if isinstance(c, dict) else None for c in channels]
+    for i, name in enumerate(names):
+        if name is not None and name in names[:i]:
+            report.add(
+                ("notifications", "channels", i, "name"), f"channel {name!r} is named twice; names are unique"
+            )
     env = os.environ if environ is None else environ
     storage = doc.get("storage")
     catalog = env.get(ENV_CATALOG) or doc.get("catalog")
