@@ -167,7 +167,7 @@ def deliver_quietly(ctx: Context) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        done = deliver(ctx, timeout=3.0)
+        done = deliver(ctx, timeout=3.0, limit=20)  # a command waits for a few sends at most
     except (
         TesseraError,
         SQLAlchemyError,
