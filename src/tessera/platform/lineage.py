@@ -88,7 +88,14 @@ def parse_node(ctx: Context, text: str) -> tuple[str, str | None]:
             .union(select(t.lineage_edges.c.source).where(t.lineage_edges.c.source == dataset))
         ).first()
     if found is None:
-        raise NotFoundError(f"no product or source table {dataset!r} in the catalog (run tessera apply)")
+        from tessera.model.suggest import did_you_mean
+
+        with ctx.catalog.engine.connect() as conn:
+            known = conn.execute(
+                select(t.products.c.address).union(select(t.lineage_edges.c.source))
+            ).scalars()
+            hint = did_you_mean(dataset, known) or " (run tessera apply)"
+        raise NotFoundError(f"no product or source table {dataset!r} in the catalog{hint}")
     return dataset, column
 
 
