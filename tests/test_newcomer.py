@@ -422,12 +422,25 @@ def test_rest_query_errors_are_400_with_the_suggestion(walked: Path) -> None:
         ("lineage", "sales.order"),
         ("build", "sales.order"),
         ("quality", "sales.order"),
+        ("status", "sales.order"),
+        ("test", "sales.order"),
     ],
 )
 def test_a_misspelt_address_suggests_the_closest_product(walked: Path, args: tuple[str, ...]) -> None:
     result = cli(walked, *args)
     assert result.returncode == 1 and "'sales.order'" in result.stderr, result.stderr
     assert result.stderr.rstrip().endswith("did you mean sales.orders?"), result.stderr
+
+
+def test_a_misspelt_column_suggests_the_closest(walked: Path) -> None:
+    for args in (
+        ("read", "sales.orders", "--columns", "amont"),
+        ("read", "sales.orders", "--columns", "amont", "--as", READ_ORDERS),
+    ):
+        result = cli(walked, *args)
+        assert result.returncode == 1 and "no column 'amont'; did you mean column amount?" in result.stderr
+    lineage = cli(walked, "lineage", "sales.orders.amont")
+    assert lineage.returncode == 1 and "did you mean sales.orders.amount?" in lineage.stderr, lineage.stderr
 
 
 def test_a_misspelt_command_suggests_the_closest(walked: Path) -> None:
@@ -446,7 +459,8 @@ def test_read_hides_the_provenance_columns_and_cuts_long_cells(walked: Path) -> 
 
     provenance = {name for name, _ in METADATA_COLUMNS}
     rows = [
-        json.loads(x) for x in cli(walked, "read", "sales.orders", "--limit", "2", "--json").stdout.splitlines()
+        json.loads(x)
+        for x in cli(walked, "read", "sales.orders", "--limit", "2", "--json").stdout.splitlines()
     ]
     assert len(rows) == 2 and not provenance & set(rows[0]) and "amount" in rows[0]
     every = json.loads(cli(walked, "read", "sales.orders", "--limit", "1", "--all-columns", "--json").stdout)
@@ -483,12 +497,13 @@ def test_figures_are_rounded_for_a_reader() -> None:
     from datetime import timedelta
     from decimal import Decimal
 
-    from tessera.cli.render import count, figure, span
+    from tessera.cli.render import count, figure, moment, span
 
     assert [span(timedelta(seconds=s)) for s in (12, 60 * 12, 3600 * 3 + 60 * 12, 3600 * 3, 86400 * 2 + 3600 * 5)] == [
         "12 s", "12 min", "3 h 12 min", "3 h", "2 d 5 h",
     ]  # fmt: skip
     assert span(None) == "" and count(12345) == "12,345" and count(None) == ""
+    assert moment("2026-12-07T09:32:03.980035+01:00") == "2026-12-07 08:32:03 UTC" and moment(None) == ""
     assert [figure(v) for v in (0.0, 1.0, 3.9164458513259888, 0.98333, 12345.0, 1234.567, Decimal("4.73"))] == [
         "0", "1", "3.92", "0.983", "12,345", "1,235", "4.73",
     ]  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tessera.cli.render import print_json, print_table
+from tessera.cli.render import moment, print_json, print_table
 from tessera.cli.render import span as _span
 
 __all__ = ["doctor", "run_scheduler", "status"]
@@ -24,7 +24,13 @@ def status(args: argparse.Namespace) -> int:
                     "Incidents",
                     ["product", "kind", "opened", "resolved", "detail"],
                     [
-                        (r["address"], r["kind"], r["opened_at"], r["resolved_at"] or "open", r["detail"])
+                        (
+                            r["address"],
+                            r["kind"],
+                            moment(r["opened_at"]),
+                            moment(r["resolved_at"]) if r["resolved_at"] else "open",
+                            r["detail"],
+                        )
                         for r in rows
                     ],
                 )

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from tessera.cli.render import count, figure, plain, print_json, print_table, to_jsonable
+from tessera.cli.render import count, figure, moment, plain, print_json, print_table, to_jsonable
 
 __all__ = ["catalog", "history", "lineage", "quality", "query", "read"]
 
@@ -136,7 +136,13 @@ def history(args: argparse.Namespace) -> int:
             f"History of {args.address}",
             ["release", "contract", "rows", "operation", "published at"],
             [
-                (r["release"], r["contract_version"], count(r["rows"]), r["operation"], r["published_at"])
+                (
+                    r["release"],
+                    r["contract_version"],
+                    count(r["rows"]),
+                    r["operation"],
+                    moment(r["published_at"]),
+                )
                 for r in rows
             ],
         )
@@ -176,10 +182,10 @@ def quality(args: argparse.Namespace) -> int:
                 (
                     r["run_id"][:12],
                     r["outcome"],
-                    r["published"],
+                    "yes" if r["published"] else "no",
                     count(r["row_count"]),
                     len(r["checks"]),
-                    r["started_at"],
+                    moment(r["started_at"]),
                 )
                 for r in runs
             ],

@@ -20,6 +20,7 @@ __all__ = [
     "console",
     "count",
     "figure",
+    "moment",
     "plain",
     "print_json",
     "print_table",
@@ -129,3 +130,18 @@ def span(delta: timedelta | None) -> str:
         return f"{hours} h {rest} min" if rest else f"{hours} h"
     days, rest = divmod(minutes, 1440)
     return f"{days} d {rest // 60} h" if rest // 60 else f"{days} d"
+
+
+def moment(value: Any) -> str:
+    """A point in time to the second, in UTC (``2026-12-07 08:32:03 UTC``); anything else as it is."""
+    from datetime import UTC
+
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return plain(value)
+    if not isinstance(value, datetime):
+        return plain(value)
+    stamp = value.astimezone(UTC) if value.tzinfo else value
+    return f"{stamp:%Y-%m-%d %H:%M:%S}" + (" UTC" if value.tzinfo else "")

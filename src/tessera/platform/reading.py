@@ -14,6 +14,7 @@ from tessera.catalog import utc
 from tessera.engine import Engine
 from tessera.errors import NotFoundError, QueryError, RetiredError, TesseraError
 from tessera.model.address import Address
+from tessera.model.suggest import did_you_mean
 from tessera.platform.context import Context
 
 if TYPE_CHECKING:
@@ -204,7 +205,8 @@ def read_release(
             unknown = [c for c in columns if c not in known]
             if unknown:
                 raise NotFoundError(
-                    f"{release.name} has no column {', '.join(map(repr, unknown))} (columns: {', '.join(known)})"
+                    f"{release.name} has no column {', '.join(map(repr, unknown))}"
+                    f"{did_you_mean(unknown[0], known, what='column ')} (columns: {', '.join(known)})"
                 )
         cols = ", ".join(quote(c) for c in columns) if columns else "*"
         sql = f"SELECT {cols} FROM __tessera__.product" + (

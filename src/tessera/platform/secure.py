@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tessera.access.model import ReadAccess
 from tessera.errors import AccessDeniedError, NotFoundError, QueryError, SpecError
+from tessera.model.suggest import did_you_mean
 from tessera.platform.context import Context
 from tessera.platform.reading import Release, resolve, unreadable
 
@@ -160,7 +161,8 @@ def read_release_as(
         unknown = [c for c in columns if c not in known]
         if unknown:
             raise NotFoundError(
-                f"{release.name} has no column {', '.join(map(repr, unknown))} (columns: {', '.join(known)})"
+                f"{release.name} has no column {', '.join(map(repr, unknown))}"
+                f"{did_you_mean(unknown[0], known, what='column ')} (columns: {', '.join(known)})"
             )
     checked = check_sql(select_sql(release.address, columns, limit))
     return run_checked(checked, {release.address.lower(): source}, limits=ctx.limits, cancel=cancel)
