@@ -248,6 +248,8 @@ class CheckedQuery:
 
     sql: str
     products: tuple[str, ...]
+    #: The SQL as its author wrote it, for messages (what runs is ``sql``).
+    text: str = ""
 
 
 def _refused(problem: str) -> AccessDeniedError:
@@ -373,7 +375,7 @@ def _check_sql(sql: str) -> CheckedQuery:
                 products.append(address)
     out = tree.sql(dialect="duckdb")
     _duckdb_statement(out)
-    return CheckedQuery(out, tuple(products))
+    return CheckedQuery(out, tuple(products), sql)
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,7 +493,8 @@ def _unknown_name(
         columns = {a: [n for n, _ in engine.columns(a)] for a in used}
     except QueryError:
         columns = {}
-    return explain(message, checked.sql, products=readable(), columns=columns, tables=checked.products)
+    sql = checked.text or checked.sql
+    return explain(message, sql, products=readable(), columns=columns, tables=checked.products)
 
 
 def secure_query(sql: str, sources: Mapping[str, SecureSource]) -> pa.Table:

@@ -81,7 +81,7 @@ def explain(
     if found := _TABLE.match(first):
         name = _full_name(found[1], tables, products)
         hint = _product_hint(name, products) or " (read products as domain.product)"
-        return f"no product {name!r}{hint}{where}"
+        return f"no product {name!r} in this mesh{hint}{where}"
     named = _TABLE_COLUMN.match(first)
     if found := (named or _COLUMN.match(first)):
         column = found[2] if named else found[1]
