@@ -200,7 +200,13 @@ def catalog(args: argparse.Namespace) -> int:
         if args.action == "search":
             hits = mesh.search(args.term or "")
             if not hits and not args.json:
-                print(f"no products match {args.term!r}")
+                from tessera.model.suggest import closest
+
+                addresses = [p["address"] for p in mesh.ctx.catalog.products()]
+                names = {a.rsplit(".", 1)[-1]: a for a in addresses}
+                near = closest(args.term or "", [*names, *addresses])
+                hint = f"; did you mean {names.get(near[0], near[0])}?" if near else ""
+                print(f"no products match {args.term!r}{hint}")
                 return 0
             if args.json:
                 print_json(
