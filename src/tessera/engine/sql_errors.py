@@ -43,8 +43,10 @@ def shown_sql(sql: str) -> str:
 
 
 def _candidates(lines: Sequence[str], label: str) -> list[str]:
-    """The names DuckDB lists after ``label`` (``Candidate bindings``) in the rest of its message."""
-    return [n for line in lines if line.strip().startswith(label) for n in _QUOTED.findall(line)]
+    """The names DuckDB lists after ``label`` (``Candidate bindings``) in the rest of its message; never an
+    internal name (``__tessera…``: the reader's raw relations)."""
+    found = (n for line in lines if line.strip().startswith(label) for n in _QUOTED.findall(line))
+    return [n for n in found if not n.startswith("__")]
 
 
 def _full_name(name: str, tables: Iterable[str], products: Collection[str]) -> str:

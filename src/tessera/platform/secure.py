@@ -128,8 +128,6 @@ def query_as(
     releases: list[Release] = []
     for name in checked.products:
         if name not in known:  # suggest only what the principal may read
-            from tessera.model.suggest import did_you_mean
-
             hint = did_you_mean(name, readable_products(ctx.catalog, ctx.spec, principal))
             raise QueryError(f"no product {name!r} in this mesh{hint}")
         access = access_for(ctx, principal, known[name])
