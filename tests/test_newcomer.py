@@ -84,7 +84,7 @@ def test_bring_your_own_data_succeeds_first_time(tmp_path: Path) -> None:
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
         assert "Traceback" not in result.stderr
         results[args[1] if args[1] != "new" else f"new {args[2]}"] = result
-    assert "2000 rows" in results["publish"].stdout and "quality passed" in results["publish"].stdout
+    assert "2,000 rows" in results["publish"].stdout and "quality passed" in results["publish"].stdout
     # validate flags the description placeholders with file:line, and does not block
     todo = results["validate"].stderr
     assert "product.odps.yaml:" in todo and "description.purpose: TODO: describe what shipments holds" in todo
@@ -560,3 +560,21 @@ def test_readme_exit_codes_match_the_code() -> None:
     with pytest.raises(SystemExit) as refused:
         argparse.ArgumentParser().error("x")
     assert refused.value.code == 2
+
+
+def test_explain_keeps_other_errors_and_never_offers_an_internal_name() -> None:
+    from tessera.engine.sql_errors import explain
+
+    plain = {"products": ["sales.orders"], "columns": {"sales.orders": ["amount"]}}
+    assert explain("Conversion Error: Could not convert string 'x' to INT32", "select 1", **plain) is None
+    alias = explain(
+        'Binder Error: Referenced table "od" not found!\nCandidate tables: "__tessera_raw_0_ab12", "o"',
+        "select od.amount from sales.orders o",
+        **plain,
+    )
+    assert alias is not None and alias.startswith("no table or alias 'od' in the query; did you mean o?")
+    assert "__tessera" not in alias
+    table = explain(
+        'Catalog Error: Table with name orderz does not exist!\nDid you mean "__tessera_x"?', "q", **plain
+    )
+    assert table is not None and "__tessera" not in table and "did you mean sales.orders?" in table

@@ -59,10 +59,12 @@ def _full_name(name: str, tables: Iterable[str], products: Collection[str]) -> s
 
 
 def _product_hint(name: str, products: Collection[str]) -> str:
-    if "." not in name:  # an unqualified name: the products called that, in any domain
-        same = sorted(p for p in products if p.rsplit(".", 1)[-1] == name.lower())
-        if same:
-            return f"; did you mean {same[0]}?"
+    if "." not in name:  # an unqualified name: the products called (nearly) that, in any domain
+        by_name: dict[str, str] = {}
+        for address in sorted(products):
+            by_name.setdefault(address.rsplit(".", 1)[-1], address)
+        if hits := closest(name, by_name):
+            return f"; did you mean {by_name[hits[0]]}?"
     return did_you_mean(name, products)
 
 
