@@ -84,7 +84,7 @@ def test_bring_your_own_data_succeeds_first_time(tmp_path: Path) -> None:
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
         assert "Traceback" not in result.stderr
         results[args[1] if args[1] != "new" else f"new {args[2]}"] = result
-    assert "2000 rows" in results["publish"].stdout and "quality passed" in results["publish"].stdout
+    assert "2,000 rows" in results["publish"].stdout and "quality passed" in results["publish"].stdout
     # validate flags the description placeholders with file:line, and does not block
     todo = results["validate"].stderr
     assert "product.odps.yaml:" in todo and "description.purpose: TODO: describe what shipments holds" in todo
@@ -321,3 +321,260 @@ def test_new_product_from_a_dbt_model(newcomer_mesh: Path) -> None:
         "new", "product", "logistics.other", "--from-dbt", "nope", "--manifest", str(manifest), cwd=root
     )
     assert unknown.returncode == 2 and "no model named 'nope'" in unknown.stderr
+
+
+# -- the walk-through's polish: errors that say what to type, output a newcomer can read --------------------------
+
+READ_ORDERS = "dana@example.com"
+
+
+@pytest.fixture(scope="module")
+def walked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small mesh of ``tests/meshkit.py`` with sales.orders published; dana may read sales.orders only,
+    rows of DE only."""
+    from tests.meshkit import make_mesh, orders_table
+
+    root = make_mesh(tmp_path_factory.mktemp("walk") / "mesh")
+    with tessera.open(root) as mesh:
+        mesh.apply()
+        mesh.publish("sales.orders", orders_table())
+        mesh.access.add_principal(READ_ORDERS)
+        mesh.access.grant("read", "sales.orders", READ_ORDERS, row_filter="country = 'DE'")
+    return root
+
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    result = run("-C", str(root), *args, cwd=root)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("select amont from sales.orders", "no column 'amont' in sales.orders; did you mean column amount?"),
+        ("select o.amont from sales.orders o", "no column 'amont' in table o; did you mean column amount?"),
+        ("select * from sales.order", "no product 'sales.order' in this mesh; did you mean sales.orders?"),
+        ("select * from sale.orders", "no product 'sale.orders' in this mesh; did you mean sales.orders?"),
+        ("select * from orders", "no product 'orders' in this mesh; did you mean sales.orders?"),
+        (
+            "selec * from sales.orders",
+            "the SQL does not parse: syntax error at or near 'selec'; did you mean SELECT?",
+        ),
+        ("select foo(amount) from sales.orders", "no function foo()"),
+    ],
+)
+def test_query_errors_name_the_unknown_and_the_closest(walked: Path, sql: str, message: str) -> None:
+    """`tessera query` (its fast path), and the SDK's full trusted path: a QueryError, never DuckDB's own."""
+    from tessera.errors import QueryError
+
+    result = cli(walked, "query", sql)
+    assert result.returncode == 1 and f"error: {message}" in result.stderr, result.stderr
+    assert " Error: " not in result.stderr  # no "Binder Error:", "Catalog Error:", "Parser Error:"
+    with tessera.open(walked) as mesh, pytest.raises(QueryError) as raised:
+        mesh.query(sql)
+    assert str(raised.value).startswith(message.split(";", maxsplit=1)[0]) and message in str(raised.value)
+
+
+def test_a_principals_query_errors_suggest_only_what_it_may_read(walked: Path) -> None:
+    from tessera.errors import AccessDeniedError, QueryError
+
+    with tessera.open(walked) as mesh:
+        as_dana = {"as_principal": READ_ORDERS}
+        with pytest.raises(QueryError) as column:
+            mesh.query("select amont from sales.orders", **as_dana)
+        assert str(column.value) == (  # the author's SQL, not the one the guard generated
+            "no column 'amont' in sales.orders; did you mean column amount?\n  in: select amont from sales.orders"
+        )
+        with pytest.raises(
+            QueryError, match=r"no product 'sales.order' in this mesh; did you mean sales\.orders\?"
+        ):
+            mesh.query("select * from sales.order", **as_dana)
+        with pytest.raises(QueryError) as unseen:  # crm.customers exists, but dana may not read it
+            mesh.query("select * from crm.customer", **as_dana)
+        assert "crm.customers" not in str(unseen.value) and "did you mean" not in str(unseen.value)
+        with pytest.raises(AccessDeniedError):  # the guard is as strict as before
+            mesh.query("select * from crm.customers", **as_dana)
+        with pytest.raises(QueryError, match="values hidden"):  # a value under a row filter stays hidden
+            mesh.query("select * from sales.orders where amount = 'abc'", **as_dana)
+    result = cli(walked, "query", "selec 1", "--as", READ_ORDERS)
+    assert result.returncode == 1 and "did you mean SELECT?" in result.stderr, result.stderr
+
+
+def test_rest_query_errors_are_400_with_the_suggestion(walked: Path) -> None:
+    import warnings
+
+    from tessera.server import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    with TestClient(create_app(walked), base_url="http://127.0.0.1") as client:
+        answer = client.post("/api/v1/query", json={"sql": "select amont from sales.orders"})
+    assert answer.status_code == 400, answer.text
+    assert "did you mean column amount?" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("read", "sales.order"),
+        ("history", "sales.order"),
+        ("catalog", "show", "sales.order"),
+        ("lineage", "sales.order"),
+        ("build", "sales.order"),
+        ("quality", "sales.order"),
+        ("status", "sales.order"),
+        ("test", "sales.order"),
+    ],
+)
+def test_a_misspelt_address_suggests_the_closest_product(walked: Path, args: tuple[str, ...]) -> None:
+    result = cli(walked, *args)
+    assert result.returncode == 1 and "'sales.order'" in result.stderr, result.stderr
+    assert result.stderr.rstrip().endswith("did you mean sales.orders?"), result.stderr
+
+
+def test_a_misspelt_column_suggests_the_closest(walked: Path) -> None:
+    for args in (
+        ("read", "sales.orders", "--columns", "amont"),
+        ("read", "sales.orders", "--columns", "amont", "--as", READ_ORDERS),
+    ):
+        result = cli(walked, *args)
+        assert result.returncode == 1 and "no column 'amont'; did you mean column amount?" in result.stderr
+    lineage = cli(walked, "lineage", "sales.orders.amont")
+    assert lineage.returncode == 1 and "did you mean sales.orders.amount?" in lineage.stderr, lineage.stderr
+
+
+def test_a_misspelt_command_suggests_the_closest(walked: Path) -> None:
+    for args, message in [
+        (("buld",), "error: unknown command 'buld'; did you mean 'build'?"),
+        (("catalog", "shwo"), "error: tessera catalog: invalid action 'shwo'; did you mean 'show'?"),
+        (("xyzzy",), "error: unknown command 'xyzzy' (choose from init, new, validate"),
+    ]:
+        result = cli(walked, *args)
+        assert result.returncode == 2 and result.stderr.startswith(message), result.stderr
+        assert "usage:" not in result.stderr
+
+
+def test_read_hides_the_provenance_columns_and_cuts_long_cells(walked: Path) -> None:
+    from tessera.storage.schema import METADATA_COLUMNS
+
+    provenance = {name for name, _ in METADATA_COLUMNS}
+    rows = [
+        json.loads(x)
+        for x in cli(walked, "read", "sales.orders", "--limit", "2", "--json").stdout.splitlines()
+    ]
+    assert len(rows) == 2 and not provenance & set(rows[0]) and "amount" in rows[0]
+    every = json.loads(cli(walked, "read", "sales.orders", "--limit", "1", "--all-columns", "--json").stdout)
+    assert provenance <= set(every)
+    table = cli(walked, "read", "sales.orders", "--limit", "2").stdout
+    assert "order_id" in table and "_product_name" not in table and "_publish" not in table
+    csv = cli(walked, "read", "sales.orders", "--limit", "1", "--format", "csv").stdout
+    assert "_domain" not in csv.splitlines()[0] and "email" in csv.splitlines()[0]
+    named = json.loads(
+        cli(walked, "read", "sales.orders", "--limit", "1", "--columns", "_domain", "--json").stdout
+    )
+    assert named == {"_domain": "sales"}  # asked for by name: shown
+    long = "select repeat('x', 100) as long_text"
+    shown = cli(walked, "query", long).stdout
+    assert "x" * 39 + "…" in shown and "x" * 40 not in shown
+    assert json.loads(cli(walked, "query", long, "--json").stdout) == {"long_text": "x" * 100}
+
+
+def test_serve_says_the_port_is_busy_before_serving(walked: Path) -> None:
+    import socket
+
+    pytest.importorskip("uvicorn")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli(walked, "serve", "--port", str(port), "--no-scheduler")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"error: port {port} is in use on 127.0.0.1" in result.stderr and "--port" in result.stderr
+    assert "serving" not in result.stdout
+
+
+def test_figures_are_rounded_for_a_reader() -> None:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from tessera.cli.render import count, figure, moment, span
+
+    assert [span(timedelta(seconds=s)) for s in (12, 60 * 12, 3600 * 3 + 60 * 12, 3600 * 3, 86400 * 2 + 3600 * 5)] == [
+        "12 s", "12 min", "3 h 12 min", "3 h", "2 d 5 h",
+    ]  # fmt: skip
+    assert span(None) == "" and count(12345) == "12,345" and count(None) == ""
+    assert moment("2026-12-07T09:32:03.980035+01:00") == "2026-12-07 08:32:03 UTC" and moment(None) == ""
+    assert [figure(v) for v in (0.0, 1.0, 3.9164458513259888, 0.98333, 12345.0, 1234.567, Decimal("4.73"))] == [
+        "0", "1", "3.92", "0.983", "12,345", "1,235", "4.73",
+    ]  # fmt: skip
+
+
+def test_status_and_catalog_read_plainly(walked: Path) -> None:
+    status = cli(walked, "status").stdout
+    assert re.search(r"sales\.orders\s+│ ok\s+│ \d+ (s|min)\s+│", status), status  # published just now
+    assert not re.search(r"\d+h \d+m|\d+d \d+h", status)
+    search = cli(walked, "catalog", "search", "ordrs")
+    assert search.returncode == 0 and "no products match 'ordrs'; did you mean sales.orders?" in search.stdout
+    catalog = cli(walked, "catalog").stdout
+    assert re.search(r"sales\.orders .*│ 100 ", catalog), catalog
+    for address in ("sales.orders", "crm.customers", "sales.daily"):  # published, and never built
+        shown = cli(walked, "catalog", "show", address)
+        assert shown.returncode == 0 and "None" not in shown.stdout and "True" not in shown.stdout, (
+            shown.stdout
+        )
+
+
+def test_readme_exit_codes_match_the_code() -> None:
+    """The README's table of exit codes names every error class on the row of its ``exit_code``, and the CLI's
+    other codes (2 for a command line argparse refuses, 130 when interrupted) are in it too."""
+    import argparse
+    import inspect
+
+    import tessera.errors as errors
+    from tessera.cli import errors as cli_errors
+
+    readme = (REPO / "README.md").read_text()
+    rows = re.findall(r"^\| (\d+) \|(.*?)\|(.*?)\|$", readme, re.M)
+    assert rows, "no exit code table in the README"
+    table = {int(code): set(re.findall(r"`(\w+Error)`", names)) for code, _, names in rows}
+    assert set(table) == {0, 1, 2, 3, 4, 130}
+    classes = {
+        name: cls
+        for name in errors.__all__
+        if isinstance(cls := getattr(errors, name), type) and issubclass(cls, errors.TesseraError)
+    }
+    listed = {name for names in table.values() for name in names}
+    assert listed <= set(classes), listed - set(classes)
+    for code, names in table.items():
+        for name in names:
+            assert classes[name].exit_code == code, (
+                f"README: {name} exits {code}; code: {classes[name].exit_code}"
+            )
+    unlisted = {n for n, c in classes.items() if c.exit_code != 1 and n not in listed}
+    assert not unlisted, f"not in the README's exit code table: {unlisted}"
+    assert table[3] == {"AccessDeniedError"} and table[4] == {"AuthenticationError"}
+    assert "return 130" in inspect.getsource(cli_errors.run_handled)
+    with pytest.raises(SystemExit) as refused:
+        argparse.ArgumentParser().error("x")
+    assert refused.value.code == 2
+
+
+def test_explain_keeps_other_errors_and_never_offers_an_internal_name() -> None:
+    from tessera.engine.sql_errors import explain
+
+    plain = {"products": ["sales.orders"], "columns": {"sales.orders": ["amount"]}}
+    assert explain("Conversion Error: Could not convert string 'x' to INT32", "select 1", **plain) is None
+    alias = explain(
+        'Binder Error: Referenced table "od" not found!\nCandidate tables: "__tessera_raw_0_ab12", "o"',
+        "select od.amount from sales.orders o",
+        **plain,
+    )
+    assert alias is not None and alias.startswith("no table or alias 'od' in the query; did you mean o?")
+    assert "__tessera" not in alias
+    table = explain(
+        'Catalog Error: Table with name orderz does not exist!\nDid you mean "__tessera_x"?', "q", **plain
+    )
+    assert table is not None and "__tessera" not in table and "did you mean sales.orders?" in table

@@ -135,7 +135,12 @@ class DataError(TesseraError):
 
 
 class QueryError(DataError):
-    """SQL the engine refused: the engine's own first line, and what was being run."""
+    """SQL the engine refused: the engine's own first line, and what was being run. ``detail`` keeps the
+    engine's whole message (its candidate names), for the reader's "did you mean" (``engine/sql_errors.py``)."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        self.detail = detail
+        super().__init__(message)
 
 
 class InputError(DataError):

@@ -48,6 +48,7 @@ __all__ = [
     "parse_privilege",
     "parse_scope",
     "read_access",
+    "readable_products",
     "require",
     "revoke",
     "revoke_matching",
@@ -311,6 +312,17 @@ def read_access(catalog: Catalog, spec: MeshSpec, principal: str, address: str) 
     if any(h.row_filter is None for h in usable):
         return ReadAccess(target, clearance, ())
     return ReadAccess(target, clearance, tuple(sorted({h.row_filter for h in usable if h.row_filter})))
+
+
+def readable_products(catalog: Catalog, spec: MeshSpec, principal: str) -> list[str]:
+    """The product addresses some grant or role lets ``principal`` read (row filters aside): the names a
+    "did you mean" may offer it, and no others."""
+    addresses = [p.address for p in spec.products]
+    if principal == LOCAL:
+        return [] if enforced(spec) else addresses
+    with catalog.engine.connect() as conn:
+        held = holdings(conn, spec, principal)
+    return [a for a in addresses if any(_allows(h, "read", a) for h in held)]
 
 
 # -- granting and revoking -------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -248,6 +248,8 @@ class CheckedQuery:
 
     sql: str
     products: tuple[str, ...]
+    #: The SQL as its author wrote it, for messages (what runs is ``sql``).
+    text: str = ""
 
 
 def _refused(problem: str) -> AccessDeniedError:
@@ -259,8 +261,11 @@ def _duckdb_statement(sql: str) -> None:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
+        from tessera.engine.sql_errors import explain
+
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise QueryError(f"{first}\n  in: {' '.join(sql.split())[:300]}") from None
+        plain = explain(str(exc), sql, products=(), columns={})  # a syntax error: nothing of the mesh named
+        raise QueryError(plain or f"{first}\n  in: {' '.join(sql.split())[:300]}") from None
     if len(statements) != 1:
         kinds = ", ".join(s.type.name for s in statements) or "none"
         raise _refused(f"run one SELECT statement at a time (found {len(statements)}: {kinds})")
@@ -370,7 +375,7 @@ def _check_sql(sql: str) -> CheckedQuery:
                 products.append(address)
     out = tree.sql(dialect="duckdb")
     _duckdb_statement(out)
-    return CheckedQuery(out, tuple(products))
+    return CheckedQuery(out, tuple(products), sql)
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,10 +422,12 @@ def run_checked(
     *,
     limits: QueryLimits = DEFAULT_LIMITS,
     cancel: threading.Event | None = None,
+    readable: Callable[[], Collection[str]] = tuple,
 ) -> pa.Table:
     """Run a checked query over masked, filtered views of ``sources`` (address → what the principal may see
     of it), on a connection that can reach nothing else, under ``limits`` (memory, threads, timeout, result
-    size; ``cancel`` interrupts it). Returns Arrow."""
+    size; ``cancel`` interrupts it). Returns Arrow. ``readable()``: the products the principal may read, the
+    only ones an error may suggest (asked only on an error)."""
     missing = [a for a in checked.products if a not in sources]
     if missing:
         raise AccessDeniedError(f"query refused: no read access to {', '.join(missing)}")
@@ -457,6 +464,8 @@ def run_checked(
         try:
             return fetch_bounded(con, checked.sql, limits, cancel)
         except duckdb.Error as exc:
+            if plain := _unknown_name(engine, checked, used, readable, str(exc)):
+                raise QueryError(plain) from None  # names from the query and the views only, never values
             if not any(s.access.row_filters for s in used.values()):
                 raise QueryError(str(exc).strip().splitlines()[0]) from None
             raise QueryError(_scrubbed(str(exc))) from None
@@ -467,6 +476,25 @@ def run_checked(
     finally:
         engine.close()
         keep.clear()
+
+
+def _unknown_name(
+    engine: DuckDBEngine,
+    checked: CheckedQuery,
+    used: Mapping[str, SecureSource],
+    readable: Callable[[], Collection[str]],
+    message: str,
+) -> str | None:
+    """DuckDB's unknown table, column, alias or function as a plain message, suggesting only what the
+    principal may see: the products it may read and the columns of the masked views it queried."""
+    from tessera.engine.sql_errors import explain
+
+    try:
+        columns = {a: [n for n, _ in engine.columns(a)] for a in used}
+    except QueryError:
+        columns = {}
+    sql = checked.text or checked.sql
+    return explain(message, sql, products=readable(), columns=columns, tables=checked.products)
 
 
 def secure_query(sql: str, sources: Mapping[str, SecureSource]) -> pa.Table:

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from tessera.cli.render import console, plain, print_json, print_table
+from tessera.cli.render import console, count, figure, plain, print_json, print_table
 
 __all__ = ["build", "publish", "test"]
 
@@ -71,7 +71,7 @@ def build(args: argparse.Namespace) -> int:
                     o.address,
                     o.status,
                     f"v{r.delta_version}" if r else "",
-                    r.rows if r else "",
+                    count(r.rows) if r else "",
                     r.run.outcome if r else "",
                     "" if r else o.message.splitlines()[0][:80],
                 )
@@ -93,7 +93,7 @@ def publish(args: argparse.Namespace) -> int:
     else:
         print(
             f"published {result.address}@v{result.delta_version} (contract {result.contract_version}, "
-            f"{result.rows} rows, quality {result.run.outcome})"
+            f"{count(result.rows)} rows, quality {result.run.outcome})"
         )
         for check in result.run.warnings:
             print(plain(f"  ! {check.name}: {check.message}"))
@@ -113,7 +113,7 @@ def _render_run(run: Any, output: str) -> None:
         (
             ("✓" if c.outcome == "passed" else ("!" if not c.blocking else "✗")),
             c.name,
-            c.measured,
+            figure(c.measured),
             c.threshold,
             c.severity,
             "" if c.outcome == "passed" else c.message,
@@ -121,7 +121,7 @@ def _render_run(run: Any, output: str) -> None:
         for c in run.checks
     ]
     print_table(
-        f"Quality of {run.subject}: {run.outcome} ({run.row_count} rows)",
+        f"Quality of {run.subject}: {run.outcome} ({count(run.row_count)} rows)",
         ["", "check", "measured", "expected", "severity", "message"],
         rows,
     )

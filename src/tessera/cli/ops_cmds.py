@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
 
-from tessera.cli.render import print_json, print_table
+from tessera.cli.render import moment, print_json, print_table
+from tessera.cli.render import span as _span
 
 __all__ = ["doctor", "run_scheduler", "status"]
-
-
-def _span(delta: timedelta | None) -> str:
-    if delta is None:
-        return ""
-    minutes = int(delta.total_seconds() // 60)
-    return (
-        f"{minutes // 1440}d {minutes % 1440 // 60}h"
-        if minutes >= 1440
-        else f"{minutes // 60}h {minutes % 60}m"
-    )
 
 
 def status(args: argparse.Namespace) -> int:
@@ -35,7 +24,13 @@ def status(args: argparse.Namespace) -> int:
                     "Incidents",
                     ["product", "kind", "opened", "resolved", "detail"],
                     [
-                        (r["address"], r["kind"], r["opened_at"], r["resolved_at"] or "open", r["detail"])
+                        (
+                            r["address"],
+                            r["kind"],
+                            moment(r["opened_at"]),
+                            moment(r["resolved_at"]) if r["resolved_at"] else "open",
+                            r["detail"],
+                        )
                         for r in rows
                     ],
                 )

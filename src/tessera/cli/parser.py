@@ -11,7 +11,7 @@ from tessera import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from typing import Any
+    from typing import Any, NoReturn
 
 __all__ = ["build_parser"]
 
@@ -81,7 +81,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The whole tree; given ``argv``, the arguments of its command only (every command keeps its name and
     help line)."""
     only = command_of(argv) if argv is not None else None
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tessera",
         description="Tessera: a self-serve data mesh. Data products as code, contract-gated publishing to Delta "
         "Lake, a catalog, and one SDK and CLI.",
@@ -167,6 +167,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     _safe_csv(p)
     p.add_argument("--limit", type=int)
     p.add_argument("--columns", help="comma-separated column names")
+    p.add_argument(
+        "--all-columns",
+        action="store_true",
+        help="also the provenance columns (_product_name, _product_version, _domain, _publish_timestamp)",
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (required for parquet)")
     p.add_argument("--json", action="store_true", help="same as --format json")
     p.add_argument(
@@ -277,7 +282,29 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def _parser(*, listed_only: bool = False, **kwargs: Any) -> Any:
     """A command's parser; none for a command only listed (by ``--help`` or an invalid-choice error)."""
-    return _Unbuilt() if listed_only else argparse.ArgumentParser(**kwargs)
+    return _Unbuilt() if listed_only else _Parser(**kwargs)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a misspelt command or choice answered by the closest one (exit 2, as argparse's own)."""
+
+    def error(self, message: str) -> NoReturn:
+        import re
+
+        found = re.match(r"argument (\S+): invalid choice: '?(.*?)'? \(choose from (.*)\)$", message, re.S)
+        if found is None:
+            super().error(message)
+        from tessera.model.suggest import did_you_mean
+
+        where, word = found[1], found[2]
+        choices = [c.strip().strip("'") for c in found[3].split(",")]
+        hint = did_you_mean(word, (repr(c) for c in choices)) or f" (choose from {', '.join(choices)})"
+        if self.prog == "tessera" and where == "COMMAND":
+            self.exit(2, f"error: unknown command {word!r}{hint}\n")
+        self.exit(
+            2,
+            f"error: {self.prog}: invalid {where if where.startswith('-') else where.lower()} {word!r}{hint}\n",
+        )
 
 
 def _interop(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> None:

@@ -6,9 +6,17 @@ import argparse
 import sys
 from typing import Any
 
-from tessera.cli.render import plain, print_json, print_table, to_jsonable
+from tessera.cli.render import count, figure, moment, plain, print_json, print_table, to_jsonable
 
 __all__ = ["catalog", "history", "lineage", "quality", "query", "read"]
+
+#: The widest a data cell prints in a terminal table; longer ones end in an ellipsis (``--format csv`` and
+#: ``--json`` carry every character).
+CELL_LIMIT = 40
+
+#: The provenance columns every published row carries (``storage/schema.py``, METADATA_COLUMNS): ``tessera
+#: read`` leaves them out unless ``--all-columns`` or ``--columns`` names them.
+PROVENANCE = ("_product_name", "_product_version", "_domain", "_publish_timestamp")
 
 
 def _emit(table: Any, fmt: str, output: str | None = None, *, safe_csv: bool = False) -> None:
@@ -43,7 +51,8 @@ def _emit(table: Any, fmt: str, output: str | None = None, *, safe_csv: bool = F
             for row in table.to_pylist():
                 stream.write(json.dumps(to_jsonable(row), default=str) + "\n")
         else:
-            print_table(None, table.schema.names, (list(r.values()) for r in table.slice(0, 200).to_pylist()))
+            shown = table.slice(0, 200).to_pylist()
+            print_table(None, table.schema.names, (list(r.values()) for r in shown), cell_limit=CELL_LIMIT)
             if table.num_rows > 200:
                 print(
                     f"… {table.num_rows} rows in all (showing 200; use --limit or --format csv)",
@@ -62,6 +71,11 @@ def read(args: argparse.Namespace) -> int:
         table = mesh.read(
             args.address, columns=columns, limit=args.limit, as_principal=getattr(args, "as_principal", None)
         )
+    hidden = [] if columns or args.all_columns else [c for c in PROVENANCE if c in table.schema.names]
+    if hidden:
+        table = table.drop_columns(hidden)
+        if not args.json and args.format == "table" and sys.stderr.isatty():
+            print(f"({len(hidden)} provenance columns hidden; --all-columns shows them)", file=sys.stderr)
     _emit(table, "json" if args.json else args.format, args.output, safe_csv=args.safe_csv)
     return 0
 
@@ -105,7 +119,7 @@ def _emit_rows(rows: list[dict[str, Any]], fmt: str, *, safe_csv: bool = False) 
             writer.writerows(r.values() for r in rows)
     else:
         headers = list(rows[0].keys()) if rows else []
-        print_table(None, headers, (list(r.values()) for r in rows[:200]))
+        print_table(None, headers, (list(r.values()) for r in rows[:200]), cell_limit=CELL_LIMIT)
 
 
 def history(args: argparse.Namespace) -> int:
@@ -122,7 +136,13 @@ def history(args: argparse.Namespace) -> int:
             f"History of {args.address}",
             ["release", "contract", "rows", "operation", "published at"],
             [
-                (r["release"], r["contract_version"], r["rows"], r["operation"], r["published_at"])
+                (
+                    r["release"],
+                    r["contract_version"],
+                    count(r["rows"]),
+                    r["operation"],
+                    moment(r["published_at"]),
+                )
                 for r in rows
             ],
         )
@@ -147,7 +167,7 @@ def quality(args: argparse.Namespace) -> int:
                 (
                     "✓" if c["outcome"] == "passed" else "✗",
                     c["name"],
-                    c["measured"],
+                    figure(c["measured"]),
                     c["threshold"],
                     c["severity"],
                     "" if c["outcome"] == "passed" else c["message"],
@@ -162,10 +182,10 @@ def quality(args: argparse.Namespace) -> int:
                 (
                     r["run_id"][:12],
                     r["outcome"],
-                    r["published"],
-                    r["row_count"],
+                    "yes" if r["published"] else "no",
+                    count(r["row_count"]),
                     len(r["checks"]),
-                    r["started_at"],
+                    moment(r["started_at"]),
                 )
                 for r in runs
             ],
@@ -180,7 +200,13 @@ def catalog(args: argparse.Namespace) -> int:
         if args.action == "search":
             hits = mesh.search(args.term or "")
             if not hits and not args.json:
-                print(f"no products match {args.term!r}")
+                from tessera.model.suggest import closest
+
+                addresses = [p["address"] for p in mesh.ctx.catalog.products()]
+                names = {a.rsplit(".", 1)[-1]: a for a in addresses}
+                near = closest(args.term or "", [*names, *addresses])
+                hint = f"; did you mean {names.get(near[0], near[0])}?" if near else ""
+                print(f"no products match {args.term!r}{hint}")
                 return 0
             if args.json:
                 print_json(
@@ -220,43 +246,56 @@ def catalog(args: argparse.Namespace) -> int:
             f"{summary['counts']['quality_runs']} quality runs",
             ["product", "owner", "contract", "latest", "rows", "quality", "versions"],
             [
-                (p["address"], p["owner"], p["contract"], p["latest"], p["rows"], p["quality"], p["versions"])
+                (
+                    p["address"],
+                    p["owner"],
+                    p["contract"],
+                    p["latest"],
+                    count(p["rows"]),
+                    p["quality"],
+                    p["versions"],
+                )
                 for p in summary["products"]
             ],
         )
     return 0
 
 
+def _shown(value: Any) -> str:
+    """A value of ``catalog show``: a dash for nothing (never ``None``), yes/no for a flag."""
+    if value is None or value in ("", []):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return plain(", ".join(map(str, value)) if isinstance(value, list) else value)
+
+
 def _show(row: dict[str, Any]) -> None:
-    print(plain(f"{row['address']}  (contract {row['contract_version']}, {row['status']})"))
-    print(f"  {plain(row['description'])}")
+    get = row.get
+    print(f"{_shown(get('address'))}  (contract {_shown(get('contract_version'))}, {_shown(get('status'))})")
+    if get("description"):
+        print(f"  {plain(get('description'))}")
     print(
-        plain(
-            f"  owner: {row['owner']}   write mode: {row['write_mode']}   updates: {row['update_frequency']}"
-        )
+        f"  owner: {_shown(get('owner'))}   write mode: {_shown(get('write_mode'))}   "
+        f"updates: {_shown(get('update_frequency'))}"
     )
-    for role in row["roles"]:
-        print(plain(f"  {role['role']}: {role['username']}"))
-    print(
-        plain(
-            f"  upstream: {', '.join(row['upstream']) or '-'}   "
-            f"downstream: {', '.join(row['downstream']) or '-'}"
-        )
-    )
-    print(plain(f"  storage: {row['storage_uri']}"))
+    for role in get("roles") or []:
+        print(f"  {_shown(role.get('role'))}: {_shown(role.get('username'))}")
+    print(f"  upstream: {_shown(get('upstream'))}   downstream: {_shown(get('downstream'))}")
+    print(f"  storage: {_shown(get('storage_uri'))}")
     print_table(
         "Columns",
         ["column", "type", "required", "key", "classification", "description"],
         [
             (
-                c["name"],
-                c["physical_type"] or c["logical_type"],
-                c["required"],
-                c["primary_key"],
-                c["classification"],
-                c["description"],
+                c.get("name"),
+                c.get("physical_type") or c.get("logical_type") or "–",
+                "yes" if c.get("required") else "",
+                "yes" if c.get("primary_key") else "",
+                c.get("classification") or "",
+                c.get("description") or "",
             )
-            for c in row["columns"]
+            for c in get("columns") or []
         ],
     )
 

@@ -35,6 +35,30 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _bind_problem(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (in use, not an address of this machine), tried as uvicorn will
+    bind it (``SO_REUSEADDR``); None when it can. Checked before anything is started or printed."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        return f"cannot listen on {host}:{port}: {host!r} is not a name or address here ({exc.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} is in use on {host} (another server?); pass --port, e.g. --port {port + 1}"
+                )
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
 def serve(args: argparse.Namespace) -> int:
     from tessera.errors import TesseraError, UnsafeServeError
 
@@ -51,6 +75,8 @@ def serve(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise TesseraError(f"--port {args.port} is not a port number (1-65535)")
+    if problem := _bind_problem(args.host, args.port):
+        raise TesseraError(problem)
     allowed = [h.strip() for h in args.allowed_host or [] if h.strip()]
     app = create_app(args.mesh, scheduler=not args.no_scheduler, allowed_hosts=[args.host, *allowed])
     state = app.state.tessera

@@ -23,7 +23,7 @@ _READERS: dict[str, str] = {"parquet": "read_parquet", "csv": "read_csv_auto", "
 def _fail(exc: duckdb.Error, sql: str) -> QueryError:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     shown = " ".join(sql.split())
-    return QueryError(f"{first}\n  in: {shown[:300]}{'…' if len(shown) > 300 else ''}")
+    return QueryError(f"{first}\n  in: {shown[:300]}{'…' if len(shown) > 300 else ''}", str(exc))
 
 
 class DuckDBEngine:

@@ -127,7 +127,9 @@ class CatalogView:
     def product(self, address: str) -> dict[str, Any]:
         row, facts = self._by_address.get(address), self._facts.get(address, {})
         if row is None:
-            raise NotFoundError(f"{address} is not in the catalog (run tessera apply, or check the name)")
+            from tessera.model.suggest import unknown_product
+
+            raise NotFoundError(unknown_product(address, self._by_address, where="in the catalog"))
         return {
             **{k: v for k, v in row.items() if k not in _PAGE_LEAVES_OUT},
             "columns": _unpack(row["columns"]),

@@ -142,8 +142,9 @@ class Context:
     def product(self, address: str) -> Product:
         product = self.spec.product(address)
         if product is None:
-            known = ", ".join(p.address for p in self.spec.products[:20]) or "none"
-            raise NotFoundError(f"no product {address!r} in this mesh (known: {known})")
+            from tessera.model.suggest import unknown_product
+
+            raise NotFoundError(unknown_product(address, (p.address for p in self.spec.products)))
         return product
 
     def table_uri(self, product: Product, major: int | None = None) -> str:

@@ -88,7 +88,14 @@ def parse_node(ctx: Context, text: str) -> tuple[str, str | None]:
             .union(select(t.lineage_edges.c.source).where(t.lineage_edges.c.source == dataset))
         ).first()
     if found is None:
-        raise NotFoundError(f"no product or source table {dataset!r} in the catalog (run tessera apply)")
+        from tessera.model.suggest import did_you_mean
+
+        with ctx.catalog.engine.connect() as conn:
+            known = conn.execute(
+                select(t.products.c.address).union(select(t.lineage_edges.c.source))
+            ).scalars()
+            hint = did_you_mean(dataset, known) or " (run tessera apply)"
+        raise NotFoundError(f"no product or source table {dataset!r} in the catalog{hint}")
     return dataset, column
 
 
@@ -133,7 +140,12 @@ def lineage(
                 select(t.columns.c.name).where(t.columns.c.address == dataset, t.columns.c.name == column)
             ).first()
         if known is None:
-            raise NotFoundError(f"{dataset} has no column {column!r} in its contract")
+            from tessera.model.suggest import did_you_mean
+
+            with ctx.catalog.engine.connect() as conn:
+                names = conn.execute(select(t.columns.c.name).where(t.columns.c.address == dataset)).scalars()
+                hint = did_you_mean(column, names, what=f"{dataset}.")
+            raise NotFoundError(f"{dataset} has no column {column!r} in its contract{hint}")
     graph = LineageGraph(root=text.strip(), level="column" if column else "product")
     up: dict[str, set[tuple[str, str]]] = {}
     down: dict[str, set[tuple[str, str]]] = {}

@@ -194,7 +194,10 @@ class Mesh:
         self.ctx.identify()
         row = self.ctx.catalog.product(address)
         if row is None:
-            raise NotFoundError(f"{address} is not in the catalog; run tessera apply")
+            from tessera.model.suggest import did_you_mean
+
+            hint = did_you_mean(address, (p["address"] for p in self.ctx.catalog.products()))
+            raise NotFoundError(f"no product {address!r} in the catalog{hint or '; run tessera apply'}")
         return row
 
     def close(self) -> None:

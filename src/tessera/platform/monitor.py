@@ -57,8 +57,10 @@ def check(ctx: Context, addresses: Iterable[str] | None = None, *, now: datetime
     unknown = sorted((wanted or set()) - {p.address for p in ctx.spec.products})
     if unknown:
         from tessera.errors import NotFoundError
+        from tessera.model.suggest import did_you_mean
 
-        raise NotFoundError(f"no product {', '.join(map(repr, unknown))} in this mesh")
+        hint = did_you_mean(unknown[0], (p.address for p in ctx.spec.products))
+        raise NotFoundError(f"no product {', '.join(map(repr, unknown))} in this mesh{hint}")
     statuses = []
     for product in ctx.spec.products:
         if wanted is not None and product.address not in wanted:

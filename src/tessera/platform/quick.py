@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tessera.engine.duckdb_engine import DuckDBEngine
+    from tessera.errors import QueryError
     from tessera.storage import TableStore
 
 __all__ = ["quick_query"]
@@ -44,6 +46,19 @@ def _storage(root: Path) -> tuple[str, dict[str, Any]] | None:
     return resolve_location(storage, root), limits or {}
 
 
+def _explained(root: Path, engine: DuckDBEngine, exc: QueryError, sql: str) -> QueryError:
+    """The trusted user may read every product: each one in the mesh folder is a name to suggest."""
+    from tessera.engine.sql_errors import explained
+
+    known = [
+        f"{p.parent.parent.parent.name}.{p.parent.name}"
+        for p in root.glob("domains/*/products/*/product.odps.yaml")
+    ]
+    registered = engine.fetch_rows("SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal")
+    columns = {f"{s}.{v}": [n for n, _ in engine.columns(f"{s}.{v}")] for s, v in registered}
+    return explained(exc, sql, products=known, columns=columns)
+
+
 def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
     import os
 
@@ -58,6 +73,7 @@ def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
     from tessera.access.limits import QueryLimits, bounded
     from tessera.engine.duckdb_engine import DuckDBEngine
     from tessera.engine.names import table_names
+    from tessera.errors import QueryError
     from tessera.storage import TableStore
 
     store = TableStore()
@@ -85,6 +101,9 @@ def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
         except duckdb.Error:
             return None
         with bounded(engine.con, limits):
-            return engine.fetch_dicts(sql)
+            try:
+                return engine.fetch_dicts(sql)
+            except QueryError as exc:  # say which name is unknown and the closest known one
+                raise _explained(root, engine, exc, sql) from None
     finally:
         engine.close()

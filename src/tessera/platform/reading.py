@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from tessera.access.masking import quote
 from tessera.catalog import utc
 from tessera.engine import Engine
-from tessera.errors import NotFoundError, RetiredError, TesseraError
+from tessera.errors import NotFoundError, QueryError, RetiredError, TesseraError
 from tessera.model.address import Address
+from tessera.model.suggest import did_you_mean
 from tessera.platform.context import Context
 
 if TYPE_CHECKING:
@@ -171,12 +172,19 @@ def unreadable(ctx: Context, release: Release) -> NotFoundError:
 
 def _fetch(engine: Engine, sql: str, limits: QueryLimits) -> pa.Table:
     """On DuckDB, under ``limits`` (memory, threads, timeout); another engine bounds its own work."""
+    import duckdb
+
     from tessera.access.limits import fetch_bounded
     from tessera.engine.duckdb_engine import DuckDBEngine
+    from tessera.engine.sql_errors import shown_sql
 
     if isinstance(engine, DuckDBEngine):
         limits.configure(engine.con)
-        return fetch_bounded(engine.con, sql, limits)
+        try:
+            return fetch_bounded(engine.con, sql, limits)
+        except duckdb.Error as exc:  # the engine's refusal as a Tessera error, never a raw DuckDB one
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise QueryError(f"{first}\n  in: {shown_sql(sql)}", str(exc)) from None
     return engine.fetch_arrow(sql)
 
 
@@ -197,7 +205,8 @@ def read_release(
             unknown = [c for c in columns if c not in known]
             if unknown:
                 raise NotFoundError(
-                    f"{release.name} has no column {', '.join(map(repr, unknown))} (columns: {', '.join(known)})"
+                    f"{release.name} has no column {', '.join(map(repr, unknown))}"
+                    f"{did_you_mean(unknown[0], known, what='column ')} (columns: {', '.join(known)})"
                 )
         cols = ", ".join(quote(c) for c in columns) if columns else "*"
         sql = f"SELECT {cols} FROM __tessera__.product" + (
@@ -223,6 +232,13 @@ def query_releases(ctx: Context, sql: str, *, limits: QueryLimits) -> tuple[pa.T
         releases = [resolve(ctx, address) for address in referenced_products(ctx, sql)]
         for release in releases:
             register_release(ctx, engine, release.address, release)
-        return _fetch(engine, sql, limits), releases
+        try:
+            return _fetch(engine, sql, limits), releases
+        except QueryError as exc:  # say which name is unknown and the closest known one
+            from tessera.engine.sql_errors import explained
+
+            columns = {r.address: [n for n, _ in engine.columns(r.address)] for r in releases}
+            known = [p.address for p in ctx.spec.products]
+            raise explained(exc, sql, products=known, columns=columns) from None
     finally:
         engine.close()

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tessera.access.model import ReadAccess
-from tessera.errors import AccessDeniedError, NotFoundError, SpecError
+from tessera.errors import AccessDeniedError, NotFoundError, QueryError, SpecError
+from tessera.model.suggest import did_you_mean
 from tessera.platform.context import Context
 from tessera.platform.reading import Release, resolve, unreadable
 
@@ -118,6 +119,7 @@ def query_as(
 ) -> tuple[pa.Table, list[Release]]:
     """``sql`` run as ``principal``: only SELECTs over products it may read, masked and filtered, under the
     mesh's limits. Returns the result and the releases it read."""
+    from tessera.access.grants import readable_products
     from tessera.access.secure_query import check_sql, run_checked
 
     checked = check_sql(sql)
@@ -125,13 +127,18 @@ def query_as(
     sources: dict[str, SecureSource] = {}
     releases: list[Release] = []
     for name in checked.products:
-        if name not in known:
-            raise AccessDeniedError(f"query refused: {name} is not a product of this mesh")
+        if name not in known:  # suggest only what the principal may read
+            hint = did_you_mean(name, readable_products(ctx.catalog, ctx.spec, principal))
+            raise QueryError(f"no product {name!r} in this mesh{hint}")
         access = access_for(ctx, principal, known[name])
         release = resolve(ctx, known[name])
         releases.append(release)
         sources[name] = _source(ctx, release, access)
-    return run_checked(checked, sources, limits=ctx.limits, cancel=cancel), releases
+
+    def readable() -> list[str]:
+        return readable_products(ctx.catalog, ctx.spec, principal)
+
+    return run_checked(checked, sources, limits=ctx.limits, cancel=cancel, readable=readable), releases
 
 
 def read_release_as(
@@ -152,7 +159,8 @@ def read_release_as(
         unknown = [c for c in columns if c not in known]
         if unknown:
             raise NotFoundError(
-                f"{release.name} has no column {', '.join(map(repr, unknown))} (columns: {', '.join(known)})"
+                f"{release.name} has no column {', '.join(map(repr, unknown))}"
+                f"{did_you_mean(unknown[0], known, what='column ')} (columns: {', '.join(known)})"
             )
     checked = check_sql(select_sql(release.address, columns, limit))
     return run_checked(checked, {release.address.lower(): source}, limits=ctx.limits, cancel=cancel)

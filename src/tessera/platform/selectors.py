@@ -44,7 +44,10 @@ def select(spec: MeshSpec, selectors: Iterable[str]) -> set[str]:
             name = core.removeprefix("domain:")
             hits = {a for a, p in products.items() if p.domain == name}
             if not hits:
-                raise DataError(f"selector {raw!r}: no domain {name!r} with products in this mesh")
+                from tessera.model.suggest import did_you_mean
+
+                hint = did_you_mean(name, {p.domain for p in products.values()}, what="domain:")
+                raise DataError(f"selector {raw!r}: no domain {name!r} with products in this mesh{hint}")
         elif core.startswith("tag:"):
             tag = core.removeprefix("tag:")
             hits = {a for a, p in products.items() if tag in p.tags or tag in p.contract.tags}
@@ -53,8 +56,9 @@ def select(spec: MeshSpec, selectors: Iterable[str]) -> set[str]:
         elif core in products:
             hits = {core}
         else:
-            known = ", ".join(sorted(products)[:15])
-            raise DataError(f"selector {raw!r}: no product {core!r} in this mesh (known: {known})")
+            from tessera.model.suggest import unknown_product
+
+            raise DataError(f"selector {raw!r}: {unknown_product(core, products)}")
         chosen |= hits
         for address in hits:
             if up:
