@@ -303,7 +303,7 @@ def test_bad_fragments_are_reported_with_file_and_line(mesh_dir: Path, tmp_path:
         assert all(c.kind == "product" for c in mesh.consumers("sales.orders").consumers)  # nothing stored
 
 
-def test_rest_lists_consumers_like_the_sdk(mesh_dir: Path) -> None:
+def test_rest_and_the_remote_sdk_list_consumers_like_the_sdk(mesh_dir: Path) -> None:
     from tessera.server import create_app
 
     with warnings.catch_warnings():
@@ -320,6 +320,10 @@ def test_rest_lists_consumers_like_the_sdk(mesh_dir: Path) -> None:
         revenue = next(c for c in body["consumers"] if c["consumer"] == "finance.revenue")
         assert revenue["owner"] == REVENUE_OWNER and revenue["expectations"] == EXPECTS
         assert client.get("/api/v1/products/sales/nothing/consumers").status_code == 404
+    from tests.serverkit import running_server
+
+    with running_server(mesh_dir) as url, tessera.open(url) as remote:  # the remote SDK: the same answer
+        assert json.loads(json.dumps(remote.consumers("sales.orders").as_dict(), default=str)) == body
 
 
 @pytest.mark.slow

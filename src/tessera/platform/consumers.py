@@ -23,7 +23,15 @@ from tessera.model.expectations import Expectations, ExpectedColumn
 from tessera.model.product import InputPort, Product
 from tessera.platform.context import Context
 
-__all__ = ["ConsumerList", "consumers", "expectations_of", "register", "split_major", "unregister"]
+__all__ = [
+    "ConsumerList",
+    "consumers",
+    "expectations_of",
+    "listed_from_dict",
+    "register",
+    "split_major",
+    "unregister",
+]
 
 _MAJOR = re.compile(r"^v?(\d+)(?:\.\d+\.\d+)?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:/-]{0,255}$")
@@ -46,6 +54,41 @@ class ConsumerList:
             "major": self.major,
             "consumers": [c.as_dict() for c in self.consumers],
         }
+
+
+def listed_from_dict(data: dict[str, Any]) -> ConsumerList:
+    """A ``ConsumerList`` from its JSON form (``as_dict``), as the REST API answers it (the remote SDK)."""
+    from tessera.spec.expectations import read_expectations
+    from tessera.spec.yaml_lines import Report
+
+    found = []
+    for item in data["consumers"]:
+        declared = (
+            read_expectations(item["expectations"], (), Report("api")) if item["expectations"] else None
+        )
+        columns = [ExpectedColumn(c) for c in declared.columns] if declared else []
+        columns += [
+            ExpectedColumn(
+                Column(c["name"], c["logicalType"] or "string", typed=bool(c["logicalType"])), True
+            )
+            for c in item["columns"]
+            if c["from"] == "lineage"
+        ]
+        found.append(
+            Expectations(
+                consumer=item["consumer"],
+                kind=item["kind"],
+                owner=item["owner"],
+                address=item["address"],
+                major=item["major"],
+                columns=tuple(columns),
+                quality=declared.quality if declared else (),
+                document=item["expectations"],
+                registered_at=item["registered_at"],
+                registered_by=item["registered_by"],
+            )
+        )
+    return ConsumerList(data["address"], data["owner"], data["major"], tuple(found))
 
 
 def split_major(text: str) -> tuple[str, int | None]:
