@@ -95,11 +95,13 @@ def test_a_publish_that_breaks_a_consumer_is_refused_naming_it_and_relaxing_lets
             "sales.orders", de_fr(orders_table())
         )  # meets the producer's contract and the consumer's
         before = mesh.ctx.catalog.versions("sales.orders")
+        tried = mesh.test("sales.orders", orders_table())  # `tessera test`: the gate alone says so first
+        assert [c.name for c in tried.blocking] == ["expects.finance.revenue.country.enum"]
         # US orders: within the producer's own contract (country enum DE, FR, US), outside finance.revenue's
         with pytest.raises(QualityGateError) as refused:
             mesh.publish("sales.orders", orders_table())
         message = str(refused.value)
-        assert "it would break finance.revenue" in message and REVENUE_OWNER in message
+        assert "it would break consumer finance.revenue" in message and REVENUE_OWNER in message
         assert "enum on country" in message and "Nothing was published" in message
         run = refused.value.run
         assert run is not None

@@ -272,7 +272,7 @@ def _refusal(product: Product, run: QualityRun, consumers: Sequence[Any] = ()) -
 
     lines = [f"{product.address}: publish refused by the quality gate ({len(run.blocking)} failed):"]
     if hurt := broken(tuple(consumers), run.checks):
-        lines[0] = lines[0].replace("quality gate", "quality gate: it would break " + ", ".join(hurt))
+        lines[0] = lines[0].removesuffix(":") + "; it would break consumer " + ", ".join(hurt) + ":"
     for check in run.blocking:
         where = f" on {check.column}" if check.column else ""
         detail = (
