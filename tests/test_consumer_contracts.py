@@ -149,6 +149,8 @@ def test_a_type_the_consumer_cannot_read_is_refused_and_shown_by_diff_and_plan(m
         broken = {i.consumer: i.breaks for i in plan.consumers}
         assert set(broken) == {"finance.revenue", "sales.daily"} and broken["finance.revenue"]
         assert plan.as_dict()["consumers"][0]["address"] == "sales.orders"
+        unmet = mesh.consumers("sales.orders").unmet  # what the product page shows the producer
+        assert list(unmet) == ["finance.revenue"] and "order_id" in unmet["finance.revenue"][0]
         with pytest.raises(
             QualityGateError, match=r"finance.revenue \(owner omar@example.com\) expects column"
         ):

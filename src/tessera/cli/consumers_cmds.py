@@ -50,8 +50,8 @@ def consumers(args: argparse.Namespace) -> int:
         return 0
     print_table(
         f"Consumers of {listed.address} (major {listed.major}; owner {listed.owner or 'unknown'})",
-        ["consumer", "kind", "owner", "major", "columns read", "rules"],
-        [_row(c.as_dict()) for c in listed.consumers],
+        ["consumer", "kind", "owner", "major", "columns read", "rules", "the contract"],
+        [_row(c, listed.major) for c in listed.as_dict()["consumers"]],
     )
     console().print(
         "columns marked * come from the consumer's column lineage; rules: its quality rules", markup=False
@@ -59,7 +59,7 @@ def consumers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _row(item: dict[str, Any]) -> list[str]:
+def _row(item: dict[str, Any], major: int) -> list[str]:
     columns = [
         f"{c['name']}{'*' if c['from'] == 'lineage' else ''}"
         + (f" {c['logicalType']}" if c["logicalType"] else "")
@@ -75,4 +75,5 @@ def _row(item: dict[str, Any]) -> list[str]:
         str(item["major"]) if item["major"] is not None else "newest",
         ", ".join(columns),
         ", ".join(str(r) for r in rules),
+        "; ".join(item["unmet"]) or ("meets them" if item["major"] in (None, major) else "another major"),
     ]

@@ -65,6 +65,22 @@ class Expectations:
     def who(self) -> str:
         return f"{self.consumer} (owner {self.owner or 'unknown'})"
 
+    def unmet_by(self, contract: Contract) -> tuple[str, ...]:
+        """What of these expectations ``contract`` cannot meet, judged without data: a column it lacks, or of
+        a type the consumer cannot read as it expects (data rules are judged at publish)."""
+        from tessera.model.compat import reads_as
+
+        out = []
+        for expected in self.columns:
+            actual = contract.column(expected.name)
+            why = "not in the contract" if actual is None else reads_as(actual, expected.column)
+            if why and actual is not None:
+                why = f"expects {why}"
+            if why:
+                read = " (read by its transform)" if expected.lineage else ""
+                out.append(f"column {expected.name!r}: {why}{read}")
+        return tuple(out)
+
     def as_contract(self, producer: Contract) -> Contract:
         """The expectations as a contract over the producer's table, for the quality layer to judge: the same
         rules, the same engine, the same sealed connection as the producer's own."""

@@ -60,27 +60,10 @@ def _applicable(ctx: Context, address: str, major: int) -> tuple[Expectations, .
     return tuple(e for e in expectations_of(ctx, address) if e.applies_to(major))
 
 
-def _column_problem(expected: Any, actual: Any) -> str | None:
-    if actual is None:
-        return f"column {expected.name!r}: not in the contract"
-    why = reads_as(actual, expected.column)
-    return f"column {expected.name!r}: expects {why}" if why else None
-
-
-def breaks(found: Expectations, contract: Contract) -> tuple[str, ...]:
-    """What of ``found`` ``contract`` cannot meet, judged without data."""
-    out = []
-    for expected in found.columns:
-        problem = _column_problem(expected, contract.column(expected.name))
-        if problem:
-            out.append(problem + (" (read by its transform)" if expected.lineage else ""))
-    return tuple(out)
-
-
 def impacts(ctx: Context, address: str, contract: Contract) -> tuple[ConsumerImpact, ...]:
     """Every consumer of ``address`` on ``contract``'s major, with what ``contract`` breaks of theirs."""
     return tuple(
-        ConsumerImpact(address, e.consumer, e.kind, e.owner, e.major, breaks(e, contract))
+        ConsumerImpact(address, e.consumer, e.kind, e.owner, e.major, e.unmet_by(contract))
         for e in _applicable(ctx, address, contract.major)
     )
 

@@ -9,7 +9,8 @@ path")."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,13 +47,18 @@ class ConsumerList:
     owner: str | None
     major: int
     consumers: tuple[Expectations, ...]
+    #: What the mesh folder's contract already cannot meet of each consumer on its major (by consumer name;
+    #: judged without data, as ``contract diff`` does).
+    unmet: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "address": self.address,
             "owner": self.owner,
             "major": self.major,
-            "consumers": [c.as_dict() for c in self.consumers],
+            "consumers": [
+                {**c.as_dict(), "unmet": list(self.unmet.get(c.consumer, ()))} for c in self.consumers
+            ],
         }
 
 
@@ -88,7 +94,8 @@ def listed_from_dict(data: dict[str, Any]) -> ConsumerList:
                 registered_by=item["registered_by"],
             )
         )
-    return ConsumerList(data["address"], data["owner"], data["major"], tuple(found))
+    unmet = {c["consumer"]: tuple(c["unmet"]) for c in data["consumers"] if c.get("unmet")}
+    return ConsumerList(data["address"], data["owner"], data["major"], tuple(found), unmet)
 
 
 def split_major(text: str) -> tuple[str, int | None]:
@@ -202,7 +209,10 @@ def consumers(ctx: Context, address: str) -> ConsumerList:
     identified caller on a mesh that enforces access), as the product's page is; it holds no data."""
     ctx.identify()
     producer = ctx.product(address)
-    return ConsumerList(address, producer.owner, producer.contract.major, expectations_of(ctx, address))
+    contract = producer.contract
+    found = expectations_of(ctx, address)
+    unmet = {e.consumer: e.unmet_by(contract) for e in found if e.applies_to(contract.major)}
+    return ConsumerList(address, producer.owner, contract.major, found, {k: v for k, v in unmet.items() if v})
 
 
 def register(ctx: Context, name: str, of: str, *, owner: str, file: str | Path) -> tuple[Expectations, bool]:
