@@ -234,7 +234,7 @@ def test_an_external_consumer_is_registered_gates_publishes_and_is_unregistered(
             mesh.publish("sales.orders", orders_table(20))
         actions = [e["action"] for e in mesh.ctx.catalog.audit_events()]
         assert "consumer.register" in actions
-    shown = run_cli("-C", str(mesh_on), "consumers", "sales.orders")
+    shown = run_cli("-C", str(mesh_on), "consumers", "sales.orders", env={"COLUMNS": "300"})
     assert "risk-office" in shown.stdout and "risk-team" in shown.stdout and "sales.daily" in shown.stdout
     gone = run_cli("-C", str(mesh_on), "consumers", "unregister", "risk-office", "--of", "sales.orders")
     assert gone.returncode == 0, gone.stderr
