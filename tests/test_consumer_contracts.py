@@ -35,6 +35,7 @@ REVENUE_CONTRACT: dict[str, Any] = {
             ],
         }
     ],
+    "slaProperties": [{"property": "frequency", "value": 1, "unit": "d"}],
 }
 
 #: finance.revenue reports DE and FR only: an order from elsewhere would be left out of its figures.
@@ -342,3 +343,26 @@ def test_the_example_mesh_declares_an_expectation_its_data_meets(tmp_path: Path)
     revenue = next(c for c in listed["consumers"] if c["consumer"] == "finance.revenue")
     assert revenue["owner"] and revenue["expectations"]["properties"]
     assert {c["from"] for c in revenue["columns"]} == {"declared", "lineage"}
+
+
+def test_validate_warns_where_an_expectation_asks_what_the_producers_contract_lacks(mesh_dir: Path) -> None:
+    expects = {
+        "properties": [
+            {"name": "discount", "logicalType": "number"},
+            {"name": "country", "logicalType": "integer"},
+        ]
+    }
+    add_revenue(mesh_dir, expects)
+    from tessera.platform.validation import validate_mesh
+
+    found = validate_mesh(mesh_dir)
+    assert found.valid  # a warning: the consumer's file is fine; the producer's publishes would be refused
+    file = "domains/finance/products/revenue/product.odps.yaml"
+    lines = (mesh_dir / file).read_text().splitlines()
+    warned = {w.key: w for w in found.warnings if w.file == file}
+    gone = warned["inputPorts[0].customProperties[0].value.properties[0]"]
+    assert "'discount': not in the contract" in gone.message and "discount" in lines[gone.line - 1]
+    typed = warned["inputPorts[0].customProperties[0].value.properties[1]"]
+    assert "expects integer, but the column is string" in typed.message
+    shown = run_cli("-C", str(mesh_dir), "validate")
+    assert shown.returncode == 0 and f"{file}:{gone.line}" in shown.stdout + shown.stderr

@@ -40,6 +40,8 @@ class ProductExpectations:
     columns: tuple[Column, ...] = ()
     quality: tuple[QualityRule, ...] = ()
     document: Mapping[str, Any] = field(default_factory=dict)
+    #: Where each column is written (file, line, key), for problems found across files (``tessera validate``).
+    places: tuple[tuple[str, int | None, str], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,18 +11,20 @@ expects the column to be there, of any type.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tessera.errors import SpecError
+from tessera.errors import Problem, SpecError
 from tessera.model.contract import Column
 from tessera.model.expectations import ProductExpectations
+from tessera.model.product import Product
 from tessera.spec.columns import parse_column, parse_quality
 from tessera.spec.schemas import schema_errors
-from tessera.spec.yaml_lines import KeyPath, Report, read_yaml
+from tessera.spec.yaml_lines import KeyPath, Report, key_path, read_yaml
 
-__all__ = ["KEYS", "load_expectations", "read_expectations"]
+__all__ = ["KEYS", "load_expectations", "read_expectations", "unmet_problems"]
 
 KEYS = ("properties", "quality", "description")
 _PREFIX: KeyPath = ("schema", 0)
@@ -46,6 +48,7 @@ def read_expectations(value: Any, base: KeyPath, report: Report) -> ProductExpec
             report.add((*base, key), f"{key} must be a list")
     _standard(props, rules, base, report)
     columns: list[Column] = []
+    places: list[tuple[str, int | None, str]] = []
     seen: set[str] = set()
     for index, prop in enumerate(props if isinstance(props, list) else ()):
         if not isinstance(prop, dict) or not isinstance(prop.get("name"), str):
@@ -58,8 +61,38 @@ def read_expectations(value: Any, base: KeyPath, report: Report) -> ProductExpec
             report.add((*where, "name"), f"column {column.name!r} is given twice")
         seen.add(column.name)
         columns.append(column if typed else replace(column, typed=False))
+        places.append((report.file, report.lines.line(where), key_path(where)))
     quality = parse_quality(rules, (*base, "quality"), None, report)
-    return ProductExpectations(tuple(columns), quality, value)
+    return ProductExpectations(tuple(columns), quality, value, tuple(places))
+
+
+def unmet_problems(product: Product, products: Mapping[str, Product]) -> list[Problem]:
+    """Warnings where ``product`` expects of an input (found in ``products``, on the major it reads) what
+    the input's contract in the mesh folder cannot give: a column it lacks, a type the consumer cannot read.
+    The input's publishes would be refused until one of the two changes."""
+    from tessera.model.expectations import Expectations, ExpectedColumn
+
+    problems: list[Problem] = []
+    for port in product.input_ports:
+        declared, upstream = port.expectations, products.get(port.address)
+        if declared is None or upstream is None or _major(port.version) != upstream.contract.major:
+            continue
+        for column, (file, line, key) in zip(declared.columns, declared.places, strict=True):
+            one = Expectations(
+                product.address, "product", None, port.address, None, (ExpectedColumn(column),)
+            )
+            for unmet in one.unmet_by(upstream.contract):
+                message = (
+                    f"{port.address} ({upstream.contract.version}): {unmet}; its publishes will be refused "
+                    "until its contract gives it or this expectation is relaxed"
+                )
+                problems.append(Problem(file, line, key, message, "warning"))
+    return problems
+
+
+def _major(version: str | None) -> int | None:
+    head = (version or "").strip().removeprefix("v").split(".", 1)[0]
+    return int(head) if head.isdigit() else None
 
 
 def load_expectations(path: str | Path) -> ProductExpectations:
