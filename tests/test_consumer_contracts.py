@@ -113,6 +113,10 @@ def test_a_publish_that_breaks_a_consumer_is_refused_naming_it_and_relaxing_lets
             c.name == "expects.finance.revenue.table.has_orders" and c.outcome == "passed" for c in run.checks
         )
         assert mesh.ctx.catalog.versions("sales.orders") == before  # nothing committed
+        latest = mesh.consumers("sales.orders").latest  # the refused run, as the product page shows it
+        assert latest["finance.revenue"]["outcome"] == "failed" and not latest["finance.revenue"]["published"]
+        assert "enum on country" in latest["finance.revenue"]["failed"][0]
+        assert latest["sales.daily"]["outcome"] == "passed"
     relaxed = json.loads(json.dumps(EXPECTS))
     relaxed["properties"][1]["enum"].append({"value": "US"})
     add_revenue(mesh_on, relaxed)

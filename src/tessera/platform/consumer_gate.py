@@ -155,7 +155,5 @@ def consumers_to_judge(ctx: Context, product: Product) -> tuple[Expectations, ..
 def broken(found: tuple[Expectations, ...], checks: tuple[Check, ...]) -> list[str]:
     """Who of ``found`` a run's blocking checks break (``consumer (owner …)``), for the refusal's first line."""
     return [
-        e.who
-        for e in found
-        if any(c.blocking and c.name.startswith(f"expects.{e.consumer}.") for c in checks)
+        e.who for e in found if any(c.blocking and c.message.startswith(f"{e.who} expects ") for c in checks)
     ]

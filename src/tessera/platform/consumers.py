@@ -50,6 +50,9 @@ class ConsumerList:
     #: What the mesh folder's contract already cannot meet of each consumer on its major (by consumer name;
     #: judged without data, as ``contract diff`` does).
     unmet: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: How each consumer's checks came out in the product's newest quality run (by consumer name; absent when
+    #: that run judged none of its expectations): ``{run_id, started_at, published, outcome, failed}``.
+    latest: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,7 +60,12 @@ class ConsumerList:
             "owner": self.owner,
             "major": self.major,
             "consumers": [
-                {**c.as_dict(), "unmet": list(self.unmet.get(c.consumer, ()))} for c in self.consumers
+                {
+                    **c.as_dict(),
+                    "unmet": list(self.unmet.get(c.consumer, ())),
+                    "latest": self.latest.get(c.consumer),
+                }
+                for c in self.consumers
             ],
         }
 
@@ -95,7 +103,8 @@ def listed_from_dict(data: dict[str, Any]) -> ConsumerList:
             )
         )
     unmet = {c["consumer"]: tuple(c["unmet"]) for c in data["consumers"] if c.get("unmet")}
-    return ConsumerList(data["address"], data["owner"], data["major"], tuple(found), unmet)
+    latest = {c["consumer"]: c["latest"] for c in data["consumers"] if c.get("latest")}
+    return ConsumerList(data["address"], data["owner"], data["major"], tuple(found), unmet, latest)
 
 
 def split_major(text: str) -> tuple[str, int | None]:
@@ -212,7 +221,35 @@ def consumers(ctx: Context, address: str) -> ConsumerList:
     contract = producer.contract
     found = expectations_of(ctx, address)
     unmet = {e.consumer: e.unmet_by(contract) for e in found if e.applies_to(contract.major)}
-    return ConsumerList(address, producer.owner, contract.major, found, {k: v for k, v in unmet.items() if v})
+    unmet = {k: v for k, v in unmet.items() if v}
+    return ConsumerList(address, producer.owner, contract.major, found, unmet, _latest(ctx, address, found))
+
+
+def _latest(ctx: Context, address: str, found: tuple[Expectations, ...]) -> dict[str, dict[str, Any]]:
+    """Each consumer's checks in the product's newest quality run, summed up."""
+    runs = ctx.catalog.quality_runs(address, limit=1)
+    if not runs:
+        return {}
+    run, out = runs[0], {}
+    for e in found:
+        mine = [
+            c
+            for c in run["checks"]
+            if c["name"].startswith(f"expects.{e.consumer}.") and c["message"].startswith(f"{e.consumer} (")
+        ]
+        if not mine:
+            continue
+        failed = [c["message"] for c in mine if c["outcome"] != "passed" and c["severity"] == "error"]
+        warned = any(c["outcome"] != "passed" for c in mine)
+        started = run["started_at"]
+        out[e.consumer] = {
+            "run_id": run["run_id"],
+            "started_at": started.isoformat() if isinstance(started, datetime) else started,
+            "published": run.get("published"),
+            "outcome": "failed" if failed else "warning" if warned else "passed",
+            "failed": failed,
+        }
+    return out
 
 
 def register(ctx: Context, name: str, of: str, *, owner: str, file: str | Path) -> tuple[Expectations, bool]:
