@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import httpx
     import pyarrow as pa
 
+    from tessera.platform.consumers import ConsumerList
     from tessera.platform.lineage import LineageGraph
 
 __all__ = ["RemoteAccess", "RemoteMesh", "RemoteProduct"]
@@ -181,6 +182,13 @@ class RemoteMesh:
         domain, product = Address.parse(address).name.split(".")
         result: dict[str, Any] = self._json("GET", f"/products/{domain}/{product}")
         return result
+
+    def consumers(self, address: str) -> ConsumerList:
+        """Who relies on ``address`` and on what (``Mesh.consumers``)."""
+        from tessera.platform.consumers import listed_from_dict
+
+        domain, product = Address.parse(address).name.split(".")
+        return listed_from_dict(self._json("GET", f"/products/{domain}/{product}/consumers"))
 
     def lineage(
         self, node: str, *, direction: str = "both", depth: int | None = None, as_of: str | None = None

@@ -70,6 +70,11 @@ def plan(args: argparse.Namespace) -> int:
     else:
         for step in the_plan.steps:
             print(step)
+        if the_plan.consumers:
+            from tessera.platform.consumer_gate import render_impacts
+
+            for address in dict.fromkeys(c.address for c in the_plan.consumers):
+                print(plain(render_impacts(tuple(c for c in the_plan.consumers if c.address == address))))
         print(f"\n{len(the_plan.steps)} change(s). Run `tessera apply` to make them.")
     return 0
 
@@ -127,18 +132,23 @@ def repair(args: argparse.Namespace) -> int:
 
 def contract_diff(args: argparse.Namespace) -> int:
     from tessera.model.compat import render_changes
+    from tessera.platform.consumer_gate import render_impacts
     from tessera.platform.contracts import diff
 
     result = diff(Path(args.mesh).resolve(), args.old, args.new)
     if args.json:
         print_json(
-            [
-                {"kind": c.kind, "column": c.column, "what": c.what, "message": c.message}
-                for c in result.changes
-            ]
+            {
+                "changes": [
+                    {"kind": c.kind, "column": c.column, "what": c.what, "message": c.message}
+                    for c in result.changes
+                ],
+                "consumers": [c.as_dict() for c in result.consumers],
+            }
         )
     elif not result.changes:
-        print("No changes.")
+        print("No changes." + render_impacts(result.consumers))
     else:
-        console().print(render_changes(result.changes) + result.impact, markup=False)
-    return 1 if result.breaking else 0
+        text = render_changes(result.changes) + result.impact + render_impacts(result.consumers)
+        console().print(plain(text), markup=False)
+    return 1 if result.breaking or result.breaks_consumers else 0

@@ -257,6 +257,18 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("new", help="contract file, or ADDRESS for the contract in the mesh folder")
     _json(p)
     p = cmd(
+        "consumers",
+        "consumers_cmds",
+        "consumers",
+        "who relies on a product and on what: `consumers ADDRESS`; `consumers register NAME --of ADDRESS "
+        "--owner OWNER --file FILE`, `consumers unregister NAME --of ADDRESS` (external consumers)",
+    )
+    p.add_argument("words", nargs="+", metavar="ADDRESS | register NAME | unregister NAME")
+    p.add_argument("--of", metavar="ADDRESS[@MAJOR]", help="the product the consumer reads (a major pins it)")
+    p.add_argument("--owner", help="whom to ask about the consumer (a user or a team)")
+    p.add_argument("--file", metavar="FILE", help="its expectations: an ODCS fragment (properties, quality)")
+    _json(p)
+    p = cmd(
         "repair",
         "mesh_cmds",
         "repair",

@@ -47,6 +47,7 @@ __all__ = [
     "ChangeWhat",
     "diff_contracts",
     "is_breaking",
+    "reads_as",
     "render_changes",
     "required_bump",
 ]
@@ -366,3 +367,19 @@ def render_changes(changes: Iterable[Change]) -> str:
     noun = "change" if len(items) == 1 else "changes"
     summary = f"{len(items)} {noun}: {breaking} breaking, {len(items) - breaking} non-breaking"
     return "\n".join([*lines, "", summary])
+
+
+def reads_as(actual: Column, expected: Column) -> str | None:
+    """Why a consumer expecting ``expected`` cannot read the producer's ``actual`` column as it expects
+    (``integer, but the column is number (decimal(10,2))``), or None when it can: the same logical type (an integer reads as a number, a date as a timestamp), and with
+    a ``physicalType`` expected, values that fit it (the contract diff's own rule, ``_compare_types``)."""
+    if not expected.typed:
+        return None
+    have, want = actual.logical_type, expected.logical_type
+    if have != want and (have, want) not in (("integer", "number"), ("date", "timestamp")):
+        return f"{want}, but the column is {_type_label(actual, _type(actual), True)}"
+    bounded = bool((expected.physical_type or "").strip()) or expected.precision is not None
+    if bounded and _compare_types(_type(actual), _type(expected)) not in ("same", "widened"):
+        theirs = _type_label(actual, _type(actual), True)
+        return f"{_type_label(expected, _type(expected), True)}, but the column is {theirs}"
+    return None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tessera.model.contract import Contract
+from tessera.model.expectations import ProductExpectations
 
 __all__ = [
     "ROLES",
@@ -105,6 +106,8 @@ class InputPort:
     address: str
     version: str | None = None
     contract_id: str | None = None
+    #: What this product expects of the input (``tessera.expectations``, an ODCS fragment), if it says.
+    expectations: ProductExpectations | None = None
 
     @property
     def is_source(self) -> bool:

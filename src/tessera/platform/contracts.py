@@ -19,10 +19,17 @@ __all__ = ["ContractDiff", "diff", "impact"]
 class ContractDiff:
     changes: tuple[Any, ...]
     impact: str  # the downstream products and columns a breaking change hits ("" when none or unknown)
+    #: Every consumer of the product on the new contract's major, with what it breaks of theirs
+    #: (``platform/consumer_gate.ConsumerImpact``); empty when the contracts are files alone.
+    consumers: tuple[Any, ...] = ()
 
     @property
     def breaking(self) -> bool:
         return any(c.kind == "breaking" for c in self.changes)
+
+    @property
+    def breaks_consumers(self) -> bool:
+        return any(c.breaks for c in self.consumers)
 
 
 def impact(ctx: Context, address: str, breaking: list[Any]) -> str:
@@ -67,9 +74,15 @@ def diff(root: Path, old: str, new: str) -> ContractDiff:
 
     ctx = Context(root)
     try:
-        changes = diff_contracts(_resolve(ctx, old, published=True), _resolve(ctx, new, published=False))
+        after = _resolve(ctx, new, published=False)
+        changes = diff_contracts(_resolve(ctx, old, published=True), after)
         address = next((ref.split("@")[0] for ref in (new, old) if not _is_file(ref)), None)
         breaking = [c for c in changes if c.kind == "breaking"]
-        return ContractDiff(changes, impact(ctx, address, breaking) if address and breaking else "")
+        hit = impact(ctx, address, breaking) if address and breaking else ""
+        if address is None:
+            return ContractDiff(changes, hit)
+        from tessera.platform.consumer_gate import impacts
+
+        return ContractDiff(changes, hit, impacts(ctx, address, after))
     finally:
         ctx.close()

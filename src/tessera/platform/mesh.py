@@ -13,11 +13,13 @@ from tessera.platform.context import Context
 if TYPE_CHECKING:  # the use cases load with the method that needs them: `tessera lineage` reads no Arrow
     import pyarrow as pa
 
+    from tessera.model.expectations import Expectations
     from tessera.model.product import MeshSpec
     from tessera.model.results import QualityRun
     from tessera.platform import build as building
     from tessera.platform import provision
     from tessera.platform.access import Access
+    from tessera.platform.consumers import ConsumerList
     from tessera.platform.erasure import ErasureReport
     from tessera.platform.following import Notifications
     from tessera.platform.govern import GovernReport
@@ -165,6 +167,25 @@ class Mesh:
         from tessera.platform.testing import test_product
 
         return test_product(self.ctx, address, data)
+
+    def consumers(self, address: str) -> ConsumerList:
+        """Who relies on ``address`` and on what: consuming products (their input ports, the columns they
+        read, their expectations) and registered external consumers, with owners."""
+        from tessera.platform.consumers import consumers
+
+        return consumers(self.ctx, address)
+
+    def register_consumer(self, name: str, of: str, *, owner: str, file: str | Path) -> Expectations:
+        """Register external consumer ``name``'s expectations (an ODCS fragment file) of ``of`` (``ADDRESS``
+        or ``ADDRESS@MAJOR``); they gate the product's publishes. Needs publish on it, or admin."""
+        from tessera.platform.consumers import register
+
+        return register(self.ctx, name, of, owner=owner, file=file)[0]
+
+    def unregister_consumer(self, name: str, of: str) -> None:
+        from tessera.platform.consumers import unregister
+
+        unregister(self.ctx, name, of)
 
     def catalog_summary(self) -> dict[str, Any]:
         self.ctx.identify()

@@ -44,6 +44,9 @@ class Step:
 @dataclass(frozen=True, slots=True)
 class Plan:
     steps: tuple[Step, ...]
+    #: The consumers of each product whose contract changes, with what the change breaks of theirs
+    #: (``platform/consumer_gate.ConsumerImpact``): shown for review, applied by nothing.
+    consumers: tuple[Any, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -54,7 +57,8 @@ class Plan:
             "changes": [
                 {"action": s.action, "target": s.target, "name": s.name, "detail": s.detail}
                 for s in self.steps
-            ]
+            ],
+            "consumers": [c.as_dict() for c in self.consumers],
         }
 
 
@@ -117,7 +121,15 @@ def plan(ctx: Context) -> Plan:
         steps.append(Step("remove", "product", address, "no longer in the mesh folder; data is kept"))
     for name in known_domains:
         steps.append(Step("remove", "domain", name, "no longer in the mesh folder"))
-    return Plan(tuple(steps))
+    return Plan(tuple(steps), _consumers(ctx, steps))
+
+
+def _consumers(ctx: Context, steps: list[Step]) -> tuple[Any, ...]:
+    """Who relies on each product whose contract the plan changes, and what the change breaks of theirs."""
+    from tessera.platform.consumer_gate import impacts
+
+    changed = [s.name for s in steps if s.target == "contract" and s.action == "update"]
+    return tuple(i for address in changed for i in impacts(ctx, address, ctx.product(address).contract))
 
 
 def _people(ctx: Context) -> dict[str, tuple[str, str, str | None]]:

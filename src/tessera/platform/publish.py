@@ -219,9 +219,14 @@ def _publish_conformed(
         published_at=now,
         write_mode=product.write_mode,
     )
+    from tessera.platform.consumer_gate import consumers_to_judge, judge
+
+    consumers = consumers_to_judge(ctx, product)  # consumers' expectations judge the candidate too
     engine, relation = _candidate_after_commit(ctx, product, table, uri, shared)
     try:
         run = run_quality(contract, engine, relation, subject=product.address, run_id=run_id)
+        if consumers:
+            run = replace(run, checks=run.checks + judge(product, consumers, engine, relation))
     finally:
         if engine is not shared and isinstance(table, pa.Table):
             engine.close()
@@ -232,7 +237,7 @@ def _publish_conformed(
             queued = notices.refused(ctx, conn, product.address, run)
         if queued:
             deliver_quietly(ctx)
-        raise QualityGateError(_refusal(product, run), run)
+        raise QualityGateError(_refusal(product, run, consumers), run)
     govern.gate(ctx, product, run)
     ensure_registered(ctx, product)  # only now: a refused publish leaves the catalog as it was
     provenance = replace(provenance, quality=run.summary())
@@ -274,8 +279,12 @@ def _publish_conformed(
     return result
 
 
-def _refusal(product: Product, run: QualityRun) -> str:
+def _refusal(product: Product, run: QualityRun, consumers: Sequence[Any] = ()) -> str:
+    from tessera.platform.consumer_gate import broken
+
     lines = [f"{product.address}: publish refused by the quality gate ({len(run.blocking)} failed):"]
+    if hurt := broken(tuple(consumers), run.checks):
+        lines[0] = lines[0].removesuffix(":") + "; it would break consumer " + ", ".join(hurt) + ":"
     for check in run.blocking:
         where = f" on {check.column}" if check.column else ""
         detail = (

@@ -56,9 +56,14 @@ def test_product(ctx: Context, address: str, data: Any | None = None) -> Quality
         else:
             engine.register_arrow("__tessera__.subject", to_arrow(data))
             seal_gate(ctx, engine, ())
-        return run_quality(
+        run = run_quality(
             product.contract, engine, "__tessera__.subject", subject=product.address, run_id=uuid.uuid4().hex
         )
+        from tessera.platform.consumer_gate import consumers_to_judge, judge
+
+        if found := consumers_to_judge(ctx, product):  # the gate alone judges for the consumers too
+            run = replace(run, checks=run.checks + judge(product, found, engine, "__tessera__.subject"))
+        return run
     finally:
         engine.close()
 

@@ -181,11 +181,13 @@ def _memo(
 
 def _transforms(slot: Slot, products: dict[str, Slot], settings: MeshSettings) -> list[Problem]:
     """The transform's problems; it reads the product, its inputs' contracts and mesh.yaml's transforms."""
+    from tessera.spec.expectations import unmet_problems
     from tessera.spec.transforms import product_transform_problems
 
     product = _product(slot)
     inputs = {a: _product(products[a]) for a in slot.inputs if a in products}
-    return product_transform_problems(product, inputs, settings=settings)
+    # what it expects of its inputs reads the same: its file and their contracts (consumer contracts)
+    return product_transform_problems(product, inputs, settings=settings) + unmet_problems(product, inputs)
 
 
 def _violations(

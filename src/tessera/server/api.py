@@ -9,7 +9,7 @@ runs in worker threads.
     GET  /domains, /domains/{domain}        domains with their products
     GET  /products, /search                 summaries; ranked search (filters: domain, tag, owner, pii)
     GET  /products/{domain}/{product}       the catalog page; /contract /schema /sla /versions /quality
-                                            /lineage /data (``api_data``)
+                                            /lineage /consumers /data (``api_data``)
     POST /query                             SQL as the caller may run it (``api_data``)
     GET  /status, /incidents                SLA status and incidents
     ...  /grants, /access-requests, /audit  access management (``api_access``)
@@ -226,6 +226,17 @@ def lineage_summary(
     as_of: Annotated[str | None, Query(max_length=64, description="a version: @v3, 1.2.0")] = None,
 ) -> dict[str, Any]:
     return dict(_handle(ctx, domain, product).lineage(as_of))
+
+
+@router.get(
+    "/products/{domain}/{product}/consumers",
+    tags=["catalog"],
+    summary="Who relies on the product and on what: consuming products, registered consumers, expectations",
+)
+def consumers(domain: DomainName, product: ProductName, ctx: Caller) -> dict[str, Any]:
+    from tessera.platform.consumers import consumers as listed
+
+    return listed(ctx, f"{domain}.{product}").as_dict()
 
 
 @router.get(

@@ -22,7 +22,7 @@ from tessera.spec.yaml_lines import KeyPath, Report, key_path
 __all__ = ["PREFIX", "DeclaredLineage", "LineageKind", "Scope", "read_custom", "split_column"]
 
 PREFIX = "tessera."
-Scope = Literal["product", "contract", "column"]
+Scope = Literal["product", "contract", "column", "input"]
 LineageKind = Literal["identity", "transformation", "aggregation", "filter", "join"]
 
 

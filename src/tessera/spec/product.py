@@ -105,7 +105,7 @@ def check_product(
         contract=contract,
         description=description.get("purpose") if isinstance(description, dict) else None,
         tags=tuple(t for t in _list(doc.get("tags")) if isinstance(t, str)),
-        input_ports=tuple(port for _, port in input_ports(doc)),
+        input_ports=_with_expectations(doc, report),
         members=members,
         team=team.get("name") if isinstance(team.get("name"), str) else None,
         write_mode=cast(WriteMode, custom.get("tessera.writeMode", "overwrite")),
@@ -117,6 +117,35 @@ def check_product(
         path=str(PurePosixPath(file).parent),
     )
     return product, report.problems
+
+
+def _with_expectations(doc: dict[str, Any], report: Report) -> tuple[InputPort, ...]:
+    """The input ports, each with what the product expects of it (``tessera.expectations``, an ODCS
+    fragment; spec/expectations.py)."""
+    from dataclasses import replace
+
+    from tessera.spec.expectations import read_expectations
+
+    out: list[InputPort] = []
+    for index, port in input_ports(doc):
+        base = ("inputPorts", index, "customProperties")
+        items = doc["inputPorts"][index].get("customProperties")
+        custom = read_custom(items, base, "input", report)
+        if "tessera.expectations" not in custom:
+            out.append(port)
+            continue
+        at = next(
+            i
+            for i, p in enumerate(items)
+            if isinstance(p, dict) and p.get("property") == "tessera.expectations"
+        )
+        if port.is_source:
+            report.add((*base, at, "property"), "expectations are of products: Tessera publishes no source")
+            out.append(port)
+            continue
+        found = read_expectations(custom["tessera.expectations"], (*base, at, "value"), report)
+        out.append(replace(port, expectations=found))
+    return tuple(out)
 
 
 def _members(doc: dict[str, Any], report: Report) -> tuple[Member, ...]:

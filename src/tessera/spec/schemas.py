@@ -36,6 +36,7 @@ SCHEMA_FILES: dict[str, tuple[str, str]] = {
     "tessera-product": ("tessera.spec", "schemas/tessera-product.json"),
     "tessera-contract": ("tessera.spec", "schemas/tessera-contract.json"),
     "tessera-column": ("tessera.spec", "schemas/tessera-column.json"),
+    "tessera-input": ("tessera.spec", "schemas/tessera-input.json"),
 }
 _UNEXPECTED = re.compile(r"\((.*) (?:was|were) unexpected\)")
 _GOT: dict[type, str] = {dict: "a mapping", list: "a list"}
