@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pyarrow as pa
 
 from tessera import catalog as cat
+from tessera.catalog.profiles import record_profiles
 from tessera.engine import Engine
 from tessera.errors import DataError, QualityGateError, TesseraError, VersionGateError
 from tessera.model.product import Product
@@ -201,6 +202,7 @@ def _publish_conformed(
     shared: Engine | None,
 ) -> PublishResult:
     from tessera.quality import run_quality
+    from tessera.quality.profiles import profile
 
     contract = product.contract
     uri = ctx.table_uri(product)
@@ -221,6 +223,8 @@ def _publish_conformed(
     engine, relation = _candidate_after_commit(ctx, product, table, uri, shared)
     try:
         run = run_quality(contract, engine, relation, subject=product.address, run_id=run_id)
+        # the columns' profiles, on the same sealed connection: only a passing candidate is stored
+        profiles = profile(engine, relation, contract.sensitive_columns) if run.passed else None
     finally:
         if engine is not shared and isinstance(table, pa.Table):
             engine.close()
@@ -256,6 +260,8 @@ def _publish_conformed(
         cat.record_version(conn, record)
         cat.record_quality_run(conn, product.address, run, published=True)
         cat.record_column_lineage(conn, product.address, contract.major, version, edges)
+        if profiles:
+            record_profiles(conn, product.address, contract.major, version, profiles, now)
         cat.append_audit(
             conn, ctx.actor, "publish", product.address, {"delta_version": version, **run.summary()}
         )

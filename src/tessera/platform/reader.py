@@ -22,6 +22,7 @@ from tessera.model.address import Address
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from tessera.model.profile import VersionProfile
     from tessera.platform.context import Context
     from tessera.platform.reading import Release
 
@@ -147,6 +148,13 @@ class Reader:
                 checks.append({**check, "samples": samples} | ({"samples_withheld": note} if note else {}))
             out.append({**run, "checks": checks})
         return out
+
+    def profiles(self, address: str, major: int | None = None) -> VersionProfile | None:
+        """Column profiles of the newest version; their values (min, max, top values) only for a caller who
+        may read every row (``tessera.platform.profiles``)."""
+        from tessera.platform.profiles import profiles_for
+
+        return profiles_for(self.ctx, self.caller, address, major)
 
     def _warn(self, release: Release, warn: bool) -> None:
         from tessera.platform.reading import DeprecatedVersionWarning
