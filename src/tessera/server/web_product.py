@@ -125,10 +125,9 @@ class Snippet:
 
 @dataclass(frozen=True, slots=True)
 class Shared:
-    """Where the product is served by Delta Sharing: ``share.schema.table``, and a recipient of that share."""
+    """Where the product is served by Delta Sharing: ``share.schema.table``."""
 
     table: str
-    recipient: str | None = None
 
 
 def shared_as(ctx: Context, address: str) -> Shared | None:
@@ -140,8 +139,7 @@ def shared_as(ctx: Context, address: str) -> Shared | None:
             detail = sharing.show(share.name)
             for table in detail.tables:
                 if table.address == address:
-                    recipient = detail.recipients[0].name if detail.recipients else None
-                    return Shared(f"{table.share}.{table.schema}.{table.name}", recipient)
+                    return Shared(f"{table.share}.{table.schema}.{table.name}")
     except TesseraError:
         return None
     return None
@@ -176,12 +174,12 @@ def snippets(address: str, server: str, mesh_folder: str, shared: Shared | None)
         "df = spark.createDataFrame(table.to_pandas())\n"
     )
     if shared is not None:
-        profile = f"{shared.recipient or 'RECIPIENT'}.share"
+        profile = "profile.share"
         source = json.dumps(f"{profile}#{shared.table}")
         spark += f'# or over Delta Sharing: spark.read.format("deltaSharing").load({source})\n'
         sharing = (
-            f"# an admin writes your profile file: tessera share profile {shared.recipient or 'RECIPIENT'} "
-            f"--endpoint {server} --output {profile}\n"
+            f"# an admin writes your profile file: tessera share profile RECIPIENT --endpoint {server} "
+            f"--output {profile}\n"
             "import delta_sharing\n\n"
             f"df = delta_sharing.load_as_pandas({source})\n"
         )
