@@ -114,3 +114,16 @@ def test_profiling_never_fails_a_publish_and_bounds_its_values(tmp_path: Path) -
         assert dict(by["flag"].top_values) == {"true": 5, "false": 5}
     finally:
         engine.close()
+
+
+def test_an_erasure_forgets_the_profiles_that_may_show_the_subject(mesh_dir: Path) -> None:
+    with tessera.open(mesh_dir) as mesh:
+        mesh.apply()
+        mesh.publish("sales.orders", orders_table())
+        before = mesh.profiles("sales.orders")
+        assert before is not None and ("C1", 10) in before.column("customer_id").top_values  # type: ignore[union-attr]
+        report = mesh.erase("email=u1@example.com")
+        assert report.rows_deleted == 1
+        after = mesh.profiles("sales.orders")
+        assert after is not None and after.delta_version > before.delta_version and after.columns == ()
+        assert _stored(mesh, "sales.orders") == []

@@ -45,9 +45,11 @@ def record_profiles(
         conn.execute(insert(t.column_profiles), rows)
 
 
-def forget_profiles(conn: Connection, address: str) -> None:
-    """Drop every stored profile of ``address`` (their values may name rows an erasure removed)."""
-    conn.execute(delete(t.column_profiles).where(t.column_profiles.c.address == address))
+def forget_profiles(conn: Connection, address: str, major: int) -> None:
+    """Drop every stored profile of ``address``'s ``major``: an erasure or retention fix removed rows, and their
+    values may be among the profiles' min, max and top values."""
+    p = t.column_profiles
+    conn.execute(delete(p).where(p.c.address == address, p.c.major == major))
 
 
 def version_profile(catalog: Catalog, address: str, major: int | None = None) -> VersionProfile | None:
