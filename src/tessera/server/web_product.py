@@ -34,7 +34,7 @@ __all__ = [
 
 PREVIEW_ROWS = 20
 #: Longer cells are cut, with an ellipsis, in the preview.
-CELL_CHARS = 80
+CELL_CHARS = 40
 _PROVENANCE = frozenset(name for name, _ in METADATA_COLUMNS)
 
 
