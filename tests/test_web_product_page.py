@@ -290,6 +290,16 @@ def test_every_snippet_runs_as_written(
         profile = mesh.sharing.profile("acme", base_url)
     (tmp_path / "profile.share").write_text(json.dumps(profile))
     run([sys.executable, "-c", sharing + "print(len(df))"])
-    # Spark: the SDK's table handed to a SparkSession (pysail stands in for the cluster where installed)
-    assert 'mesh.product("sales.orders").read()' in code["spark"]
-    assert "spark.createDataFrame" in code["spark"]
+    # Spark, as written, in a file (PySpark will not load under ``python -c``), on a Spark Connect server
+    pytest.importorskip("pysail", reason="running the Spark snippet needs pysail")
+    from pysail.spark import SparkConnectServer
+
+    server = SparkConnectServer(ip="127.0.0.1", port=0)
+    server.start(background=True)
+    try:
+        ip, port = server.listening_address
+        env["SPARK_REMOTE"] = f"sc://{ip}:{port}"
+        (tmp_path / "spark_snippet.py").write_text(code["spark"] + "print(df.count())\n")
+        assert run([sys.executable, "spark_snippet.py"]).strip().splitlines()[-1] == "60"
+    finally:
+        server.stop()

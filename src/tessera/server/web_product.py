@@ -203,7 +203,13 @@ def snippets(address: str, server: str, mesh_folder: str, shared: Shared | None)
         ),
         Snippet("python", "Python SDK", "python", python, "pip install 'tessera[remote]'"),
         Snippet("frames", "pandas / Polars", "python", frames),
-        Snippet("spark", "Spark", "python", spark),
+        Snippet(
+            "spark",
+            "Spark",
+            "python",
+            spark,
+            "A notebook's own spark session works as well; for Spark Connect set SPARK_REMOTE=sc://HOST:15002.",
+        ),
         Snippet("sharing", "Delta Sharing", "python" if shared else "shell", sharing, sharing_note),
     ]
 
