@@ -127,3 +127,27 @@ def test_an_erasure_forgets_the_profiles_that_may_show_the_subject(mesh_dir: Pat
         after = mesh.profiles("sales.orders")
         assert after is not None and after.delta_version > before.delta_version and after.columns == ()
         assert _stored(mesh, "sales.orders") == []
+
+
+def test_the_rest_api_and_the_remote_sdk_serve_the_same_profiles(mesh_dir: Path) -> None:
+    from tessera.errors import NotFoundError
+    from tests.serverkit import running_server
+
+    with tessera.open(mesh_dir) as mesh:
+        mesh.apply()
+        mesh.publish("sales.orders", orders_table())
+        local = mesh.profiles("sales.orders")
+        for name in (READER, STRANGER):
+            mesh.access.add_principal(name)
+        mesh.access.grant("read", "sales.orders", READER)
+        tokens = {name: mesh.access.create_token(name)[1] for name in (READER, STRANGER)}
+    with running_server(mesh_dir) as url:
+        with tessera.open(url, token=tokens[READER]) as remote:
+            assert remote.profiles("sales.orders") == local
+            assert remote.profiles("sales.orders", major=3) is None
+            with pytest.raises(NotFoundError):
+                remote.profiles("sales.nothing")
+        with tessera.open(url, token=tokens[STRANGER]) as remote:
+            seen = remote.profiles("sales.orders")
+            assert seen is not None and seen.withheld and local is not None
+            assert seen.columns == tuple(c.counts_only() for c in local.columns)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 __all__ = ["ColumnProfile", "VersionProfile"]
 
@@ -49,3 +50,52 @@ class VersionProfile:
 
     def column(self, name: str) -> ColumnProfile | None:
         return next((c for c in self.columns if c.column == name), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for the REST API (``GET /products/{domain}/{product}/profiles``)."""
+        return {
+            "address": self.address,
+            "major": self.major,
+            "delta_version": self.delta_version,
+            "profiled_at": self.profiled_at.isoformat() if self.profiled_at else None,
+            "withheld": self.withheld,
+            "distinct_counts": "approximate",
+            "columns": [
+                {
+                    "column": c.column,
+                    "row_count": c.row_count,
+                    "null_count": c.null_count,
+                    "distinct_count": c.distinct_count,
+                    "min_value": c.min_value,
+                    "max_value": c.max_value,
+                    "top_values": [[v, n] for v, n in c.top_values],
+                    "masked": c.masked,
+                }
+                for c in self.columns
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VersionProfile:
+        """The remote SDK's reading of ``as_dict``."""
+        at = data.get("profiled_at")
+        return cls(
+            address=data["address"],
+            major=int(data["major"]),
+            delta_version=int(data["delta_version"]),
+            profiled_at=datetime.fromisoformat(at) if at else None,
+            withheld=data.get("withheld"),
+            columns=tuple(
+                ColumnProfile(
+                    column=c["column"],
+                    row_count=int(c["row_count"]),
+                    null_count=int(c["null_count"]),
+                    distinct_count=c.get("distinct_count"),
+                    min_value=c.get("min_value"),
+                    max_value=c.get("max_value"),
+                    top_values=tuple((str(v), int(n)) for v, n in c.get("top_values") or ()),
+                    masked=bool(c.get("masked")),
+                )
+                for c in data.get("columns") or ()
+            ),
+        )
