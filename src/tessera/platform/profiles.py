@@ -14,8 +14,8 @@ from tessera.catalog.profiles import version_profile
 from tessera.model.profile import VersionProfile
 
 if TYPE_CHECKING:
+    from tessera.access.model import ReadAccess
     from tessera.platform.context import Context
-    from tessera.platform.reader import Caller
 
 __all__ = ["profiles_for"]
 
@@ -24,13 +24,12 @@ FILTERED = "values are withheld: a row filter limits what you read, and profiles
 
 
 def profiles_for(
-    ctx: Context, caller: Caller, address: str, major: int | None = None
+    ctx: Context, address: str, major: int | None, *, trusted: bool, access: ReadAccess | None
 ) -> VersionProfile | None:
     """The newest version's profiles of ``address`` (of ``major``), in the contract's column order, with values
-    only for a caller who may read every row; None when nothing is published."""
-    from tessera.platform.secure import sample_access
-
-    contract = ctx.product(address).contract  # NotFoundError for an unknown product
+    only for a caller who may read every row (``trusted``, or ``access`` without row filters; the reader
+    passes what its caller may see); None when nothing is published."""
+    contract = ctx.product(address).contract
     found = version_profile(ctx.catalog, address, major)
     if found is None:
         return None
@@ -38,10 +37,7 @@ def profiles_for(
     found = replace(
         found, columns=tuple(sorted(found.columns, key=lambda c: order.get(c.column, len(order))))
     )
-    if caller.trusted:
-        return found
-    access = sample_access(ctx, caller.principal, address)
-    if access is not None and not access.row_filters:
+    if trusted or (access is not None and not access.row_filters):
         return found
     return replace(
         found,

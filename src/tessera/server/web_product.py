@@ -82,7 +82,7 @@ def _cell(value: Any) -> str:
     return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
 
 
-def preview(ctx: Context, address: str, sensitive: frozenset[str]) -> Preview:
+def preview(ctx: Context, address: str) -> Preview:
     """Up to ``PREVIEW_ROWS`` rows of the newest version, read through the reader as the viewer."""
     if not ctx.authenticated:
         return Preview(reason="Sign in to preview the data: rows are shown to readers of this product only.")
@@ -97,10 +97,7 @@ def preview(ctx: Context, address: str, sensitive: frozenset[str]) -> Preview:
         return Preview(reason=f"No preview: {exc}")
     table = served.table
     names = tuple(n for n in table.column_names if n not in _PROVENANCE)
-    from tessera.platform.secure import sample_access
-
-    access = sample_access(ctx, ctx.principal, address)
-    masked = frozenset() if access is not None and access.clearance else sensitive & set(names)
+    masked = Reader(ctx, network_caller(ctx)).masked_columns(address) & set(names)
     data = table.select(list(names)).to_pylist()
     rows = tuple(tuple(_cell(row[n]) for n in names) for row in data)
     return Preview(names, masked, rows, served.source)
@@ -227,9 +224,8 @@ def complete(page: Any, ctx: Context, address: str, wanted_tab: str | None, serv
     """Fill the tabbed page's parts into ``page`` (a ``web_views.ProductPage``)."""
     page.tabs = list(TABS)
     page.active = active_tab(page.tabs, wanted_tab)
-    contract = page.handle.contract
     published = bool(page.history)
-    page.preview = preview(ctx, address, contract.sensitive_columns) if published else None
+    page.preview = preview(ctx, address) if published else None
     page.profiles = profiles(ctx, address) if published else None
     page.snippets = snippets(address, server, str(ctx.root), shared_as(ctx, address))
     page.extras = Extras()
