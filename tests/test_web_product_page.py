@@ -303,3 +303,53 @@ def test_every_snippet_runs_as_written(
         assert run([sys.executable, "spark_snippet.py"]).strip().splitlines()[-1] == "60"
     finally:
         server.stop()
+
+
+# -- without a browser: the ASGI client ------------------------------------------------------------------------
+def test_every_tab_has_its_panel_and_an_unknown_tab_is_the_overview(
+    built: tuple[Path, dict[str, str]],
+) -> None:
+    import warnings
+
+    from tessera.server import create_app
+    from tessera.server.web_product import TABS
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    templates = Path(tessera.__file__).parent / "server/templates"
+    assert len({t.id for t in TABS}) == len(TABS) and all((templates / t.panel).is_file() for t in TABS)
+    with TestClient(create_app(built[0]), base_url="http://127.0.0.1") as client:
+        for wanted, shown in (("versions", "versions"), ("nonsense", "overview"), ("", "overview")):
+            html = client.get(f"/products/sales/orders?tab={wanted}").text
+            visible = re.findall(r'<section id="([a-z]+)" class="tabpanel"[^>]*?(?<!hidden)>', html)
+            assert visible == [shown], (wanted, visible)
+            assert f'aria-selected="true" tabindex="0">{shown.title()}' in html
+
+
+def test_preview_cells_are_escaped_and_cut(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    root = make_mesh(tmp_path / "mesh")
+    hostile = "<script>alert('x')</script>" + "y" * 100
+    with tessera.open(root) as mesh:
+        mesh.apply()
+        mesh.publish("crm.customers", pa.table({"customer_id": ["C1"], "segment": [hostile]}))
+        mesh.access.add_principal(CONSUMER)
+        mesh.access.grant("read", "crm.customers", CONSUMER)
+        token = mesh.access.create_token(CONSUMER)[1]
+    import warnings
+
+    from tessera.server import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    with TestClient(create_app(root), base_url="http://127.0.0.1") as client:
+        client.cookies.set("tessera_token", token)
+        html = client.get("/products/crm/customers").text
+    assert "<script>alert" not in html
+    preview = html.split('id="preview-table"', 1)[1].split("</table>", 1)[0]
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;yyyy" in preview and "y" * 60 not in preview
