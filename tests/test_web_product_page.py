@@ -211,6 +211,8 @@ def test_quality_tab_shows_failing_rows_only_to_readers(
         panel = page.locator("#quality")
         assert "Latest run: failed" in panel.inner_text()
         assert "customer_id.pattern" in panel.locator("#checks").inner_text()
+        runs = panel.locator("#runs tbody tr").all_inner_texts()
+        assert len(runs) == 3 and "no (refused)" in runs[0] and all("yes" in r for r in runs[1:])
         samples = panel.locator(".samples", has_text="customer_id.pattern")
         assert "X3" in samples.inner_text()
         assert "email" not in samples.locator("thead").inner_text()  # sensitive columns never sampled

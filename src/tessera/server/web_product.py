@@ -218,6 +218,8 @@ class Extras:
 
     header_actions: list[str] = field(default_factory=list)
     overview_panels: list[str] = field(default_factory=list)
+    #: What those templates show, by name (``page.extras.data["usage"]``), so a panel needs no new page field.
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def complete(page: Any, ctx: Context, address: str, wanted_tab: str | None, server: str) -> None:
