@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Take the README's screenshot of the web catalog: the example mesh (built small in a temporary folder, or the
-mesh folder given) served by ``tessera serve``'s app, a product page opened in Debian's Chromium.
+mesh folder given) served by ``tessera serve``'s app, a product page's overview tab opened in Debian's Chromium
+by an analyst who may read the product without clearance (so the data preview shows its personal data masked).
 
 Usage: .venv/bin/python scripts/screenshot.py [MESH_DIR] [--out docs/images/product-page.png]
 """
@@ -21,6 +22,7 @@ import uvicorn
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 PRODUCT = "customer_experience/customer_360_view"
+ANALYST = "analyst@example.com"
 
 
 def build_example(folder: Path) -> Path:
@@ -30,6 +32,16 @@ def build_example(folder: Path) -> Path:
     for command in (["apply"], ["build"]):
         subprocess.run([tessera, "-C", str(mesh), *command], check=True, stdout=subprocess.DEVNULL)
     return mesh
+
+
+def analyst_token(mesh: Path) -> str:
+    """A reader of the product without clearance: the page's preview is read, masked, for them."""
+    import tessera
+
+    with tessera.open(mesh) as opened:
+        opened.access.add_principal(ANALYST)
+        opened.access.grant("read", PRODUCT.replace("/", "."), ANALYST)
+        return opened.access.create_token(ANALYST, days=1)[1]
 
 
 def serve(mesh: Path) -> tuple[str, uvicorn.Server, threading.Thread]:
@@ -60,13 +72,16 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         mesh = Path(args.mesh) if args.mesh else build_example(Path(tmp))
+        token = analyst_token(mesh.resolve())
         base, server, thread = serve(mesh.resolve())
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-                page = browser.new_page(viewport={"width": 1280, "height": 1500})
+                context = browser.new_context(viewport={"width": 1280, "height": 1500})
+                context.add_cookies([{"name": "tessera_token", "value": token, "url": base}])
+                page = context.new_page()
                 page.goto(f"{base}/products/{PRODUCT}")
-                page.locator("#lineage-svg .node").first.wait_for()
+                page.locator("#preview-table").wait_for()
                 Path(args.out).parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=args.out)
                 browser.close()

@@ -482,3 +482,38 @@ def test_erasure_and_retention_on_spark_leave_tables_spark_can_read(spark_mesh: 
             counted = mesh.query(f"select count(*) as n from {domain}.{name}")
             assert counted.column("n").to_pylist() == [mesh.read(address).num_rows]
         assert mesh.test("sales.orders").passed
+
+
+@pytest.mark.slow
+def test_column_profiles_are_measured_on_spark_as_on_duckdb(
+    tmp_path: Path, spark_url: str, user_spark: Any
+) -> None:
+    from tests.meshkit import make_mesh, orders_table
+
+    seen = {}
+    for engine in ("duckdb", spark_url):
+        root = make_mesh(tmp_path / engine.replace(":", "_").replace("/", "_"))
+        if engine != "duckdb":
+            _set_engine(root, engine)
+        with tessera.open(root) as mesh:
+            mesh.apply()
+            mesh.publish("sales.orders", orders_table())
+            seen[engine] = mesh.profiles("sales.orders")
+    duck, spark = seen["duckdb"], seen[spark_url]
+    assert duck is not None and spark is not None and len(spark.columns) == 6
+    for ours, theirs in zip(duck.columns, spark.columns, strict=True):
+        assert (ours.column, ours.row_count, ours.null_count, ours.masked) == (
+            theirs.column,
+            theirs.row_count,
+            theirs.null_count,
+            theirs.masked,
+        )
+        assert abs((ours.distinct_count or 0) - (theirs.distinct_count or 0)) <= 5  # both approximate
+        if ours.column in ("customer_id", "country", "order_id"):
+            assert (ours.min_value, ours.max_value, ours.top_values) == (
+                theirs.min_value,
+                theirs.max_value,
+                theirs.top_values,
+            )
+    email = spark.column("email")
+    assert email is not None and (email.min_value, email.top_values) == (None, ())

@@ -282,7 +282,9 @@ def test_assets_are_local_and_ship_with_the_package() -> None:
     from fnmatch import fnmatch
 
     package = Path(tessera.__file__).parent
-    files = sorted((package / "server/templates").glob("*")) + sorted((package / "server/static").glob("*"))
+    files = sorted((package / "server/templates").rglob("*.html")) + sorted(
+        (package / "server/static").glob("*")
+    )
     assert {f.name for f in files} >= {"base.html", "product.html", "tessera.css", "lineage.js"}
     for file in files:
         text = file.read_text().replace("http://www.w3.org/2000/svg", "")
@@ -338,6 +340,7 @@ def test_search_product_and_lineage_click_through(browser: Any, base_url: str, t
         page.locator(".hit h3 a", has_text="sales.orders").click()
         page.wait_for_url(f"{base_url}/products/sales/orders")
         assert page.locator("h1").inner_text() == "sales.orders"
+        page.get_by_role("tab", name="Lineage").click()
         # the graph: click the downstream node, land on its page
         node = page.locator('#lineage-svg a.node[data-id="sales.daily"]')
         assert "downstream" in (node.get_attribute("aria-label") or "")
@@ -393,7 +396,7 @@ def test_access_request_then_approval_in_the_browser(
     try:
         page = consumer.new_page()
         sign_in(page, base_url, tokens[CONSUMER])
-        page.goto(f"{base_url}/products/sales/orders")
+        page.goto(f"{base_url}/products/sales/orders?tab=access")
         page.get_by_label("Why do you need read access to sales.orders?").fill("monthly revenue report")
         page.get_by_role("button", name="Request access").click()
         page.wait_for_url(re.compile(r"requested=1#access$"))

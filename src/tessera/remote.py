@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import httpx
     import pyarrow as pa
 
+    from tessera.model.profile import VersionProfile
     from tessera.platform.consumers import ConsumerList
     from tessera.platform.lineage import LineageGraph
 
@@ -147,6 +148,14 @@ class RemoteMesh:
 
     def product(self, address: str) -> RemoteProduct:
         return RemoteProduct(self, address)
+
+    def profiles(self, address: str, major: int | None = None) -> VersionProfile | None:
+        """Column profiles of the newest version, as ``Mesh.profiles`` (values only for readers of every row)."""
+        from tessera.model.profile import VersionProfile
+
+        params = {"major": major} if major is not None else {}
+        found = self._json("GET", f"{RemoteProduct(self, address)._path}/profiles", params=params)
+        return None if found is None else VersionProfile.from_dict(found)
 
     def read(
         self,

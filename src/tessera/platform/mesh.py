@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
 
     from tessera.model.expectations import Expectations
     from tessera.model.product import MeshSpec
+    from tessera.model.profile import VersionProfile
     from tessera.model.results import QualityRun
     from tessera.platform import build as building
     from tessera.platform import provision
@@ -120,6 +121,14 @@ class Mesh:
         from tessera.platform.reader import Reader, caller_for
 
         return Reader(self.ctx, caller_for(self.ctx, as_principal)).query(sql).table
+
+    def profiles(self, address: str, major: int | None = None) -> VersionProfile | None:
+        """Column profiles of the newest version of ``address`` (of ``major``): row, null and approximate distinct
+        counts, min/max and top values (values only where the caller may read every row; never of a sensitive
+        column). None when nothing is published."""
+        from tessera.platform.reader import Reader, caller_for
+
+        return Reader(self.ctx, caller_for(self.ctx)).profiles(address, major)
 
     def lineage(
         self, node: str, *, direction: str = "both", depth: int | None = None, as_of: str | None = None

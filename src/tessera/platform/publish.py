@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pyarrow as pa
 
 from tessera import catalog as cat
+from tessera.catalog.profiles import record_profiles
 from tessera.engine import Engine
 from tessera.errors import DataError, QualityGateError, TesseraError, VersionGateError
 from tessera.model.product import Product
@@ -202,6 +203,7 @@ def _publish_conformed(
     shared: Engine | None,
 ) -> PublishResult:
     from tessera.quality import run_quality
+    from tessera.quality.profiles import profile
 
     contract = product.contract
     uri = ctx.table_uri(product)
@@ -227,6 +229,8 @@ def _publish_conformed(
         run = run_quality(contract, engine, relation, subject=product.address, run_id=run_id)
         if consumers:
             run = replace(run, checks=run.checks + judge(product, consumers, engine, relation))
+        # the columns' profiles, on the same sealed connection: only a passing candidate is stored
+        profiles = profile(engine, relation, contract.sensitive_columns) if run.passed else None
     finally:
         if engine is not shared and isinstance(table, pa.Table):
             engine.close()
@@ -269,6 +273,8 @@ def _publish_conformed(
         cat.record_version(conn, record)
         cat.record_quality_run(conn, product.address, run, published=True)
         cat.record_column_lineage(conn, product.address, contract.major, version, edges)
+        if profiles:
+            record_profiles(conn, product.address, contract.major, version, profiles, now)
         cat.append_audit(
             conn, ctx.actor, "publish", product.address, {"delta_version": version, **run.summary()}
         )

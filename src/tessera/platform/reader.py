@@ -22,6 +22,7 @@ from tessera.model.address import Address
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from tessera.model.profile import VersionProfile
     from tessera.platform.context import Context
     from tessera.platform.reading import Release
 
@@ -147,6 +148,27 @@ class Reader:
                 checks.append({**check, "samples": samples} | ({"samples_withheld": note} if note else {}))
             out.append({**run, "checks": checks})
         return out
+
+    def profiles(self, address: str, major: int | None = None) -> VersionProfile | None:
+        """Column profiles of the newest version; their values (min, max, top values) only for a caller who
+        may read every row (``tessera.platform.profiles``)."""
+        from tessera.platform.profiles import profiles_for
+        from tessera.platform.secure import sample_access
+
+        self.ctx.product(address)  # NotFoundError for an unknown product
+        access = None if self.caller.trusted else sample_access(self.ctx, self.caller.principal, address)
+        return profiles_for(self.ctx, address, major, trusted=self.caller.trusted, access=access)
+
+    def masked_columns(self, address: str) -> frozenset[str]:
+        """The columns of ``address`` this caller reads masked: its sensitive columns, unless trusted or
+        cleared."""
+        from tessera.platform.secure import sample_access
+
+        sensitive = self.ctx.product(address).contract.sensitive_columns
+        if self.caller.trusted:
+            return frozenset()
+        access = sample_access(self.ctx, self.caller.principal, address)
+        return frozenset() if access is not None and access.clearance else sensitive
 
     def _warn(self, release: Release, warn: bool) -> None:
         from tessera.platform.reading import DeprecatedVersionWarning

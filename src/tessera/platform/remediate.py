@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import Connection
 
 from tessera import catalog as cat
+from tessera.catalog.profiles import forget_profiles
 from tessera.governance.retention import RetentionRule, retention_rule, time_kind
 from tessera.model.product import Product
 from tessera.model.sqltext import ident
@@ -150,6 +151,7 @@ def record_remediation(
             published_at=provenance.published_at,
         ),
     )
+    forget_profiles(conn, address, major)  # they may show values of the rows just removed
 
 
 def purge_masked_copies(ctx: Context, address: str, major: int, uri: str) -> int:

@@ -9,7 +9,7 @@ runs in worker threads.
     GET  /domains, /domains/{domain}        domains with their products
     GET  /products, /search                 summaries; ranked search (filters: domain, tag, owner, pii)
     GET  /products/{domain}/{product}       the catalog page; /contract /schema /sla /versions /quality
-                                            /lineage /consumers /data (``api_data``)
+                                            /lineage /consumers /profiles /data (``api_data``)
     POST /query                             SQL as the caller may run it (``api_data``)
     GET  /status, /incidents                SLA status and incidents
     ...  /grants, /access-requests, /audit  access management (``api_access``)
@@ -190,6 +190,23 @@ def quality(
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> list[dict[str, Any]]:
     return list(_handle(ctx, domain, product).quality(limit))
+
+
+@router.get(
+    "/products/{domain}/{product}/profiles",
+    tags=["catalog"],
+    summary="Column profiles of the newest version (values only for readers of every row)",
+)
+def profiles(
+    domain: DomainName,
+    product: ProductName,
+    ctx: Caller,
+    major: Annotated[int | None, Query(ge=0)] = None,
+) -> dict[str, Any] | None:
+    from tessera.platform.reader import Reader, network_caller
+
+    found = Reader(ctx, network_caller(ctx)).profiles(f"{domain}.{product}", major)
+    return None if found is None else found.as_dict()
 
 
 @router.get(

@@ -25,6 +25,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from tessera.errors import AccessDeniedError, AuthenticationError, NotFoundError, TesseraError
 from tessera.platform.access import Access
 from tessera.platform.context import Context
+from tessera.server import web_product as tabbed
 from tessera.server import web_views as views
 from tessera.server.deps import TOKEN_COOKIE, state
 from tessera.server.web_lineage import graph_view
@@ -97,10 +98,12 @@ def product_by_address(request: Request, address: str) -> Response:
 
 
 def _product_response(
-    request: Request, ctx: Context, address: str, status: int = 200, **extra: Any
+    request: Request, ctx: Context, address: str, status: int = 200, tab: str | None = None, **extra: Any
 ) -> Response:
     shown = views.product_page(ctx, state(request).browser, address)
     shown.access = views.access_state(ctx, address)
+    wanted = request.query_params.get("tab") or tab
+    tabbed.complete(shown, ctx, address, wanted, str(request.base_url).rstrip("/"))
     column = request.query_params.get("column") or ""
     if column and shown.handle.contract.column(column) is None:
         column = ""
@@ -130,7 +133,8 @@ def product(request: Request, domain_name: str, name: str) -> Response:
         notice = None
         if request.query_params.get("requested"):
             notice = "Your access request was sent. An owner of this product will approve or reject it."
-        return _product_response(request, ctx, f"{domain_name}.{name}", notice=notice)
+        tab = "access" if notice else None
+        return _product_response(request, ctx, f"{domain_name}.{name}", tab=tab, notice=notice)
 
     return page(request, build)
 
@@ -150,13 +154,17 @@ async def request_access(request: Request, domain_name: str, name: str) -> Respo
         if len(purpose) > _PURPOSE_LIMIT:
             problem = f"Keep the purpose under {_PURPOSE_LIMIT} characters (it has {len(purpose)})."
         if problem:
-            return _product_response(request, ctx, address, 400, form_error=problem, purpose=purpose)
+            return _product_response(
+                request, ctx, address, 400, tab="access", form_error=problem, purpose=purpose
+            )
         try:
             Access(ctx).request_access(address, purpose)
         except (NotFoundError, AccessDeniedError):
             raise
         except TesseraError as exc:
-            return _product_response(request, ctx, address, 400, form_error=str(exc), purpose=purpose)
+            return _product_response(
+                request, ctx, address, 400, tab="access", form_error=str(exc), purpose=purpose
+            )
         target = f"/products/{quote(domain_name)}/{quote(name)}?requested=1#access"
         return secure(RedirectResponse(target, status_code=303))
 

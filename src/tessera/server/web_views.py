@@ -107,6 +107,13 @@ class ProductPage:
     consumers: list[str]
     contract_yaml: str
     access: dict[str, Any] = field(default_factory=dict)
+    # the tabbed page (server/web_product.py): tabs, the active one, preview, profiles, snippets, room for more
+    tabs: list[Any] = field(default_factory=list)
+    active: Any = None
+    preview: Any = None
+    profiles: Any = None
+    snippets: list[Any] = field(default_factory=list)
+    extras: Any = None
 
 
 def _contract_yaml(ctx: Context, handle: ProductHandle) -> str:
