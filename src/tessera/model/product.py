@@ -173,6 +173,8 @@ class MeshSettings:
     encryption: Mapping[str, Any] = field(default_factory=dict)
     #: What transforms may be: ``{"python": allow|forbid, "domains": {<domain>: {"python": ...}}}``.
     transforms: Mapping[str, Any] = field(default_factory=dict)
+    #: SLOs (``slo:``): ``{"window": "28d", "objectives": {"freshness": "99%", ...}}`` (``tessera.model.slo``).
+    slo: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
