@@ -47,10 +47,13 @@ def test_breaches_open_and_resolve_incidents_and_are_announced(mesh_dir: Path, r
         assert mesh.ctx.catalog.incidents(open_only=True) == []
         assert mesh.ctx.catalog.incidents()[0]["resolved_at"] is not None
     sent = [json.loads(body) for _, _, body in receiver.requests]
-    assert [(e["event"], e["product"], e["kind"]) for e in sent] == [
+    assert [(e["event"], e["product"], e["kind"]) for e in sent if e["event"] != "slo.burn"] == [
         ("incident.opened", "sales.orders", "freshness"),
         ("incident.resolved", "sales.orders", "freshness"),
     ]
+    # stale from its first publish on, the freshness SLO burned its budget: paged and ticketed once each
+    burns = [(e["slo"], e["severity"]) for e in sent if e["event"] == "slo.burn"]
+    assert burns == [("freshness", "page"), ("freshness", "ticket")]
 
 
 def test_scheduler_builds_due_products_in_dag_order_once(mesh_dir: Path) -> None:

@@ -5,7 +5,7 @@ announced (docs/architecture.md, "SLOs and error budgets")."""
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,12 +66,8 @@ def slo_records(
     def only(column: Any, query: Any) -> Any:
         return query if addresses is None else query.where(column.in_(sorted(addresses)))
 
-    ages = (
-        select(c.c.run_id, func.max(c.c.measured).label("age"), func.max(c.c.unit).label("unit"))
-        .where(c.c.name.in_(_AGE_CHECKS))
-        .group_by(c.c.run_id)
-        .subquery()
-    )
+    # the gate's measured age of the newest data, looked up per version by the checks' primary key
+    age = (c.c.run_id == v.c.run_id) & c.c.name.in_(_AGE_CHECKS)
     bounds = only(
         v.c.address,
         select(
@@ -84,29 +80,27 @@ def slo_records(
     ).subquery()
     with catalog.engine.connect() as conn:
         before = (
-            select(bounds.c.address, bounds.c.first, v.c.published_at, ages.c.age, ages.c.unit)
+            select(bounds.c.address, bounds.c.first, v.c.id, v.c.published_at, c.c.measured, c.c.unit)
             .join(v, (v.c.address == bounds.c.address) & (v.c.published_at == bounds.c.last))
-            .outerjoin(ages, ages.c.run_id == v.c.run_id)
+            .outerjoin(c, age)
             .order_by(bounds.c.address, v.c.id)
         )
-        for address, first, at, age, unit in conn.execute(before):
+        for address, first, _, at, measured, unit in _oldest_age(conn.execute(before)):
             records = of(address)
             published = _when(at)
-            records.first_publish, records.publishes = (
-                _when(first),
-                [(published, _data_at(published, age, unit))],
-            )
+            records.first_publish = _when(first)
+            records.publishes = [(published, _data_at(published, measured, unit))]
         recent = only(
             v.c.address,
-            select(v.c.address, v.c.published_at, ages.c.age, ages.c.unit)
-            .outerjoin(ages, ages.c.run_id == v.c.run_id)
+            select(v.c.address, v.c.id, v.c.published_at, c.c.measured, c.c.unit)
+            .outerjoin(c, age)
             .where(v.c.published_at >= since)
             .order_by(v.c.published_at, v.c.id),
         )
-        for address, at, age, unit in conn.execute(recent):
+        for address, _, at, measured, unit in _oldest_age(conn.execute(recent), offset=0):
             records = of(address)
             published = _when(at)
-            records.publishes.append((published, _data_at(published, age, unit)))
+            records.publishes.append((published, _data_at(published, measured, unit)))
             if records.first_publish is None:
                 records.first_publish = published
         runs = only(
@@ -127,6 +121,23 @@ def slo_records(
         for address, opened, resolved in conn.execute(outages):
             of(address).outages.append((_when(opened), utc(resolved)))
     return out
+
+
+def _oldest_age(rows: Iterable[Any], offset: int = 1) -> Iterator[tuple[Any, ...]]:
+    """One row per version (``row[offset + 1]`` its id) where a freshness and a latency check both matched:
+    the one with the larger age, so the older data decides."""
+    kept: tuple[Any, ...] | None = None
+    for row in rows:
+        values = tuple(row)
+        if kept is not None and kept[offset + 1] == values[offset + 1]:
+            if (values[-2] or float("-inf")) > (kept[-2] or float("-inf")):
+                kept = values
+            continue
+        if kept is not None:
+            yield kept
+        kept = values
+    if kept is not None:
+        yield kept
 
 
 #: Quality outcomes of an attempt the gate refused (or could not judge).

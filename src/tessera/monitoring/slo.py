@@ -160,7 +160,7 @@ def bad_spans(history: History, objective: Objective, now: datetime) -> list[Spa
     else:
         return []
     merged: list[Span] = []
-    for span in sorted(raw, key=lambda s: s.start):
+    for span in sorted((s for s in raw if s.start < now), key=lambda s: s.start):
         last = merged[-1] if merged else None
         if last is not None and (last.end is None or span.start <= last.end):
             end = None if last.end is None or span.end is None else max(last.end, span.end)
