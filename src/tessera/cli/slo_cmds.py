@@ -25,7 +25,13 @@ def _left(report: SloReport) -> str:
         text = f"{amount:.2f} attempts"
     else:
         hours = amount / 3600
-        text = f"{hours:.1f}h" if abs(hours) >= 1 else f"{amount / 60:.0f}m"
+        text = (
+            f"{hours:.1f}h"
+            if abs(hours) >= 1
+            else f"{amount / 60:.0f}m"
+            if abs(amount) >= 60
+            else f"{amount:.0f}s"
+        )
     return f"{_percent(report.budget_remaining, 1)} ({text})"
 
 

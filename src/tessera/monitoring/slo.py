@@ -176,17 +176,26 @@ def counts(
     """``(measured, bad)`` over ``[start, end]``: seconds for a time-based SLO (from the first publish on),
     attempts in ``(start, end]`` for an event-based one."""
     if objective.basis == "events":
-        within = [a for a in history.attempts if start < a.at <= end]
-        return float(len(within)), float(sum(1 for a in within if not a.good))
+        measured = refused = 0
+        for attempt in reversed(history.attempts):  # ascending: the newest first, until the window's start
+            if attempt.at <= start:
+                break
+            if attempt.at <= end:
+                measured += 1
+                refused += not attempt.good
+        return float(measured), float(refused)
     first = history.first_publish
     if first is None or first >= end or (objective.slo == "freshness" and objective.limit is None):
         return 0.0, 0.0
     begin = max(start, first)
-    bad = 0.0
-    for span in spans:
+    bad = timedelta(0)
+    for span in reversed(spans):  # ascending and apart: the newest first, until one ends before the window
+        if span.end is not None and span.end <= begin:
+            break
         overlap = min(end, span.end or end) - max(begin, span.start)
-        bad += max(overlap.total_seconds(), 0.0)
-    return (end - begin).total_seconds(), bad
+        if overlap > timedelta(0):
+            bad += overlap
+    return (end - begin).total_seconds(), bad.total_seconds()
 
 
 def burn(measured: float, bad: float, objective: Objective) -> float:

@@ -22,7 +22,7 @@ from tessera.monitoring.burn import BurnAlert
 from tessera.monitoring.slo import Attempt, DayPoint, History, Objective, Publish, SloReport, Span
 from tessera.platform.context import Context
 
-__all__ = ["BurnDeliveryWarning", "SloSummary", "announce_burns", "burn_alerts", "slo"]
+__all__ = ["BurnDeliveryWarning", "SloSummary", "announce_burns", "burn_alerts", "mesh_slos", "slo"]
 
 
 class BurnDeliveryWarning(UserWarning):
@@ -84,6 +84,27 @@ def slo(
         if series:
             points[(product.address, objective.slo)] = daily(history, objective, window=span, now=moment)
     return SloSummary(span, moment, tuple(reports), points if series else None)
+
+
+_minutes: dict[tuple[str, str], tuple[tuple[Any, ...], SloSummary]] = {}
+
+
+def mesh_slos(ctx: Context) -> SloSummary:
+    """Every product's SLOs as of the current minute (what ``/metrics`` exports), computed at most once a
+    minute (and again when the mesh's files change): a write to the catalog shows from the next minute on."""
+    ctx.identify()
+    _, span = settings_of(ctx)
+    minute = datetime.now(UTC).replace(second=0, microsecond=0)
+    key = (ctx.settings.catalog_url, str(ctx.settings.storage))
+    stamp = (minute, span, id(ctx.spec))
+    with _cache_lock:
+        kept = _minutes.get(key)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    summary = slo(ctx, now=minute)
+    with _cache_lock:
+        _minutes[key] = (stamp, summary)
+    return summary
 
 
 def burn_alerts(

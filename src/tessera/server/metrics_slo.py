@@ -1,5 +1,6 @@
-"""The SLO gauges of ``/metrics``, computed at each scrape for every product from the history the platform
-keeps per catalog generation (so a scrape at ten thousand products does not query per product):
+"""The SLO gauges of ``/metrics`` for every product, as of the current minute, from the history the platform
+keeps per catalog generation (a scrape at ten thousand products never queries per product, and scrapes within
+a minute of an unchanged catalog reuse the figures):
 ``tessera_slo_attainment``, ``tessera_slo_error_budget_remaining`` (a share, negative when overspent),
 ``tessera_slo_objective`` and ``tessera_slo_burn_rate`` over the SLO window and the last hour."""
 
@@ -27,9 +28,9 @@ class SloCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         from tessera.model.slo import format_window
-        from tessera.platform.slo import slo
+        from tessera.platform.slo import mesh_slos
 
-        summary = slo(self.ctx)
+        summary = mesh_slos(self.ctx)
         window = format_window(summary.window)
         labels = ["product", "slo"]
         objective = GaugeMetricFamily("tessera_slo_objective", "The SLO's objective (0-1)", labels=labels)
