@@ -349,6 +349,17 @@ def test_rest_and_metrics_show_the_figures(history: Built) -> None:
     assert samples[("tessera_slo_objective", quality)] == 0.75
 
 
+def test_the_remote_sdk_reads_the_same_figures(history: Built) -> None:
+    from tests.serverkit import running_server
+
+    with running_server(history.root) as url, tessera.open(url) as remote:
+        found = {s["slo"]: s for s in remote.slo("sales.orders", window="28d")["slos"]}
+        assert (
+            found["quality"]["budget_left"] == pytest.approx(0.25) and len(found["quality"]["series"]) == 28
+        )
+        assert {s["product"] for s in remote.slo()["slos"]} == {"sales.orders"}
+
+
 # -- the pure parts --------------------------------------------------------------------------------------------
 
 
@@ -459,3 +470,13 @@ def test_a_refused_publish_keeps_the_quality_alert_until_one_goes_through() -> N
     )
     # the page ends (30 min: the good attempt alone); the ticket stays (6 h: 1 refused of 3, 6.7x)
     assert [a.severity for a in burn_alerts(fixed, quality, window=28 * D, now=T0)] == ["ticket"]
+
+
+def test_a_fresh_republish_ends_the_episode_and_its_future_staleness_is_none() -> None:
+    # stale from its first publish (data 2 days old, limit 1 day) until a fresh publish 30 min later
+    publishes = (Publish(T0 - H, T0 - H - 2 * D), Publish(T0 - 30 * timedelta(minutes=1)))
+    history = History("d.p", T0 - H, publishes, ())
+    report = evaluate(history, FRESH, window=28 * D, now=T0)
+    assert (report.measured, report.bad) == (3600, 1800)
+    alerts = burn_alerts(history, FRESH, window=28 * D, now=T0)  # 1 h: 50x, but 5 min: fresh: no page
+    assert [(a.severity, a.since) for a in alerts] == [("ticket", T0 - H)]
