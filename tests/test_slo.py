@@ -360,6 +360,26 @@ def test_the_remote_sdk_reads_the_same_figures(history: Built) -> None:
         assert {s["product"] for s in remote.slo()["slos"]} == {"sales.orders"}
 
 
+def test_the_whole_mesh_is_read_in_a_few_queries_then_from_the_cache(history: Built) -> None:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    with tessera.open(history.root) as mesh:
+        assert mesh.ctx.spec.products  # the mesh files are read before counting
+        event.listen(mesh.ctx.catalog.engine, "before_cursor_execute", count)
+        first = slo(mesh.ctx, now=NOW - 10 * D)  # a window no cache holds yet: read
+        assert len(statements) == 4  # publishes before and in the window, attempts, outages: not per product
+        statements.clear()
+        again = slo(mesh.ctx, now=NOW)  # the same catalog generation, a later window: from the cache
+        assert statements == []
+    assert len(first.reports) == len(again.reports) == 3
+
+
 # -- the pure parts --------------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ runs in worker threads.
                                             /lineage /data (``api_data``)
     POST /query                             SQL as the caller may run it (``api_data``)
     GET  /status, /incidents                SLA status and incidents
+    GET  /slo, /products/{d}/{p}/slo        SLOs with error budgets (``api_slo``)
     ...  /grants, /access-requests, /audit  access management (``api_access``)
 """
 
