@@ -300,6 +300,7 @@ def test_cli_prints_the_table_and_json(history: Built) -> None:
     assert found["freshness"]["attainment"] == pytest.approx(FRESHNESS["attainment"])
     assert found["freshness"]["budget_remaining"] == pytest.approx(FRESHNESS["remaining"])
     assert found["quality"]["budget_left"] == pytest.approx(0.25)
+    assert found["quality"]["budget_consumed"] == pytest.approx(0.8) and found["quality"]["budget"] == 1.25
     table = run_cli("-C", str(history.root), "slo", env={"COLUMNS": "200"})
     assert table.returncode == 0, table.stderr
     line = next(x for x in table.stdout.splitlines() if "freshness" in x)

@@ -260,6 +260,7 @@ class SloReport:
             "attainment": self.attainment,
             "budget": self.budget,
             "budget_left": self.budget_left,
+            "budget_consumed": 1 - self.budget_remaining,
             "budget_remaining": self.budget_remaining,
             "burn_rate": self.burn_rate,
             "burn_rates": dict(self.burn_rates),
