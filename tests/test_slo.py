@@ -391,13 +391,14 @@ def _product(*sla: SlaProperty, rules: bool = False) -> Product:
 
 
 @pytest.mark.parametrize(
-    ("given", "ratio"), [("99.5%", 0.995), (99.5, 0.995), (0.995, 0.995), ("99.9 %", 0.999), ("0.9", 0.9)]
+    ("given", "ratio"),
+    [("99.5%", 0.995), (99.5, 0.995), (0.995, 0.995), ("99.9 %", 0.999), ("0.9", 0.9), ("0.5%", 0.005)],
 )
 def test_objectives_read_as_percentages_or_ratios(given: Any, ratio: float) -> None:
     assert parse_objective(given) == pytest.approx(ratio)
 
 
-@pytest.mark.parametrize("given", ["100%", 100, 1, 0, "-1%", "most", True, None, float("nan")])
+@pytest.mark.parametrize("given", ["100%", "150%", 100, 150, 1, 0, "-1%", "most", True, None, float("nan")])
 def test_objectives_that_leave_no_budget_or_are_not_numbers_are_refused(given: Any) -> None:
     with pytest.raises(ValueError):
         parse_objective(given)

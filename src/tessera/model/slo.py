@@ -68,10 +68,12 @@ def parse_objective(value: Any) -> float:
     """``"99.5%"``, ``99.5`` (a percentage) or ``0.995`` (a ratio) → 0.995. An objective must leave an error
     budget: 0 < objective < 1. ValueError otherwise."""
     number: float | None = None
+    percent = False
     if isinstance(value, str):
         match = _PERCENT.match(value)
-        number = float(match[1]) / 100 if match else None
-        if number is None:
+        if match:
+            number, percent = float(match[1]), True
+        else:
             try:
                 number = float(value)
             except ValueError:
@@ -82,7 +84,8 @@ def parse_objective(value: Any) -> float:
         raise ValueError(
             f"{value!r} is not an objective (a percentage such as 99.5% or a ratio such as 0.995)"
         )
-    ratio = round(number / 100 if number > 1 else number, 12)  # 99.9% is 0.999, not 0.9990000000000001
+    percent = percent or number > 1  # a bare number above 1 is a percentage
+    ratio = round(number / 100 if percent else number, 12)  # 99.9% is 0.999, not 0.9990000000000001
     if ratio >= 1:
         raise ValueError(f"{value!r} leaves no error budget: an objective must be below 100% (e.g. 99.9%)")
     if ratio <= 0:
