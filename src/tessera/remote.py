@@ -227,6 +227,16 @@ class RemoteMesh:
         result: list[dict[str, Any]] = self._json("GET", "/status")
         return result
 
+    def slo(self, address: str | None = None, *, window: str | None = None) -> dict[str, Any]:
+        """SLOs with error budgets, as ``Mesh.slo(...).as_dict()``; one product's carry their daily series."""
+        params = {"window": window} if window else {}
+        if address is None:
+            every: dict[str, Any] = self._json("GET", "/slo", params=params)
+            return every
+        domain, product = Address.parse(address).name.split(".")
+        one: dict[str, Any] = self._json("GET", f"/products/{domain}/{product}/slo", params=params)
+        return one
+
     @property
     def access(self) -> RemoteAccess:
         return RemoteAccess(self)

@@ -228,6 +228,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     _json(p)
     p = cmd(
+        "slo", "slo_cmds", "slo", "SLOs: objective, attainment, error budget left and burn rate per product"
+    )
+    p.add_argument("product", nargs="?", metavar="ADDRESS", help="one product (default: all)")
+    p.add_argument(
+        "--window", metavar="SPAN", help="the rolling window: 28d, 4w, 36h (default: mesh.yaml's, 28d)"
+    )
+    _json(p)
+    p = cmd(
         "run-scheduler", "ops_cmds", "run_scheduler", "build products on their schedules and monitor SLAs"
     )
     p.add_argument("--once", action="store_true", help="build what is due now, then exit")

@@ -178,6 +178,8 @@ class MeshSettings:
     transforms: Mapping[str, Any] = field(default_factory=dict)
     #: Where notifications go (``notifications:``: ``smtp``, ``channels``, ``retry``; see ``monitoring.channels``).
     notifications: Mapping[str, Any] = field(default_factory=dict)
+    #: SLOs (``slo:``): ``{"window": "28d", "objectives": {"freshness": "99%", ...}}`` (``tessera.model.slo``).
+    slo: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

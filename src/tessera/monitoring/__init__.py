@@ -1,4 +1,5 @@
-"""SLA monitoring: product status (freshness, quality, availability), incidents to open or resolve, webhooks."""
+"""SLA monitoring: product status (freshness, quality, availability), incidents to open or resolve, webhooks;
+SLOs with error budgets (``slo``) and their burn-rate alerts (``burn``)."""
 
 from tessera.monitoring.status import (
     IncidentChanges,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
     from tessera.platform.remediate import RetentionFix
     from tessera.platform.repair import Repaired
     from tessera.platform.sharing import Sharing
+    from tessera.platform.slo import SloSummary
 
 __all__ = ["Mesh"]
 
@@ -229,6 +230,15 @@ class Mesh:
             hint = did_you_mean(address, (p["address"] for p in self.ctx.catalog.products()))
             raise NotFoundError(f"no product {address!r} in the catalog{hint or '; run tessera apply'}")
         return row
+
+    def slo(
+        self, address: str | None = None, *, window: str | None = None, series: bool = False
+    ) -> SloSummary:
+        """SLOs with error budgets over a rolling window (mesh.yaml ``slo.window``, else 28 days): per product
+        and SLO its objective, attainment, budget left and burn rates; ``series`` adds each one day by day."""
+        from tessera.platform.slo import slo
+
+        return slo(self.ctx, address, window=window, series=series)
 
     def close(self) -> None:
         self.ctx.close()

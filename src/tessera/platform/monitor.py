@@ -18,6 +18,7 @@ from tessera.platform import notices
 from tessera.platform.context import Context
 from tessera.platform.notifications import deliver_quietly, notify
 from tessera.platform.reading import register_scan
+from tessera.platform.slo import announce_burns
 
 __all__ = ["check", "incidents"]
 
@@ -79,6 +80,7 @@ def check(ctx: Context, addresses: Iterable[str] | None = None, *, now: datetime
                 now=moment,
             )
         )
+    announce_burns(ctx, [s.address for s in statuses], moment)  # SLO burn-rate alerts (platform/slo.py)
     open_rows = {(r["address"], r["kind"]): r for r in ctx.catalog.incidents(open_only=True)}
     changes = diff_incidents(open_rows, statuses)
     queued = notices.retirements(ctx, moment, wanted)

@@ -12,6 +12,7 @@ runs in worker threads.
                                             /lineage /consumers /profiles /data (``api_data``)
     POST /query                             SQL as the caller may run it (``api_data``)
     GET  /status, /incidents                SLA status and incidents
+    GET  /slo, /products/{d}/{p}/slo        SLOs with error budgets (``api_slo``)
     ...  /grants, /access-requests, /audit  access management (``api_access``)
 """
 
@@ -25,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tessera.platform.browse import CatalogView, Filters, contract_document
 from tessera.platform.context import Context
-from tessera.server import api_access, api_data, api_notify
+from tessera.server import api_access, api_data, api_notify, api_slo
 from tessera.server.catalog_answers import answer
 from tessera.server.deps import ServerState
 from tessera.server.params import ERRORS, PREFIX, Caller, DomainName, ProductName, State
@@ -280,4 +281,4 @@ def incidents(
 
 
 #: Every API router; each carries the ``/api/v1`` prefix itself, so a route knows its whole template.
-routers = (router, api_data.router, api_access.router, api_notify.router)
+routers = (router, api_data.router, api_access.router, api_notify.router, api_slo.router)

@@ -15,6 +15,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tessera.server.metrics_slo import SloCollector
+
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
 
@@ -98,6 +100,7 @@ class Metrics:
         """The text exposition: this app's own metrics, then the catalog's counts as ``ctx`` reads them."""
         scrape = CollectorRegistry(auto_describe=False)
         scrape.register(_CatalogCollector(ctx))
+        scrape.register(SloCollector(ctx))
         return generate_latest(self.registry) + generate_latest(scrape)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from tessera.errors import Problem, SpecError
 from tessera.model.bounds import limit_problems
 from tessera.model.product import MeshSettings
+from tessera.model.slo import slo_problems
 from tessera.spec.names import DEFAULT_STORAGE, ENV_CATALOG, resolve_location
 from tessera.spec.schemas import schema_errors
 from tessera.spec.yaml_lines import LineMap, Report, read_yaml
@@ -35,6 +36,9 @@ def check_settings(
     limits = doc.get("limits") if isinstance(doc.get("limits"), dict) else {}
     for bad, why in limit_problems(limits):
         report.add(("limits", bad), why)
+    slo = doc.get("slo") if isinstance(doc.get("slo"), dict) else {}
+    for where, why in slo_problems(slo):
+        report.add(("slo", *where), why)
     lineage = doc.get("lineage") if isinstance(doc.get("lineage"), dict) else {}
     if lineage.get("transport") == "http" and not lineage.get("url"):
         report.add(("lineage", "transport"), "transport http needs url: (the Marquez/DataHub base URL)")
@@ -72,6 +76,7 @@ def check_settings(
         encryption=encryption,
         transforms=doc["transforms"] if isinstance(doc.get("transforms"), dict) else {},
         notifications=doc["notifications"] if isinstance(doc.get("notifications"), dict) else {},
+        slo=slo,
     )
     return settings, report.problems
 
