@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
     from tessera.platform.remediate import RetentionFix
     from tessera.platform.repair import Repaired
     from tessera.platform.sharing import Sharing
+    from tessera.platform.usage import UsageReport
 
 __all__ = ["Mesh"]
 
@@ -125,6 +126,13 @@ class Mesh:
 
         self.ctx.identify()
         return rank(text, self.ctx.catalog.search_documents(), limit)
+
+    def usage(self, address: str | None = None, since: Any = None) -> UsageReport:
+        """Reads, queries, readers and rows read per product from the audit log (default: the last 28 days;
+        ``since`` a datetime, ``2026-12-01`` or ``7d``); readers' names only for admins and the product's owners."""
+        from tessera.platform.usage import usage
+
+        return usage(self.ctx, address, since)
 
     def govern(self, addresses: Sequence[str] = ()) -> GovernReport:
         """Every policy on every product (or ``addresses``); ``report.passed`` is false on any error."""

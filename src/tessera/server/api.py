@@ -13,6 +13,7 @@ runs in worker threads.
     POST /query                             SQL as the caller may run it (``api_data``)
     GET  /status, /incidents                SLA status and incidents
     ...  /grants, /access-requests, /audit  access management (``api_access``)
+    GET  /usage, /products/{d}/{p}/usage    reads, queries, readers, rows read (``api_usage``)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tessera.platform.browse import CatalogView, Filters, contract_document
 from tessera.platform.context import Context
-from tessera.server import api_access, api_data
+from tessera.server import api_access, api_data, api_usage
 from tessera.server.catalog_answers import answer
 from tessera.server.deps import ServerState
 from tessera.server.params import ERRORS, PREFIX, Caller, DomainName, ProductName, State
@@ -252,4 +253,4 @@ def incidents(
 
 
 #: Every API router; each carries the ``/api/v1`` prefix itself, so a route knows its whole template.
-routers = (router, api_data.router, api_access.router)
+routers = (router, api_data.router, api_access.router, api_usage.router)
