@@ -7,7 +7,8 @@ runs in worker threads.
 
     GET  /                                  the mesh and the caller
     GET  /domains, /domains/{domain}        domains with their products
-    GET  /products, /search                 summaries; ranked search (filters: domain, tag, owner, pii)
+    GET  /products, /search                 summaries; ranked search (filters: domain, tag, owner, pii,
+                                            status; typo-tolerant; facets=true; sort=popular)
     GET  /products/{domain}/{product}       the catalog page; /contract /schema /sla /versions /quality
                                             /lineage /data (``api_data``)
     POST /query                             SQL as the caller may run it (``api_data``)
@@ -24,7 +25,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tessera.platform.browse import CatalogView, Filters, contract_document
+from tessera.platform.browse import CatalogView, Filters, Sort, contract_document
 from tessera.platform.context import Context
 from tessera.server import api_access, api_data, api_usage
 from tessera.server.catalog_answers import answer
@@ -47,8 +48,10 @@ async def _view(server: ServerState, ctx: Context) -> CatalogView:
     return view if view is not None else await run_in_threadpool(server.browser.view, ctx)
 
 
-def _filters(domain: str | None, tag: str | None, owner: str | None, pii: bool | None) -> Filters:
-    return Filters(domain=domain, tag=tag, owner=owner, pii=pii)
+def _filters(
+    domain: str | None, tag: str | None, owner: str | None, pii: bool | None, status: str | None = None
+) -> Filters:
+    return Filters(domain=domain, tag=tag, owner=owner, pii=pii, status=status)
 
 
 @router.get("/", tags=["mesh"], summary="The mesh and who is calling")
@@ -97,9 +100,10 @@ async def products(
     tag: Text = None,
     owner: Text = None,
     pii: bool | None = None,
+    status: Text = None,
 ) -> Response:
     view = await _view(server, ctx)
-    return answer(request.scope, view, view.products(_filters(domain, tag, owner, pii)))
+    return answer(request.scope, view, view.products(_filters(domain, tag, owner, pii, status)))
 
 
 @router.get(
@@ -117,10 +121,25 @@ async def search(
     tag: Text = None,
     owner: Text = None,
     pii: bool | None = None,
+    status: Text = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    sort: Annotated[
+        Sort, Query(description="relevance, or popular: most used first (28 days)")
+    ] = "relevance",
+    facets: Annotated[
+        bool, Query(description="answer {results, total, facets, corrections, sort} instead of the list")
+    ] = False,
 ) -> Response:
     view = await _view(server, ctx)
-    return answer(request.scope, view, view.search(q, _filters(domain, tag, owner, pii), limit))
+    narrowed = _filters(domain, tag, owner, pii, status)
+    if sort == "popular":  # usage moves without the catalog: computed for each request, never kept
+        uses = await run_in_threadpool(server.browser.uses, ctx)
+        found = (
+            view.search_result(q, narrowed, limit, uses) if facets else view.search(q, narrowed, limit, uses)
+        )
+        return JSONResponse(found)
+    found = view.search_result(q, narrowed, limit) if facets else view.search(q, narrowed, limit)
+    return answer(request.scope, view, found)
 
 
 @router.get(

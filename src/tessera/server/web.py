@@ -1,7 +1,7 @@
 """The web catalog, mounted at ``/``: server-rendered pages (Jinja2) and a little vanilla JS, no asset from a
 CDN, so it works offline.
 
-Pages: ``/`` search with filters, ``/domains/{domain}``, ``/products/{domain}/{product}``, ``/approvals``,
+Pages: ``/`` search with filters, facet counts, badges and "most used" order, ``/domains/{domain}``, ``/products/{domain}/{product}``, ``/approvals``,
 ``/login``; JSON for the lineage graph at ``/ui/lineage/{domain}/{product}.json``; assets at ``/ui/static/``.
 
 Routes parse the request, call the platform (``web_views`` gathers what a page shows) and render
@@ -54,7 +54,14 @@ _PURPOSE_LIMIT = 2000
 # -- pages ---------------------------------------------------------------------------------------------------
 @router.get("/", response_class=HTMLResponse)
 def index(
-    request: Request, q: str = "", domain: str = "", tag: str = "", owner: str = "", pii: str = ""
+    request: Request,
+    q: str = "",
+    domain: str = "",
+    tag: str = "",
+    owner: str = "",
+    pii: str = "",
+    status: str = "",
+    sort: str = "",
 ) -> Response:
     def build() -> Response:
         ctx = viewer(request)
@@ -66,7 +73,8 @@ def index(
             "false": "no",
             "0": "no",
         }  # as the API too
-        filters = views.Filters(q.strip(), domain, tag, owner, flag.get(pii.lower(), ""))
+        order: views.browse.Sort = "popular" if sort == "popular" else "relevance"
+        filters = views.Filters(q.strip(), domain, tag, owner, flag.get(pii.lower(), ""), status, order)
         return render(
             request,
             "index.html",
