@@ -102,10 +102,12 @@ def _badges(ctx: Context, view: browse.CatalogView, addresses: list[str]) -> dic
         age = now - latest["published_at"] if latest and latest.get("published_at") else None
         if latest is None:
             fresh, why = "no-data", "nothing published yet"
+        elif address in stale:
+            fresh, why = "stale", "the last SLA check found its newest data older than its contract allows"
         elif limit is None:
             fresh, why = "no-sla", "the contract sets no freshness limit"
-        elif address in stale or (age is not None and age > limit):
-            fresh, why = "stale", f"older than its {_span(limit)} freshness limit"
+        elif age is not None and age > limit:
+            fresh, why = "stale", f"published longer ago than its {_span(limit)} freshness limit"
         else:
             fresh, why = "fresh", f"published within its {_span(limit)} freshness limit"
         out[address] = {
