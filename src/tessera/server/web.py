@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from tessera.errors import AccessDeniedError, AuthenticationError, NotFoundError, TesseraError
 from tessera.platform.access import Access
+from tessera.platform.browse import Sort
 from tessera.platform.context import Context
 from tessera.server import web_views as views
 from tessera.server.deps import TOKEN_COOKIE, state
@@ -73,7 +74,7 @@ def index(
             "false": "no",
             "0": "no",
         }  # as the API too
-        order: views.browse.Sort = "popular" if sort == "popular" else "relevance"
+        order: Sort = "popular" if sort == "popular" else "relevance"
         filters = views.Filters(q.strip(), domain, tag, owner, flag.get(pii.lower(), ""), status, order)
         return render(
             request,
