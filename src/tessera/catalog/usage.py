@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, func, select
 from tessera.catalog import tables as t
 from tessera.catalog.store import Catalog
 
-__all__ = ["USAGE_ACTIONS", "Use", "UseKind", "downstream", "newest_audit_id", "uses"]
+__all__ = ["USAGE_ACTIONS", "Use", "UseKind", "downstream", "newest_audit_id", "totals", "uses"]
 
 UseKind = Literal["read", "query"]
 #: The audited actions that are uses of a product, and what each counts as (a share query hands out a
@@ -80,10 +80,49 @@ def uses(
             if action == "share.query":
                 products, reader = [share_of or subject], actor
             else:
-                products, reader = (subject.split(", ") if subject != "-" else []), who or actor
+                products, reader = _products(subject), who or actor
             for product in products:
                 if address is None or product == address:
                     yield Use(product, kind, reader, str(on), int(count), int(summed or 0))
+
+
+def totals(
+    catalog: Catalog, since: datetime | None = None, *, after_id: int = 0, upto_id: int | None = None
+) -> dict[str, tuple[int, int, int]]:
+    """Per product: ``(reads, queries, rows)`` recorded after ``since`` and in the ids' bounds — ``uses``
+    without the readers and days, grouped by the product alone (what counters and "most used" need)."""
+    a = t.audit_events
+    shared = a.c.details["address"].as_string()
+    rows = func.coalesce(func.sum(a.c.details["rows"].as_integer()), 0)
+    query = select(a.c.action, a.c.subject, shared, func.count(), rows).where(
+        a.c.action.in_(list(USAGE_ACTIONS))
+    )
+    if since is not None:
+        query = query.where(a.c.at >= since.astimezone(UTC))
+    if after_id:
+        query = query.where(a.c.id > after_id)
+    if upto_id is not None:
+        query = query.where(a.c.id <= upto_id)
+    out: dict[str, tuple[int, int, int]] = {}
+    with catalog.engine.connect() as conn:
+        for action, subject, share_of, count, summed in conn.execute(
+            query.group_by(a.c.action, a.c.subject, shared)
+        ):
+            query_use = USAGE_ACTIONS[action] == "query"
+            products = [share_of or subject] if action == "share.query" else _products(subject)
+            for product in products:
+                reads, queries, total = out.get(product, (0, 0, 0))
+                out[product] = (
+                    reads + (0 if query_use else int(count)),
+                    queries + (int(count) if query_use else 0),
+                    total + int(summed or 0),
+                )
+    return out
+
+
+def _products(subject: str) -> list[str]:
+    """The products a read's or query's audit entry names (its subject: ``a.b, c.d``; ``-`` for none)."""
+    return subject.split(", ") if subject != "-" else []
 
 
 def newest_audit_id(catalog: Catalog) -> int:

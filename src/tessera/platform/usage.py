@@ -198,11 +198,11 @@ def usage(
     visibility, scopes = _visibility(ctx)
     tallies: dict[str, _Tally] = {}
     daily: dict[tuple[str, str], _Tally] = {}
-    per_reader: dict[tuple[str, str], _Tally] = {}
+    per_reader: dict[str, dict[str, _Tally]] = {}
     for use in uses(ctx.catalog, start, address=address):
         tallies.setdefault(use.address, _Tally()).add(use)
         daily.setdefault((use.address, use.day), _Tally()).add(use)
-        per_reader.setdefault((use.address, use.reader), _Tally()).add(use)
+        per_reader.setdefault(use.address, {}).setdefault(use.reader, _Tally()).add(use)
     if address is not None:
         tallies.setdefault(address, _Tally())
     built_from = downstream(ctx.catalog, address)
@@ -215,8 +215,7 @@ def usage(
         if shown:
             readers = [
                 Consumer(who, r.reads, r.queries, r.rows, r.last, who if who in products else None)
-                for (product, who), r in per_reader.items()
-                if product == name
+                for who, r in per_reader.get(name, {}).items()
             ]
             consumers = tuple(sorted(readers, key=lambda c: (-(c.reads + c.queries), c.principal)))
         series = tuple(

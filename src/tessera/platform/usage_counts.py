@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from tessera.catalog.store import Catalog
-from tessera.catalog.usage import newest_audit_id, uses
+from tessera.catalog.usage import newest_audit_id, totals
 
 __all__ = ["Popularity", "UsageTotals"]
 
@@ -35,10 +35,10 @@ class UsageTotals:
         with self._lock:
             newest = newest_audit_id(catalog)
             if newest > self._seen:
-                for use in uses(catalog, after_id=self._seen, upto_id=newest):
-                    found = self._totals.setdefault(use.address, [0, 0, 0])
-                    found[0 if use.kind == "read" else 1] += use.count
-                    found[2] += use.rows
+                for address, added in totals(catalog, after_id=self._seen, upto_id=newest).items():
+                    found = self._totals.setdefault(address, [0, 0, 0])
+                    for n, value in enumerate(added):
+                        found[n] += value
                 self._seen = newest
             return {k: (v[0], v[1], v[2]) for k, v in self._totals.items()}
 
@@ -64,9 +64,9 @@ class Popularity:
                 self._counted_at = time.monotonic()
                 return self._uses
             since = datetime.now(UTC) - timedelta(days=POPULAR_DAYS)
-            counted: dict[str, int] = {}
-            for use in uses(catalog, since):
-                counted[use.address] = counted.get(use.address, 0) + use.count
+            counted = {
+                address: reads + queries for address, (reads, queries, _) in totals(catalog, since).items()
+            }
             self._uses, self._seen, self._day = counted, newest, today
             self._counted_at = time.monotonic()
             return counted
