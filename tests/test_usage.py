@@ -182,3 +182,24 @@ def test_usage_errors_are_messages(used: tuple[Path, dict[str, str], TestClient]
     )
     text = run_cli("--mesh", str(root), "usage", "sales.orders")
     assert text.returncode == 0 and "sales.orders" in text.stdout and "not audited" in text.stderr
+
+
+def test_a_delta_sharing_query_is_a_read_by_its_recipient(tmp_path: Path) -> None:
+    root = make_mesh(tmp_path / "mesh")
+    with tessera.open(root) as mesh:
+        mesh.apply()
+        mesh.build(jobs=1)
+        mesh.sharing.create("partners")
+        mesh.sharing.add("partners", "sales.orders")
+        mesh.sharing.create_recipient("acme")
+        mesh.sharing.grant("partners", "acme")
+        token = mesh.sharing.profile("acme", "http://127.0.0.1/delta-sharing")["bearerToken"]
+    path = "/delta-sharing/shares/partners/schemas/sales/tables/orders/query"
+    with TestClient(create_app(root), base_url="http://127.0.0.1") as api:
+        for _ in range(2):
+            assert api.post(path, json={}, headers=_auth(token)).status_code == 200
+    with tessera.open(root) as mesh:
+        orders = mesh.usage("sales.orders").products[0]
+    # each query hands out the version's files: all 100 rows
+    assert (orders.reads, orders.queries, orders.readers, orders.rows_read) == (2, 0, 1, 200)
+    assert [(c.principal, c.reads) for c in orders.consumers or ()] == [("recipient:acme", 2)]
