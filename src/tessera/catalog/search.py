@@ -237,14 +237,15 @@ class SearchIndex:
             return [{**p, "score": 1.0, "matched": []} for p in pool[: max(limit, 0)]]
         scores, per_term = self.scores(text)
         products = self.products
+        order: Iterable[int]
         if uses is not None:
             order = sorted(scores, key=lambda i: (-uses.get(products[i]["address"], 0), -scores[i], i))
         else:
             by_score: dict[float, list[int]] = {}
             for index, score in scores.items():
                 by_score.setdefault(score, []).append(index)
-            # best first, then by address (the products' order)
-            order = [i for score in sorted(by_score, reverse=True) for i in sorted(by_score[score])]
+            # best first, then by address (the products' order), sorted only as far as the limit reads
+            order = (i for score in sorted(by_score, reverse=True) for i in sorted(by_score[score]))
         out: list[dict[str, Any]] = []
         for index in order:
             product = products[index]

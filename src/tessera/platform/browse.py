@@ -157,7 +157,12 @@ class CatalogView:
 
     def facets(self, text: str, filters: Filters = Filters()) -> tuple[dict[str, list[dict[str, Any]]], int]:
         """For each facet, its values among the products matching ``text`` and every filter but that facet's
-        own (so a chosen domain still shows the others' counts), most first; and how many match them all."""
+        own (so a chosen domain still shows the others' counts), most first; and how many match them all.
+        Kept in the view, as rendered answers are (the web catalog asks for them on every list)."""
+        key = ("facets", " ".join(text.lower().split()), filters)
+        kept = self.answer(key)
+        if kept is not None:
+            return kept  # type: ignore[return-value]
         scores, _ = self.index.scores(text)
         matched = [self.index.products[i] for i in scores]
         out: dict[str, list[dict[str, Any]]] = {}
@@ -170,7 +175,9 @@ class CatalogView:
                         counts[value] = counts.get(value, 0) + 1
             ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
             out[facet] = [{"value": value, "count": count} for value, count in ordered]
-        return out, sum(1 for p in matched if filters.keep(p))
+        found = out, sum(1 for p in matched if filters.keep(p))
+        self.keep(key, found, 200 + 64 * sum(len(v) for v in out.values()))
+        return found
 
     def _values(self, product: dict[str, Any], facet: str) -> list[Any]:
         if facet == "tag":
