@@ -28,6 +28,13 @@ def usage(args: argparse.Namespace) -> int:
         ),
     )
     for product in report.products if args.address else ():
+        active = [d for d in product.days if d.reads or d.queries]
+        if active:
+            print_table(
+                f"{product.address} by day (days with no use left out)",
+                ["day", "reads", "queries", "readers", "rows read"],
+                ([d.day, d.reads, d.queries, d.readers, d.rows_read] for d in active),
+            )
         if product.consumers is None:
             print("readers: only the product's owners and admins see who they are", file=sys.stderr)
             continue
