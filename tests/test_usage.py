@@ -203,3 +203,30 @@ def test_a_delta_sharing_query_is_a_read_by_its_recipient(tmp_path: Path) -> Non
     # each query hands out the version's files: all 100 rows
     assert (orders.reads, orders.queries, orders.readers, orders.rows_read) == (2, 0, 1, 200)
     assert [(c.principal, c.reads) for c in orders.consumers or ()] == [("recipient:acme", 2)]
+
+
+def test_a_product_reading_as_its_service_principal_is_a_consumer_product(
+    used: tuple[Path, dict[str, str], TestClient],
+) -> None:
+    root, tokens, api = used
+    with tessera.open(root) as mesh:
+        mesh.access.add_principal("crm.customers", kind="service")
+        mesh.access.grant("read", "sales.orders", "crm.customers")
+        mesh.read("sales.orders", as_principal="crm.customers", limit=2)
+    answer = api.get("/api/v1/products/sales/orders/usage", headers=_auth(tokens[PRODUCT_OWNER])).json()
+    assert answer["consumers"]["products"] == ["crm.customers", "sales.daily"]  # read as itself; built from
+    [service] = [c for c in answer["consumers"]["principals"] if c["principal"] == "crm.customers"]
+    assert (service["product"], service["reads"], service["rows_read"]) == ("crm.customers", 1, 2)
+    counts = api.get("/api/v1/products/sales/orders/usage", headers=_auth(tokens[STRANGER])).json()
+    assert counts["consumers"]["products"] == ["sales.daily"]  # who read it is the owners' to see
+
+
+def test_the_remote_sdk_reads_the_same_usage(used: tuple[Path, dict[str, str], TestClient]) -> None:
+    from tests.serverkit import running_server
+
+    root, tokens, _ = used
+    with running_server(root) as url, tessera.open(url, token=tokens[ADMIN]) as remote:
+        one = remote.usage("sales.orders", since="7d")
+        every = remote.usage()
+    assert (one["reads"], one["queries"], one["readers"], one["rows_read"]) == (4, 4, 3, 135)
+    assert list(every["products"]) == ["sales.orders", "sales.daily"]
