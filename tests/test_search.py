@@ -165,3 +165,17 @@ def test_popularity_recounts_when_the_log_grows(api: tuple[Path, TestClient, str
     with tessera.open(root) as mesh:
         after = counts.current(mesh.ctx.catalog)
     assert after["crm.customers"] == before["crm.customers"] + 1
+
+
+def test_the_cli_orders_by_use_too(api: tuple[Path, TestClient, str]) -> None:
+    import json
+
+    from tests.meshkit import run_cli
+
+    done = run_cli("--mesh", str(api[0]), "catalog", "search", "", "--sort", "popular", "--json")
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert [h["address"] for h in hits] == ["crm.customers", "sales.daily", "sales.orders"]
+    assert hits[0]["uses"] >= 3 and hits[1]["uses"] == 1
+    typo = run_cli("--mesh", str(api[0]), "catalog", "search", "ordrs", "--json")
+    assert json.loads(typo.stdout)[0]["address"] == "sales.orders"

@@ -201,6 +201,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("action", nargs="?", choices=("list", "search", "show"), default="list")
     p.add_argument("term", nargs="?", help="search text or address")
+    p.add_argument(
+        "--sort", choices=("relevance", "popular"), default="relevance", help="popular: most used first"
+    )
     _json(p)
     p = cmd("lineage", "read_cmds", "lineage", "where a product or column comes from, and what reads it")
     p.add_argument("node", help="ADDRESS, ADDRESS.column, source.SYSTEM.TABLE[.column]")

@@ -178,14 +178,18 @@ def catalog(args: argparse.Namespace) -> int:
 
     with Mesh(args.mesh) as mesh:
         if args.action == "search":
-            hits = mesh.search(args.term or "")
+            hits = mesh.search(args.term or "", sort=args.sort)
             if not hits and not args.json:
                 print(f"no products match {args.term!r}")
                 return 0
             if args.json:
                 print_json(
                     [
-                        {k: h[k] for k in ("address", "score", "matched", "description", "owner", "tags")}
+                        {
+                            k: h[k]
+                            for k in ("address", "score", "matched", "description", "owner", "tags", "uses")
+                            if k in h
+                        }
                         for h in hits
                     ]
                 )

@@ -121,11 +121,20 @@ class Mesh:
 
         return lineage(self.ctx, node, direction=direction, depth=depth, as_of=as_of)  # type: ignore[arg-type]
 
-    def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
+    def search(self, text: str, limit: int = 20, sort: str = "relevance") -> list[dict[str, Any]]:
+        """Ranked by name, tags, description, columns (typos corrected); ``sort="popular"``: most used over
+        the last 28 days first, each hit with its ``uses``."""
         from tessera.catalog import rank
 
         self.ctx.identify()
-        return rank(text, self.ctx.catalog.search_documents(), limit)
+        documents = self.ctx.catalog.search_documents()
+        if sort != "popular":
+            return rank(text, documents, limit)
+        from tessera.platform.usage_counts import Popularity
+
+        uses = Popularity().current(self.ctx.catalog)
+        hits = sorted(rank(text, documents, len(documents)), key=lambda h: -uses.get(h["address"], 0))
+        return [{**h, "uses": uses.get(h["address"], 0)} for h in hits[:limit]]
 
     def usage(self, address: str | None = None, since: Any = None) -> UsageReport:
         """Reads, queries, readers and rows read per product from the audit log (default: the last 28 days;
