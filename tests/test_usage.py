@@ -118,7 +118,7 @@ def test_usage_counts_are_exact(used: tuple[Path, dict[str, str], TestClient]) -
     with tessera.open(root, token=tokens[ADMIN]) as mesh:
         later = mesh.usage("sales.orders", since="2999-01-01")
         assert [p.address for p in later.products] == ["sales.orders"]  # listed even when unused
-        assert later.products[0].reads == later.products[0].queries == 0
+        assert later.products[0].reads == later.products[0].queries == 0 and later.products[0].days == ()
 
 
 def _shows(answer: dict[str, Any]) -> list[str] | None:

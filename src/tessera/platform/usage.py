@@ -240,5 +240,5 @@ def usage(
 
 
 def _days(first: date, last: date) -> list[str]:
-    span = max((last - first).days, 0)
-    return [(first + timedelta(days=n)).isoformat() for n in range(span + 1)]
+    """Every day from ``first`` to ``last`` (none when the window starts later than today)."""
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
