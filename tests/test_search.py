@@ -179,3 +179,5 @@ def test_the_cli_orders_by_use_too(api: tuple[Path, TestClient, str]) -> None:
     assert hits[0]["uses"] >= 3 and hits[1]["uses"] == 1
     typo = run_cli("--mesh", str(api[0]), "catalog", "search", "ordrs", "--json")
     assert json.loads(typo.stdout)[0]["address"] == "sales.orders"
+    table = run_cli("--mesh", str(api[0]), "catalog", "search", "ordrs").stdout
+    assert "sales.orders" in table and "no product has 'ordrs': showing orders instead" in table

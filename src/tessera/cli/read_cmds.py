@@ -178,7 +178,8 @@ def catalog(args: argparse.Namespace) -> int:
 
     with Mesh(args.mesh) as mesh:
         if args.action == "search":
-            hits = mesh.search(args.term or "", sort=args.sort)
+            found = mesh.search_result(args.term or "", sort=args.sort)
+            hits = found["results"]
             if not hits and not args.json:
                 print(f"no products match {args.term!r}")
                 return 0
@@ -202,6 +203,8 @@ def catalog(args: argparse.Namespace) -> int:
                         for h in hits
                     ],
                 )
+                for term, words in found["corrections"].items():
+                    print(plain(f"no product has {term!r}: showing {', '.join(words)} instead"))
             return 0
         if args.action == "show":
             if not args.term:

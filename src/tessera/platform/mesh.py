@@ -124,17 +124,26 @@ class Mesh:
     def search(self, text: str, limit: int = 20, sort: str = "relevance") -> list[dict[str, Any]]:
         """Ranked by name, tags, description, columns (typos corrected); ``sort="popular"``: most used over
         the last 28 days first, each hit with its ``uses``."""
-        from tessera.catalog import rank
+        results: list[dict[str, Any]] = self.search_result(text, limit, sort)["results"]
+        return results
+
+    def search_result(self, text: str, limit: int = 20, sort: str = "relevance") -> dict[str, Any]:
+        """``search``'s ``results``, and the ``corrections`` made for terms found in no product."""
+        from tessera.catalog.search import corrections, rank
 
         self.ctx.identify()
         documents = self.ctx.catalog.search_documents()
+        corrected = corrections(text, documents)
         if sort != "popular":
-            return rank(text, documents, limit)
+            return {"results": rank(text, documents, limit), "corrections": corrected}
         from tessera.platform.usage_counts import Popularity
 
         uses = Popularity().current(self.ctx.catalog)
         hits = sorted(rank(text, documents, len(documents)), key=lambda h: -uses.get(h["address"], 0))
-        return [{**h, "uses": uses.get(h["address"], 0)} for h in hits[:limit]]
+        return {
+            "results": [{**h, "uses": uses.get(h["address"], 0)} for h in hits[:limit]],
+            "corrections": corrected,
+        }
 
     def usage(self, address: str | None = None, since: Any = None) -> UsageReport:
         """Reads, queries, readers and rows read per product from the audit log (default: the last 28 days;
