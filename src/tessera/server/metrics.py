@@ -16,13 +16,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tessera.platform.usage_counts import UsageTotals
-
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
 
     from tessera.platform.build import BuildOutcome
     from tessera.platform.context import Context
+    from tessera.platform.usage_counts import UsageTotals
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "RequestMetrics"]
 
@@ -93,6 +92,8 @@ class _UsageCollector(Collector):
 
 class Metrics:
     def __init__(self) -> None:
+        from tessera.platform.usage_counts import UsageTotals
+
         self.usage = UsageTotals()
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
@@ -126,8 +127,8 @@ class Metrics:
     def exposition(self, ctx: Context) -> bytes:
         """The text exposition: this app's own metrics, then the catalog's counts as ``ctx`` reads them."""
         scrape = CollectorRegistry(auto_describe=False)
-        scrape.register(_CatalogCollector(ctx))
         scrape.register(_UsageCollector(ctx, self.usage))
+        scrape.register(_CatalogCollector(ctx))
         return generate_latest(self.registry) + generate_latest(scrape)
 
 
