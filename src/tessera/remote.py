@@ -223,6 +223,16 @@ class RemoteMesh:
             {(edge["from"], edge["to"], edge["kind"]) for edge in data["edges"]},
         )
 
+    def usage(self, address: str | None = None, since: str | None = None) -> dict[str, Any]:
+        """``Mesh.usage`` as JSON (``UsageReport.as_dict()``; for one product, ``single()``)."""
+        params = {"since": since} if since else {}
+        path = "/usage"
+        if address is not None:
+            domain, product = Address.parse(address).name.split(".")
+            path = f"/products/{domain}/{product}/usage"
+        result: dict[str, Any] = self._json("GET", path, params=params)
+        return result
+
     def status(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json("GET", "/status")
         return result

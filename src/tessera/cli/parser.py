@@ -206,6 +206,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("action", nargs="?", choices=("list", "search", "show"), default="list")
     p.add_argument("term", nargs="?", help="search text or address")
+    p.add_argument(
+        "--sort", choices=("relevance", "popular"), default="relevance", help="popular: most used first"
+    )
     _json(p)
     p = cmd("lineage", "read_cmds", "lineage", "where a product or column comes from, and what reads it")
     p.add_argument("node", help="ADDRESS, ADDRESS.column, source.SYSTEM.TABLE[.column]")
@@ -522,6 +525,10 @@ def _access(cmd: Callable[[str, str, str, str], argparse.ArgumentParser]) -> Non
     p.add_argument("--expires", metavar="DAYS", type=int, help="the approved grant lapses after DAYS days")
     p.add_argument("--row-filter", metavar="SQL", help="the approved grant's row filter")
     p.add_argument("--status", choices=("pending", "approved", "rejected", "all"), default="pending")
+    _json(p)
+    p = cmd("usage", "usage_cmds", "usage", "reads, queries, readers and rows read per product (audit log)")
+    p.add_argument("address", nargs="?", help="one product (default: every product used in the window)")
+    p.add_argument("--since", metavar="DATE", help="ISO date or datetime, or 7d / 12h ago (default: 28 days)")
     _json(p)
     p = cmd("audit", "access_cmds", "audit", "the hash-chained audit log; `audit verify` proves it untouched")
     p.add_argument("action", nargs="?", choices=("list", "verify"), default="list")

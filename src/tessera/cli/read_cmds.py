@@ -198,7 +198,8 @@ def catalog(args: argparse.Namespace) -> int:
 
     with Mesh(args.mesh) as mesh:
         if args.action == "search":
-            hits = mesh.search(args.term or "")
+            found = mesh.search_result(args.term or "", sort=args.sort)
+            hits = found["results"]
             if not hits and not args.json:
                 from tessera.model.suggest import closest
 
@@ -211,7 +212,11 @@ def catalog(args: argparse.Namespace) -> int:
             if args.json:
                 print_json(
                     [
-                        {k: h[k] for k in ("address", "score", "matched", "description", "owner", "tags")}
+                        {
+                            k: h[k]
+                            for k in ("address", "score", "matched", "description", "owner", "tags", "uses")
+                            if k in h
+                        }
                         for h in hits
                     ]
                 )
@@ -224,6 +229,8 @@ def catalog(args: argparse.Namespace) -> int:
                         for h in hits
                     ],
                 )
+                for term, words in found["corrections"].items():
+                    print(plain(f"no product has {term!r}: showing {', '.join(words)} instead"))
             return 0
         if args.action == "show":
             if not args.term:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import gc
 import threading
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from tessera.catalog import generation
 from tessera.catalog.search import SearchIndex
@@ -16,8 +16,14 @@ from tessera.catalog.stats import page_facts
 from tessera.errors import NotFoundError
 from tessera.model.contract import SENSITIVE_CLASSIFICATIONS
 from tessera.platform.context import Context
+from tessera.platform.usage_counts import Popularity
 
-__all__ = ["Browser", "CatalogView", "Filters", "contract_document"]
+__all__ = ["FACETS", "Browser", "CatalogView", "Filters", "Sort", "contract_document"]
+
+#: How search results are ordered: by relevance, or most used first (reads + queries over 28 days).
+Sort = Literal["relevance", "popular"]
+#: The facets a search counts: the filters' dimensions, and the latest quality outcome.
+FACETS = ("domain", "tag", "owner", "status", "pii", "quality")
 
 #: From this many products on, a built index is kept out of the garbage collector's full collections.
 _LARGE = 2000
@@ -31,15 +37,19 @@ _SUMMARY = ("address", "domain", "name", "description", "status", "owner", "tags
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """Narrow products by domain, a tag, the owner, and whether any column holds personal or sensitive data."""
+    """Narrow products by domain, a tag, the owner, the status (``active``, ``deprecated``…) and whether any
+    column holds personal or sensitive data."""
 
     domain: str | None = None
     tag: str | None = None
     owner: str | None = None
     pii: bool | None = None
+    status: str | None = None
 
     def keep(self, product: dict[str, Any]) -> bool:
         if self.domain is not None and product["domain"] != self.domain:
+            return False
+        if self.status is not None and product.get("status") != self.status:
             return False
         if self.tag is not None and self.tag not in (product.get("tags") or []):
             return False
@@ -120,9 +130,68 @@ class CatalogView:
     def products(self, filters: Filters = Filters()) -> list[dict[str, Any]]:
         return [_summary(p) for p in self.index.products if filters.keep(p)]
 
-    def search(self, text: str, filters: Filters = Filters(), limit: int = 20) -> list[dict[str, Any]]:
-        hits = self.index.rank(text, limit, filters.keep)
-        return [{**_summary(h), "score": h["score"], "matched": h["matched"]} for h in hits]
+    def search(
+        self, text: str, filters: Filters = Filters(), limit: int = 20, uses: dict[str, int] | None = None
+    ) -> list[dict[str, Any]]:
+        """Ranked hits; with ``uses`` (product → reads + queries), most used first."""
+        hits = self.index.rank(text, limit, filters.keep, uses)
+        out = [{**_summary(h), "score": h["score"], "matched": h["matched"]} for h in hits]
+        if uses is not None:
+            for hit in out:
+                hit["uses"] = uses.get(hit["address"], 0)
+        return out
+
+    def search_result(
+        self, text: str, filters: Filters = Filters(), limit: int = 20, uses: dict[str, int] | None = None
+    ) -> dict[str, Any]:
+        """The hits with how many matched in all, what each facet's values would count, and the
+        corrections made for terms found nowhere."""
+        facets, total = self.facets(text, filters)
+        return {
+            "results": self.search(text, filters, limit, uses),
+            "total": total,
+            "facets": facets,
+            "corrections": self.index.corrections(text),
+            "sort": "relevance" if uses is None else "popular",
+        }
+
+    def facets(self, text: str, filters: Filters = Filters()) -> tuple[dict[str, list[dict[str, Any]]], int]:
+        """For each facet, its values among the products matching ``text`` and every filter but that facet's
+        own (so a chosen domain still shows the others' counts), most first; and how many match them all.
+        Kept in the view, as rendered answers are (the web catalog asks for them on every list)."""
+        key = ("facets", " ".join(text.lower().split()), filters)
+        kept = self.answer(key)
+        if kept is not None:
+            return kept  # type: ignore[return-value]
+        scores, _ = self.index.scores(text)
+        matched = [self.index.products[i] for i in scores]
+        out: dict[str, list[dict[str, Any]]] = {}
+        for facet in FACETS:
+            narrowed = replace(filters, **{facet: None}) if facet != "quality" else filters
+            counts: dict[Any, int] = {}
+            for product in matched:
+                if narrowed.keep(product):
+                    for value in self._values(product, facet):
+                        counts[value] = counts.get(value, 0) + 1
+            ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+            out[facet] = [{"value": value, "count": count} for value, count in ordered]
+        found = out, sum(1 for p in matched if filters.keep(p))
+        self.keep(key, found, 200 + 64 * sum(len(v) for v in out.values()))
+        return found
+
+    def _values(self, product: dict[str, Any], facet: str) -> list[Any]:
+        if facet == "tag":
+            return list(product.get("tags") or [])
+        if facet == "pii":
+            return [product[_PII]]
+        if facet == "quality":
+            return [self._facts.get(product["address"], {}).get("quality") or "none"]
+        value = product.get(facet)
+        return [value] if value else []
+
+    def facts(self, address: str) -> dict[str, Any]:
+        """What the view knows of a product beyond its row: ``latest`` version, ``quality`` outcome, …"""
+        return self._facts.get(address, {})
 
     def product(self, address: str) -> dict[str, Any]:
         row, facts = self._by_address.get(address), self._facts.get(address, {})
@@ -166,6 +235,12 @@ class Browser:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._view: CatalogView | None = None
+        #: Reads + queries per product over 28 days, for "most used" ordering (the audit log is not a
+        #: catalog view: ``usage_counts`` keeps it fresh on its own).
+        self.popularity = Popularity()
+
+    def uses(self, ctx: Context) -> dict[str, int]:
+        return self.popularity.current(ctx.catalog)
 
     def current(self, ctx: Context) -> CatalogView | None:
         """The view if it is built for the catalog as committed now (one query), else None: the next ``view``
@@ -207,10 +282,19 @@ class Browser:
         text: str,
         filters: Filters = Filters(),
         limit: int = 20,
+        sort: Sort = "relevance",
     ) -> list[dict[str, Any]]:
-        """Ranked as ``tessera catalog search`` ranks, after the filters."""
+        """Ranked as ``tessera catalog search`` ranks, after the filters (or most used first)."""
         ctx.identify()
-        return self.view(ctx).search(text, filters, limit)
+        return self.view(ctx).search(text, filters, limit, self.uses(ctx) if sort == "popular" else None)
+
+    def search_result(
+        self, ctx: Context, text: str, filters: Filters = Filters(), limit: int = 20, sort: Sort = "relevance"
+    ) -> dict[str, Any]:
+        """``search`` with the total, the facet counts and the typo corrections."""
+        ctx.identify()
+        uses = self.uses(ctx) if sort == "popular" else None
+        return self.view(ctx).search_result(text, filters, limit, uses)
 
     def product(self, ctx: Context, address: str) -> dict[str, Any]:
         """A product's page: its catalog entry (roles, columns, majors, lineage neighbours), how many versions

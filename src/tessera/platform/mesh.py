@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
     from tessera.platform.repair import Repaired
     from tessera.platform.sharing import Sharing
     from tessera.platform.slo import SloSummary
+    from tessera.platform.usage import UsageReport
 
 __all__ = ["Mesh"]
 
@@ -140,11 +141,36 @@ class Mesh:
 
         return lineage(self.ctx, node, direction=direction, depth=depth, as_of=as_of)  # type: ignore[arg-type]
 
-    def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
-        from tessera.catalog import rank
+    def search(self, text: str, limit: int = 20, sort: str = "relevance") -> list[dict[str, Any]]:
+        """Ranked by name, tags, description, columns (typos corrected); ``sort="popular"``: most used over
+        the last 28 days first, each hit with its ``uses``."""
+        results: list[dict[str, Any]] = self.search_result(text, limit, sort)["results"]
+        return results
+
+    def search_result(self, text: str, limit: int = 20, sort: str = "relevance") -> dict[str, Any]:
+        """``search``'s ``results``, and the ``corrections`` made for terms found in no product."""
+        from tessera.catalog.search import corrections, rank
 
         self.ctx.identify()
-        return rank(text, self.ctx.catalog.search_documents(), limit)
+        documents = self.ctx.catalog.search_documents()
+        corrected = corrections(text, documents)
+        if sort != "popular":
+            return {"results": rank(text, documents, limit), "corrections": corrected}
+        from tessera.platform.usage_counts import Popularity
+
+        uses = Popularity().current(self.ctx.catalog)
+        hits = sorted(rank(text, documents, len(documents)), key=lambda h: -uses.get(h["address"], 0))
+        return {
+            "results": [{**h, "uses": uses.get(h["address"], 0)} for h in hits[:limit]],
+            "corrections": corrected,
+        }
+
+    def usage(self, address: str | None = None, since: Any = None) -> UsageReport:
+        """Reads, queries, readers and rows read per product from the audit log (default: the last 28 days;
+        ``since`` a datetime, ``2026-12-01`` or ``7d``); readers' names only for admins and the product's owners."""
+        from tessera.platform.usage import usage
+
+        return usage(self.ctx, address, since)
 
     def govern(self, addresses: Sequence[str] = ()) -> GovernReport:
         """Every policy on every product (or ``addresses``); ``report.passed`` is false on any error."""

@@ -322,6 +322,10 @@ class RecipientReads:
                 "major": release.major,
                 "version": release.delta_version,
                 "files": len(files),
+                # the rows handed out, by the files' statistics (None when a file's count is unknown)
+                "rows": None
+                if any(f.num_records is None for f in files)
+                else sum(f.num_records or 0 for f in files),
                 "masked": list(served.masked),
                 "filtered": served.filtered,
                 "principal": self.recipient.principal,

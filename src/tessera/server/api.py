@@ -7,13 +7,15 @@ runs in worker threads.
 
     GET  /                                  the mesh and the caller
     GET  /domains, /domains/{domain}        domains with their products
-    GET  /products, /search                 summaries; ranked search (filters: domain, tag, owner, pii)
+    GET  /products, /search                 summaries; ranked search (filters: domain, tag, owner, pii,
+                                            status; typo-tolerant; facets=true; sort=popular)
     GET  /products/{domain}/{product}       the catalog page; /contract /schema /sla /versions /quality
                                             /lineage /consumers /profiles /data (``api_data``)
     POST /query                             SQL as the caller may run it (``api_data``)
     GET  /status, /incidents                SLA status and incidents
     GET  /slo, /products/{d}/{p}/slo        SLOs with error budgets (``api_slo``)
     ...  /grants, /access-requests, /audit  access management (``api_access``)
+    GET  /usage, /products/{d}/{p}/usage    reads, queries, readers, rows read (``api_usage``)
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tessera.platform.browse import CatalogView, Filters, contract_document
+from tessera.platform.browse import CatalogView, Filters, Sort, contract_document
 from tessera.platform.context import Context
-from tessera.server import api_access, api_data, api_notify, api_slo
+from tessera.server import api_access, api_data, api_notify, api_slo, api_usage
 from tessera.server.catalog_answers import answer
 from tessera.server.deps import ServerState
 from tessera.server.params import ERRORS, PREFIX, Caller, DomainName, ProductName, State
@@ -47,8 +49,10 @@ async def _view(server: ServerState, ctx: Context) -> CatalogView:
     return view if view is not None else await run_in_threadpool(server.browser.view, ctx)
 
 
-def _filters(domain: str | None, tag: str | None, owner: str | None, pii: bool | None) -> Filters:
-    return Filters(domain=domain, tag=tag, owner=owner, pii=pii)
+def _filters(
+    domain: str | None, tag: str | None, owner: str | None, pii: bool | None, status: str | None = None
+) -> Filters:
+    return Filters(domain=domain, tag=tag, owner=owner, pii=pii, status=status)
 
 
 @router.get("/", tags=["mesh"], summary="The mesh and who is calling")
@@ -97,9 +101,10 @@ async def products(
     tag: Text = None,
     owner: Text = None,
     pii: bool | None = None,
+    status: Text = None,
 ) -> Response:
     view = await _view(server, ctx)
-    return answer(request.scope, view, view.products(_filters(domain, tag, owner, pii)))
+    return answer(request.scope, view, view.products(_filters(domain, tag, owner, pii, status)))
 
 
 @router.get(
@@ -117,10 +122,25 @@ async def search(
     tag: Text = None,
     owner: Text = None,
     pii: bool | None = None,
+    status: Text = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    sort: Annotated[
+        Sort, Query(description="relevance, or popular: most used first (28 days)")
+    ] = "relevance",
+    facets: Annotated[
+        bool, Query(description="answer {results, total, facets, corrections, sort} instead of the list")
+    ] = False,
 ) -> Response:
     view = await _view(server, ctx)
-    return answer(request.scope, view, view.search(q, _filters(domain, tag, owner, pii), limit))
+    narrowed = _filters(domain, tag, owner, pii, status)
+    if sort == "popular":  # usage moves without the catalog: computed for each request, never kept
+        uses = await run_in_threadpool(server.browser.uses, ctx)
+        found = (
+            view.search_result(q, narrowed, limit, uses) if facets else view.search(q, narrowed, limit, uses)
+        )
+        return JSONResponse(found)
+    found = view.search_result(q, narrowed, limit) if facets else view.search(q, narrowed, limit)
+    return answer(request.scope, view, found)
 
 
 @router.get(
@@ -281,4 +301,4 @@ def incidents(
 
 
 #: Every API router; each carries the ``/api/v1`` prefix itself, so a route knows its whole template.
-routers = (router, api_data.router, api_access.router, api_notify.router, api_slo.router)
+routers = (router, api_data.router, api_access.router, api_notify.router, api_slo.router, api_usage.router)

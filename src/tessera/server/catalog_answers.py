@@ -38,9 +38,9 @@ _DOMAIN = re.compile(f"{PREFIX}/domains/{_NAME}")
 _NAME_LENGTH = 128  # as params.DomainName and ProductName allow
 _LISTS = {f"{PREFIX}/{name}": f"{PREFIX}/{name}" for name in ("domains", "products", "search")}
 _MEDIA_TYPE = "application/json"
-_FILTERS = ("domain", "tag", "owner")
+_FILTERS = ("domain", "tag", "owner", "status")
 _PARAMETERS = {
-    f"{PREFIX}/search": frozenset({"q", "limit", "pii", *_FILTERS}),
+    f"{PREFIX}/search": frozenset({"q", "limit", "pii", "facets", "sort", *_FILTERS}),
     f"{PREFIX}/products": frozenset({"pii", *_FILTERS}),
 }
 _LIMIT = re.compile("[1-9][0-9]{0,3}")  # the search route's 1..1000, written plainly
@@ -140,15 +140,20 @@ def _listed(scope: Scope, template: str, view: CatalogView) -> Any:
         or len(args.get("q", "")) > 512
     ):
         return None
-    pii, limit = args.get("pii"), args.get("limit", "20")
+    pii, limit, facets = args.get("pii"), args.get("limit", "20"), args.get("facets", "false")
     if pii not in (None, "true", "false") or not _LIMIT.fullmatch(limit) or int(limit) > 1000:
         return None
+    if facets not in ("true", "false") or args.get("sort", "relevance") != "relevance":
+        return None  # "most used" moves with the audit log, not the catalog: the route answers it
     filters = Filters(
         domain=args.get("domain"),
         tag=args.get("tag"),
         owner=args.get("owner"),
         pii=None if pii is None else pii == "true",
+        status=args.get("status"),
     )
     if template == f"{PREFIX}/search":
+        if facets == "true":
+            return view.search_result(args.get("q", ""), filters, int(limit))
         return view.search(args.get("q", ""), filters, int(limit))
     return view.products(filters)

@@ -1,7 +1,8 @@
 """Prometheus metrics at ``/metrics``, in a registry of the application's own (two apps in one process never
 share counters): requests and latencies per route template, scheduler runs, and, computed at each scrape from
 the catalog, publishes, refused publishes, quality outcomes, open incidents and the age of each product's
-newest version."""
+newest version; and each product's audited reads, queries and rows read, counted from the audit log's entries
+since the previous scrape (``tessera.platform.usage_counts``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from tessera.platform.build import BuildOutcome
     from tessera.platform.context import Context
+    from tessera.platform.usage_counts import UsageTotals
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "RequestMetrics"]
 
@@ -65,8 +67,36 @@ class _CatalogCollector(Collector):
         yield from (publishes, refused, quality, age, incidents)
 
 
+class _UsageCollector(Collector):
+    """Reads, queries and rows read per product since the audit log began."""
+
+    def __init__(self, ctx: Context, totals: UsageTotals) -> None:
+        self.ctx, self.totals = ctx, totals
+
+    def collect(self) -> Iterator[Metric]:
+        self.ctx.identify()
+        counted = self.totals.current(self.ctx.catalog)
+        names = ("reads", "queries", "rows_read")
+        helps = (
+            "Audited reads, per product",
+            "Audited queries that read the product",
+            "Rows read, per product",
+        )
+        families = [
+            CounterMetricFamily(f"tessera_product_{n}", h, labels=["product"])
+            for n, h in zip(names, helps, strict=True)
+        ]
+        for address, values in sorted(counted.items()):
+            for family, value in zip(families, values, strict=True):
+                family.add_metric([address], value)
+        yield from families
+
+
 class Metrics:
     def __init__(self) -> None:
+        from tessera.platform.usage_counts import UsageTotals
+
+        self.usage = UsageTotals()
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "tessera_http_requests",
@@ -99,6 +129,7 @@ class Metrics:
     def exposition(self, ctx: Context) -> bytes:
         """The text exposition: this app's own metrics, then the catalog's counts as ``ctx`` reads them."""
         scrape = CollectorRegistry(auto_describe=False)
+        scrape.register(_UsageCollector(ctx, self.usage))
         scrape.register(_CatalogCollector(ctx))
         scrape.register(SloCollector(ctx))
         return generate_latest(self.registry) + generate_latest(scrape)

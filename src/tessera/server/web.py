@@ -1,7 +1,7 @@
 """The web catalog, mounted at ``/``: server-rendered pages (Jinja2) and a little vanilla JS, no asset from a
 CDN, so it works offline.
 
-Pages: ``/`` search with filters, ``/domains/{domain}``, ``/products/{domain}/{product}``, ``/approvals``,
+Pages: ``/`` search with filters, facet counts, badges and "most used" order, ``/domains/{domain}``, ``/products/{domain}/{product}``, ``/approvals``,
 ``/login``; JSON for the lineage graph at ``/ui/lineage/{domain}/{product}.json``; assets at ``/ui/static/``.
 
 Routes parse the request, call the platform (``web_views`` gathers what a page shows) and render
@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from tessera.errors import AccessDeniedError, AuthenticationError, NotFoundError, TesseraError
 from tessera.platform.access import Access
+from tessera.platform.browse import Sort
 from tessera.platform.context import Context
 from tessera.server import web_product as tabbed
 from tessera.server import web_views as views
@@ -55,7 +56,14 @@ _PURPOSE_LIMIT = 2000
 # -- pages ---------------------------------------------------------------------------------------------------
 @router.get("/", response_class=HTMLResponse)
 def index(
-    request: Request, q: str = "", domain: str = "", tag: str = "", owner: str = "", pii: str = ""
+    request: Request,
+    q: str = "",
+    domain: str = "",
+    tag: str = "",
+    owner: str = "",
+    pii: str = "",
+    status: str = "",
+    sort: str = "",
 ) -> Response:
     def build() -> Response:
         ctx = viewer(request)
@@ -67,7 +75,8 @@ def index(
             "false": "no",
             "0": "no",
         }  # as the API too
-        filters = views.Filters(q.strip(), domain, tag, owner, flag.get(pii.lower(), ""))
+        order: Sort = "popular" if sort == "popular" else "relevance"
+        filters = views.Filters(q.strip(), domain, tag, owner, flag.get(pii.lower(), ""), status, order)
         return render(
             request,
             "index.html",

@@ -5,7 +5,7 @@ data for the templates; nothing here renders HTML except the quality chart, an i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -34,17 +34,19 @@ _RESULT_LIMIT = 200
 
 @dataclass(frozen=True)
 class Filters:
-    """The search form: free text, and the filters the API's search takes."""
+    """The search form: free text, the filters the API's search takes, and the order."""
 
     text: str = ""
     domain: str = ""
     tag: str = ""
     owner: str = ""
     pii: str = ""  # "" | "yes" | "no"
+    status: str = ""
+    sort: browse.Sort = "relevance"
 
     @property
     def active(self) -> bool:
-        return any((self.text, self.domain, self.tag, self.owner, self.pii))
+        return any((self.text, self.domain, self.tag, self.owner, self.pii, self.status))
 
     def narrowing(self) -> browse.Filters:
         return browse.Filters(
@@ -52,24 +54,73 @@ class Filters:
             tag=self.tag or None,
             owner=self.owner or None,
             pii=None if not self.pii else self.pii == "yes",
+            status=self.status or None,
         )
 
 
 def search_page(ctx: Context, browser: browse.Browser, filters: Filters) -> dict[str, Any]:
     """Ranked hits, as the API's search and ``tessera catalog search`` rank them (name, tags, description,
-    columns), after the filters; and the values each filter can take."""
+    columns; typos corrected), after the filters, or most used first; each with its freshness and quality
+    badges and how often it was used; and the values each filter can take, with how many products each would
+    leave."""
     everything = browser.products(ctx)
-    hits = browser.search(ctx, filters.text, filters.narrowing(), _RESULT_LIMIT)
+    found = browser.search_result(ctx, filters.text, filters.narrowing(), _RESULT_LIMIT, filters.sort)
+    counts = {
+        facet: {str(v["value"]): v["count"] for v in values} for facet, values in found["facets"].items()
+    }
+    uses = browser.uses(ctx)
+    badges = _badges(ctx, browser.view(ctx), [h["address"] for h in found["results"]])
+    hits = [{**h, **badges[h["address"]], "uses": uses.get(h["address"], 0)} for h in found["results"]]
     return {
         "hits": hits,
-        "total": len(hits),
+        "total": found["total"],
+        "corrections": found["corrections"],
+        "counts": counts,
         "facets": {
             "domains": sorted({p["domain"] for p in everything}),
             "tags": sorted({tag for p in everything for tag in p.get("tags") or []}),
             "owners": sorted({p["owner"] for p in everything if p.get("owner")}),
+            "statuses": sorted({p["status"] for p in everything if p.get("status")}),
         },
         "domains": ctx.spec.domains,
     }
+
+
+def _badges(ctx: Context, view: browse.CatalogView, addresses: list[str]) -> dict[str, dict[str, Any]]:
+    """Each product's freshness — ``stale`` when an SLA check found it so (an open freshness incident) or its
+    newest version was published longer ago than the contract's freshness limit, else ``fresh``; ``no-sla``
+    without a limit, ``no-data`` before a publish — and its latest quality outcome."""
+    from tessera.monitoring.status import freshness_limit
+
+    stale = {i["address"] for i in ctx.catalog.incidents(open_only=True) if i["kind"] == "freshness"}
+    now = datetime.now(UTC)
+    out = {}
+    for address in addresses:
+        facts = view.facts(address)
+        latest, product = facts.get("latest"), ctx.spec.product(address)
+        limit = freshness_limit(product)[0] if product is not None else None
+        age = now - latest["published_at"] if latest and latest.get("published_at") else None
+        if latest is None:
+            fresh, why = "no-data", "nothing published yet"
+        elif address in stale:
+            fresh, why = "stale", "the last SLA check found its newest data older than its contract allows"
+        elif limit is None:
+            fresh, why = "no-sla", "the contract sets no freshness limit"
+        elif age is not None and age > limit:
+            fresh, why = "stale", f"published longer ago than its {_span(limit)} freshness limit"
+        else:
+            fresh, why = "fresh", f"published within its {_span(limit)} freshness limit"
+        out[address] = {
+            "freshness": fresh,
+            "freshness_note": why,
+            "quality": facts.get("quality") or "none",
+        }
+    return out
+
+
+def _span(limit: timedelta) -> str:
+    hours = limit.total_seconds() / 3600
+    return f"{hours / 24:g} d" if hours >= 48 else f"{hours:g} h"
 
 
 def _entry(ctx: Context, browser: browse.Browser, address: str) -> dict[str, Any] | None:
