@@ -18,7 +18,6 @@ from tessera.errors import AccessDeniedError, TesseraError
 from tessera.model.profile import VersionProfile
 from tessera.platform.context import Context
 from tessera.platform.reader import Reader, network_caller
-from tessera.storage.schema import METADATA_COLUMNS
 
 __all__ = [
     "PREVIEW_ROWS",
@@ -35,7 +34,6 @@ __all__ = [
 PREVIEW_ROWS = 20
 #: Longer cells are cut, with an ellipsis, in the preview.
 CELL_CHARS = 40
-_PROVENANCE = frozenset(name for name, _ in METADATA_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +94,10 @@ def preview(ctx: Context, address: str) -> Preview:
     except TesseraError as exc:
         return Preview(reason=f"No preview: {exc}")
     table = served.table
-    names = tuple(n for n in table.column_names if n not in _PROVENANCE)
+    from tessera.storage.schema import METADATA_COLUMNS  # with the rows: the server starts without Arrow
+
+    provenance = {name for name, _ in METADATA_COLUMNS}
+    names = tuple(n for n in table.column_names if n not in provenance)
     masked = Reader(ctx, network_caller(ctx)).masked_columns(address) & set(names)
     data = table.select(list(names)).to_pylist()
     rows = tuple(tuple(_cell(row[n]) for n in names) for row in data)
