@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 import tessera
+from tessera.errors import TesseraError
 from tessera.monitoring.webhooks import SIGNATURE_HEADER, sign
 from tessera.platform.notifications import deliver, notify
 from tests.meshkit import ORDERS_CONTRACT, orders_table, product_doc, run_cli, write
@@ -467,3 +468,71 @@ def test_only_an_admin_makes_another_principal_follow_or_reads_the_whole_outbox(
         assert as_hal.notifications.notifications() == []  # hal's own: none
         assert as_hal.notifications.subscribe("sales.orders")["principal"] == "hal@example.com"
         assert [s["principal"] for s in as_hal.notifications.subscriptions()] == ["hal@example.com"]
+
+
+# --- hostile input: addresses, subjects and rows that must not stop the outbox --------------------------------
+
+
+def test_an_email_with_a_trailing_newline_is_refused(mesh_dir: Path) -> None:
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("bob")
+        with pytest.raises(TesseraError, match="not an email address"):
+            mesh.notifications.set_email("bob", "bob@example.com\n")
+
+
+def test_a_row_that_cannot_be_sent_fails_alone(mesh_dir: Path, smtp: Mailbox) -> None:
+    _configure(mesh_dir, _smtp_block(smtp))
+    with tessera.open(mesh_dir) as mesh:
+        ctx = mesh.ctx
+        with ctx.catalog.transaction() as conn:
+            notify(
+                ctx,
+                conn,
+                "sla.opened",
+                "sales.orders",
+                {"kind": "freshness", "detail": "late\r\nBcc: x@evil.com"},
+                recipients=["bob@example.com"],
+            )
+            notify(
+                ctx,
+                conn,
+                "sla.resolved",
+                "sales.orders",
+                {"kind": "freshness"},
+                recipients=["amy@example.com"],
+            )
+        done = deliver(ctx)
+    assert done.sent == 2, done
+    rcpts = sorted(to[0] for to, _ in smtp.messages)
+    assert rcpts == ["amy@example.com", "bob@example.com"]
+    assert all("\n" not in msg["Subject"] for _, msg in smtp.messages)
+
+
+def test_a_stored_address_with_a_line_break_fails_its_row_and_the_rest_are_sent(
+    mesh_dir: Path, smtp: Mailbox
+) -> None:
+    from sqlalchemy import update
+
+    from tessera.catalog import tables as t
+
+    _configure(mesh_dir, _smtp_block(smtp))
+    with tessera.open(mesh_dir) as mesh:
+        ctx = mesh.ctx
+        mesh.access.add_principal("bob")
+        with ctx.catalog.transaction() as conn:  # written before addresses were checked
+            conn.execute(
+                update(t.principals).where(t.principals.c.name == "bob").values(email="b@x.com\nBcc: e@x.com")
+            )
+            notify(
+                ctx,
+                conn,
+                "sla.resolved",
+                "sales.orders",
+                {"kind": "freshness"},
+                recipients=["bob", "amy@x.com"],
+            )
+        done = deliver(ctx)
+        rows = {r["recipient"]: r for r in mesh.notifications.notifications()}
+    assert (done.sent, done.failed) == (1, 1)
+    assert rows["bob"]["status"] == "failed" and "cannot be sent" in rows["bob"]["last_error"]
+    assert [to for to, _ in smtp.messages] == [["amy@x.com"]]

@@ -205,8 +205,15 @@ def send_email(smtp: Smtp | None, to: Sequence[str], subject: str, body: str, *,
     if smtp is None:
         raise TesseraError("mesh.yaml has no notifications.smtp (host, port, from): email cannot be sent")
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = smtp.sender, ", ".join(to), subject
-    message.set_content(body)
+    try:
+        message["From"], message["To"], message["Subject"] = (
+            smtp.sender,
+            ", ".join(to),
+            " ".join(subject.split()),
+        )
+        message.set_content(body)
+    except ValueError as exc:  # a line break in an address: never sent, never retried
+        raise TesseraError(f"email to {', '.join(map(repr, to))} cannot be sent: {exc}") from None
     credentials = smtp.credentials()
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout) as server:

@@ -62,7 +62,8 @@ def settings_of(ctx: Context) -> NotificationSettings:
 
 
 def is_email(text: str) -> bool:
-    return bool(_EMAIL.match(text))
+    """Exactly one address: no line break (``$`` would let a trailing one through into a mail header)."""
+    return bool(_EMAIL.fullmatch(text))
 
 
 def notify(
@@ -155,6 +156,12 @@ def deliver(
             failed += 1
             outbox.finish(ctx.catalog, row["id"], status="failed", error=str(exc))
             errors.append(f"{row['event']} to {row['recipient']}: {exc}")
+        except Exception as exc:  # a row no sender can handle fails alone; it must not stop the outbox
+            failed += 1
+            message = f"could not be sent: {type(exc).__name__}: {exc}"
+            log.exception("notification %s could not be sent", row["id"])
+            outbox.finish(ctx.catalog, row["id"], status="failed", error=message)
+            errors.append(f"{row['event']} to {row['recipient']}: {message}")
         else:
             sent += 1
             outbox.finish(ctx.catalog, row["id"], status="sent", sent_at=datetime.now(UTC))
