@@ -4,6 +4,7 @@ and PostgreSQL, subscriptions by the CLI and the REST API, and who gets which ev
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -536,3 +537,13 @@ def test_a_stored_address_with_a_line_break_fails_its_row_and_the_rest_are_sent(
     assert (done.sent, done.failed) == (1, 1)
     assert rows["bob"]["status"] == "failed" and "cannot be sent" in rows["bob"]["last_error"]
     assert [to for to, _ in smtp.messages] == [["amy@x.com"]]
+
+
+def test_a_backoff_beyond_a_week_is_refused_at_its_line(mesh_dir: Path, receiver: Receiver) -> None:
+    """A backoff the clock cannot hold would crash the delivery (and the command that queued) at the first
+    retry; mesh.yaml is refused instead."""
+    _configure(mesh_dir, {"channels": [{"name": "hook", "type": "webhook", "url": receiver.url}],
+                          "retry": {"backoffSeconds": 1e12, "maxBackoffSeconds": 1e12}})  # fmt: skip
+    done = run_cli("-C", str(mesh_dir), "validate")
+    assert done.returncode != 0
+    assert re.search(r"mesh\.yaml:\d+.*(backoffSeconds|1000000000000)", done.stdout + done.stderr)
