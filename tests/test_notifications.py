@@ -547,3 +547,45 @@ def test_a_backoff_beyond_a_week_is_refused_at_its_line(mesh_dir: Path, receiver
     done = run_cli("-C", str(mesh_dir), "validate")
     assert done.returncode != 0
     assert re.search(r"mesh\.yaml:\d+.*(backoffSeconds|1000000000000)", done.stdout + done.stderr)
+
+
+def test_rows_behind_a_slow_receiver_stay_free_for_another_deliverer(mesh_dir: Path) -> None:
+    """A deliverer leases only the row it is sending: had it leased its whole batch, rows still waiting when the
+    lease ran out would be sent again by the next deliverer (and meanwhile nobody could send them)."""
+    started, release = threading.Event(), threading.Event()
+    got: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(self.rfile.read(int(self.headers["Content-Length"])))
+            if len(got) == 1:  # the first send hangs until the test lets it go
+                started.set()
+                release.wait(30)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        _configure(mesh_dir, {"channels": [{"name": "hook", "type": "webhook", "url": url}]})
+        with tessera.open(mesh_dir) as first, tessera.open(mesh_dir) as second:
+            with first.ctx.catalog.transaction() as conn:
+                for i in range(3):
+                    notify(first.ctx, conn, "sla.resolved", "sales.orders", {"kind": f"k{i}"})
+            done: list[Any] = []
+            slow = threading.Thread(target=lambda: done.append(deliver(first.ctx, timeout=30)))
+            slow.start()
+            assert started.wait(30)
+            other = deliver(second.ctx)
+            release.set()
+            slow.join(30)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert other.sent == 2 and done[0].sent == 1
+    assert sorted(json.loads(b)["facts"]["kind"] for b in got) == ["k0", "k1", "k2"]  # each sent once

@@ -14,7 +14,8 @@ event. A principal is emailed at its ``email``, or at its name when the name is 
 recorded ``failed`` with the reason, never silently dropped. ``dedup`` (default: unique to the call) names the
 occurrence (access events go to the recipients given alone, and to channels that list them): an event raised again with the same key queues nothing, so a sent row is never sent twice.
 
-``deliver`` claims the due rows (one deliverer per row, ``catalog/notifications.py``) and sends them; a
+``deliver`` takes the due rows one by one, each just before sending it (one deliverer per row,
+``catalog/notifications.py``), so a slow receiver never holds the rows behind it past their lease; a
 transient failure is retried with exponential backoff up to mesh.yaml's ``notifications.retry.maxAttempts``,
 anything else fails the row at once with its reason. ``deliver_quietly`` is what commands call after they queue:
 short timeouts, and it never fails the command."""
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -138,7 +140,12 @@ def deliver(
     settings = settings_of(ctx)
     sent = retrying = failed = 0
     errors = []
-    for row in outbox.claim(ctx.catalog, moment, lease=_LEASE, limit=limit):
+    started = time.monotonic()
+    for candidate in outbox.due(ctx.catalog, moment, limit=limit):
+        clock = moment + timedelta(seconds=time.monotonic() - started)  # ``now`` plus the time spent sending
+        row = outbox.take(ctx.catalog, candidate, clock, lease=_LEASE)
+        if row is None:  # another deliverer took it
+            continue
         try:
             _send(settings, row, timeout)
         except TransientError as exc:
@@ -149,7 +156,7 @@ def deliver(
             else:
                 retrying += 1
                 message = str(exc)
-                retry_at = moment + _backoff(settings, row["attempts"])
+                retry_at = clock + _backoff(settings, row["attempts"])
                 outbox.finish(ctx.catalog, row["id"], status="queued", error=message, retry_at=retry_at)
             errors.append(f"{row['event']} to {row['recipient']}: {message}")
         except TesseraError as exc:
