@@ -21,7 +21,7 @@ import yaml
 import tessera
 from tessera.errors import TesseraError
 from tessera.monitoring.webhooks import SIGNATURE_HEADER, sign
-from tessera.platform.notifications import deliver, notify
+from tessera.platform.notifications import deliver, deliver_quietly, notify
 from tests.meshkit import ORDERS_CONTRACT, orders_table, product_doc, run_cli, write
 
 
@@ -589,3 +589,37 @@ def test_rows_behind_a_slow_receiver_stay_free_for_another_deliverer(mesh_dir: P
         server.server_close()
     assert other.sent == 2 and done[0].sent == 1
     assert sorted(json.loads(b)["facts"]["kind"] for b in got) == ["k0", "k1", "k2"]  # each sent once
+
+
+def test_a_chat_webhooks_secret_path_is_never_stored_logged_or_shown(
+    mesh_dir: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Slack webhook's URL is its secret (mesh.yaml names the variable that holds it): a failing delivery
+    says which host answered, never the path, in the outbox, the logs or the command's output."""
+    monkeypatch.setenv("TESSERA_TEST_SLACK_URL", f"{receiver.url}/services/T0/B0/s3cr3t")
+    receiver.failures = 10
+    _configure(
+        mesh_dir, {"channels": [{"name": "chat", "type": "slack", "urlEnv": "TESSERA_TEST_SLACK_URL"}]}
+    )
+    with tessera.open(mesh_dir) as mesh:
+        with mesh.ctx.catalog.transaction() as conn:
+            notify(mesh.ctx, conn, "sla.resolved", "sales.orders", {"kind": "freshness"})
+        with caplog.at_level("WARNING"):
+            deliver_quietly(mesh.ctx)  # what a command does after it queues: it logs what failed
+        rows = mesh.notifications.notifications()
+    assert [r["status"] for r in rows] == ["queued"] and receiver.requests  # to be retried
+    shown = " ".join([*(str(r["last_error"]) for r in rows), caplog.text])
+    assert "answered HTTP 500" in shown and "s3cr3t" not in shown and "/services" not in shown
+
+
+def test_a_principal_named_like_a_channel_does_not_see_its_rows(mesh_dir: Path, receiver: Receiver) -> None:
+    from tessera import Mesh
+
+    _configure(mesh_dir, {"channels": [{"name": "data-team", "type": "webhook", "url": receiver.url}]})
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("data-team")
+        _, token = mesh.access.create_token("data-team")
+        with mesh.ctx.catalog.transaction() as conn:
+            notify(mesh.ctx, conn, "sla.resolved", "sales.orders", {"kind": "freshness"})
+    with Mesh(mesh_dir, token=token) as as_team:
+        assert as_team.notifications.notifications() == []

@@ -161,6 +161,7 @@ def list_notifications(
     recipient: str | None = None,
     address: str | None = None,
     status: str | None = None,
+    channel: str | None = None,
     limit: int = 200,
 ) -> list[Row]:
     """The outbox, newest first."""
@@ -168,6 +169,8 @@ def list_notifications(
     query = select(t.notifications).order_by(n.id.desc()).limit(limit)
     if recipient is not None:
         query = query.where(n.recipient == recipient)
+    if channel is not None:
+        query = query.where(n.channel == channel)
     if address is not None:
         query = query.where(n.address == address)
     if status is not None:

@@ -105,12 +105,16 @@ class Notifications:
         self, *, address: str | None = None, status: str | None = None, recipient: str | None = None
     ) -> list[dict[str, Any]]:
         """The outbox, newest first: the caller's own rows; every row for an admin of the mesh."""
+        channel = None
         if not self._is_admin():
             if recipient not in (None, self.ctx.actor):
                 self.ctx.authorize("admin")
-            recipient = self.ctx.actor
+            recipient, channel = (
+                self.ctx.actor,
+                "email",
+            )  # a chat channel's rows, even of its name, are not its
         return outbox.list_notifications(
-            self.ctx.catalog, recipient=recipient, address=address, status=status
+            self.ctx.catalog, recipient=recipient, address=address, status=status, channel=channel
         )
 
     def deliver(self, *, now: datetime | None = None) -> Delivered:
