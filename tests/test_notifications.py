@@ -623,3 +623,21 @@ def test_a_principal_named_like_a_channel_does_not_see_its_rows(mesh_dir: Path, 
             notify(mesh.ctx, conn, "sla.resolved", "sales.orders", {"kind": "freshness"})
     with Mesh(mesh_dir, token=token) as as_team:
         assert as_team.notifications.notifications() == []
+
+
+def test_what_a_requester_writes_is_plain_text_in_slack_and_teams(mesh_dir: Path, receiver: Receiver) -> None:
+    """A purpose is any principal's words: in Slack ``<!channel>`` would ping everyone and ``<url|label>`` dress
+    a link up as something else; in Teams a tag would be HTML."""
+    events = ["access.requested"]
+    _configure(mesh_dir, {"channels": [
+        {"name": "slack", "type": "slack", "url": f"{receiver.url}/slack", "events": events},
+        {"name": "teams", "type": "teams", "url": f"{receiver.url}/teams", "events": events},
+    ]})  # fmt: skip
+    purpose = "<!channel> urgent: <https://evil.example|approve here> & <b>now</b>"
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("mallory")
+        mesh.access.request_access("sales.orders", purpose, principal="mallory")
+    [slack], [teams] = receiver.bodies("/slack"), receiver.bodies("/teams")
+    section = slack["blocks"][1]["text"]["text"]
+    assert "&lt;!channel&gt; urgent: &lt;https://evil.example|approve here&gt; &amp; &lt;b&gt;" in section
+    assert "<" not in section + slack["text"] and "<" not in teams["text"]

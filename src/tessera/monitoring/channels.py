@@ -149,16 +149,23 @@ class NotificationSettings:
         return [f"{where}: the variable {var} is not set" for where, var in named if not os.environ.get(var)]
 
 
+def _plain(text: str) -> str:
+    """``text`` as the chat shows it, never as markup: Slack reads ``<!channel>`` as a mention of everyone and
+    ``<https://x|label>`` as a link (its own escapes: ``&amp; &lt; &gt;``); Teams reads HTML tags (and the same
+    escapes). Markdown links in a Teams card are left as they are."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def payload_for(channel: Channel, row: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON a chat channel receives for an outbox row (``subject``, ``payload``)."""
     subject, body = str(row["subject"]), str(row["payload"].get("text", ""))
     stored = row["payload"]
-    if channel.kind == "slack":
+    if channel.kind == "slack":  # what a principal wrote (a purpose, a reason) must not become markup
         return {
-            "text": subject,
+            "text": _plain(subject),
             "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": subject[:150]}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": body[:2900]}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": _plain(body)[:2900]}},
             ],
         }
     if channel.kind == "teams":
@@ -167,7 +174,7 @@ def payload_for(channel: Channel, row: Mapping[str, Any]) -> dict[str, Any]:
             "@context": "https://schema.org/extensions",
             "summary": subject,
             "title": subject,
-            "text": body.replace("\n", "  \n"),
+            "text": _plain(body).replace("\n", "  \n"),
         }
     if channel.legacy:
         facts = stored.get("facts") or {}
