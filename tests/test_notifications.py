@@ -641,3 +641,18 @@ def test_what_a_requester_writes_is_plain_text_in_slack_and_teams(mesh_dir: Path
     section = slack["blocks"][1]["text"]["text"]
     assert "&lt;!channel&gt; urgent: &lt;https://evil.example|approve here&gt; &amp; &lt;b&gt;" in section
     assert "<" not in section + slack["text"] and "<" not in teams["text"]
+
+
+def test_following_and_setting_an_email_are_audited(mesh_dir: Path) -> None:
+    """Who made whom follow what, and where a principal's notifications go, are changes like a grant."""
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("gus")
+        mesh.notifications.subscribe("sales.orders", principal="gus")
+        mesh.notifications.set_email("gus", "gus@example.com")
+        mesh.notifications.unsubscribe("sales.orders", principal="gus")
+        entries = [(e.action, e.subject) for e in mesh.access.audit()]
+    assert ("subscription.add", "sales.orders") in entries and (
+        "subscription.remove",
+        "sales.orders",
+    ) in entries
+    assert ("principal.email", "gus") in entries

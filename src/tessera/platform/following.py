@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tessera import catalog as cat
 from tessera.access import grants as grants_
 from tessera.catalog import notifications as outbox
 from tessera.catalog import tables as t
@@ -71,12 +72,17 @@ class Notifications:
         self._known(who)
         with self.ctx.catalog.transaction() as conn:
             outbox.subscribe(conn, who, address, sorted(set(events)), self.ctx.actor, datetime.now(UTC))
+            cat.append_audit(conn, self.ctx.actor, "subscription.add", address,
+                             {"principal": who, "events": sorted(set(events))})  # fmt: skip
         return {"principal": who, "address": address, "events": sorted(set(events))}
 
     def unsubscribe(self, address: str, principal: str | None = None) -> bool:
         who = self._who(principal, address, "stops following")
         with self.ctx.catalog.transaction() as conn:
-            return outbox.unsubscribe(conn, who, address)
+            done = outbox.unsubscribe(conn, who, address)
+            if done:
+                cat.append_audit(conn, self.ctx.actor, "subscription.remove", address, {"principal": who})
+            return done
 
     def subscriptions(self, principal: str | None = None, address: str | None = None) -> list[dict[str, Any]]:
         """A caller's own; anyone's (or everyone's, with no ``principal``) for an admin of the mesh."""
@@ -99,6 +105,7 @@ class Notifications:
         with self.ctx.catalog.transaction() as conn:
             if not outbox.set_email(conn, principal, email):
                 raise NotFoundError(f"no principal {principal!r} (see `tessera principal list`)")
+            cat.append_audit(conn, self.ctx.actor, "principal.email", principal, {"email": email})
 
     # -- the outbox --------------------------------------------------------------------------------------------
     def notifications(
