@@ -656,3 +656,22 @@ def test_following_and_setting_an_email_are_audited(mesh_dir: Path) -> None:
         "sales.orders",
     ) in entries
     assert ("principal.email", "gus") in entries
+
+
+def test_a_receiver_that_does_not_answer_delays_a_command_by_one_send_not_all(mesh_dir: Path) -> None:
+    """After its budget a delivery takes no further row: the rest stay queued, untouched, for the next one."""
+    listener = socket.socket()  # accepts connections (the backlog) and never answers
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+        _configure(mesh_dir, {"channels": [{"name": "hook", "type": "webhook", "url": url}]})
+        with tessera.open(mesh_dir) as mesh:
+            with mesh.ctx.catalog.transaction() as conn:
+                for i in range(4):
+                    notify(mesh.ctx, conn, "sla.resolved", "sales.orders", {"kind": f"k{i}"})
+            done = deliver(mesh.ctx, timeout=0.3, budget=0.1)  # the first send alone outlasts the budget
+            rows = mesh.notifications.notifications()
+    finally:
+        listener.close()
+    assert done.retrying == 1 and sorted(r["attempts"] for r in rows) == [0, 0, 0, 1]

@@ -133,15 +133,23 @@ def _send(settings: NotificationSettings, row: Mapping[str, Any], timeout: float
 
 
 def deliver(
-    ctx: Context, *, now: datetime | None = None, timeout: float = 5.0, limit: int = 100
+    ctx: Context,
+    *,
+    now: datetime | None = None,
+    timeout: float = 5.0,
+    limit: int = 100,
+    budget: float | None = None,
 ) -> Delivered:
-    """Send what is due now: sent, retried later (transient failures, up to the maximum attempts) or failed."""
+    """Send what is due now: sent, retried later (transient failures, up to the maximum attempts) or failed.
+    ``budget``: seconds after which no further row is taken (the rest wait, untouched, for the next delivery)."""
     moment = now or datetime.now(UTC)
     settings = settings_of(ctx)
     sent = retrying = failed = 0
     errors = []
     started = time.monotonic()
     for candidate in outbox.due(ctx.catalog, moment, limit=limit):
+        if budget is not None and time.monotonic() - started >= budget:
+            break
         clock = moment + timedelta(seconds=time.monotonic() - started)  # ``now`` plus the time spent sending
         row = outbox.take(ctx.catalog, candidate, clock, lease=_LEASE)
         if row is None:  # another deliverer took it
@@ -181,7 +189,8 @@ def deliver_quietly(ctx: Context) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        done = deliver(ctx, timeout=3.0, limit=20)  # a command waits for a few sends at most
+        # a command waits for a few sends at most: a receiver that does not answer costs it one timeout or two
+        done = deliver(ctx, timeout=3.0, limit=20, budget=5.0)
     except (
         TesseraError,
         SQLAlchemyError,
