@@ -20,6 +20,7 @@ from tessera.errors import NotFoundError, TesseraError
 from tessera.platform.context import Context
 from tessera.platform.notifications import (
     EVENTS,
+    PRIVATE,
     Delivered,
     Event,
     deliver,
@@ -68,6 +69,11 @@ class Notifications:
         unknown = [e for e in events if e not in EVENTS]
         if unknown:
             raise TesseraError(f"unknown event {', '.join(map(repr, unknown))}; events: {', '.join(EVENTS)}")
+        if private := sorted(set(events) & PRIVATE):
+            raise TesseraError(
+                f"{', '.join(private)} cannot be followed: an access request goes to the product's owners and its "
+                "decision to the requester, never to followers"
+            )
         who = self._who(principal, address, "follows")
         self._known(who)
         with self.ctx.catalog.transaction() as conn:

@@ -39,7 +39,7 @@ from tessera.monitoring.channels import NotificationSettings, send_chat, send_em
 from tessera.monitoring.messages import EVENTS, Event, render
 from tessera.platform.context import Context
 
-__all__ = ["EVENTS", "Delivered", "Event", "deliver", "deliver_quietly", "notify", "settings_of"]
+__all__ = ["EVENTS", "PRIVATE", "Delivered", "Event", "deliver", "deliver_quietly", "notify", "settings_of"]
 
 log = logging.getLogger("tessera.notifications")
 
