@@ -680,7 +680,7 @@ def test_a_receiver_that_does_not_answer_delays_a_command_by_one_send_not_all(me
 def test_following_an_access_event_is_refused_rather_than_never_delivered(mesh_dir: Path) -> None:
     with (
         tessera.open(mesh_dir) as mesh,
-        pytest.raises(TesseraError, match="access.requested cannot be followed"),
+        pytest.raises(TesseraError, match=r"access\.requested cannot be followed"),
     ):
         mesh.notifications.subscribe(
             "sales.orders", ["version.published", "access.requested"], principal="a@x.com"
