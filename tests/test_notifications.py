@@ -685,3 +685,29 @@ def test_following_an_access_event_is_refused_rather_than_never_delivered(mesh_d
         mesh.notifications.subscribe(
             "sales.orders", ["version.published", "access.requested"], principal="a@x.com"
         )
+
+
+def test_a_removed_principal_is_no_longer_notified(mesh_dir: Path, smtp: Mailbox) -> None:
+    """Its subscriptions go with it, and what was still queued for it: its name is an email address."""
+    _configure(mesh_dir, _smtp_block(smtp))
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("leaver@example.com")
+        mesh.notifications.subscribe("sales.orders", principal="leaver@example.com")
+        with mesh.ctx.catalog.transaction() as conn:
+            notify(
+                mesh.ctx,
+                conn,
+                "sla.resolved",
+                "sales.orders",
+                {"kind": "freshness"},
+                at=datetime(2030, 1, 1, tzinfo=UTC),
+            )
+        mesh.access.remove_principal("leaver@example.com")
+        assert mesh.notifications.subscriptions() == []
+        mesh.publish("sales.orders", orders_table())
+        deliver(mesh.ctx, now=datetime(2030, 1, 2, tzinfo=UTC))
+        rows = mesh.notifications.notifications()
+    assert smtp.messages == []
+    assert [(r["status"], r["last_error"]) for r in rows] == [
+        ("failed", "principal leaver@example.com was removed")
+    ]
