@@ -30,6 +30,7 @@ from tests.meshkit import ORDERS_CONTRACT, orders_table, product_doc, run_cli, w
 class Mailbox:
     port: int
     messages: list[tuple[list[str], Any]] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)  # addresses answered 550 at RCPT
 
 
 @pytest.fixture
@@ -42,6 +43,14 @@ def smtp() -> Iterator[Mailbox]:
     box = Mailbox(port)
 
     class Handler:
+        async def handle_RCPT(
+            self, server: Any, session: Any, envelope: Any, address: str, options: Any
+        ) -> str:
+            if address in box.refuse:
+                return "550 5.1.1 no such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             box.messages.append(
                 (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
@@ -711,3 +720,15 @@ def test_a_removed_principal_is_no_longer_notified(mesh_dir: Path, smtp: Mailbox
     assert [(r["status"], r["last_error"]) for r in rows] == [
         ("failed", "principal leaver@example.com was removed")
     ]
+
+
+def test_an_address_the_mail_server_refuses_for_good_fails_at_once(mesh_dir: Path, smtp: Mailbox) -> None:
+    smtp.refuse.add("gone@example.com")
+    _configure(mesh_dir, _smtp_block(smtp))
+    with tessera.open(mesh_dir) as mesh:
+        with mesh.ctx.catalog.transaction() as conn:
+            notify(
+                mesh.ctx, conn, "sla.resolved", "sales.orders", {"kind": "x"}, recipients=["gone@example.com"]
+            )
+        done = deliver(mesh.ctx)
+    assert (done.failed, done.retrying) == (1, 0) and "550" in done.errors[0]

@@ -229,6 +229,14 @@ def send_email(smtp: Smtp | None, to: Sequence[str], subject: str, body: str, *,
             if credentials is not None:
                 server.login(*credentials)
             server.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:  # every recipient refused: for good when each refusal is 5xx
+        refusals = ", ".join(f"{to} ({code} {reply!r})" for to, (code, reply) in exc.recipients.items())
+        error = f"SMTP {smtp.host}:{smtp.port} refused {refusals}"
+        if all(400 <= code < 500 for code, _ in exc.recipients.values()):
+            raise TransientError(error) from exc
+        raise TesseraError(error) from exc
+    except smtplib.SMTPNotSupportedError as exc:  # e.g. an address that needs SMTPUTF8: it will not pass
+        raise TesseraError(f"SMTP {smtp.host}:{smtp.port} cannot send it: {exc}") from exc
     except smtplib.SMTPResponseException as exc:
         error = f"SMTP {smtp.host}:{smtp.port} answered {exc.smtp_code} {exc.smtp_error!r}"
         if 400 <= exc.smtp_code < 500:
