@@ -370,3 +370,39 @@ def test_validate_warns_where_an_expectation_asks_what_the_producers_contract_la
     assert "expects integer, but the column is string" in typed.message
     shown = run_cli("-C", str(mesh_dir), "validate")
     assert shown.returncode == 0 and f"{file}:{gone.line}" in shown.stdout + shown.stderr
+
+
+# --- hostile expectations: a consumer's SQL rules run on the producer's gate ----------------------------------
+def _rule(name: str, query: str) -> dict[str, Any]:
+    return {"type": "sql", "name": name, "query": query, "mustBe": 0}
+
+
+def test_a_consumers_rule_cannot_change_what_the_next_rules_judge(mesh_dir: Path) -> None:
+    """One SELECT a rule: a statement that replaced the candidate with no rows would make every later check
+    judge nothing (and pass)."""
+    empty = "CREATE OR REPLACE VIEW __tessera__.candidate AS SELECT * FROM __arrow_0 WHERE false; SELECT 0"
+    rules = [_rule("empties", empty), _rule("no_rows", "SELECT count(*) FROM {object}")]
+    add_revenue(mesh_dir, {"properties": [{"name": "amount", "logicalType": "number"}], "quality": rules})
+    with tessera.open(mesh_dir) as mesh, pytest.raises(QualityGateError) as refused:
+        mesh.publish("sales.orders", de_fr(orders_table()))
+    assert refused.value.run is not None
+    checks = {c.name: c for c in refused.value.run.checks}
+    assert "is one SELECT, not CREATE, SELECT" in checks["expects.finance.revenue.table.empties"].message
+    assert checks["expects.finance.revenue.table.no_rows"].measured == 100  # the candidate as it was
+
+
+def test_a_consumers_rule_never_quotes_the_producers_values(mesh_dir: Path) -> None:
+    """The consumers listing (any identified caller) and the refusal show each rule's message: a value of the
+    data, least of all a sensitive one (email), must not come out through an error."""
+    rules = [
+        _rule("cast", "SELECT CAST(email AS INT) FROM {object}"),
+        _rule("text", "SELECT email FROM {object}"),
+    ]
+    add_revenue(mesh_dir, {"properties": [{"name": "amount", "logicalType": "number"}], "quality": rules})
+    with tessera.open(mesh_dir) as mesh:
+        with pytest.raises(QualityGateError) as refused:
+            mesh.publish("sales.orders", de_fr(orders_table()))
+        failed = mesh.consumers("sales.orders").latest["finance.revenue"]["failed"]
+    assert len(failed) == 2 and "Could not convert string '…' to INT32" in " ".join(failed)
+    assert "@example.com" not in str(refused.value).replace(REVENUE_OWNER, "")
+    assert not any("u1@" in m or "example.com'" in m for m in failed)

@@ -4,6 +4,7 @@ and PostgreSQL, subscriptions by the CLI and the REST API, and who gets which ev
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -18,8 +19,9 @@ import pytest
 import yaml
 
 import tessera
+from tessera.errors import TesseraError
 from tessera.monitoring.webhooks import SIGNATURE_HEADER, sign
-from tessera.platform.notifications import deliver, notify
+from tessera.platform.notifications import deliver, deliver_quietly, notify
 from tests.meshkit import ORDERS_CONTRACT, orders_table, product_doc, run_cli, write
 
 
@@ -28,6 +30,7 @@ from tests.meshkit import ORDERS_CONTRACT, orders_table, product_doc, run_cli, w
 class Mailbox:
     port: int
     messages: list[tuple[list[str], Any]] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)  # addresses answered 550 at RCPT
 
 
 @pytest.fixture
@@ -40,6 +43,14 @@ def smtp() -> Iterator[Mailbox]:
     box = Mailbox(port)
 
     class Handler:
+        async def handle_RCPT(
+            self, server: Any, session: Any, envelope: Any, address: str, options: Any
+        ) -> str:
+            if address in box.refuse:
+                return "550 5.1.1 no such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             box.messages.append(
                 (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
@@ -467,3 +478,257 @@ def test_only_an_admin_makes_another_principal_follow_or_reads_the_whole_outbox(
         assert as_hal.notifications.notifications() == []  # hal's own: none
         assert as_hal.notifications.subscribe("sales.orders")["principal"] == "hal@example.com"
         assert [s["principal"] for s in as_hal.notifications.subscriptions()] == ["hal@example.com"]
+
+
+# --- hostile input: addresses, subjects and rows that must not stop the outbox --------------------------------
+
+
+def test_an_email_with_a_trailing_newline_is_refused(mesh_dir: Path) -> None:
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("bob")
+        with pytest.raises(TesseraError, match="not an email address"):
+            mesh.notifications.set_email("bob", "bob@example.com\n")
+
+
+def test_a_row_that_cannot_be_sent_fails_alone(mesh_dir: Path, smtp: Mailbox) -> None:
+    _configure(mesh_dir, _smtp_block(smtp))
+    with tessera.open(mesh_dir) as mesh:
+        ctx = mesh.ctx
+        with ctx.catalog.transaction() as conn:
+            notify(
+                ctx,
+                conn,
+                "sla.opened",
+                "sales.orders",
+                {"kind": "freshness", "detail": "late\r\nBcc: x@evil.com"},
+                recipients=["bob@example.com"],
+            )
+            notify(
+                ctx,
+                conn,
+                "sla.resolved",
+                "sales.orders",
+                {"kind": "freshness"},
+                recipients=["amy@example.com"],
+            )
+        done = deliver(ctx)
+    assert done.sent == 2, done
+    rcpts = sorted(to[0] for to, _ in smtp.messages)
+    assert rcpts == ["amy@example.com", "bob@example.com"]
+    assert all("\n" not in msg["Subject"] for _, msg in smtp.messages)
+
+
+def test_a_stored_address_with_a_line_break_fails_its_row_and_the_rest_are_sent(
+    mesh_dir: Path, smtp: Mailbox
+) -> None:
+    from sqlalchemy import update
+
+    from tessera.catalog import tables as t
+
+    _configure(mesh_dir, _smtp_block(smtp))
+    with tessera.open(mesh_dir) as mesh:
+        ctx = mesh.ctx
+        mesh.access.add_principal("bob")
+        with ctx.catalog.transaction() as conn:  # written before addresses were checked
+            conn.execute(
+                update(t.principals).where(t.principals.c.name == "bob").values(email="b@x.com\nBcc: e@x.com")
+            )
+            notify(
+                ctx,
+                conn,
+                "sla.resolved",
+                "sales.orders",
+                {"kind": "freshness"},
+                recipients=["bob", "amy@x.com"],
+            )
+        done = deliver(ctx)
+        rows = {r["recipient"]: r for r in mesh.notifications.notifications()}
+    assert (done.sent, done.failed) == (1, 1)
+    assert rows["bob"]["status"] == "failed" and "cannot be sent" in rows["bob"]["last_error"]
+    assert [to for to, _ in smtp.messages] == [["amy@x.com"]]
+
+
+def test_a_backoff_beyond_a_week_is_refused_at_its_line(mesh_dir: Path, receiver: Receiver) -> None:
+    """A backoff the clock cannot hold would crash the delivery (and the command that queued) at the first
+    retry; mesh.yaml is refused instead."""
+    _configure(mesh_dir, {"channels": [{"name": "hook", "type": "webhook", "url": receiver.url}],
+                          "retry": {"backoffSeconds": 1e12, "maxBackoffSeconds": 1e12}})  # fmt: skip
+    done = run_cli("-C", str(mesh_dir), "validate")
+    assert done.returncode != 0
+    assert re.search(r"mesh\.yaml:\d+.*(backoffSeconds|1000000000000)", done.stdout + done.stderr)
+
+
+def test_rows_behind_a_slow_receiver_stay_free_for_another_deliverer(mesh_dir: Path) -> None:
+    """A deliverer leases only the row it is sending: had it leased its whole batch, rows still waiting when the
+    lease ran out would be sent again by the next deliverer (and meanwhile nobody could send them)."""
+    started, release = threading.Event(), threading.Event()
+    got: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(self.rfile.read(int(self.headers["Content-Length"])))
+            if len(got) == 1:  # the first send hangs until the test lets it go
+                started.set()
+                release.wait(30)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        _configure(mesh_dir, {"channels": [{"name": "hook", "type": "webhook", "url": url}]})
+        with tessera.open(mesh_dir) as first, tessera.open(mesh_dir) as second:
+            with first.ctx.catalog.transaction() as conn:
+                for i in range(3):
+                    notify(first.ctx, conn, "sla.resolved", "sales.orders", {"kind": f"k{i}"})
+            done: list[Any] = []
+            slow = threading.Thread(target=lambda: done.append(deliver(first.ctx, timeout=30)))
+            slow.start()
+            assert started.wait(30)
+            other = deliver(second.ctx)
+            release.set()
+            slow.join(30)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert other.sent == 2 and done[0].sent == 1
+    assert sorted(json.loads(b)["facts"]["kind"] for b in got) == ["k0", "k1", "k2"]  # each sent once
+
+
+def test_a_chat_webhooks_secret_path_is_never_stored_logged_or_shown(
+    mesh_dir: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Slack webhook's URL is its secret (mesh.yaml names the variable that holds it): a failing delivery
+    says which host answered, never the path, in the outbox, the logs or the command's output."""
+    monkeypatch.setenv("TESSERA_TEST_SLACK_URL", f"{receiver.url}/services/T0/B0/s3cr3t")
+    receiver.failures = 10
+    _configure(
+        mesh_dir, {"channels": [{"name": "chat", "type": "slack", "urlEnv": "TESSERA_TEST_SLACK_URL"}]}
+    )
+    with tessera.open(mesh_dir) as mesh:
+        with mesh.ctx.catalog.transaction() as conn:
+            notify(mesh.ctx, conn, "sla.resolved", "sales.orders", {"kind": "freshness"})
+        with caplog.at_level("WARNING"):
+            deliver_quietly(mesh.ctx)  # what a command does after it queues: it logs what failed
+        rows = mesh.notifications.notifications()
+    assert [r["status"] for r in rows] == ["queued"] and receiver.requests  # to be retried
+    shown = " ".join([*(str(r["last_error"]) for r in rows), caplog.text])
+    assert "answered HTTP 500" in shown and "s3cr3t" not in shown and "/services" not in shown
+
+
+def test_a_principal_named_like_a_channel_does_not_see_its_rows(mesh_dir: Path, receiver: Receiver) -> None:
+    from tessera import Mesh
+
+    _configure(mesh_dir, {"channels": [{"name": "data-team", "type": "webhook", "url": receiver.url}]})
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("data-team")
+        _, token = mesh.access.create_token("data-team")
+        with mesh.ctx.catalog.transaction() as conn:
+            notify(mesh.ctx, conn, "sla.resolved", "sales.orders", {"kind": "freshness"})
+    with Mesh(mesh_dir, token=token) as as_team:
+        assert as_team.notifications.notifications() == []
+
+
+def test_what_a_requester_writes_is_plain_text_in_slack_and_teams(mesh_dir: Path, receiver: Receiver) -> None:
+    """A purpose is any principal's words: in Slack ``<!channel>`` would ping everyone and ``<url|label>`` dress
+    a link up as something else; in Teams a tag would be HTML."""
+    events = ["access.requested"]
+    _configure(mesh_dir, {"channels": [
+        {"name": "slack", "type": "slack", "url": f"{receiver.url}/slack", "events": events},
+        {"name": "teams", "type": "teams", "url": f"{receiver.url}/teams", "events": events},
+    ]})  # fmt: skip
+    purpose = "<!channel> urgent: <https://evil.example|approve here> & <b>now</b>"
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("mallory")
+        mesh.access.request_access("sales.orders", purpose, principal="mallory")
+    [slack], [teams] = receiver.bodies("/slack"), receiver.bodies("/teams")
+    section = slack["blocks"][1]["text"]["text"]
+    assert "&lt;!channel&gt; urgent: &lt;https://evil.example|approve here&gt; &amp; &lt;b&gt;" in section
+    assert "<" not in section + slack["text"] and "<" not in teams["text"]
+
+
+def test_following_and_setting_an_email_are_audited(mesh_dir: Path) -> None:
+    """Who made whom follow what, and where a principal's notifications go, are changes like a grant."""
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("gus")
+        mesh.notifications.subscribe("sales.orders", principal="gus")
+        mesh.notifications.set_email("gus", "gus@example.com")
+        mesh.notifications.unsubscribe("sales.orders", principal="gus")
+        entries = [(e.action, e.subject) for e in mesh.access.audit()]
+    assert ("subscription.add", "sales.orders") in entries and (
+        "subscription.remove",
+        "sales.orders",
+    ) in entries
+    assert ("principal.email", "gus") in entries
+
+
+def test_a_receiver_that_does_not_answer_delays_a_command_by_one_send_not_all(mesh_dir: Path) -> None:
+    """After its budget a delivery takes no further row: the rest stay queued, untouched, for the next one."""
+    listener = socket.socket()  # accepts connections (the backlog) and never answers
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+        _configure(mesh_dir, {"channels": [{"name": "hook", "type": "webhook", "url": url}]})
+        with tessera.open(mesh_dir) as mesh:
+            with mesh.ctx.catalog.transaction() as conn:
+                for i in range(4):
+                    notify(mesh.ctx, conn, "sla.resolved", "sales.orders", {"kind": f"k{i}"})
+            done = deliver(mesh.ctx, timeout=0.3, budget=0.1)  # the first send alone outlasts the budget
+            rows = mesh.notifications.notifications()
+    finally:
+        listener.close()
+    assert done.retrying == 1 and sorted(r["attempts"] for r in rows) == [0, 0, 0, 1]
+
+
+def test_following_an_access_event_is_refused_rather_than_never_delivered(mesh_dir: Path) -> None:
+    with (
+        tessera.open(mesh_dir) as mesh,
+        pytest.raises(TesseraError, match=r"access\.requested cannot be followed"),
+    ):
+        mesh.notifications.subscribe(
+            "sales.orders", ["version.published", "access.requested"], principal="a@x.com"
+        )
+
+
+def test_a_removed_principal_is_no_longer_notified(mesh_dir: Path, smtp: Mailbox) -> None:
+    """Its subscriptions go with it, and what was still queued for it: its name is an email address."""
+    _configure(mesh_dir, _smtp_block(smtp))
+    with tessera.open(mesh_dir) as mesh:
+        mesh.access.add_principal("leaver@example.com")
+        mesh.notifications.subscribe("sales.orders", principal="leaver@example.com")
+        with mesh.ctx.catalog.transaction() as conn:
+            notify(
+                mesh.ctx,
+                conn,
+                "sla.resolved",
+                "sales.orders",
+                {"kind": "freshness"},
+                at=datetime(2030, 1, 1, tzinfo=UTC),
+            )
+        mesh.access.remove_principal("leaver@example.com")
+        assert mesh.notifications.subscriptions() == []
+        mesh.publish("sales.orders", orders_table())
+        deliver(mesh.ctx, now=datetime(2030, 1, 2, tzinfo=UTC))
+        rows = mesh.notifications.notifications()
+    assert smtp.messages == []
+    assert [(r["status"], r["last_error"]) for r in rows] == [
+        ("failed", "principal leaver@example.com was removed")
+    ]
+
+
+def test_an_address_the_mail_server_refuses_for_good_fails_at_once(mesh_dir: Path, smtp: Mailbox) -> None:
+    smtp.refuse.add("gone@example.com")
+    _configure(mesh_dir, _smtp_block(smtp))
+    with tessera.open(mesh_dir) as mesh:
+        with mesh.ctx.catalog.transaction() as conn:
+            notify(
+                mesh.ctx, conn, "sla.resolved", "sales.orders", {"kind": "x"}, recipients=["gone@example.com"]
+            )
+        done = deliver(mesh.ctx)
+    assert (done.failed, done.retrying) == (1, 0) and "550" in done.errors[0]

@@ -186,13 +186,21 @@ def remove_principal(catalog: Catalog, name: str, actor: str) -> Principal:
         )
         conn.execute(delete(t.tokens).where(t.tokens.c.principal == name))
         conn.execute(delete(t.grants).where(t.grants.c.principal == name))
+        # its subscriptions go too, and what was queued for it: a name that is an email address would be mailed
+        followed = conn.execute(delete(t.subscriptions).where(t.subscriptions.c.principal == name)).rowcount
+        n = t.notifications.c
+        conn.execute(
+            update(t.notifications)
+            .where(n.recipient == name, n.channel == "email", n.status == "queued")
+            .values(status="failed", last_error=f"principal {name} was removed", next_attempt_at=None)
+        )
         conn.execute(delete(t.principals).where(t.principals.c.name == name))
         append_audit(
             conn,
             actor,
             "principal.remove",
             name,
-            {"kind": row.kind, "grants": grant_ids, "tokens": token_ids},
+            {"kind": row.kind, "grants": grant_ids, "tokens": token_ids, "subscriptions": followed},
         )
     return _as_principal(row)
 

@@ -19,6 +19,7 @@ from tessera.catalog.store import Catalog, _rows
 
 __all__ = [
     "claim",
+    "due",
     "emails",
     "enqueue",
     "finish",
@@ -27,6 +28,7 @@ __all__ = [
     "set_email",
     "subscribe",
     "subscribers",
+    "take",
     "unsubscribe",
 ]
 
@@ -102,25 +104,37 @@ def enqueue(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
         insert_ignore(conn, t.notifications, row)
 
 
-def claim(catalog: Catalog, now: datetime, *, lease: timedelta, limit: int = 100) -> list[Row]:
-    """Take the queued rows that are due: each is claimed by one conditional UPDATE (its attempts counted, its
-    next attempt pushed ``lease`` ahead), so of two deliverers only one gets a row. A deliverer that dies
-    mid-send leaves the row to be taken again when the lease ends."""
+def due(catalog: Catalog, now: datetime, *, limit: int = 100) -> list[Row]:
+    """The queued rows whose next attempt is due at ``now``, oldest first (not claimed: :func:`take` one)."""
     n = t.notifications.c
-    due = and_(n.status == "queued", or_(n.next_attempt_at.is_(None), n.next_attempt_at <= now))
     with catalog.engine.connect() as conn:
-        candidates = _rows(conn, select(t.notifications).where(due).order_by(n.id).limit(limit))
-    claimed = []
-    for row in candidates:
-        with catalog.transaction() as conn:
-            taken = conn.execute(
-                update(t.notifications)
-                .where(n.id == row["id"], n.attempts == row["attempts"], due)
-                .values(attempts=row["attempts"] + 1, next_attempt_at=now + lease)
-            ).rowcount
-        if taken == 1:
-            claimed.append({**row, "attempts": row["attempts"] + 1})
-    return claimed
+        return _rows(conn, select(t.notifications).where(_due(now)).order_by(n.id).limit(limit))
+
+
+def take(catalog: Catalog, row: Row, now: datetime, *, lease: timedelta) -> Row | None:
+    """Claim one due row by a conditional UPDATE (its attempts counted, its next attempt pushed ``lease``
+    ahead): of two deliverers only one gets it (None: another did). A deliverer takes a row just before it
+    sends it, so rows waiting behind a slow receiver stay free for another deliverer, and a lease ends only
+    when its own send has outlived it."""
+    n = t.notifications.c
+    with catalog.transaction() as conn:
+        taken = conn.execute(
+            update(t.notifications)
+            .where(n.id == row["id"], n.attempts == row["attempts"], _due(now))
+            .values(attempts=row["attempts"] + 1, next_attempt_at=now + lease)
+        ).rowcount
+    return {**row, "attempts": row["attempts"] + 1} if taken == 1 else None
+
+
+def _due(now: datetime) -> Any:
+    n = t.notifications.c
+    return and_(n.status == "queued", or_(n.next_attempt_at.is_(None), n.next_attempt_at <= now))
+
+
+def claim(catalog: Catalog, now: datetime, *, lease: timedelta, limit: int = 100) -> list[Row]:
+    """Take every due row at once (see :func:`take`). A deliverer that dies mid-send leaves its rows to be
+    taken again when their lease ends."""
+    return [r for row in due(catalog, now, limit=limit) if (r := take(catalog, row, now, lease=lease))]
 
 
 def finish(
@@ -147,6 +161,7 @@ def list_notifications(
     recipient: str | None = None,
     address: str | None = None,
     status: str | None = None,
+    channel: str | None = None,
     limit: int = 200,
 ) -> list[Row]:
     """The outbox, newest first."""
@@ -154,6 +169,8 @@ def list_notifications(
     query = select(t.notifications).order_by(n.id.desc()).limit(limit)
     if recipient is not None:
         query = query.where(n.recipient == recipient)
+    if channel is not None:
+        query = query.where(n.channel == channel)
     if address is not None:
         query = query.where(n.address == address)
     if status is not None:

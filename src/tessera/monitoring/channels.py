@@ -149,16 +149,23 @@ class NotificationSettings:
         return [f"{where}: the variable {var} is not set" for where, var in named if not os.environ.get(var)]
 
 
+def _plain(text: str) -> str:
+    """``text`` as the chat shows it, never as markup: Slack reads ``<!channel>`` as a mention of everyone and
+    ``<https://x|label>`` as a link (its own escapes: ``&amp; &lt; &gt;``); Teams reads HTML tags (and the same
+    escapes). Markdown links in a Teams card are left as they are."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def payload_for(channel: Channel, row: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON a chat channel receives for an outbox row (``subject``, ``payload``)."""
     subject, body = str(row["subject"]), str(row["payload"].get("text", ""))
     stored = row["payload"]
-    if channel.kind == "slack":
+    if channel.kind == "slack":  # what a principal wrote (a purpose, a reason) must not become markup
         return {
-            "text": subject,
+            "text": _plain(subject),
             "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": subject[:150]}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": body[:2900]}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": _plain(body)[:2900]}},
             ],
         }
     if channel.kind == "teams":
@@ -167,7 +174,7 @@ def payload_for(channel: Channel, row: Mapping[str, Any]) -> dict[str, Any]:
             "@context": "https://schema.org/extensions",
             "summary": subject,
             "title": subject,
-            "text": body.replace("\n", "  \n"),
+            "text": _plain(body).replace("\n", "  \n"),
         }
     if channel.legacy:
         facts = stored.get("facts") or {}
@@ -205,8 +212,15 @@ def send_email(smtp: Smtp | None, to: Sequence[str], subject: str, body: str, *,
     if smtp is None:
         raise TesseraError("mesh.yaml has no notifications.smtp (host, port, from): email cannot be sent")
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = smtp.sender, ", ".join(to), subject
-    message.set_content(body)
+    try:
+        message["From"], message["To"], message["Subject"] = (
+            smtp.sender,
+            ", ".join(to),
+            " ".join(subject.split()),
+        )
+        message.set_content(body)
+    except ValueError as exc:  # a line break in an address: never sent, never retried
+        raise TesseraError(f"email to {', '.join(map(repr, to))} cannot be sent: {exc}") from None
     credentials = smtp.credentials()
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout) as server:
@@ -215,6 +229,14 @@ def send_email(smtp: Smtp | None, to: Sequence[str], subject: str, body: str, *,
             if credentials is not None:
                 server.login(*credentials)
             server.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:  # every recipient refused: for good when each refusal is 5xx
+        refusals = ", ".join(f"{to} ({code} {reply!r})" for to, (code, reply) in exc.recipients.items())
+        error = f"SMTP {smtp.host}:{smtp.port} refused {refusals}"
+        if all(400 <= code < 500 for code, _ in exc.recipients.values()):
+            raise TransientError(error) from exc
+        raise TesseraError(error) from exc
+    except smtplib.SMTPNotSupportedError as exc:  # e.g. an address that needs SMTPUTF8: it will not pass
+        raise TesseraError(f"SMTP {smtp.host}:{smtp.port} cannot send it: {exc}") from exc
     except smtplib.SMTPResponseException as exc:
         error = f"SMTP {smtp.host}:{smtp.port} answered {exc.smtp_code} {exc.smtp_error!r}"
         if 400 <= exc.smtp_code < 500:

@@ -79,7 +79,7 @@ def _advice(event: Event, address: str, f: Mapping[str, Any]) -> str | None:
 
 def render(event: Event, address: str, facts: Mapping[str, Any], mesh: str) -> tuple[str, str]:
     """``(subject, body)`` of one event on ``address`` in mesh ``mesh``."""
-    subject = _subject(event, address, facts)
+    subject = " ".join(_subject(event, address, facts).split())  # one line: it becomes a mail header
     lines = [subject, ""]
     advice = _advice(event, address, facts)
     if advice:

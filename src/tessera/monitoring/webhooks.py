@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from tessera.errors import TesseraError, TransientError
 
-__all__ = ["SIGNATURE_HEADER", "send_webhook", "sign"]
+__all__ = ["SIGNATURE_HEADER", "send_webhook", "shown", "sign"]
 
 SIGNATURE_HEADER = "X-Tessera-Signature"
 
@@ -32,6 +32,22 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
+def shown(url: str) -> str:
+    """``url`` as messages, logs and the outbox show it: scheme and host only. A chat webhook's path is its
+    secret (``https://hooks.slack.com/services/…``), which mesh.yaml keeps in an environment variable."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if _port(parts) else ""
+    return f"{parts.scheme}://{host}{port}/…" if parts.scheme else "(not a URL)"
+
+
+def _port(parts: Any) -> int | None:
+    try:
+        return int(parts.port) if parts.port else None
+    except ValueError:
+        return None
+
+
 def sign(body: bytes, secret: str) -> str:
     """The signature header value for ``body``: ``sha256=`` and the hex HMAC-SHA256 under ``secret``."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -42,17 +58,18 @@ def send_webhook(
 ) -> int:
     """POST ``payload`` as JSON to ``url`` and return the HTTP status."""
     if urlsplit(url).scheme not in ("http", "https"):
-        raise TesseraError(f"webhook URL {url!r} must start with http:// or https://")
+        raise TesseraError(f"webhook URL {shown(url)} must start with http:// or https://")
     body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "tessera-webhook"}
     if secret_env is not None:
         secret = os.environ.get(secret_env)
         if not secret:
             raise TesseraError(
-                f"webhook {url}: the secret variable {secret_env} is not set; set it or remove secret_env"
+                f"webhook {shown(url)}: the secret variable {secret_env} is not set; set it or remove secret_env"
             )
         headers[SIGNATURE_HEADER] = sign(body, secret)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    url = shown(url)  # from here on, only for messages
     try:
         with _OPENER.open(request, timeout=timeout) as response:
             status = int(response.status)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tessera import catalog as cat
 from tessera.access import grants as grants_
 from tessera.catalog import notifications as outbox
 from tessera.catalog import tables as t
@@ -19,6 +20,7 @@ from tessera.errors import NotFoundError, TesseraError
 from tessera.platform.context import Context
 from tessera.platform.notifications import (
     EVENTS,
+    PRIVATE,
     Delivered,
     Event,
     deliver,
@@ -67,16 +69,26 @@ class Notifications:
         unknown = [e for e in events if e not in EVENTS]
         if unknown:
             raise TesseraError(f"unknown event {', '.join(map(repr, unknown))}; events: {', '.join(EVENTS)}")
+        if private := sorted(set(events) & PRIVATE):
+            raise TesseraError(
+                f"{', '.join(private)} cannot be followed: an access request goes to the product's owners and its "
+                "decision to the requester, never to followers"
+            )
         who = self._who(principal, address, "follows")
         self._known(who)
         with self.ctx.catalog.transaction() as conn:
             outbox.subscribe(conn, who, address, sorted(set(events)), self.ctx.actor, datetime.now(UTC))
+            cat.append_audit(conn, self.ctx.actor, "subscription.add", address,
+                             {"principal": who, "events": sorted(set(events))})  # fmt: skip
         return {"principal": who, "address": address, "events": sorted(set(events))}
 
     def unsubscribe(self, address: str, principal: str | None = None) -> bool:
         who = self._who(principal, address, "stops following")
         with self.ctx.catalog.transaction() as conn:
-            return outbox.unsubscribe(conn, who, address)
+            done = outbox.unsubscribe(conn, who, address)
+            if done:
+                cat.append_audit(conn, self.ctx.actor, "subscription.remove", address, {"principal": who})
+            return done
 
     def subscriptions(self, principal: str | None = None, address: str | None = None) -> list[dict[str, Any]]:
         """A caller's own; anyone's (or everyone's, with no ``principal``) for an admin of the mesh."""
@@ -99,18 +111,23 @@ class Notifications:
         with self.ctx.catalog.transaction() as conn:
             if not outbox.set_email(conn, principal, email):
                 raise NotFoundError(f"no principal {principal!r} (see `tessera principal list`)")
+            cat.append_audit(conn, self.ctx.actor, "principal.email", principal, {"email": email})
 
     # -- the outbox --------------------------------------------------------------------------------------------
     def notifications(
         self, *, address: str | None = None, status: str | None = None, recipient: str | None = None
     ) -> list[dict[str, Any]]:
         """The outbox, newest first: the caller's own rows; every row for an admin of the mesh."""
+        channel = None
         if not self._is_admin():
             if recipient not in (None, self.ctx.actor):
                 self.ctx.authorize("admin")
-            recipient = self.ctx.actor
+            recipient, channel = (
+                self.ctx.actor,
+                "email",
+            )  # a chat channel's rows, even of its name, are not its
         return outbox.list_notifications(
-            self.ctx.catalog, recipient=recipient, address=address, status=status
+            self.ctx.catalog, recipient=recipient, address=address, status=status, channel=channel
         )
 
     def deliver(self, *, now: datetime | None = None) -> Delivered:

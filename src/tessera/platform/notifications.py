@@ -14,7 +14,8 @@ event. A principal is emailed at its ``email``, or at its name when the name is 
 recorded ``failed`` with the reason, never silently dropped. ``dedup`` (default: unique to the call) names the
 occurrence (access events go to the recipients given alone, and to channels that list them): an event raised again with the same key queues nothing, so a sent row is never sent twice.
 
-``deliver`` claims the due rows (one deliverer per row, ``catalog/notifications.py``) and sends them; a
+``deliver`` takes the due rows one by one, each just before sending it (one deliverer per row,
+``catalog/notifications.py``), so a slow receiver never holds the rows behind it past their lease; a
 transient failure is retried with exponential backoff up to mesh.yaml's ``notifications.retry.maxAttempts``,
 anything else fails the row at once with its reason. ``deliver_quietly`` is what commands call after they queue:
 short timeouts, and it never fails the command."""
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,7 +39,7 @@ from tessera.monitoring.channels import NotificationSettings, send_chat, send_em
 from tessera.monitoring.messages import EVENTS, Event, render
 from tessera.platform.context import Context
 
-__all__ = ["EVENTS", "Delivered", "Event", "deliver", "deliver_quietly", "notify", "settings_of"]
+__all__ = ["EVENTS", "PRIVATE", "Delivered", "Event", "deliver", "deliver_quietly", "notify", "settings_of"]
 
 log = logging.getLogger("tessera.notifications")
 
@@ -62,7 +64,8 @@ def settings_of(ctx: Context) -> NotificationSettings:
 
 
 def is_email(text: str) -> bool:
-    return bool(_EMAIL.match(text))
+    """Exactly one address: no line break (``$`` would let a trailing one through into a mail header)."""
+    return bool(_EMAIL.fullmatch(text))
 
 
 def notify(
@@ -130,14 +133,27 @@ def _send(settings: NotificationSettings, row: Mapping[str, Any], timeout: float
 
 
 def deliver(
-    ctx: Context, *, now: datetime | None = None, timeout: float = 5.0, limit: int = 100
+    ctx: Context,
+    *,
+    now: datetime | None = None,
+    timeout: float = 5.0,
+    limit: int = 100,
+    budget: float | None = None,
 ) -> Delivered:
-    """Send what is due now: sent, retried later (transient failures, up to the maximum attempts) or failed."""
+    """Send what is due now: sent, retried later (transient failures, up to the maximum attempts) or failed.
+    ``budget``: seconds after which no further row is taken (the rest wait, untouched, for the next delivery)."""
     moment = now or datetime.now(UTC)
     settings = settings_of(ctx)
     sent = retrying = failed = 0
     errors = []
-    for row in outbox.claim(ctx.catalog, moment, lease=_LEASE, limit=limit):
+    started = time.monotonic()
+    for candidate in outbox.due(ctx.catalog, moment, limit=limit):
+        if budget is not None and time.monotonic() - started >= budget:
+            break
+        clock = moment + timedelta(seconds=time.monotonic() - started)  # ``now`` plus the time spent sending
+        row = outbox.take(ctx.catalog, candidate, clock, lease=_LEASE)
+        if row is None:  # another deliverer took it
+            continue
         try:
             _send(settings, row, timeout)
         except TransientError as exc:
@@ -148,13 +164,19 @@ def deliver(
             else:
                 retrying += 1
                 message = str(exc)
-                retry_at = moment + _backoff(settings, row["attempts"])
+                retry_at = clock + _backoff(settings, row["attempts"])
                 outbox.finish(ctx.catalog, row["id"], status="queued", error=message, retry_at=retry_at)
             errors.append(f"{row['event']} to {row['recipient']}: {message}")
         except TesseraError as exc:
             failed += 1
             outbox.finish(ctx.catalog, row["id"], status="failed", error=str(exc))
             errors.append(f"{row['event']} to {row['recipient']}: {exc}")
+        except Exception as exc:  # a row no sender can handle fails alone; it must not stop the outbox
+            failed += 1
+            message = f"could not be sent: {type(exc).__name__}: {exc}"
+            log.exception("notification %s could not be sent", row["id"])
+            outbox.finish(ctx.catalog, row["id"], status="failed", error=message)
+            errors.append(f"{row['event']} to {row['recipient']}: {message}")
         else:
             sent += 1
             outbox.finish(ctx.catalog, row["id"], status="sent", sent_at=datetime.now(UTC))
@@ -167,7 +189,8 @@ def deliver_quietly(ctx: Context) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        done = deliver(ctx, timeout=3.0, limit=20)  # a command waits for a few sends at most
+        # a command waits for a few sends at most: a receiver that does not answer costs it one timeout or two
+        done = deliver(ctx, timeout=3.0, limit=20, budget=5.0)
     except (
         TesseraError,
         SQLAlchemyError,

@@ -16,6 +16,7 @@ from typing import Any
 from tessera.engine import Engine, quote_name
 from tessera.model.contract import Contract, QualityRule, Threshold
 from tessera.model.results import Check, CheckOutcome, QualityRun
+from tessera.model.sqltext import hide_values
 from tessera.quality.checks import plan_columns, plan_library_rule
 from tessera.quality.fused import error_text, run_fused
 from tessera.quality.plan import DIMENSIONS, ROWS, Aggregates, PlannedCheck
@@ -177,16 +178,41 @@ def _run_sql_rule(rule: QualityRule, contract: Contract, engine: Engine, relatio
     if not rule.query or rule.threshold is None:
         missing = "a query" if not rule.query else "a threshold (mustBe, mustBeLessThan, …)"
         return replace(base, message=f"{label}: could not be measured: the rule needs {missing}")
+    if problem := _not_one_select(rule.query):
+        return replace(base, message=f"{label}: could not be measured: {problem}")
     try:
         rows = engine.fetch_rows(rule.query)
-        value = rows[0][0] if rows and rows[0] else None
-        measured = None if value is None else (int(value) if isinstance(value, bool) else value)
+    except (
+        Exception
+    ) as exc:  # its values hidden: a run's messages are shown to those who may not read the data
+        return replace(base, message=f"{label}: could not be measured: {hide_values(error_text(exc))}")
+    value = rows[0][0] if rows and rows[0] else None
+    measured = None if value is None else (int(value) if isinstance(value, bool) else value)
+    try:
         if isinstance(measured, Decimal | str):
             measured = float(measured)
-    except Exception as exc:
-        return replace(base, message=f"{label}: could not be measured: {error_text(exc)}")
+    except ValueError:
+        return replace(
+            base, message=f"{label}: could not be measured: its query's first value is not a number"
+        )
     outcome, message = _outcome(label, measured, rule.threshold, "value")
     return replace(base, measured=measured, outcome=outcome, message=message)
+
+
+def _not_one_select(query: str) -> str | None:
+    """Why ``query`` is not one SELECT (None: it is, or DuckDB's parser cannot tell and the engine will say).
+    Rules run on the gate's connection one after another: a statement that changed it (``CREATE OR REPLACE
+    VIEW`` over the candidate) would change what the next rules judge."""
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error:
+        return None
+    kinds = [s.type.name for s in statements]
+    if kinds == ["SELECT"]:
+        return None
+    return f"a sql rule is one SELECT, not {', '.join(kinds) or 'nothing'} (nothing of it was run)"
 
 
 def with_placeholders(query: str | None, relation: str, column: str | None) -> str | None:
