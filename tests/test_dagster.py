@@ -1,0 +1,147 @@
+"""The Dagster integration with the real ``dagster`` package: the example mesh materialised in process through
+Tessera's build, its gate checks as asset checks, a refused build failing its asset with the gate's message,
+and the sensor that runs downstream products when an upstream product gets a new version."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import tessera
+from tessera.scaffold import write_example_mesh
+
+dg = pytest.importorskip(
+    "dagster", reason="dagster is not installed: pip install -e '.[dagster]' (CI has it)"
+)
+
+from tessera.integrations.dagster import SENSOR_NAME, asset_key, definitions  # noqa: E402
+
+ORDERS = asset_key("sales.orders")
+DOWNSTREAM_OF_ORDERS = {
+    asset_key("customer_experience.customer_360_view"),
+    asset_key("finance.revenue"),
+    asset_key("sales.sales_performance"),
+}
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    root = tmp_path / "example"
+    write_example_mesh(root, scale=0.05)
+    return root
+
+
+def _assets(defs: Any) -> list[Any]:
+    return list(defs.assets or [])
+
+
+def test_the_example_mesh_materialises_through_the_build_with_its_checks(example: Path) -> None:
+    defs = definitions(example)
+    graph = defs.resolve_asset_graph()
+    assert graph.get(asset_key("finance.revenue")).parent_keys == {ORDERS, asset_key("finance.invoices")}
+    assert asset_key("source.pos.orders") in graph.get(ORDERS).parent_keys  # a source outside the mesh
+    assert not graph.get(asset_key("source.pos.orders")).is_materializable
+    assert {k.name for k in graph.get(ORDERS).check_keys} >= {"table.rowCount", "amount.range"}
+
+    result = dg.materialize(_assets(defs), raise_on_error=False)
+
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    on_orders = {e.check_name: e for e in evaluations if e.asset_key == ORDERS}
+    assert {"table.rowCount", "order_id.primaryKey", "table.completed_orders_have_amount"} <= set(on_orders)
+    assert all(e.passed for e in evaluations), [e.check_name for e in evaluations if not e.passed]
+    rowcount = on_orders["table.rowCount"]
+    assert rowcount.metadata["measured"].value > 0 and rowcount.severity == dg.AssetCheckSeverity.ERROR
+    assert on_orders["table.cancellation_rate"].severity == dg.AssetCheckSeverity.WARN  # severity: warning
+    materialised = {m.asset_key: m for m in result.get_asset_materialization_events()}
+    assert set(materialised) == {asset_key(p.address) for p in tessera.open(example).spec.products}
+    metadata = {k: v.value for k, v in materialised[ORDERS].materialization.metadata.items()}
+    with tessera.open(example) as mesh:
+        rows = mesh.read("sales.orders").num_rows
+        owner = mesh.spec.product("sales.orders").owner  # type: ignore[union-attr]
+    assert metadata["version"] == "sales.orders@v0" and metadata["rows"] == rows
+    assert metadata["quality"] == "passed" and metadata["owner"] == owner and owner
+    blocking = {s.name: s.blocking for s in defs.resolve_assets_def(ORDERS).check_specs}
+    assert blocking["table.rowCount"] and not blocking["table.cancellation_rate"]
+
+    again = dg.materialize(_assets(defs), selection=[ORDERS], raise_on_error=False)  # nothing changed
+    [event] = again.get_asset_materialization_events()
+    assert event.materialization.metadata["status"].value == "unchanged"
+    assert all(e.passed for e in again.get_asset_check_evaluations())
+
+
+def test_a_refused_build_fails_its_asset_with_the_gates_message(example: Path) -> None:
+    contract_file = example / "domains/sales/products/orders/contract.odcs.yaml"
+    contract = yaml.safe_load(contract_file.read_text())
+    [rowcount] = [r for r in contract["schema"][0]["quality"] if r.get("metric") == "rowCount"]
+    rowcount["mustBeGreaterOrEqualTo"] = 10**9  # more rows than the example has: the gate refuses
+    contract_file.write_text(yaml.safe_dump(contract, sort_keys=False))
+    defs = definitions(example)
+
+    result = dg.materialize(_assets(defs), raise_on_error=False)
+
+    assert not result.success
+    [failure] = result.get_step_failure_events()
+    assert failure.step_key == ORDERS.to_python_identifier()
+    message = failure.step_failure_data.user_failure_data.description
+    assert "sales.orders" in message and "rowCount" in message and "1000000000" in message
+    with tessera.open(example) as mesh:
+        assert not mesh.ctx.catalog.versions("sales.orders")  # the gate decided: nothing published
+    failed_check = next(
+        e for e in result.get_asset_check_evaluations() if e.asset_key == ORDERS and not e.passed
+    )
+    assert failed_check.check_name == "table.rowCount"
+    built = {m.asset_key for m in result.get_asset_materialization_events()}
+    assert ORDERS not in built and not (DOWNSTREAM_OF_ORDERS & built)
+    assert asset_key("customer_experience.customers") in built  # the independent rest still builds
+
+
+def test_the_sensor_runs_the_downstream_products_of_a_new_upstream_version(example: Path) -> None:
+    with tessera.open(example) as mesh:
+        mesh.build(jobs=1)
+    defs = definitions(example)
+    sensor = defs.resolve_sensor_def(SENSOR_NAME)
+
+    first = dg.build_sensor_context(cursor=None)
+    skipped = sensor(first)
+    assert isinstance(skipped, dg.SkipReason) and "first tick" in (skipped.skip_message or "")
+    cursor = first.cursor
+    assert cursor and '"sales.orders": "1.0"' in cursor
+
+    quiet = dg.build_sensor_context(cursor=cursor)
+    assert isinstance(sensor(quiet), dg.SkipReason)
+
+    with tessera.open(example) as mesh:
+        mesh.publish("sales.orders", mesh.read("sales.orders"))  # a new version, pushed outside Dagster
+    tick = dg.build_sensor_context(cursor=cursor)
+    request = sensor(tick)
+    assert isinstance(request, dg.RunRequest)
+    assert set(request.asset_selection or ()) == DOWNSTREAM_OF_ORDERS
+    assert request.run_key == "sales.orders@1.1"
+    assert '"sales.orders": "1.1"' in (tick.cursor or "")
+    assert isinstance(sensor(dg.build_sensor_context(cursor=tick.cursor)), dg.SkipReason)
+
+
+def test_without_dagster_the_integration_says_how_to_install_it(example: Path) -> None:
+    code = f"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "dagster":
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+sys.meta_path.insert(0, Block())
+from tessera.errors import TesseraError
+from tessera.integrations.dagster import definitions
+try:
+    definitions({str(example)!r})
+except TesseraError as exc:
+    print(exc)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "pip install 'tessera[dagster]'" in result.stdout
