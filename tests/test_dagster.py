@@ -130,6 +130,32 @@ def test_the_sensor_runs_the_downstream_products_of_a_new_upstream_version(examp
     assert isinstance(sensor(dg.build_sensor_context(cursor=tick.cursor)), dg.SkipReason)
 
 
+def test_a_pushed_product_is_external_and_its_new_version_runs_what_reads_it(mesh_dir: Path) -> None:
+    from tests.meshkit import orders_table
+
+    (mesh_dir / "domains/sales/products/orders/transform.sql").unlink()  # sales.orders is now pushed
+    defs = definitions(mesh_dir)
+    graph = defs.resolve_asset_graph()
+    assert not graph.get(ORDERS).is_materializable
+    assert graph.get(asset_key("sales.daily")).parent_keys == {ORDERS}
+    sensor = defs.resolve_sensor_def(SENSOR_NAME)
+    first = dg.build_sensor_context(cursor=None)
+    sensor(first)
+    assert first.cursor == "{}"  # nothing published yet
+
+    with tessera.open(mesh_dir) as mesh:
+        mesh.publish("sales.orders", orders_table())
+    tick = dg.build_sensor_context(cursor=first.cursor)
+    request = sensor(tick)
+    assert isinstance(request, dg.RunRequest)
+    assert list(request.asset_selection or ()) == [asset_key("sales.daily")]
+
+    result = dg.materialize(_assets(defs), selection=[asset_key("sales.daily")], raise_on_error=False)
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    assert event.materialization.metadata["version"].value == "sales.daily@v0"
+
+
 def test_without_dagster_the_integration_says_how_to_install_it(example: Path) -> None:
     code = f"""
 import sys

@@ -16,6 +16,7 @@ from tessera.model.contract import Severity
 from tessera.model.results import Check, CheckOutcome, QualityRun
 
 if TYPE_CHECKING:
+    from tessera.engine import Engine
     from tessera.model.product import Product
     from tessera.platform.context import Context
 
@@ -104,12 +105,18 @@ class Orchestration:
 
     def products(self) -> list[ProductNode]:
         """Every product of the mesh, inputs first."""
+        from tessera.engine import create_engine
         from tessera.platform.build import build_order
+        from tessera.platform.publish import seal_gate
 
-        spec = self.ctx.spec
-        return [self._node(p) for p in build_order(spec)]
+        engine = create_engine("duckdb")  # one sealed connection judges every contract's empty table
+        try:
+            seal_gate(self.ctx, engine, ())
+            return [self._node(p, declared_checks(self.ctx, p, engine)) for p in build_order(self.ctx.spec)]
+        finally:
+            engine.close()
 
-    def _node(self, product: Product) -> ProductNode:
+    def _node(self, product: Product, checks: tuple[DeclaredCheck, ...]) -> ProductNode:
         ports = product.input_ports
         return ProductNode(
             address=product.address,
@@ -121,7 +128,7 @@ class Orchestration:
             inputs=tuple(p.address for p in ports if not p.is_source),
             sources=tuple(p.address for p in ports if p.is_source),
             buildable=product.transform is not None,
-            checks=declared_checks(self.ctx, product),
+            checks=checks,
         )
 
     def materialise(self, address: str, *, full_refresh: bool = False) -> Materialised:
@@ -199,31 +206,22 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def declared_checks(ctx: Context, product: Product) -> tuple[DeclaredCheck, ...]:
-    """The checks the gate reports for ``product``'s contract, found by judging an empty table of the
-    contract's own schema on a sealed connection like the gate's: the names come from the same planner as a
-    real run's (``quality/runner.py``)."""
+def declared_checks(ctx: Context, product: Product, engine: Engine) -> tuple[DeclaredCheck, ...]:
+    """The checks the gate reports for ``product``, found by judging an empty table of its contract's schema
+    on ``engine`` (sealed like the gate's connection): the names come from the same planner as a real run's
+    (``quality/runner.py``), and its consumers' expectations are judged as the gate judges them."""
     import pyarrow as pa
 
-    from tessera.engine import create_engine
     from tessera.platform.consumer_gate import consumers_to_judge, judge
-    from tessera.platform.publish import seal_gate
     from tessera.quality import run_quality
     from tessera.storage.schema import contract_schema
 
-    schema = contract_schema(product.contract)
-    engine = create_engine("duckdb")
-    try:
-        engine.register_arrow("__tessera__.subject", pa.Table.from_pylist([], schema=schema))
-        seal_gate(ctx, engine, ())
-        run: QualityRun = run_quality(
-            product.contract, engine, "__tessera__.subject", subject=product.address
-        )
-        checks = run.checks
-        if found := consumers_to_judge(ctx, product):  # the consumers' expectations, judged by the same gate
-            checks += judge(product, found, engine, "__tessera__.subject")
-    finally:
-        engine.close()
+    relation = "__tessera__.subject"
+    engine.register_arrow(relation, pa.Table.from_pylist([], schema=contract_schema(product.contract)))
+    run: QualityRun = run_quality(product.contract, engine, relation, subject=product.address)
+    checks = run.checks
+    if found := consumers_to_judge(ctx, product):
+        checks += judge(product, found, engine, relation)
     return tuple(DeclaredCheck(c.name, c.severity, _describe(c)) for c in checks)
 
 
