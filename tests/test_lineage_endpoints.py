@@ -180,6 +180,11 @@ def test_an_unset_token_warns_names_the_variable_and_still_publishes(
         ("  headers:\n    Bad Name: x\n", "lineage.headers.Bad Name", "not an HTTP header name"),
         ("  headers:\n    Content-Type: text/plain\n", "lineage.headers.Content-Type", "set by Tessera"),
         ("  headers:\n    X-Retries: 3\n", "lineage.headers.X-Retries", "string"),
+        (
+            "  apiKeyEnv: KEY\n  headers:\n    Authorization: Bearer ${KEY}\n",
+            "lineage.headers.Authorization",
+            "not both",
+        ),
     ],
 )
 def test_bad_lineage_settings_are_refused_with_file_and_line(

@@ -124,6 +124,8 @@ def _asset(dg: Any, root: Path, token: str | None, node: ProductNode) -> Any:
             except BuildRefusedError as exc:
                 yield from _results(dg, key, node.checks, exc.checks, complete=False)
                 raise dg.Failure(description=str(exc), metadata={"status": exc.status}) from None
+            except TesseraError as exc:  # the mesh does not load, the caller may not build it, …
+                raise dg.Failure(description=str(exc), metadata={"status": "failed"}) from None
         context.log.info(f"{done.release}: {done.status} ({done.quality}) {done.message}".strip())
         yield from _results(dg, key, node.checks, done.checks, complete=True)
         yield dg.MaterializeResult(
