@@ -201,3 +201,20 @@ def test_bad_lineage_settings_are_refused_with_file_and_line(
     assert says in problem.message
     assert problem.file == "mesh.yaml" and problem.line == line + 2
     assert "hunter2" not in str(refused.value)
+
+
+def test_doctor_tries_the_endpoint_and_the_header_variables(
+    mesh_dir: Path, servers: dict[str, Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tessera.platform.doctor import diagnose
+
+    _configure(mesh_dir, _snippet("DataHub"), servers["datahub"].url)
+    monkeypatch.delenv("DATAHUB_TOKEN", raising=False)
+    [unset] = [c for c in diagnose(mesh_dir) if c.part == "lineage"]
+    assert not unset.ok and "DATAHUB_TOKEN" in unset.detail
+    assert unset.target == servers["datahub"].url + DATAHUB_PATH
+
+    monkeypatch.setenv("DATAHUB_TOKEN", "dh-s3cret-token")
+    [found] = [c for c in diagnose(mesh_dir) if c.part == "lineage"]
+    assert found.ok and "reachable" in found.detail
+    assert "s3cret" not in json.dumps([c.as_dict() for c in diagnose(mesh_dir)])
