@@ -156,6 +156,30 @@ def test_a_pushed_product_is_external_and_its_new_version_runs_what_reads_it(mes
     assert event.materialization.metadata["version"].value == "sales.daily@v0"
 
 
+def test_refused_then_unchanged_on_each_catalog(mesh_on: Path) -> None:
+    """The refused run's checks and an up-to-date product's checks come back from the catalog, on SQLite and
+    PostgreSQL alike."""
+    defs = definitions(mesh_on)
+    first = dg.materialize(_assets(defs), selection=[ORDERS], raise_on_error=False)
+    assert first.success
+    again = dg.materialize(_assets(defs), selection=[ORDERS], raise_on_error=False)
+    [event] = again.get_asset_materialization_events()
+    assert event.materialization.metadata["status"].value == "unchanged"
+    checks = again.get_asset_check_evaluations()
+    assert checks and all(e.passed for e in checks)
+    assert {e.check_name for e in checks} == {e.check_name for e in first.get_asset_check_evaluations()}
+
+    contract_file = mesh_on / "domains/sales/products/orders/contract.odcs.yaml"
+    contract = yaml.safe_load(contract_file.read_text())
+    contract["schema"][0]["quality"] = [{"metric": "rowCount", "mustBeGreaterThan": 10**6}]
+    contract["version"] = "1.1.0"  # else the version gate refuses first
+    contract_file.write_text(yaml.safe_dump(contract, sort_keys=False))
+    refused = dg.materialize(_assets(definitions(mesh_on)), selection=[ORDERS], raise_on_error=False)
+    assert not refused.success
+    [failed] = [e for e in refused.get_asset_check_evaluations() if not e.passed]
+    assert failed.check_name == "table.rowCount" and failed.severity == dg.AssetCheckSeverity.ERROR
+
+
 def test_without_dagster_the_integration_says_how_to_install_it(example: Path) -> None:
     code = f"""
 import sys

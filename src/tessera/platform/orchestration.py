@@ -164,10 +164,10 @@ class Orchestration:
         versions = self.ctx.catalog.versions(address)
         if not versions:
             raise BuildRefusedError(f"{address}: nothing published yet", "failed")
+        from tessera.catalog.runs import quality_run
+
         latest = versions[-1]
-        run = next(
-            (r for r in self.ctx.catalog.quality_runs(address) if r["run_id"] == latest["run_id"]), None
-        )
+        run = quality_run(self.ctx.catalog, str(latest["run_id"]))
         return Materialised(
             address,
             "unchanged",
