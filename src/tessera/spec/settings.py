@@ -11,7 +11,6 @@ from typing import Any
 from tessera.errors import Problem, SpecError
 from tessera.model.bounds import limit_problems
 from tessera.model.product import MeshSettings
-from tessera.spec.lineage_settings import lineage_problems
 from tessera.spec.names import DEFAULT_STORAGE, ENV_CATALOG, resolve_location
 from tessera.spec.schemas import schema_errors
 from tessera.spec.yaml_lines import LineMap, Report, read_yaml
@@ -39,6 +38,8 @@ def check_settings(
     lineage = doc.get("lineage") if isinstance(doc.get("lineage"), dict) else {}
     if lineage.get("transport") == "http" and not lineage.get("url"):
         report.add(("lineage", "transport"), "transport http needs url: (the Marquez/DataHub base URL)")
+    from tessera.spec.lineage_settings import lineage_problems
+
     for key, message in lineage_problems(lineage):
         report.add(("lineage", *key), message)
     notifications = doc.get("notifications") if isinstance(doc.get("notifications"), dict) else {}
