@@ -4,34 +4,42 @@ Chosen by the ``lineage:`` block of ``mesh.yaml``::
 
     lineage:
       transport: http                    # file (default) | http | console
-      url: http://marquez:5000           # events are POSTed to <url>/api/v1/lineage
-      apiKeyEnv: MARQUEZ_API_KEY         # the name of the variable holding the key, never the key itself
+      url: http://datahub-gms:8080       # the server's base URL
+      endpoint: openapi/openlineage/api/v1/lineage   # the path on it (default api/v1/lineage: Marquez)
+      headers:
+        Authorization: Bearer ${DATAHUB_TOKEN}       # ${NAME}: from the environment when events are sent
+      apiKeyEnv: MARQUEZ_API_KEY         # or: the variable holding a bearer key, never the key itself
 
-``path`` (file transport) is relative to the mesh root and defaults to ``.tessera/openlineage.ndjson``.
+``path`` (file transport) is relative to the mesh root and defaults to ``.tessera/openlineage.ndjson``. Header
+values and keys never appear in a transport's ``repr``, in errors or in warnings.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Protocol, TextIO
 
 from tessera.errors import TesseraError, TransientError
+from tessera.spec.lineage_settings import DEFAULT_ENDPOINT, HEADER_VARIABLE
 
 __all__ = [
+    "DEFAULT_ENDPOINT",
     "DEFAULT_PATH",
     "ConsoleTransport",
     "FileTransport",
     "HttpTransport",
     "Transport",
+    "endpoint_url",
+    "expand_headers",
     "transport_from_settings",
 ]
 
 DEFAULT_PATH: Final = ".tessera/openlineage.ndjson"
-_ENDPOINT: Final = "/api/v1/lineage"
 
 
 class Transport(Protocol):
@@ -66,21 +74,39 @@ class FileTransport:
         return f"FileTransport({str(self.path)!r})"
 
 
-class HttpTransport:
-    """POSTs each event as JSON to ``<url>/api/v1/lineage`` (Marquez, DataHub and OpenLineage proxies)."""
+def endpoint_url(url: str, endpoint: str = DEFAULT_ENDPOINT) -> str:
+    """``url`` joined with the ``endpoint`` path; a ``url`` that already ends with it is kept as it is."""
+    base = url.rstrip("/")
+    path = "/" + endpoint.strip("/")
+    if path == "/" or base.endswith(path):
+        return base
+    return base + path
 
-    def __init__(self, url: str, api_key: str | None = None, timeout: float = 5.0) -> None:
-        base = url.rstrip("/")
-        self.endpoint = base if base.endswith(_ENDPOINT) else base + _ENDPOINT
+
+class HttpTransport:
+    """POSTs each event as JSON to ``<url>/<endpoint>``: ``api/v1/lineage`` (Marquez, OpenLineage proxies)
+    by default, ``openapi/openlineage/api/v1/lineage`` for DataHub. ``headers`` go with every request."""
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        timeout: float = 5.0,
+        *,
+        endpoint: str = DEFAULT_ENDPOINT,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.endpoint = endpoint_url(url, endpoint)
         self.timeout = timeout
         self._api_key = api_key
+        self._headers = dict(headers or {})
 
     def emit(self, event: dict[str, Any]) -> None:
         import http.client  # the HTTP stack only for this transport: the default file one needs none
         import urllib.error
         import urllib.request
 
-        headers = {"Content-Type": "application/json"}
+        headers = {**self._headers, "Content-Type": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
         request = urllib.request.Request(
@@ -105,8 +131,11 @@ class HttpTransport:
                 + (f": {detail}" if detail else "")
             )
 
-    def __repr__(self) -> str:  # the key stays out of logs and tracebacks
-        return f"HttpTransport({self.endpoint!r}, api_key={'***' if self._api_key else None})"
+    def __repr__(self) -> str:  # the key and header values stay out of logs and tracebacks
+        headers = dict.fromkeys(self._headers, "***")
+        return (
+            f"HttpTransport({self.endpoint!r}, api_key={'***' if self._api_key else None}, headers={headers})"
+        )
 
 
 class ConsoleTransport:
@@ -133,7 +162,13 @@ def transport_from_settings(settings: Mapping[str, Any] | None, mesh_root: Path)
             raise TesseraError(
                 f"mesh.yaml: lineage.url must be an http(s) URL for the http transport, got {url!r}"
             )
-        return HttpTransport(url, _api_key(settings.get("apiKeyEnv")), float(settings.get("timeout", 5.0)))
+        return HttpTransport(
+            url,
+            _api_key(settings.get("apiKeyEnv")),
+            float(settings.get("timeout", 5.0)),
+            endpoint=str(settings.get("endpoint") or DEFAULT_ENDPOINT),
+            headers=expand_headers(settings.get("headers") or {}),
+        )
     raise TesseraError(
         f"mesh.yaml: unknown lineage.transport {kind!r}: use file (the default), http or console"
     )
@@ -149,3 +184,26 @@ def _api_key(variable: object) -> str | None:
             f"export {variable}=<key> or remove apiKeyEnv"
         )
     return key
+
+
+def expand_headers(headers: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each header with its ``${NAME}`` references replaced from the environment; an unset variable is an
+    error naming the header and the variable (never the value)."""
+    env = os.environ if environ is None else environ
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+
+        def lookup(match: re.Match[str], header: str = str(name)) -> str:
+            found = env.get(match.group(1))
+            if not found:
+                raise TesseraError(
+                    f"mesh.yaml: lineage.headers.{header} uses ${{{match.group(1)}}}, which is not set in the "
+                    f"environment: export {match.group(1)}=<value>"
+                )
+            return found
+
+        expanded = HEADER_VARIABLE.sub(lookup, str(value))
+        if any(c in expanded for c in "\r\n\0"):
+            raise TesseraError(f"mesh.yaml: lineage.headers.{name}: its value must be one line")
+        out[str(name)] = expanded
+    return out

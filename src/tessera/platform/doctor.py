@@ -159,12 +159,15 @@ def _lineage(settings: MeshSettings) -> list[Check]:
     lineage = settings.lineage
     if lineage.get("transport") != "http" or not isinstance(lineage.get("url"), str):
         return []
-    url = str(lineage["url"]).rstrip("/")
+    from tessera.lineage.transports import endpoint_url, expand_headers
+
+    url = endpoint_url(str(lineage["url"]), str(lineage.get("endpoint") or "api/v1/lineage"))
 
     def probe() -> str:
         import urllib.error
         import urllib.request
 
+        expand_headers(lineage.get("headers") or {})  # each variable a header names is set (values unshown)
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return f"reachable (HTTP {response.status})"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
     from tessera.platform.erasure import ErasureReport
     from tessera.platform.following import Notifications
     from tessera.platform.govern import GovernReport
+    from tessera.platform.orchestration import Orchestration
     from tessera.platform.product_handle import ProductHandle
     from tessera.platform.publish import PublishResult
     from tessera.platform.remediate import RetentionFix
@@ -71,6 +72,13 @@ class Mesh:
         from tessera.platform.following import Notifications
 
         return Notifications(self.ctx)
+
+    @property
+    def orchestration(self) -> Orchestration:
+        """The mesh for an orchestrator: products as assets, their gates' checks, one product built."""
+        from tessera.platform.orchestration import Orchestration
+
+        return Orchestration(self.ctx)
 
     def validate(self) -> MeshSpec:
         self.ctx.reload()

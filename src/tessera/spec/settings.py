@@ -42,6 +42,10 @@ def check_settings(
     lineage = doc.get("lineage") if isinstance(doc.get("lineage"), dict) else {}
     if lineage.get("transport") == "http" and not lineage.get("url"):
         report.add(("lineage", "transport"), "transport http needs url: (the Marquez/DataHub base URL)")
+    from tessera.spec.lineage_settings import lineage_problems
+
+    for key, message in lineage_problems(lineage):
+        report.add(("lineage", *key), message)
     notifications = doc.get("notifications") if isinstance(doc.get("notifications"), dict) else {}
     channels: list[Any] = notifications["channels"] if isinstance(notifications.get("channels"), list) else []
     names = [c.get("name") if isinstance(c, dict) else None for c in channels]
