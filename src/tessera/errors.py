@@ -266,6 +266,13 @@ class TransientError(TesseraError):
     retryable = True
 
 
+class IdentityProviderError(TesseraError):
+    """mesh.yaml's ``auth.oidc`` cannot be used: the provider is unreachable or its discovery document or keys
+    are wrong, or the client secret's variable is not set (docs/architecture.md, Identity)."""
+
+    exit_code = 2
+
+
 #: Each error's HTTP status and problem title, the most specific class first (QueryError is a DataError). The
 #: server answers with it and the remote SDK reads answers back by it: one table for both sides.
 HTTP_STATUS: tuple[tuple[type[TesseraError], int, str], ...] = (
@@ -292,6 +299,7 @@ HTTP_STATUS: tuple[tuple[type[TesseraError], int, str], ...] = (
     (StorageError, 503, "Storage unavailable"),
     (EngineError, 503, "Engine unavailable"),
     (CatalogError, 503, "Catalog unavailable"),
+    (IdentityProviderError, 503, "Identity provider unavailable"),
     (NotImplementedYetError, 501, "Not implemented"),
 )
 

@@ -178,6 +178,8 @@ class MeshSettings:
     transforms: Mapping[str, Any] = field(default_factory=dict)
     #: Where notifications go (``notifications:``: ``smtp``, ``channels``, ``retry``; see ``monitoring.channels``).
     notifications: Mapping[str, Any] = field(default_factory=dict)
+    #: How people sign in besides Tessera's tokens (``auth:``: ``{"oidc": {...}}``; see ``access.oidc_config``).
+    auth: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,7 @@ def check_settings(
         encryption=encryption,
         transforms=doc["transforms"] if isinstance(doc.get("transforms"), dict) else {},
         notifications=doc["notifications"] if isinstance(doc.get("notifications"), dict) else {},
+        auth=doc["auth"] if isinstance(doc.get("auth"), dict) else {},
     )
     return settings, report.problems
 
