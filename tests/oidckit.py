@@ -47,12 +47,17 @@ def install() -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (FOLDER / "node_modules" / "oidc-provider" / "package.json").is_file():
             subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FOLDER, check=True, timeout=300
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=FOLDER,
+                check=True,
+                timeout=300,
             )
 
 
 def rsa_key(kid: str | None = None) -> RSAKey:
-    return RSAKey.generate_key(2048, parameters={"kid": kid or secrets.token_hex(4), "use": "sig", "alg": "RS256"})
+    return RSAKey.generate_key(
+        2048, parameters={"kid": kid or secrets.token_hex(4), "use": "sig", "alg": "RS256"}
+    )
 
 
 def forge(key: RSAKey, **claims: Any) -> str:
@@ -73,7 +78,9 @@ class OidcTestProvider:
         return f"http://127.0.0.1:{self.port}"
 
     def _write(self) -> Path:
-        (self.folder / "keys.json").write_text(json.dumps({"keys": [k.as_dict(private=True) for k in self.keys]}))
+        (self.folder / "keys.json").write_text(
+            json.dumps({"keys": [k.as_dict(private=True) for k in self.keys]})
+        )
         if not (self.folder / "users.json").exists():
             (self.folder / "users.json").write_text(json.dumps(USERS))
         clients = [
@@ -106,7 +113,9 @@ class OidcTestProvider:
     def start(self) -> None:
         config = self._write()
         log = (self.folder / "provider.log").open("ab")
-        self.process = subprocess.Popen(["node", str(FOLDER / "provider.mjs"), str(config)], stdout=log, stderr=log)
+        self.process = subprocess.Popen(
+            ["node", str(FOLDER / "provider.mjs"), str(config)], stdout=log, stderr=log
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -115,7 +124,9 @@ class OidcTestProvider:
             except httpx.TransportError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the test OpenID provider did not start: {(self.folder / 'provider.log').read_text()}")
+                raise RuntimeError(
+                    f"the test OpenID provider did not start: {(self.folder / 'provider.log').read_text()}"
+                )
             time.sleep(0.1)
 
     def stop(self) -> None:
@@ -181,9 +192,13 @@ class OidcTestProvider:
                 if answer.status_code == 200 and "/login" in answer.text:
                     uid = urlsplit(str(answer.url)).path.rsplit("/", 1)[-1]
                     secret = USERS[user]["password"] if password is None else password
-                    answer = client.post(f"/interaction/{uid}/login", data={"login": user, "password": secret})
+                    answer = client.post(
+                        f"/interaction/{uid}/login", data={"login": user, "password": secret}
+                    )
             else:
-                raise AssertionError(f"the provider's sign-in did not finish: {answer.status_code} {answer.text}")
+                raise AssertionError(
+                    f"the provider's sign-in did not finish: {answer.status_code} {answer.text}"
+                )
             tokens = client.post(
                 "/token",
                 data={

@@ -5,8 +5,9 @@ Guarantees: a token counts only when its signature verifies against a key the pr
 asymmetric algorithm it declares; never ``none`` or a shared secret), its ``iss`` is the provider's, its
 ``aud`` is Tessera's (the client id for an ID token, ``audience`` for an access token), and it has not expired
 (``clockSkew`` tolerated). The keys are cached and fetched again when a token names a key id not in the cache
-(the provider rotated its keys), at most once every ``_REFETCH_EVERY`` seconds, so forged key ids cannot make
-Tessera hammer the provider. Groups come from the token alone: nothing about membership outlives it."""
+(the provider rotated its keys) — at most once every ``REFETCH_EVERY`` seconds, and once a minute for the same
+unknown key id, so forged key ids cannot make Tessera hammer the provider — and when older than
+``KEYS_MAX_AGE`` seconds, so a key the provider retired stops verifying. Groups come from the token alone: nothing about membership outlives it."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ Refusal = Literal[
 ]  # fmt: skip
 #: Asymmetric algorithms only: ``none`` and HMAC (a secret the client knows too) never verify a token.
 _ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
-_REFETCH_EVERY = 10.0
+REFETCH_EVERY = 1.0
+KEYS_MAX_AGE = 900.0
+_UNKNOWN_KID_EVERY = 60.0
 _TIMEOUT = 5.0
 
 
@@ -99,6 +102,7 @@ class OidcProvider:
         self._secret = client_secret
         self._keys: dict[str, Any] = {}
         self._fetched = 0.0
+        self._unknown: dict[str, float] = {}
         self._lock = threading.Lock()
         #: When each principal's access token use was last audited, and with which groups (``access.sso``).
         self.seen: dict[str, tuple[frozenset[str], float]] = {}
@@ -132,12 +136,12 @@ class OidcProvider:
 
     # -- keys --------------------------------------------------------------------------------------------------
     def refresh_keys(self, *, force: bool = False) -> bool:
-        """Fetch the provider's JWKS again (unless fetched less than ``_REFETCH_EVERY`` seconds ago)."""
+        """Fetch the provider's JWKS again (unless fetched less than ``REFETCH_EVERY`` seconds ago)."""
         from joserfc.errors import JoseError
         from joserfc.jwk import KeySet
 
         with self._lock:
-            if not force and time.monotonic() - self._fetched < _REFETCH_EVERY:
+            if not force and time.monotonic() - self._fetched < REFETCH_EVERY:
                 return False
             self._fetched = time.monotonic()
         url = str(self.metadata["jwks_uri"])
@@ -157,9 +161,17 @@ class OidcProvider:
         return True
 
     def _key(self, kid: str) -> Any:
+        now = time.monotonic()
+        if now - self._fetched > KEYS_MAX_AGE:
+            self.refresh_keys()
         key = self._keys.get(kid) or (self._keys.get("") if len(self._keys) == 1 else None)
-        if key is None and self.refresh_keys():
+        retry = now - self._unknown.get(kid, -_UNKNOWN_KID_EVERY) >= _UNKNOWN_KID_EVERY
+        if key is None and retry and self.refresh_keys():
             key = self._keys.get(kid)
+            if key is None:  # fetched and still unknown: not again for this key id for a while
+                if len(self._unknown) > 1000:
+                    self._unknown.clear()
+                self._unknown[kid] = now
         if key is None:
             raise TokenRefused(
                 "unknown-key", f"the token is signed by key {kid!r}, which the provider does not publish"
