@@ -364,3 +364,23 @@ def test_rotated_keys_are_fetched_and_a_retired_key_is_refused(sso: Setup) -> No
         sso.provider.keys = [old, new]  # both published again, the old one signing
         sso.provider.stop()
         sso.provider.start()
+
+
+def test_doctor_checks_the_provider(sso: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    from tessera.cli import main
+
+    main(["--mesh", str(sso.root), "doctor", "--json"])
+    [identity] = [c for c in json.loads(capsys.readouterr().out) if c["part"] == "identity"]
+    assert identity["ok"], identity
+    assert identity["target"] == sso.provider.issuer and "signing keys" in identity["detail"]
+    assert CLIENT_SECRET not in json.dumps(identity)
+
+
+def test_the_documented_sdk_snippet_reads_with_an_access_token(sso: Setup) -> None:
+    from tests.test_sso_config import doc_blocks
+
+    [snippet] = doc_blocks("python")
+    code = snippet.replace('"https://tessera.acme.example"', repr(sso.url))
+    scope: dict[str, Any] = {"access_token": sso.provider.code_flow("ana")["access_token"]}
+    exec(compile(code, "docs/identity.md", "exec"), scope)
+    assert scope["orders"].num_rows > 0

@@ -268,7 +268,7 @@ class TransientError(TesseraError):
 
 class IdentityProviderError(TesseraError):
     """mesh.yaml's ``auth.oidc`` cannot be used: the provider is unreachable or its discovery document or keys
-    are wrong, or the client secret's variable is not set (docs/architecture.md, Identity)."""
+    are wrong, or the client secret's variable is not set (docs/identity.md, Single sign-on)."""
 
     exit_code = 2
 

@@ -146,19 +146,30 @@ class OidcProvider:
             self._fetched = time.monotonic()
         url = str(self.metadata["jwks_uri"])
         doc = _get_json(url, "key set (jwks_uri)")
+        listed = doc.get("keys") if isinstance(doc, dict) and "_status" not in doc else None
+        # public signing keys only: a shared secret (oct) or an encryption key never verifies a token
+        public = [
+            k
+            for k in (listed if isinstance(listed, list) else [])
+            if isinstance(k, dict) and k.get("kty") in ("RSA", "EC", "OKP") and k.get("use", "sig") == "sig"
+        ]
+        if not public:
+            raise IdentityProviderError(f"the identity provider's key set at {url} has no public signing key")
         try:
-            good = isinstance(doc, dict) and "_status" not in doc
-            keys = KeySet.import_key_set(doc).keys if good else []
+            keys = KeySet.import_key_set({"keys": public}).keys
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             raise IdentityProviderError(
                 f"the identity provider's key set at {url} is unreadable: {exc}"
             ) from exc
-        usable = {str(k.kid or ""): k for k in keys if k.key_type != "oct"}
-        if not usable:
-            raise IdentityProviderError(f"the identity provider's key set at {url} has no public signing key")
+        usable = {str(k.kid or ""): k for k in keys}
         with self._lock:
             self._keys = usable
         return True
+
+    def keys(self) -> list[str]:
+        """The ids of the signing keys fetched from the provider."""
+        with self._lock:
+            return sorted(self._keys)
 
     def _key(self, kid: str) -> Any:
         now = time.monotonic()
