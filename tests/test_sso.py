@@ -384,3 +384,32 @@ def test_the_documented_sdk_snippet_reads_with_an_access_token(sso: Setup) -> No
     scope: dict[str, Any] = {"access_token": sso.provider.code_flow("ana")["access_token"]}
     exec(compile(code, "docs/identity.md", "exec"), scope)
     assert scope["orders"].num_rows > 0
+
+
+def test_an_edited_group_mapping_applies_to_the_next_request(sso: Setup) -> None:
+    path = sso.root / "mesh.yaml"
+    original = path.read_text()
+    token = sso.provider.code_flow("bob")["access_token"]  # bob is in provider group staff only
+
+    def reads() -> int:
+        answer = httpx.get(
+            f"{sso.url}/api/v1/products/sales/orders/data",
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        )
+        return answer.status_code
+
+    assert reads() == 403
+    settings = yaml.safe_load(original)
+    settings["auth"]["oidc"]["groups"] = {"analysts": "analysts", "staff": "analysts"}
+    path.write_text(yaml.safe_dump(settings, sort_keys=False))
+    try:
+        deadline = time.monotonic() + 20  # the server looks at its files again about once a second
+        while reads() != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert reads() == 200
+    finally:
+        path.write_text(original)
+    deadline = time.monotonic() + 20
+    while reads() != 403 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert reads() == 403

@@ -190,8 +190,16 @@ class OidcProvider:
         return key
 
     # -- tokens ------------------------------------------------------------------------------------------------
-    def verify(self, token: str, kind: TokenKind, *, nonce: str | None = None) -> Claimed:
-        """The principal and groups of a provider token; TokenRefused naming the failed check."""
+    def verify(
+        self,
+        token: str,
+        kind: TokenKind,
+        *,
+        nonce: str | None = None,
+        mapping: Mapping[str, str] | None = None,
+    ) -> Claimed:
+        """The principal and groups of a provider token; TokenRefused naming the failed check. ``mapping``:
+        provider group → Tessera group as mesh.yaml says now (default: as it said at discovery)."""
         from joserfc import jws, jwt
         from joserfc.errors import BadSignatureError, ExpiredTokenError, JoseError
 
@@ -226,9 +234,9 @@ class OidcProvider:
             raise TokenRefused("claims", f"the token's claims are not valid: {exc}") from exc
         if nonce is not None and not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
             raise TokenRefused("nonce", "the ID token's nonce is not the one this sign-in sent")
-        return self._claimed(claims)
+        return self._claimed(claims, self.config.groups if mapping is None else mapping)
 
-    def _claimed(self, claims: Mapping[str, Any]) -> Claimed:
+    def _claimed(self, claims: Mapping[str, Any], mapping: Mapping[str, str]) -> Claimed:
         from tessera.access.identity import is_principal_name
 
         name = claims.get(self.config.principal_claim)
@@ -240,7 +248,7 @@ class OidcProvider:
             raise TokenRefused("principal", f"the provider has not verified the email address {name}")
         raw = claims.get(self.config.groups_claim)
         try:
-            groups = self.config.tessera_groups(raw)
+            groups = self.config.tessera_groups(raw, mapping)
         except ValueError as exc:
             raise TokenRefused("groups", str(exc)) from exc
         listed = tuple(sorted(raw if isinstance(raw, list) else [raw] if isinstance(raw, str) else []))

@@ -46,9 +46,11 @@ class OidcConfig:
             )
         return secret
 
-    def tessera_groups(self, claimed: Any) -> frozenset[str]:
-        """The Tessera groups that the provider groups in a token map to (unknown ones ignored). ``claimed``
-        must be a list of strings (a single string counts as one group): anything else is a ValueError."""
+    def tessera_groups(self, claimed: Any, mapping: Mapping[str, str] | None = None) -> frozenset[str]:
+        """The Tessera groups that the provider groups in a token map to through ``mapping`` (default
+        ``groups``; unknown ones ignored). ``claimed`` must be a list of strings (a single string counts as one
+        group): anything else is a ValueError."""
+        mapping = self.groups if mapping is None else mapping
         if isinstance(claimed, str):
             claimed = [claimed]
         if claimed is None:
@@ -57,7 +59,7 @@ class OidcConfig:
             raise ValueError(
                 f"the {self.groups_claim!r} claim must be a list of group names, not {type(claimed).__name__}"
             )
-        return frozenset(self.groups[g] for g in claimed if g in self.groups)
+        return frozenset(mapping[g] for g in claimed if g in mapping)
 
 
 def oidc_config(auth: Mapping[str, Any]) -> OidcConfig | None:

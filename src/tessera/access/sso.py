@@ -17,6 +17,7 @@ Context (``claimed_groups``) and die with it.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
@@ -31,7 +32,14 @@ from tessera.errors import AuthenticationError
 if TYPE_CHECKING:
     from tessera.model.product import MeshSettings
 
-__all__ = ["is_provider_token", "provider_for", "record_sign_in", "refused", "verify_bearer"]
+__all__ = [
+    "current_mapping",
+    "is_provider_token",
+    "provider_for",
+    "record_sign_in",
+    "refused",
+    "verify_bearer",
+]
 
 #: The actor of the principals a sign-in creates.
 ACTOR = "oidc"
@@ -55,6 +63,12 @@ def provider_for(settings: MeshSettings) -> OidcProvider:
     return OidcProvider.discover(config)
 
 
+def current_mapping(settings: MeshSettings) -> Mapping[str, str] | None:
+    """mesh.yaml's provider group → Tessera group mapping as it reads now (a server reloads edited files)."""
+    config = oidc_config(settings.auth)
+    return None if config is None else config.groups
+
+
 def refused(catalog: Catalog, exc: TokenRefused, subject: str = "-") -> TokenRefused:
     """Audit a refused provider token or sign-in step (``oidc.rejected``, its reason); the error to raise."""
     record_rejection(catalog, "oidc.rejected", subject, exc.reason)
@@ -67,7 +81,7 @@ def verify_bearer(
     """Who a provider token says is calling (audited); TokenRefused (audited) when it does not hold."""
     provider = provider or provider_for(settings)
     try:
-        claimed = provider.verify(token, kind)
+        claimed = provider.verify(token, kind, mapping=current_mapping(settings))
         ensure_user(catalog, claimed)
     except TokenRefused as exc:
         raise refused(catalog, exc) from exc

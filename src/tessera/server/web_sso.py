@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tessera.access.oidc import TokenRefused, pkce_pair
-from tessera.access.sso import ensure_user, is_provider_token, record_sign_in, refused
+from tessera.access.sso import current_mapping, ensure_user, is_provider_token, record_sign_in, refused
 from tessera.catalog import append_audit
 from tessera.errors import TesseraError
 from tessera.server.deps import TOKEN_COOKIE, state
@@ -109,7 +109,8 @@ def sso_callback(request: Request) -> Response:
         return _refuse(request, TokenRefused("provider", f"the identity provider said: {said}"), 403)
     try:
         id_token = provider.exchange(query.get("code", ""), flow["verifier"], _redirect_uri(request))
-        claimed = provider.verify(id_token, "id", nonce=flow["nonce"])
+        mapping = current_mapping(server.spec.settings)
+        claimed = provider.verify(id_token, "id", nonce=flow["nonce"], mapping=mapping)
         ensure_user(server.catalog, claimed)
     except TokenRefused as exc:
         return _refuse(request, exc)
