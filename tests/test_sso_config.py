@@ -217,3 +217,67 @@ def test_unknown_key_ids_refetch_the_keys_rate_limited(
     time.sleep(REFETCH_EVERY)
     assert provider.verify(token(later), "access").principal == "ana@company.com"  # rotated: fetched again
     assert fetches() == 3
+
+
+def test_provider_tokens_outside_a_server_on_either_catalog(
+    mesh_on: Path,
+    discovery: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The SDK and CLI on a mesh folder take a provider's access token too (discovered from mesh.yaml); the
+    groups it claims apply, changes of them are audited, and nothing lands in the catalog's groups."""
+    from sqlalchemy import select
+
+    import tessera
+    from tessera.catalog import Catalog
+    from tessera.catalog import tables as t
+    from tessera.governance.audit import list_events
+    from tests.oidckit import forge, rsa_key
+
+    base = discovery["base"]
+    key = rsa_key("k1")
+    discovery["/.well-known/openid-configuration"] = {
+        "issuer": base,
+        "authorization_endpoint": f"{base}/a",
+        "token_endpoint": f"{base}/t",
+        "jwks_uri": f"{base}/jwks",
+    }
+    discovery["/jwks"] = {"keys": [key.as_dict(private=False)]}
+    with tessera.open(mesh_on) as mesh:
+        mesh.apply()
+        assert {o.address: o.status for o in mesh.build(jobs=1)}["sales.orders"] == "published"
+        mesh.access.add_principal("analysts", kind="group")
+        mesh.access.grant("read", "sales.orders", "analysts")
+    settings = yaml.safe_load((mesh_on / "mesh.yaml").read_text())
+    oidc = {
+        "issuer": base,
+        "clientId": "tessera",
+        "clientSecretEnv": SECRET_ENV,
+        "groups": {"idp-analysts": "analysts"},
+    }
+    settings.update(access={"enforce": True}, auth={"oidc": oidc})
+    (mesh_on / "mesh.yaml").write_text(yaml.safe_dump(settings))
+    monkeypatch.setenv(SECRET_ENV, "s3cret")
+
+    def token(groups: list[str]) -> str:
+        now = int(time.time())
+        claims = {"iss": base, "aud": "tessera", "email": "cleo@company.com", "groups": groups}
+        return forge(key, **claims, iat=now, exp=now + 300)
+
+    with tessera.open(mesh_on, token=token(["idp-analysts", "other"])) as mesh:
+        assert mesh.read("sales.orders").num_rows > 0
+    assert main(["--mesh", str(mesh_on), "--token", token(["other"]), "read", "sales.orders"]) == 3
+    assert "cleo@company.com may not read sales.orders" in capsys.readouterr().err
+    settings_now = load_settings(mesh_on)
+    catalog = Catalog.open(settings_now.catalog_url, storage=settings_now.storage)
+    try:
+        with catalog.engine.connect() as conn:
+            assert conn.execute(select(t.group_members)).all() == []  # membership never stored
+        entries = [e for e in list_events(catalog, None, 1000) if e.subject == "cleo@company.com"]
+    finally:
+        catalog.close()
+    actions = [e.action for e in sorted(entries, key=lambda e: e.seq)]
+    assert actions[:2] == ["principal.add", "oidc.use"]
+    [change] = [e for e in entries if e.action == "oidc.groups"]
+    assert (change.details["added"], change.details["removed"]) == ([], ["analysts"])

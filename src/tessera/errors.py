@@ -27,6 +27,8 @@
     │                            unsupported version of one (exit 2); nothing was written
     ├── LossyExportError         a contract the target format cannot fully carry, without --lossy (exit 1)
     ├── UnsafeServeError         ``tessera serve`` asked to expose a mesh that does not enforce access (exit 2)
+    ├── IdentityProviderError    mesh.yaml ``auth.oidc`` unusable: the provider unreachable or misdescribed,
+    │                            the client secret's variable unset (exit 2; HTTP 503)
     ├── NotImplementedYetError   a capability that is declared but not built in this release
     └── TransientError           worth retrying (Delta commit conflicts): ``retryable`` is True
 

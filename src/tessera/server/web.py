@@ -245,7 +245,9 @@ def login_page(
 def login_form(request: Request) -> Response:
     def build() -> Response:
         message = None
-        if request.query_params.get("why") == "stale":
+        if request.query_params.get("why") == "stale" and state(request).oidc is not None:
+            message = "Your sign-in has expired or no longer works: sign in again."
+        elif request.query_params.get("why") == "stale":
             message = "Your sign-in no longer works: its token expired or was revoked. Paste a current one."
         elif state(request).enforced:
             message = "This mesh enforces access control: sign in to browse it."
