@@ -139,6 +139,8 @@ def test_browser_signs_in_through_the_provider_requests_access_and_signs_out(
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
+        page.goto(f"{sso.url}/login")
+        page.screenshot(path=str(tmp_path / "sign-in.png"), full_page=True)
         _sign_in_page(page, sso.url, "bob", password="not-bob's")
         assert "Wrong login or password." in page.locator("#error").inner_text()
         page.locator("#login").fill("bob")

@@ -121,7 +121,7 @@ def sso_callback(request: Request) -> Response:
     log.info("web sign-in through the identity provider as %s", claimed.principal)
     # a page, not a redirect: the session cookie is SameSite=Strict, so the next page must be reached from this
     # site, not as the tail of the provider's cross-site redirect
-    target = escape(flow["next"], quote=True)
+    target = escape(local_path(flow["next"]), quote=True)
     html = (
         f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={target}">'
         f'<title>Signed in</title><p>Signed in as {escape(claimed.principal)}. <a href="{target}">Continue</a>'
