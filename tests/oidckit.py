@@ -43,15 +43,18 @@ def install() -> None:
     """``npm ci`` into tests/oidc once (under a lock: test workers share the folder); skip without Node."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("the single sign-on tests need Node.js and npm (to run panva/oidc-provider)")
+    locked = hashlib.sha256((FOLDER / "package-lock.json").read_bytes()).hexdigest()
+    stamp = FOLDER / "node_modules" / ".tessera-lock-sha256"
     with (FOLDER / ".install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (FOLDER / "node_modules" / "oidc-provider" / "package.json").is_file():
+        if not stamp.is_file() or stamp.read_text() != locked:  # installed from this very lock file, or again
             subprocess.run(
                 ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                 cwd=FOLDER,
                 check=True,
                 timeout=300,
             )
+            stamp.write_text(locked)
 
 
 def rsa_key(kid: str | None = None) -> RSAKey:
