@@ -366,6 +366,7 @@ def test_rotated_keys_are_fetched_and_a_retired_key_is_refused(sso: Setup) -> No
         sso.provider.keys = [old, new]  # both published again, the old one signing
         sso.provider.stop()
         sso.provider.start()
+        time.sleep(REFETCH_EVERY)  # so the next test's first token may fetch the keys again
 
 
 def test_doctor_checks_the_provider(sso: Setup, capsys: pytest.CaptureFixture[str]) -> None:
