@@ -19,12 +19,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(root: Path, **app_options: object) -> Iterator[str]:
+def running_server(root: Path, port: int | None = None, **app_options: object) -> Iterator[str]:
     """Yield the base URL (``http://127.0.0.1:PORT``) of a real uvicorn server over the mesh at ``root``."""
     from tessera.server import create_app
 
     app = create_app(root, **app_options)  # type: ignore[arg-type]
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

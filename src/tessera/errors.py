@@ -27,6 +27,8 @@
     │                            unsupported version of one (exit 2); nothing was written
     ├── LossyExportError         a contract the target format cannot fully carry, without --lossy (exit 1)
     ├── UnsafeServeError         ``tessera serve`` asked to expose a mesh that does not enforce access (exit 2)
+    ├── IdentityProviderError    mesh.yaml ``auth.oidc`` unusable: the provider unreachable or misdescribed,
+    │                            the client secret's variable unset (exit 2; HTTP 503)
     ├── NotImplementedYetError   a capability that is declared but not built in this release
     └── TransientError           worth retrying (Delta commit conflicts): ``retryable`` is True
 
@@ -266,6 +268,13 @@ class TransientError(TesseraError):
     retryable = True
 
 
+class IdentityProviderError(TesseraError):
+    """mesh.yaml's ``auth.oidc`` cannot be used: the provider is unreachable or its discovery document or keys
+    are wrong, or the client secret's variable is not set (docs/identity.md, Single sign-on)."""
+
+    exit_code = 2
+
+
 #: Each error's HTTP status and problem title, the most specific class first (QueryError is a DataError). The
 #: server answers with it and the remote SDK reads answers back by it: one table for both sides.
 HTTP_STATUS: tuple[tuple[type[TesseraError], int, str], ...] = (
@@ -292,6 +301,7 @@ HTTP_STATUS: tuple[tuple[type[TesseraError], int, str], ...] = (
     (StorageError, 503, "Storage unavailable"),
     (EngineError, 503, "Engine unavailable"),
     (CatalogError, 503, "Catalog unavailable"),
+    (IdentityProviderError, 503, "Identity provider unavailable"),
     (NotImplementedYetError, 501, "Not implemented"),
 )
 

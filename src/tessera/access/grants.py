@@ -162,13 +162,17 @@ def _spec_names(spec: MeshSpec) -> set[str]:
     return names | {m.username for p in spec.products for m in p.members}
 
 
-def holdings(conn: Connection, spec: MeshSpec, principal: str) -> list[Holding]:
+def holdings(
+    conn: Connection, spec: MeshSpec, principal: str, claimed: frozenset[str] = frozenset()
+) -> list[Holding]:
     """Everything ``principal`` holds now: live grants (its own and its groups'), roles in product files,
-    domains it owns. Unknown principal (neither in the catalog nor in a mesh file): NotFoundError."""
+    domains it owns. ``claimed``: Tessera groups an identity provider's token puts it in for this request only
+    (with the groups those are in), never stored. Unknown principal (neither in the catalog nor in a mesh
+    file): NotFoundError."""
     names = set(conn.execute(select(t.principals.c.name)).scalars())
     if principal not in names and principal not in _spec_names(spec):
         raise unknown_principal(principal, names | _spec_names(spec))
-    groups = groups_of(conn, principal)
+    groups = groups_of(conn, principal).union(claimed, *(groups_of(conn, g) for g in claimed))
     who = {principal, *groups}
 
     def via(name: str) -> str:
@@ -247,7 +251,13 @@ def _needed(action: Action, resource: str) -> str:
 
 
 def authorize(
-    catalog: Catalog, spec: MeshSpec, principal: str, action: Action, resource: str = "mesh"
+    catalog: Catalog,
+    spec: MeshSpec,
+    principal: str,
+    action: Action,
+    resource: str = "mesh",
+    *,
+    groups: frozenset[str] = frozenset(),
 ) -> Decision:
     """May ``principal`` do ``action`` on ``resource`` (``mesh``, ``domain:NAME``, a product address)?"""
     target = _resource(spec, action, resource)
@@ -260,7 +270,7 @@ def authorize(
             principal, action, target, True, "trusted local use (mesh.yaml does not set access.enforce)"
         )
     with catalog.engine.connect() as conn:
-        held = holdings(conn, spec, principal)
+        held = holdings(conn, spec, principal, groups)
     for holding in held:
         if _allows(holding, action, target):
             return Decision(principal, action, target, True, holding.source)
@@ -268,11 +278,17 @@ def authorize(
 
 
 def require(
-    catalog: Catalog, spec: MeshSpec, principal: str, action: Action, resource: str = "mesh"
+    catalog: Catalog,
+    spec: MeshSpec,
+    principal: str,
+    action: Action,
+    resource: str = "mesh",
+    *,
+    groups: frozenset[str] = frozenset(),
 ) -> Decision:
     """``authorize``, raising when refused: AccessDeniedError naming who, what, where and the grant that would
     allow it (AuthenticationError for local use of a mesh that enforces access control)."""
-    decision = authorize(catalog, spec, principal, action, resource)
+    decision = authorize(catalog, spec, principal, action, resource, groups=groups)
     if decision.allowed:
         return decision
     if principal == LOCAL:
@@ -289,7 +305,9 @@ def require(
     )
 
 
-def read_access(catalog: Catalog, spec: MeshSpec, principal: str, address: str) -> ReadAccess | None:
+def read_access(
+    catalog: Catalog, spec: MeshSpec, principal: str, address: str, *, groups: frozenset[str] = frozenset()
+) -> ReadAccess | None:
     """What ``principal`` may read of ``address``: None for nothing; else whether sensitive columns are shown
     (clearance from any applicable grant or role) and the row filters (none when any applicable grant has none:
     every row)."""
@@ -299,7 +317,7 @@ def read_access(catalog: Catalog, spec: MeshSpec, principal: str, address: str) 
     product = spec.product(target)
     known = {c.name.lower() for c in product.contract.columns} if product else set()
     with catalog.engine.connect() as conn:
-        held = [h for h in holdings(conn, spec, principal) if _covers(h.scope, target)]
+        held = [h for h in holdings(conn, spec, principal, groups) if _covers(h.scope, target)]
     from tessera.access.filters import filter_columns  # sqlglot: only reads as a principal parse filters
 
     # a filter written for a domain or the mesh that names a column this product lacks cannot apply: skip it
@@ -314,14 +332,16 @@ def read_access(catalog: Catalog, spec: MeshSpec, principal: str, address: str) 
     return ReadAccess(target, clearance, tuple(sorted({h.row_filter for h in usable if h.row_filter})))
 
 
-def readable_products(catalog: Catalog, spec: MeshSpec, principal: str) -> list[str]:
+def readable_products(
+    catalog: Catalog, spec: MeshSpec, principal: str, *, groups: frozenset[str] = frozenset()
+) -> list[str]:
     """The product addresses some grant or role lets ``principal`` read (row filters aside): the names a
     "did you mean" may offer it, and no others."""
     addresses = [p.address for p in spec.products]
     if principal == LOCAL:
         return [] if enforced(spec) else addresses
     with catalog.engine.connect() as conn:
-        held = holdings(conn, spec, principal)
+        held = holdings(conn, spec, principal, groups)
     return [a for a in addresses if any(_allows(h, "read", a) for h in held)]
 
 

@@ -164,12 +164,13 @@ def approve(
     row_filter: str | None = None,
     reason: str | None = None,
     on_record: Recorded | None = None,
+    groups: frozenset[str] = frozenset(),
 ) -> tuple[AccessRequest, Grant]:
     """Approve a pending request: the read grant is created (``request_id`` set) in the same transaction. Only
     an admin of the product may approve. ``on_record`` runs in that transaction with the decided request."""
     with catalog.engine.connect() as conn:
         address = _pending(conn, request_id).address
-    require(catalog, spec, actor, "admin", address)
+    require(catalog, spec, actor, "admin", address, groups=groups)  # groups: from an IdP token
     with catalog.transaction() as conn:
         request = _pending(conn, request_id)
         granted, _ = insert_grant(
@@ -204,11 +205,13 @@ def reject(
     actor: str,
     reason: str | None = None,
     on_record: Recorded | None = None,
+    *,
+    groups: frozenset[str] = frozenset(),
 ) -> AccessRequest:
     """Reject a pending request (only an admin of the product may); ``on_record`` as for ``approve``."""
     with catalog.engine.connect() as conn:
         address = _pending(conn, request_id).address
-    require(catalog, spec, actor, "admin", address)
+    require(catalog, spec, actor, "admin", address, groups=groups)  # groups: from an IdP token
     with catalog.transaction() as conn:
         _pending(conn, request_id)
         _decide(conn, request_id, actor, "rejected", reason, None)

@@ -171,6 +171,8 @@ class MeshSettings:
     limits: Mapping[str, Any] = field(default_factory=dict)
     #: ``tessera serve`` settings (``server:``): ``{"allowedHosts": [...]}``, the host names it answers to.
     server: Mapping[str, Any] = field(default_factory=dict)
+    #: How people sign in besides Tessera's tokens (``auth:``: ``{"oidc": {...}}``; see ``access.oidc_config``).
+    auth: Mapping[str, Any] = field(default_factory=dict)
     #: Encryption at rest the storage declares: ``{"atRest": none|filesystem|sse-s3|sse-kms, "kmsKeyId": ...}``
     #: (empty when mesh.yaml says nothing).
     encryption: Mapping[str, Any] = field(default_factory=dict)

@@ -42,7 +42,10 @@ class Access:
         self.ctx.identify()
         if not self.ctx.authenticated:
             return True
-        return grants_.authorize(self.ctx.catalog, self.ctx.spec, self.ctx.actor, action, resource).allowed
+        groups = self.ctx.claimed_groups
+        return grants_.authorize(
+            self.ctx.catalog, self.ctx.spec, self.ctx.actor, action, resource, groups=groups
+        ).allowed
 
     # -- principals and groups ---------------------------------------------------------------------------------
     def add_principal(
@@ -75,7 +78,8 @@ class Access:
     def authorize(self, principal: str, action: Action, resource: str = "mesh") -> Decision:
         """May ``principal`` do ``action`` on ``resource``? (A question anyone identified may ask.)"""
         self.ctx.identify()
-        return grants_.authorize(self.ctx.catalog, self.ctx.spec, principal, action, resource)
+        groups = self.ctx.groups_of(principal)
+        return grants_.authorize(self.ctx.catalog, self.ctx.spec, principal, action, resource, groups=groups)
 
     def grant(
         self,
@@ -202,6 +206,7 @@ class Access:
             row_filter=row_filter,
             reason=reason,
             on_record=self._noting(notices.access_decided),
+            groups=self.ctx.claimed_groups,
         )
         self._deliver()
         return found
@@ -217,6 +222,7 @@ class Access:
             self.ctx.principal,
             reason,
             on_record=self._noting(notices.access_decided),
+            groups=self.ctx.claimed_groups,
         )
         self._deliver()
         return found

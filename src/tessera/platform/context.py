@@ -17,6 +17,7 @@ from tessera.model.product import MeshSettings, MeshSpec, Product
 if TYPE_CHECKING:
     from tessera.access.limits import QueryLimits
     from tessera.access.model import Action
+    from tessera.access.oidc import OidcProvider, TokenKind
     from tessera.storage import TableStore
 
 __all__ = ["ENV_TOKEN", "Context"]
@@ -38,24 +39,60 @@ class Context:
     authenticated: bool = field(default=False, init=False)
     _borrowed: Catalog | None = field(default=None, repr=False)
     _from_env: bool = field(default=True, repr=False)
+    #: Tessera groups an identity provider's token puts the caller in, for this Context only (never stored).
+    claimed_groups: frozenset[str] = field(default=frozenset(), init=False)
+    #: A provider token (a JWT, not ``tsk_...``): an ``access`` token (API, SDK) or an ``id`` token (the web
+    #: catalog's session cookie), verified by ``_oidc`` (discovered from mesh.yaml when not given).
+    token_kind: TokenKind = field(default="access", repr=False)
+    _oidc: OidcProvider | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self._borrowed is not None:
             self.__dict__["catalog"] = self._borrowed
         if self._from_env:
             self.token = self.token or os.environ.get(ENV_TOKEN) or None
-        if self.token:
+        from tessera.access.sso import is_provider_token
+
+        if self.token and is_provider_token(self.token):
+            from tessera.access.sso import verify_bearer
+
+            claimed = verify_bearer(self.catalog, self.settings, self.token, self.token_kind, self._oidc)
+            self.actor, self.claimed_groups = claimed.principal, claimed.groups
+            self.authenticated = True
+        elif self.token:
             from tessera.access.identity import authenticate
 
             self.actor = authenticate(self.catalog, self.token)
             self.authenticated = True
 
     @classmethod
-    def over(cls, root: Path, catalog: Catalog, spec: MeshSpec | None, token: str | None) -> Context:
+    def over(
+        cls,
+        root: Path,
+        catalog: Catalog,
+        spec: MeshSpec | None,
+        token: str | None,
+        *,
+        oidc: OidcProvider | None = None,
+        token_kind: TokenKind = "access",
+    ) -> Context:
         """A Context over a catalog (and spec) that someone else holds open, as a server does for each request:
         ``token`` alone says who acts (``$TESSERA_TOKEN`` is not consulted; without one the audit log names the
         actor ``anonymous``) and ``close`` leaves the catalog open."""
-        return cls(root, actor="anonymous", token=token, _spec=spec, _borrowed=catalog, _from_env=False)
+        return cls(
+            root,
+            actor="anonymous",
+            token=token,
+            _spec=spec,
+            _borrowed=catalog,
+            _from_env=False,
+            _oidc=oidc,
+            token_kind=token_kind,
+        )
+
+    def groups_of(self, principal: str) -> frozenset[str]:
+        """The groups a provider token claims for ``principal``: the caller's own, nobody else's."""
+        return self.claimed_groups if self.authenticated and principal == self.actor else frozenset()
 
     @property
     def network(self) -> bool:
@@ -87,7 +124,7 @@ class Context:
         if self.authenticated:
             from tessera.access.grants import require
 
-            require(self.catalog, self.spec, self.actor, action, resource)
+            require(self.catalog, self.spec, self.actor, action, resource, groups=self.claimed_groups)
 
     @property
     def spec(self) -> MeshSpec:

@@ -24,7 +24,7 @@ __all__ = ["Check", "diagnose"]
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    part: str  # engine | storage | catalog | lineage | notifications
+    part: str  # engine | storage | catalog | lineage | notifications | identity
     kind: str  # duckdb, spark connect, local folder, s3, sqlite, postgresql, http …
     target: str  # what was tried (URL, folder), secrets left out
     ok: bool
@@ -46,6 +46,7 @@ def diagnose(root: str | Path) -> list[Check]:
         _engine(settings),
         *_lineage(settings),
         *_notifications(settings),
+        *_identity(settings),
     ]
 
 
@@ -209,3 +210,24 @@ def _notifications(settings: MeshSettings) -> list[Check]:
 
         checks.append(_timed("notifications", "smtp", f"{smtp.host}:{smtp.port}", probe))
     return checks
+
+
+def _identity(settings: MeshSettings) -> list[Check]:
+    """mesh.yaml ``auth.oidc``: the provider's discovery document and keys read as ``tessera serve`` reads them
+    at startup, and the client secret's variable set (its value never shown)."""
+    from tessera.access.oidc_config import oidc_config
+
+    config = oidc_config(settings.auth)
+    if config is None:
+        return []
+
+    def probe() -> str:
+        from tessera.access.oidc import OidcProvider
+
+        provider = OidcProvider.discover(config)
+        return (
+            f"issuer answers; {len(provider.keys())} signing keys; client {config.client_id!r}, secret in "
+            f"${config.client_secret_env}"
+        )
+
+    return [_timed("identity", "openid connect", config.issuer, probe)]

@@ -50,7 +50,10 @@ class Notifications:
         self.ctx.identify()
         if not self.ctx.authenticated:
             return True
-        return grants_.authorize(self.ctx.catalog, self.ctx.spec, self.ctx.actor, "admin", "mesh").allowed
+        groups = self.ctx.claimed_groups
+        return grants_.authorize(
+            self.ctx.catalog, self.ctx.spec, self.ctx.actor, "admin", "mesh", groups=groups
+        ).allowed
 
     def _known(self, principal: str) -> None:
         with self.ctx.catalog.engine.connect() as conn:

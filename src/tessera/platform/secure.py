@@ -54,10 +54,13 @@ def access_for(ctx: Context, principal: str, address: str) -> ReadAccess:
     when nothing."""
     from tessera.access.grants import read_access, require
 
-    access = read_access(ctx.catalog, ctx.spec, principal, address)
+    groups = ctx.groups_of(principal)
+    access = read_access(ctx.catalog, ctx.spec, principal, address, groups=groups)
     if access is not None:
         return access
-    require(ctx.catalog, ctx.spec, principal, "read", address)  # raises with the grant that would allow it
+    require(
+        ctx.catalog, ctx.spec, principal, "read", address, groups=groups
+    )  # raises with the grant that would allow it
     raise AccessDeniedError(
         f"{principal} may not read {address}: the row filters of its grants name columns the product lacks"
     )
@@ -128,7 +131,9 @@ def query_as(
     releases: list[Release] = []
     for name in checked.products:
         if name not in known:  # suggest only what the principal may read
-            hint = did_you_mean(name, readable_products(ctx.catalog, ctx.spec, principal))
+            hint = did_you_mean(
+                name, readable_products(ctx.catalog, ctx.spec, principal, groups=ctx.groups_of(principal))
+            )
             raise QueryError(f"no product {name!r} in this mesh{hint}")
         access = access_for(ctx, principal, known[name])
         release = resolve(ctx, known[name])
@@ -136,7 +141,7 @@ def query_as(
         sources[name] = _source(ctx, release, access)
 
     def readable() -> list[str]:
-        return readable_products(ctx.catalog, ctx.spec, principal)
+        return readable_products(ctx.catalog, ctx.spec, principal, groups=ctx.groups_of(principal))
 
     return run_checked(checked, sources, limits=ctx.limits, cancel=cancel, readable=readable), releases
 
@@ -170,7 +175,7 @@ def sample_access(ctx: Context, principal: str, address: str) -> ReadAccess | No
     """What ``principal`` may see of the rows behind ``address``'s quality samples; None: nothing."""
     from tessera.access.grants import read_access
 
-    return read_access(ctx.catalog, ctx.spec, principal, address)
+    return read_access(ctx.catalog, ctx.spec, principal, address, groups=ctx.groups_of(principal))
 
 
 def filter_samples(

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from tessera import __version__
 from tessera.errors import TesseraError
 from tessera.platform.context import Context
-from tessera.server import api, docs_page, problems, sharing, web
+from tessera.server import api, docs_page, problems, sharing, web, web_sso
 from tessera.server.catalog_answers import CatalogAnswers
 from tessera.server.deps import ServerState, caller
 from tessera.server.hosts import AllowedHosts
@@ -157,4 +157,5 @@ def create_app(root: str | Path, *, scheduler: bool = False, allowed_hosts: Iter
         app.include_router(router)
     app.include_router(sharing.router, prefix="/delta-sharing")
     app.include_router(web.router)
+    app.include_router(web_sso.router)  # single sign-on (mesh.yaml auth.oidc)
     return app

@@ -5,6 +5,9 @@ Who may call, decided here once for every route:
 
 - A token (``Authorization: Bearer tsk_...``, or the web catalog's ``tessera_token`` cookie) acts as its
   principal with its grants; an unknown, malformed, expired or revoked token is refused with 401, always.
+- A provider's JWT instead of a ``tsk_`` token (mesh.yaml ``auth.oidc``): an access token in the header, the
+  ID token of a web sign-in in the cookie; verified against the provider's keys, refused with 401 and audited
+  (``access.sso``). The groups it claims apply to that request only.
 - Without a token, a mesh whose ``mesh.yaml`` sets ``access: {enforce: true}`` refuses everything with 401.
   A mesh that does not enforce access is a trusted single-user mesh (docs/governance.md, "Threat model"): an anonymous caller reads
   catalog metadata and data as the local user could from the files on disk (``tessera serve`` binds to
@@ -32,6 +35,7 @@ from tessera.platform.browse import Browser
 from tessera.platform.context import Context
 
 if TYPE_CHECKING:
+    from tessera.access.oidc import OidcProvider, TokenKind
     from tessera.access.rejections import RejectionLog
     from tessera.catalog import Catalog
     from tessera.model.product import MeshSettings, MeshSpec
@@ -91,12 +95,16 @@ class ServerState:
     spec_error: str | None = field(default=None, init=False)
     #: Catalog views (search, product pages) and their answers, rebuilt when a catalog write commits.
     browser: Browser = field(default_factory=Browser, init=False)
+    #: The identity provider of mesh.yaml's ``auth.oidc``, discovered at startup (None without one).
+    oidc: OidcProvider | None = field(default=None, init=False)
     _spec: MeshSpec | None = field(default=None, init=False, repr=False)
     _fingerprint: str = field(default="", init=False, repr=False)
     _checked: float = field(default=0.0, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from tessera.access.oidc import OidcProvider
+        from tessera.access.oidc_config import oidc_config
         from tessera.access.rejections import RejectionLog
         from tessera.catalog import Catalog
 
@@ -104,6 +112,10 @@ class ServerState:
         self._load()  # a mesh that does not load stops the server at startup, with every problem
         assert self._spec is not None
         self.settings = self._spec.settings
+        config = oidc_config(
+            self.settings.auth
+        )  # a provider that does not answer stops it too: no half server
+        self.oidc = OidcProvider.discover(config) if config is not None else None
         self.catalog = Catalog.open(self.settings.catalog_url, storage=self.settings.storage)
         self.rejections = RejectionLog(self.catalog)
 
@@ -140,9 +152,10 @@ class ServerState:
         """Whether mesh.yaml, as it reads now, enforces access control."""
         return self.spec.settings.access.get("enforce") is True
 
-    def context(self, token: str | None) -> Context:
-        """A Context for one request, acting as ``token``'s principal (AuthenticationError when it is bad)."""
-        return Context.over(self.root, self.catalog, self.spec, token)
+    def context(self, token: str | None, kind: TokenKind = "access") -> Context:
+        """A Context for one request, acting as ``token``'s principal (AuthenticationError when it is bad);
+        ``kind``: what a provider's JWT must be (an ``id`` token only from the web catalog's cookie)."""
+        return Context.over(self.root, self.catalog, self.spec, token, oidc=self.oidc, token_kind=kind)
 
     def close(self) -> None:
         self.catalog.close()
@@ -186,7 +199,8 @@ async def caller(request: Request) -> Context:
         raise Problem(403, "Cross-site request refused", "a cookie-signed change must come from this server")
     server = state(request)
     try:
-        ctx = await run_in_threadpool(server.context, token) if token else server.context(None)
+        kind: TokenKind = "id" if from_cookie else "access"
+        ctx = await run_in_threadpool(server.context, token, kind) if token else server.context(None)
         ctx.identify()
     except AuthenticationError as exc:
         request.state.tessera_refused = exc

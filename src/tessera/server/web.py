@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from tessera.errors import AccessDeniedError, AuthenticationError, NotFoundError, TesseraError
 from tessera.platform.access import Access
@@ -235,13 +236,15 @@ async def decide(request: Request, request_id: int) -> Response:
 
 
 # -- sign-in -------------------------------------------------------------------------------------------------
-def _login_page(
+def login_page(
     request: Request, status: int = 200, error: str | None = None, message: str | None = None
 ) -> Response:
+    """The sign-in page: paste a token, or single sign-on where mesh.yaml sets ``auth.oidc`` (``web_sso``)."""
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
     target = local_path(request.query_params.get("next"))
+    sso = state(request).oidc is not None
     response = render(
-        request, "login.html", None, status, error=error, message=message, nonce=nonce, next=target
+        request, "login.html", None, status, error=error, message=message, nonce=nonce, next=target, sso=sso
     )
     set_cookie(request, response, LOGIN_COOKIE, nonce, path="/login")
     return response
@@ -251,11 +254,13 @@ def _login_page(
 def login_form(request: Request) -> Response:
     def build() -> Response:
         message = None
-        if request.query_params.get("why") == "stale":
+        if request.query_params.get("why") == "stale" and state(request).oidc is not None:
+            message = "Your sign-in has expired or no longer works: sign in again."
+        elif request.query_params.get("why") == "stale":
             message = "Your sign-in no longer works: its token expired or was revoked. Paste a current one."
         elif state(request).enforced:
             message = "This mesh enforces access control: sign in to browse it."
-        return _login_page(request, message=message)
+        return login_page(request, message=message)
 
     return page(request, build)
 
@@ -269,14 +274,14 @@ async def login(request: Request) -> Response:
     def build() -> Response:
         nonce = request.cookies.get(LOGIN_COOKIE) or ""
         if not nonce or not hmac.compare_digest(form.get("nonce", ""), nonce):
-            return _login_page(request, 403, "The sign-in form expired. Paste your token again.")
+            return login_page(request, 403, "The sign-in form expired. Paste your token again.")
         token = form.get("token", "").strip()
         if not token:
-            return _login_page(request, 400, "Paste an API token (from `tessera token create`).")
+            return login_page(request, 400, "Paste an API token (from `tessera token create`).")
         try:
             ctx = state(request).context(token)
         except AuthenticationError as exc:
-            return _login_page(request, 401, f"That token does not work: {exc}")
+            return login_page(request, 401, f"That token does not work: {exc}")
         log.info("web sign-in as %s", ctx.actor)
         response = RedirectResponse(local_path(form.get("next")), status_code=303)
         set_cookie(request, response, TOKEN_COOKIE, token)
@@ -294,6 +299,10 @@ async def logout(request: Request) -> Response:
     token = request.cookies.get(TOKEN_COOKIE) or ""
     if token and not hmac.compare_digest(form.get("csrf", ""), csrf_token(token)):
         return error_page(request, 403, "Not allowed", "This form has expired. Reload the page and retry.")
+    if token:
+        from tessera.server.web_sso import signed_out
+
+        await run_in_threadpool(signed_out, request, token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(TOKEN_COOKIE, path="/")
     return secure(response)

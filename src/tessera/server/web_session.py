@@ -56,7 +56,7 @@ def viewer(request: Request) -> Context:
     """The Context of whoever is looking: their cookie's token, else anonymous where the mesh allows it."""
     token = request.cookies.get(TOKEN_COOKIE) or None
     try:
-        ctx = state(request).context(token)
+        ctx = state(request).context(token, "id")
     except AuthenticationError as exc:
         raise SignIn(f"Your sign-in no longer works ({exc}). Paste a current token.", stale=True) from exc
     if not ctx.authenticated and ctx.enforced:

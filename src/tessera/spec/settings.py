@@ -77,6 +77,7 @@ def check_settings(
         access=doc["access"] if isinstance(doc.get("access"), dict) else {},
         limits=doc["limits"] if isinstance(doc.get("limits"), dict) else {},
         server=doc["server"] if isinstance(doc.get("server"), dict) else {},
+        auth=doc["auth"] if isinstance(doc.get("auth"), dict) else {},
         encryption=encryption,
         transforms=doc["transforms"] if isinstance(doc.get("transforms"), dict) else {},
         notifications=doc["notifications"] if isinstance(doc.get("notifications"), dict) else {},

@@ -1,0 +1,149 @@
+"""Single sign-on: a provider token turned into a caller, and every step of it audited (docs/identity.md).
+
+- ``verify_bearer``: a JWT presented instead of a ``tsk_`` token (an access token over the API or SDK, the ID
+  token of a web session) is verified by the provider (``access.oidc``); a refusal is audited as
+  ``oidc.rejected`` with its reason (counted per source and minute by a server, ``access.rejections``).
+- The principal the token names is made a user on first sight (``principal.add`` by ``oidc``); a name that is
+  a group or a service principal in this mesh cannot be taken by a token.
+- ``record_sign_in`` audits each web sign-in (``oidc.signin``) with the Tessera groups it brought; a change
+  from the groups last seen for that principal is its own entry (``oidc.groups``: added, removed). An access
+  token's use is ``oidc.use`` at most once a minute per principal and set of groups, and a change of groups
+  is ``oidc.groups`` at once.
+
+Membership from the provider is never written into ``group_members``: the groups live in the request's
+Context (``claimed_groups``) and die with it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select
+
+from tessera.access.oidc import Claimed, OidcProvider, TokenKind, TokenRefused
+from tessera.access.oidc_config import oidc_config
+from tessera.access.rejections import record_rejection
+from tessera.catalog import Catalog, append_audit
+from tessera.catalog import tables as t
+from tessera.errors import AuthenticationError
+
+if TYPE_CHECKING:
+    from tessera.model.product import MeshSettings
+
+__all__ = [
+    "current_mapping",
+    "is_provider_token",
+    "provider_for",
+    "record_sign_in",
+    "refused",
+    "verify_bearer",
+]
+
+#: The actor of the principals a sign-in creates.
+ACTOR = "oidc"
+_USE_RECORDED_EVERY = 60.0
+_GROUP_ACTIONS = ("oidc.signin", "oidc.groups", "oidc.use")
+
+
+def is_provider_token(token: str) -> bool:
+    """Whether ``token`` is a JWT (three dot-separated parts), not one of Tessera's ``tsk_`` tokens."""
+    return not token.startswith("tsk_") and token.count(".") == 2
+
+
+def provider_for(settings: MeshSettings) -> OidcProvider:
+    """The provider mesh.yaml's ``auth.oidc`` names, discovered now (outside a server: the CLI and SDK)."""
+    config = oidc_config(settings.auth)
+    if config is None:
+        raise AuthenticationError(
+            "this mesh does not sign in through an identity provider (mesh.yaml has no auth.oidc): "
+            "use a Tessera token (tsk_..., from `tessera token create`)"
+        )
+    return OidcProvider.discover(config)
+
+
+def current_mapping(settings: MeshSettings) -> Mapping[str, str] | None:
+    """mesh.yaml's provider group → Tessera group mapping as it reads now (a server reloads edited files)."""
+    config = oidc_config(settings.auth)
+    return None if config is None else config.groups
+
+
+def refused(catalog: Catalog, exc: TokenRefused, subject: str = "-") -> TokenRefused:
+    """Audit a refused provider token or sign-in step (``oidc.rejected``, its reason); the error to raise."""
+    record_rejection(catalog, "oidc.rejected", subject, exc.reason)
+    return exc
+
+
+def verify_bearer(
+    catalog: Catalog, settings: MeshSettings, token: str, kind: TokenKind, provider: OidcProvider | None
+) -> Claimed:
+    """Who a provider token says is calling (audited); TokenRefused (audited) when it does not hold."""
+    provider = provider or provider_for(settings)
+    try:
+        claimed = provider.verify(token, kind, mapping=current_mapping(settings))
+        ensure_user(catalog, claimed)
+    except TokenRefused as exc:
+        raise refused(catalog, exc) from exc
+    if kind == "access":
+        _note_use(catalog, provider, claimed)
+    return claimed
+
+
+def ensure_user(catalog: Catalog, claimed: Claimed) -> None:
+    """Make the token's principal a user on first sight; TokenRefused if the name is a group or service."""
+    from tessera.access.identity import add_principal
+
+    with catalog.engine.connect() as conn:
+        kind = conn.execute(
+            select(t.principals.c.kind).where(t.principals.c.name == claimed.principal)
+        ).scalar()
+    if kind is None:
+        add_principal(catalog, claimed.principal, "user", ACTOR)
+    elif kind != "user":
+        raise TokenRefused(
+            "principal", f"{claimed.principal!r} is a {kind} in this mesh: a sign-in cannot act as it"
+        )
+
+
+def _last_groups(conn: Connection, principal: str) -> list[str] | None:
+    details: Any = conn.execute(
+        select(t.audit_events.c.details)
+        .where(t.audit_events.c.subject == principal, t.audit_events.c.action.in_(_GROUP_ACTIONS))
+        .order_by(t.audit_events.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return list(details["groups"]) if isinstance(details, dict) and "groups" in details else None
+
+
+def _record(conn: Connection, claimed: Claimed, action: str, via: str) -> None:
+    groups = sorted(claimed.groups)
+    before = _last_groups(conn, claimed.principal)
+    if before is not None and before != groups:
+        change = {
+            "groups": groups,
+            "added": sorted(set(groups) - set(before)),
+            "removed": sorted(set(before) - set(groups)),
+            "via": via,
+        }
+        append_audit(conn, ACTOR, "oidc.groups", claimed.principal, change)
+    details = {"groups": groups, "providerGroups": list(claimed.provider_groups), "via": via}
+    append_audit(conn, claimed.principal, action, claimed.principal, details)
+
+
+def record_sign_in(catalog: Catalog, claimed: Claimed) -> None:
+    """Audit a web sign-in, and the change of its Tessera groups since the principal was last seen."""
+    with catalog.transaction() as conn:
+        _record(conn, claimed, "oidc.signin", "web")
+
+
+def _note_use(catalog: Catalog, provider: OidcProvider, claimed: Claimed) -> None:
+    now = time.monotonic()
+    seen = provider.seen.get(claimed.principal)
+    if seen is not None and seen[0] == claimed.groups and now - seen[1] < _USE_RECORDED_EVERY:
+        return
+    if len(provider.seen) > 10_000:
+        provider.seen.clear()
+    provider.seen[claimed.principal] = (claimed.groups, now)
+    with catalog.transaction() as conn:
+        _record(conn, claimed, "oidc.use", "access token")
