@@ -144,7 +144,7 @@ def usage_chart(days: Sequence[dict[str, Any]], width: int = 640, height: int = 
 
 
 def slo_chart(
-    name: str, series: Sequence[dict[str, Any]], ident: str, width: int = 640, height: int = 150
+    name: str, series: Sequence[dict[str, Any]], ident: str, width: int = 320, height: int = 130
 ) -> str:
     """Attainment (solid) and the share of the window's budget left (dashed) at the end of each day, on a 0–100%
     axis; a budget overspent is drawn at 0 and its value is in the point's tooltip."""
