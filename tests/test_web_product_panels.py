@@ -21,6 +21,7 @@ from tests.serverkit import running_server
 from tests.test_consumer_contracts import REVENUE_OWNER, add_revenue, de_fr
 
 CHROMIUM = Path("/usr/bin/chromium")
+CFO = "cfo@example.com"
 ANA, BEN, ADMIN, VIEWER = "ana@example.com", "ben@example.com", "admin@example.com", "vic@example.com"
 
 
@@ -46,6 +47,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
         with pytest.raises(QualityGateError):
             mesh.publish("sales.orders", orders_table(40, bad=True))
         mesh.read("sales.orders", limit=50)  # trusted local use: not counted
+        wanted = root.parent / "cfo.yaml"  # a column the contract lacks: unmet
+        wanted.write_text(json.dumps({"properties": [{"name": "discount", "logicalType": "number"}]}))
+        mesh.register_consumer("cfo-office", "sales.orders", owner=CFO, file=wanted)
     with tessera.open(root, token=tokens[ANA]) as mesh:
         assert mesh.read("sales.orders", limit=5).num_rows == 5
         assert mesh.read("sales.orders", limit=7).num_rows == 7
@@ -182,6 +186,14 @@ def test_the_consumers_tab_names_finance_revenue_its_owner_and_its_checks(
             card.get_by_role("link", name="finance.revenue").get_attribute("href")
             == "/products/finance.revenue"
         )
+        page.get_by_role("link", name="finance.revenue").click()  # the consumer's own page
+        page.wait_for_url("**/products/finance/revenue")
+        page.go_back()
+        page.get_by_role("tab", name="Consumers").click()
+        external = page.locator("#consumer-cfo-office")
+        assert external.locator(".consumer-owner").inner_text() == CFO
+        assert "column 'discount': not in the contract" in external.locator(".unmet").inner_text()
+        assert external.locator(".badge.failed").inner_text() == "unmet"
     finally:
         page.context.close()
 
@@ -224,6 +236,10 @@ def test_the_access_tab_lists_a_principals_own_notifications_and_every_one_for_a
             assert section.is_visible()
             if who is None:
                 assert "Sign in" in section.inner_text()
+                # an anonymous visitor sees the usage counts, never who read
+                assert page.locator("#usage-readers-hidden").count() == 1
+                usage = page.locator("#usage").text_content()
+                assert ANA not in usage and BEN not in usage and "Reads" in usage
                 continue
             rows = section.locator("#notifications-table tbody tr").all()
             recipients = {r.locator("td").first.inner_text() for r in rows}
