@@ -22,27 +22,29 @@ from tests.test_consumer_contracts import REVENUE_OWNER, add_revenue, de_fr
 
 CHROMIUM = Path("/usr/bin/chromium")
 CFO = "cfo@example.com"
+#: Follows sales.orders without a read grant: its page views read nothing, so the scripted counts stay exact.
+FAN = "fay@example.com"
 ANA, BEN, ADMIN, VIEWER = "ana@example.com", "ben@example.com", "admin@example.com", "vic@example.com"
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """sales.orders read by finance.revenue (with expectations), published twice and refused once; ANA follows
-    it before the second publish; ANA and BEN read it by a script; VIEWER browses (a reader); ADMIN is a mesh
-    admin. Nobody but ANA and BEN reads it before the tests."""
+    """sales.orders read by finance.revenue (with expectations) and registered consumer cfo-office, published
+    twice and refused once; FAN follows it before the second publish; ANA and BEN read it by a script and never
+    browse; VIEWER (a reader) and ADMIN (a mesh admin) browse, and their previews are reads of their own."""
     root = make_mesh(tmp_path_factory.mktemp("panels") / "mesh")
     add_revenue(root)
     tokens = {}
     with tessera.open(root) as mesh:
         mesh.apply()
-        for name in (ANA, BEN, ADMIN, VIEWER):
+        for name in (ANA, BEN, ADMIN, VIEWER, FAN):
             mesh.access.add_principal(name)
             tokens[name] = mesh.access.create_token(name)[1]
         for name in (ANA, BEN, VIEWER):
             mesh.access.grant("read", "sales.orders", name)
         mesh.access.grant("admin", "mesh", ADMIN)
         mesh.publish("sales.orders", de_fr(orders_table(60)))
-        mesh.notifications.subscribe("sales.orders", principal=ANA)
+        mesh.notifications.subscribe("sales.orders", principal=FAN)
         mesh.publish("sales.orders", de_fr(orders_table(80)))
         with pytest.raises(QualityGateError):
             mesh.publish("sales.orders", orders_table(40, bad=True))
@@ -112,10 +114,14 @@ def test_the_usage_tab_counts_the_scripted_reads_and_names_readers_to_an_admin(
         }
         assert rows[ANA][:3] == ["2", "0", "12"]
         assert rows[BEN][:3] == ["1", "1", "12"]  # 10 rows read, 2 rows of its query's answer
+        browsing = [rows.get(who, ["0", "0", "0"]) for who in (ADMIN, VIEWER)]  # other tests' previews
+        assert set(rows) <= {ANA, BEN, ADMIN, VIEWER}
+        assert shown["reads"] - sum(int(r[0]) for r in browsing) == 3 and shown["queries"] == 1
+        assert expected["rows_read"] - sum(int(r[2]) for r in browsing) == 24
         assert "Trusted local use" in usage.inner_text()
         bars = usage.locator("#usage-chart svg rect.bar")
         assert bars.count() == len(expected["daily"])
-        assert "3 reads, 1 queries" in bars.last.locator("title").text_content()  # today, scripted uses only
+        assert f"{shown['reads']} reads, 1 queries" in bars.last.locator("title").text_content()  # all today
         assert usage.locator("#usage-chart svg title").first.text_content() == "Reads and queries per day"
         assert usage.locator("#usage-products").inner_text().split() == [
             "finance.revenue",
@@ -228,7 +234,7 @@ def test_the_access_tab_lists_a_principals_own_notifications_and_every_one_for_a
     browser: Any, base_url: str, built: tuple[Path, dict[str, str]]
 ) -> None:
     tokens = built[1]
-    for who, others in ((ANA, False), (ADMIN, True), (VIEWER, False), (None, False)):
+    for who, others in ((FAN, False), (ADMIN, True), (VIEWER, False), (None, False)):
         page = _page(browser, base_url, tokens[who] if who else None)
         try:
             page.goto(f"{base_url}/products/sales/orders?tab=access")
@@ -246,7 +252,7 @@ def test_the_access_tab_lists_a_principals_own_notifications_and_every_one_for_a
             if who == VIEWER:
                 assert rows == [] and section.locator("#notifications-none").is_visible()
                 continue
-            assert ANA in recipients and (recipients == {ANA} or others)
+            assert FAN in recipients and (recipients == {FAN} or others)
             events = [r.locator("th").inner_text() for r in rows]
             assert any(e.startswith("version") or "publish" in e for e in events), events
             assert "@" not in section.locator("#notifications-table thead").inner_text()
