@@ -96,6 +96,8 @@ def test_tabs_switch_by_click_keyboard_hash_and_without_javascript(
             "Schema",
             "Quality",
             "Lineage",
+            "Usage",
+            "Consumers",
             "Contract",
             "Versions",
             "Access",

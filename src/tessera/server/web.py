@@ -144,6 +144,11 @@ def product(request: Request, domain_name: str, name: str) -> Response:
         if request.query_params.get("requested"):
             notice = "Your access request was sent. An owner of this product will approve or reject it."
         tab = "access" if notice else None
+        if request.query_params.get("followed"):
+            notice = f"You follow {domain_name}.{name}: new versions, deprecations, SLA breaches and refused "
+            notice += "publishes will be sent to you (see the Access tab's notifications)."
+        elif request.query_params.get("unfollowed"):
+            notice = f"You no longer follow {domain_name}.{name}."
         return _product_response(request, ctx, f"{domain_name}.{name}", tab=tab, notice=notice)
 
     return page(request, build)

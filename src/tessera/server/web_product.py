@@ -50,6 +50,8 @@ TABS: tuple[Tab, ...] = (
     Tab("schema", "Schema", "product/schema.html"),
     Tab("quality", "Quality", "product/quality.html"),
     Tab("lineage", "Lineage", "product/lineage.html"),
+    Tab("usage", "Usage", "product/usage.html"),
+    Tab("consumers", "Consumers", "product/consumers.html"),
     Tab("contract", "Contract", "product/contract.html"),
     Tab("versions", "Versions", "product/versions.html"),
     Tab("access", "Access", "product/access.html"),
@@ -228,12 +230,25 @@ def complete(page: Any, ctx: Context, address: str, wanted_tab: str | None, serv
     page.tabs = list(TABS)
     page.active = active_tab(page.tabs, wanted_tab)
     published = bool(page.history)
+    page.extras = Extras()
+    _panels(page.extras, ctx, address)  # before the preview: its read is this view's, not yet a past use
     page.preview = preview(ctx, address) if published else None
     page.profiles = profiles(ctx, address) if published else None
     page.snippets = snippets(address, server, str(ctx.root), shared_as(ctx, address))
-    page.extras = Extras()
     if ctx.authenticated:
         from tessera.platform.following import Notifications
 
         page.extras.header_actions.append("product/follow.html")
         page.extras.data["following"] = bool(Notifications(ctx).subscriptions(ctx.actor, address=address))
+
+
+def _panels(extras: Extras, ctx: Context, address: str) -> None:
+    """Usage and consumers tabs, the SLO panel of the overview and the notifications of the access tab
+    (``web_panels``), each as the viewer may see it."""
+    from tessera.server import web_panels as panels
+
+    extras.data["usage"] = panels.usage_of(ctx, address)
+    extras.data["consumers"] = panels.consumers_of(ctx, address)
+    extras.data["slo"] = panels.slos_of(ctx, address)
+    extras.data["notifications"] = panels.notifications_of(ctx, address)
+    extras.overview_panels.append("product/slo.html")

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from tessera.errors import AccessDeniedError, AddressError, NotFoundError, TesseraError
 from tessera.platform.context import Context
 from tessera.server.deps import TOKEN_COOKIE, state
+from tessera.server.web_panels import percent
 from tessera.server.web_session import Refused, SignIn, csrf_token, local_path
 
 __all__ = ["error_page", "not_a_form", "page", "render", "secure"]
@@ -51,6 +52,7 @@ def _time(value: datetime | None) -> str:
 
 
 _env.globals.update(fmt_span=_span, fmt_time=_time)
+_env.globals.update(percent=percent)  # the product page's SLO figures (web_panels)
 
 
 def render(
