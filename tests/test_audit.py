@@ -239,6 +239,8 @@ def test_since_accepts_dates_datetimes_and_spans() -> None:
     assert parse_since("2026-03-01T08:30") == datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
     with pytest.raises(TesseraError, match="is not a date"):
         parse_since("last tuesday")
+    with pytest.raises(TesseraError, match="before the year 1"):  # not an OverflowError (a 500 over REST)
+        parse_since("99999999999999d", now)
 
 
 def test_list_since_filters_by_time(catalog: Catalog) -> None:

@@ -224,7 +224,12 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     value = text.strip()
     match = _AGO.match(value.lower())
     if match:
-        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[match[2]]: int(match[1])})
+        try:
+            return (now or datetime.now(UTC)) - timedelta(**{_UNITS[match[2]]: int(match[1])})
+        except OverflowError:
+            raise TesseraError(
+                f"--since {text!r} reaches back before the year 1: give a shorter span or a date"
+            ) from None
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
