@@ -230,3 +230,27 @@ def test_the_remote_sdk_reads_the_same_usage(used: tuple[Path, dict[str, str], T
         every = remote.usage()
     assert (one["reads"], one["queries"], one["readers"], one["rows_read"]) == (4, 4, 3, 135)
     assert list(every["products"]) == ["sales.orders", "sales.daily"]
+
+
+def test_odd_audit_entries_do_not_break_the_counts(tmp_path: Path, catalog_url: str) -> None:
+    """A share query of a large table hands out more than 2**31 rows; entries without a principal or rows, or
+    with rows that are not a whole number, count as uses without breaking the aggregate (PostgreSQL's INTEGER
+    cast failed it, and with it ``tessera usage``, ``/metrics`` and ``sort=popular``)."""
+    from tessera.catalog.usage import totals
+    from tessera.platform.access import Access
+
+    root = make_mesh(tmp_path / "mesh", catalog=catalog_url)
+    with tessera.open(root) as mesh:
+        mesh.apply()
+        audit = Access(mesh.ctx)
+        audit.record("share.query", "sales.orders", {"address": "sales.orders", "rows": 5_000_000_000})
+        audit.record("data.read", "sales.orders", {"principal": ANA, "rows": 3_000_000_000})
+        audit.record("data.read", "sales.orders", {"principal": ANA, "rows": "lots"})
+        audit.record("data.read", "sales.orders", {"principal": ANA})
+        audit.record("data.read", "sales.orders", {})
+        audit.record("data.query", "-", {"principal": BEN, "rows": 2})
+        report = mesh.usage()
+        orders = report.product("sales.orders")
+        assert (orders.reads, orders.queries) == (5, 0)
+        assert orders.rows_read == 8_000_000_000  # "lots" counts no rows
+        assert totals(mesh.ctx.catalog)["sales.orders"][0] == 5
