@@ -52,7 +52,8 @@ def _rows(dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
         text = value.as_string()
         return case((text.regexp_match(r"^[0-9]{1,18}$"), cast(text, BigInteger)), else_=0)
-    return value.as_integer()  # SQLite's integers are 64-bit, and its CAST never fails
+    whole: ColumnElement[Any] = value.as_integer()  # SQLite's integers are 64-bit; its CAST never fails
+    return whole
 
 
 def uses(
