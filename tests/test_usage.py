@@ -182,6 +182,20 @@ def test_usage_errors_are_messages(used: tuple[Path, dict[str, str], TestClient]
     )
     text = run_cli("--mesh", str(root), "usage", "sales.orders")
     assert text.returncode == 0 and "sales.orders" in text.stdout and "not audited" in text.stderr
+    # a window of centuries would list every one of its days for each product (gigabytes from one GET); an
+    # offset date outside the calendar in UTC was an OverflowError: both a 400 with a message
+    for since, message in (
+        ("0001-01-01", "more than 366 days ago"),
+        ("400d", "more than 366 days ago"),
+        ("0001-01-01T00:00:00+14:00", "outside the calendar"),
+        ("9999-12-31T23:59:59-14:00", "outside the calendar"),
+    ):
+        refused = api.get("/api/v1/usage", params={"since": since}, headers=_auth(tokens[ADMIN]))
+        assert refused.status_code == 400 and message in refused.json()["detail"], since
+    year = api.get(
+        "/api/v1/products/sales/orders/usage", params={"since": "365d"}, headers=_auth(tokens[ADMIN])
+    )
+    assert year.status_code == 200 and len(year.json()["daily"]) == 366
 
 
 def test_a_delta_sharing_query_is_a_read_by_its_recipient(tmp_path: Path) -> None:
