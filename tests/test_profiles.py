@@ -145,6 +145,7 @@ def test_the_rest_api_and_the_remote_sdk_serve_the_same_profiles(mesh_dir: Path)
         with tessera.open(url, token=tokens[READER]) as remote:
             assert remote.profiles("sales.orders") == local
             assert remote.profiles("sales.orders", major=3) is None
+            assert remote.profiles("sales.orders", major=10**20) is None  # not a 500
             with pytest.raises(NotFoundError):
                 remote.profiles("sales.nothing")
         with tessera.open(url, token=tokens[STRANGER]) as remote:
