@@ -239,6 +239,11 @@ def test_since_accepts_dates_datetimes_and_spans() -> None:
     assert parse_since("2026-03-01T08:30") == datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
     with pytest.raises(TesseraError, match="is not a date"):
         parse_since("last tuesday")
+    with pytest.raises(TesseraError, match="before the year 1"):  # not an OverflowError (a 500 over REST)
+        parse_since("99999999999999d", now)
+    with pytest.raises(TesseraError, match="outside the calendar"):  # in UTC, before the year 1
+        parse_since("0001-01-01T00:00+14:00")
+    assert parse_since("2026-03-01T08:30+02:00") == datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
 
 
 def test_list_since_filters_by_time(catalog: Catalog) -> None:

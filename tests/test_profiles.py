@@ -145,9 +145,44 @@ def test_the_rest_api_and_the_remote_sdk_serve_the_same_profiles(mesh_dir: Path)
         with tessera.open(url, token=tokens[READER]) as remote:
             assert remote.profiles("sales.orders") == local
             assert remote.profiles("sales.orders", major=3) is None
+            assert remote.profiles("sales.orders", major=10**20) is None  # not a 500
             with pytest.raises(NotFoundError):
                 remote.profiles("sales.nothing")
         with tessera.open(url, token=tokens[STRANGER]) as remote:
             seen = remote.profiles("sales.orders")
             assert seen is not None and seen.withheld and local is not None
             assert seen.columns == tuple(c.counts_only() for c in local.columns)
+
+
+def test_a_column_classified_after_the_publish_shows_no_values_to_a_reader_without_clearance(
+    mesh_dir: Path,
+) -> None:
+    import copy
+
+    import yaml
+
+    from tests.meshkit import ORDERS_CONTRACT
+
+    with tessera.open(mesh_dir) as mesh:
+        mesh.apply()
+        mesh.publish("sales.orders", orders_table())
+        mesh.access.add_principal(READER)
+        mesh.access.grant("read", "sales.orders", READER)
+        token = mesh.access.create_token(READER)[1]
+    contract = copy.deepcopy(ORDERS_CONTRACT)
+    contract["version"] = "1.1.0"
+    contract["schema"][0]["properties"][1]["classification"] = "pii"  # customer_id, after the profile
+    (mesh_dir / "domains/sales/products/orders/contract.odcs.yaml").write_text(yaml.safe_dump(contract))
+    with tessera.open(mesh_dir) as mesh:
+        mesh.apply()
+        owner = mesh.profiles("sales.orders")  # trusted local use: every value
+        assert owner is not None and owner.column("customer_id").top_values  # type: ignore[union-attr]
+    with tessera.open(mesh_dir, token=token) as mesh:
+        seen = mesh.profiles("sales.orders")
+        assert "C0" not in str(mesh.read("sales.orders", limit=5).column("customer_id").to_pylist())
+    assert seen is not None
+    customer = seen.column("customer_id")
+    assert customer is not None and customer.masked
+    assert (customer.min_value, customer.max_value, customer.top_values) == (None, None, ())
+    assert customer.distinct_count == 10  # counts stay
+    assert seen.column("country").top_values  # type: ignore[union-attr]  # other columns keep their values

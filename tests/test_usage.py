@@ -182,6 +182,20 @@ def test_usage_errors_are_messages(used: tuple[Path, dict[str, str], TestClient]
     )
     text = run_cli("--mesh", str(root), "usage", "sales.orders")
     assert text.returncode == 0 and "sales.orders" in text.stdout and "not audited" in text.stderr
+    # a window of centuries would list every one of its days for each product (gigabytes from one GET); an
+    # offset date outside the calendar in UTC was an OverflowError: both a 400 with a message
+    for since, message in (
+        ("0001-01-01", "more than 366 days ago"),
+        ("400d", "more than 366 days ago"),
+        ("0001-01-01T00:00:00+14:00", "outside the calendar"),
+        ("9999-12-31T23:59:59-14:00", "outside the calendar"),
+    ):
+        refused = api.get("/api/v1/usage", params={"since": since}, headers=_auth(tokens[ADMIN]))
+        assert refused.status_code == 400 and message in refused.json()["detail"], since
+    year = api.get(
+        "/api/v1/products/sales/orders/usage", params={"since": "365d"}, headers=_auth(tokens[ADMIN])
+    )
+    assert year.status_code == 200 and len(year.json()["daily"]) == 366
 
 
 def test_a_delta_sharing_query_is_a_read_by_its_recipient(tmp_path: Path) -> None:
@@ -230,3 +244,27 @@ def test_the_remote_sdk_reads_the_same_usage(used: tuple[Path, dict[str, str], T
         every = remote.usage()
     assert (one["reads"], one["queries"], one["readers"], one["rows_read"]) == (4, 4, 3, 135)
     assert list(every["products"]) == ["sales.orders", "sales.daily"]
+
+
+def test_odd_audit_entries_do_not_break_the_counts(tmp_path: Path, catalog_url: str) -> None:
+    """A share query of a large table hands out more than 2**31 rows; entries without a principal or rows, or
+    with rows that are not a whole number, count as uses without breaking the aggregate (PostgreSQL's INTEGER
+    cast failed it, and with it ``tessera usage``, ``/metrics`` and ``sort=popular``)."""
+    from tessera.catalog.usage import totals
+    from tessera.platform.access import Access
+
+    root = make_mesh(tmp_path / "mesh", catalog=catalog_url)
+    with tessera.open(root) as mesh:
+        mesh.apply()
+        audit = Access(mesh.ctx)
+        audit.record("share.query", "sales.orders", {"address": "sales.orders", "rows": 5_000_000_000})
+        audit.record("data.read", "sales.orders", {"principal": ANA, "rows": 3_000_000_000})
+        audit.record("data.read", "sales.orders", {"principal": ANA, "rows": "lots"})
+        audit.record("data.read", "sales.orders", {"principal": ANA})
+        audit.record("data.read", "sales.orders", {})
+        audit.record("data.query", "-", {"principal": BEN, "rows": 2})
+        report = mesh.usage()
+        orders = report.product("sales.orders")
+        assert (orders.reads, orders.queries) == (5, 0)
+        assert orders.rows_read == 8_000_000_000  # "lots" counts no rows
+        assert totals(mesh.ctx.catalog)["sales.orders"][0] == 5

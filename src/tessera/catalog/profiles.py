@@ -14,6 +14,9 @@ from tessera.model.profile import ColumnProfile, VersionProfile
 
 __all__ = ["forget_profiles", "record_profiles", "version_profile"]
 
+#: Majors are INTEGER columns: past this no major exists.
+_MAJOR_LIMIT = 2**31
+
 
 def record_profiles(
     conn: Connection,
@@ -56,6 +59,8 @@ def version_profile(catalog: Catalog, address: str, major: int | None = None) ->
     """The profiles of the newest version of ``major`` (default: the newest major); None when nothing is
     published. A version published before profiles existed, or whose engine could not profile it, has none:
     an empty ``columns``."""
+    if major is not None and not 0 <= major < _MAJOR_LIMIT:
+        return None  # no such major; the database could not even compare it (an OverflowError, a 500)
     p = t.column_profiles
     with catalog.engine.connect() as conn:
         query = select(t.versions.c.major, t.versions.c.delta_version).where(t.versions.c.address == address)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import BigInteger, ColumnElement, case, cast, func, select
 
 from tessera.catalog import tables as t
 from tessera.catalog.store import Catalog
@@ -44,6 +44,18 @@ def _day(dialect: str, at: Any) -> ColumnElement[Any]:
     return func.substr(at, 1, 10)  # SQLite keeps the UTC time as ISO text
 
 
+def _rows(dialect: str) -> ColumnElement[Any]:
+    """An entry's row count summed as a 64-bit integer: one Delta Sharing query of a large table hands out more
+    than 2**31 rows, and PostgreSQL's ``CAST(... AS INTEGER)`` of that (or of a value that is not an integer)
+    fails the whole aggregate; such a value counts 0 rows there instead."""
+    value = t.audit_events.c.details["rows"]
+    if dialect == "postgresql":
+        text = value.as_string()
+        return case((text.regexp_match(r"^[0-9]{1,18}$"), cast(text, BigInteger)), else_=0)
+    whole: ColumnElement[Any] = value.as_integer()  # SQLite's integers are 64-bit; its CAST never fails
+    return whole
+
+
 def uses(
     catalog: Catalog,
     since: datetime | None = None,
@@ -58,8 +70,8 @@ def uses(
     a = t.audit_events
     principal = a.c.details["principal"].as_string()
     shared = a.c.details["address"].as_string()
-    rows = func.coalesce(func.sum(a.c.details["rows"].as_integer()), 0)
     with catalog.engine.connect() as conn:
+        rows = func.coalesce(func.sum(_rows(conn.dialect.name)), 0)
         day = _day(conn.dialect.name, a.c.at)
         query = select(a.c.action, a.c.subject, a.c.actor, principal, shared, day, func.count(), rows).where(
             a.c.action.in_(list(USAGE_ACTIONS))
@@ -93,7 +105,7 @@ def totals(
     without the readers and days, grouped by the product alone (what counters and "most used" need)."""
     a = t.audit_events
     shared = a.c.details["address"].as_string()
-    rows = func.coalesce(func.sum(a.c.details["rows"].as_integer()), 0)
+    rows = func.coalesce(func.sum(_rows(catalog.engine.dialect.name)), 0)
     query = select(a.c.action, a.c.subject, shared, func.count(), rows).where(
         a.c.action.in_(list(USAGE_ACTIONS))
     )

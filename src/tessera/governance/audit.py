@@ -224,7 +224,12 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     value = text.strip()
     match = _AGO.match(value.lower())
     if match:
-        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[match[2]]: int(match[1])})
+        try:
+            return (now or datetime.now(UTC)) - timedelta(**{_UNITS[match[2]]: int(match[1])})
+        except OverflowError:
+            raise TesseraError(
+                f"--since {text!r} reaches back before the year 1: give a shorter span or a date"
+            ) from None
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
@@ -234,4 +239,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
             f"--since {text!r} is not a date: use an ISO date or datetime (2026-01-31, 2026-01-31T12:00) "
             "or a span ago (30m, 12h, 7d, 2w)"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:  # in UTC: 0001-01-01T00:00+14:00 and 9999-12-31T23:59-14:00 fall outside the calendar
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        raise TesseraError(f"--since {text!r} is outside the calendar in UTC: give a later date") from None

@@ -48,11 +48,11 @@ def parse_window(text: Any) -> timedelta:
     unit = (match[2].lower() if match else "").strip()
     if match is None or unit not in _UNITS:
         raise ValueError(f"{text!r} is not a window (a number and a unit: 28d, 4w, 36h)")
-    window = timedelta(seconds=float(match[1]) * _UNITS[unit])
+    seconds = float(match[1]) * _UNITS[unit]
     low, high = _WINDOW_RANGE
-    if not low <= window <= high:
+    if not low.total_seconds() <= seconds <= high.total_seconds():  # before timedelta, which overflows
         raise ValueError(f"{text!r} is out of range (1h to 366d)")
-    return window
+    return timedelta(seconds=seconds)
 
 
 def format_window(window: timedelta) -> str:

@@ -84,6 +84,10 @@ class ProductStatus:
         }
 
 
+#: The longest freshness limit judged: past it a limit is a typo (and timedelta overflows near 2.7 million years).
+_LONGEST_LIMIT = timedelta(days=36525)
+
+
 def freshness_limit(product: Product) -> tuple[timedelta | None, str | None, str | None]:
     """The contract's freshness (or latency) limit: ``(limit, unit, problem)``; all None when there is none."""
     sla = product.contract.sla_property("freshness", "latency")
@@ -100,7 +104,14 @@ def freshness_limit(product: Product) -> tuple[timedelta | None, str | None, str
         value = float(sla.value)
     except (TypeError, ValueError):
         return None, None, f"{sla.property} SLA value {sla.value!r} is not a number"
-    return timedelta(seconds=value * UNIT_SECONDS[unit]), unit, None
+    seconds = value * UNIT_SECONDS[unit]
+    if not 0 < seconds <= _LONGEST_LIMIT.total_seconds():  # NaN and infinity too: timedelta would raise
+        return (
+            None,
+            None,
+            f"{sla.property} SLA value {sla.value!r} {sla.unit} is not above 0 and at most 100 years",
+        )
+    return timedelta(seconds=seconds), unit, None
 
 
 def product_status(

@@ -3,7 +3,9 @@
 A profile's counts are metadata, shown to whoever may see the product's page. Its values (minimum, maximum,
 top values) are data of every row, so they are shown only to a caller who may read every row: trusted local use,
 or a read grant without a row filter. Anyone else gets the counts and a note why. Sensitive columns never have
-values stored at all (``tessera.quality.profiles``)."""
+values stored at all (``tessera.quality.profiles``); a column the mesh's contract marks sensitive after the
+profile was taken is shown counts only to a caller without clearance too (fail closed, as reads of older
+versions are masked by the current classification, ``secure.release_columns``)."""
 
 from __future__ import annotations
 
@@ -37,7 +39,17 @@ def profiles_for(
     found = replace(
         found, columns=tuple(sorted(found.columns, key=lambda c: order.get(c.column, len(order))))
     )
-    if trusted or (access is not None and not access.row_filters):
+    if trusted:
+        return found
+    if access is None or not access.clearance:
+        hidden = contract.sensitive_columns
+        found = replace(
+            found,
+            columns=tuple(
+                replace(c.counts_only(), masked=True) if c.column in hidden else c for c in found.columns
+            ),
+        )
+    if access is not None and not access.row_filters:
         return found
     return replace(
         found,

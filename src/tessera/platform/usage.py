@@ -19,12 +19,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from tessera.catalog.usage import Use, downstream, uses
+from tessera.errors import TesseraError
 from tessera.platform.context import Context
 
-__all__ = ["DEFAULT_DAYS", "Consumer", "Day", "ProductUsage", "UsageReport", "usage"]
+__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "Consumer", "Day", "ProductUsage", "UsageReport", "usage"]
 
 #: The window when no ``since`` is given.
 DEFAULT_DAYS = 28
+#: The longest window: each product's answer lists every day of it (``daily``), so ``since 0001-01-01`` would
+#: be 739,000 days a product, gigabytes of answer from one request.
+MAX_DAYS = 366
 NOTE = "trusted local use (no token) is not audited and not counted; builds appear as downstream products"
 Visibility = Literal["all", "owner", "counts"]
 
@@ -193,6 +197,11 @@ def usage(
     ctx.identify()
     moment = now or datetime.now(UTC)
     start = _window(since, moment)
+    if (moment.date() - start.date()).days >= MAX_DAYS:
+        raise TesseraError(
+            f"since {start.date().isoformat()} is more than {MAX_DAYS} days ago: usage is counted day by day over at "
+            f"most {MAX_DAYS} days; give a later date or a span (90d)"
+        )
     if address is not None:
         address = ctx.product(address).address  # NotFoundError names the close ones
     visibility, scopes = _visibility(ctx)
