@@ -111,8 +111,23 @@ def test_without_airflow_the_module_says_how_to_install_it() -> None:
 
 _RUNNER = """
 import json, runpy, sys
+from datetime import datetime
 dag = runpy.run_path(sys.argv[1])["dag"]
-run = dag.test()
+if len(sys.argv) > 2:
+    # dag.test() always makes a manual run; make it the run the scheduler would make at that time
+    import airflow.models.dagrun as dagrun
+    from airflow.utils.types import DagRunType
+    manual = dagrun.get_or_create_dagrun
+    def scheduled(**kwargs):
+        run = manual(**kwargs)
+        run.run_type = DagRunType.SCHEDULED
+        kwargs["session"].commit()
+        return run
+    dagrun.get_or_create_dagrun = scheduled
+    at = datetime.fromisoformat(sys.argv[2])
+    run = dag.test(logical_date=at, run_after=at)
+else:
+    run = dag.test()
 from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
 with create_session() as session:
@@ -154,16 +169,19 @@ def _env(home: Path, dags: Path) -> dict[str, str]:
     }
 
 
-def _dag_test(home: Path, name: str, source: str) -> tuple[dict[str, object], str, Path]:
-    """Run ``dag.test()`` of the DAG file ``source`` in a child process: its result, its output, its folder."""
+def _dag_test(
+    home: Path, name: str, source: str, *, scheduled_at: str | None = None
+) -> tuple[dict[str, object], str, Path]:
+    """Run ``dag.test()`` of the DAG file ``source`` in a child process (as a scheduled run at ``scheduled_at``
+    if given): its result, its output, its folder."""
     dags = home / name
-    dags.mkdir()
+    dags.mkdir(exist_ok=True)
     dag_file = dags / f"dag_{name}.py"
     dag_file.write_text(source)
     runner = dags / "run_dag_test.py.txt"  # not a .py file: Airflow's DAG processor does not parse it
     runner.write_text(_RUNNER)
     proc = subprocess.run(
-        [sys.executable, str(runner), str(dag_file)],
+        [sys.executable, str(runner), str(dag_file), *([scheduled_at] if scheduled_at else [])],
         env=_env(home, dags),
         capture_output=True,
         text=True,
@@ -273,3 +291,29 @@ def test_the_operator_snippet_builds_a_domain(airflow_home: Path, tmp_path: Path
     }
     with tessera.open(mesh) as opened:
         assert opened.ctx.catalog.versions("finance.revenue") == []  # outside the selection
+
+
+@needs_airflow
+@pytest.mark.slow
+def test_a_scheduled_run_builds_only_what_is_due(airflow_home: Path, tmp_path: Path) -> None:
+    mesh = _example_mesh(tmp_path / "scheduled")
+    source = (
+        "from tessera.integrations.airflow import dag_from_mesh\n\n"
+        f"dag = dag_from_mesh({str(mesh)!r}, dag_id='tessera_scheduled')\n"
+    )
+    first, output, _ = _dag_test(airflow_home, "scheduled", source)  # by hand: everything
+    assert set(first["tasks"].values()) == {"success"}, output[-6000:]  # type: ignore[attr-defined]
+    for name in ("sales/products/orders", "customer_experience/products/customers"):
+        product = mesh / "domains" / name / "product.odps.yaml"
+        product.write_text(product.read_text().replace("value: hourly", "value: daily"))
+    result, output, _ = _dag_test(airflow_home, "scheduled", source, scheduled_at="2026-12-07T01:00:00+00:00")
+    assert result["tasks"] == {
+        "sales.orders": "skipped",  # daily: not at 01:00
+        "customer_experience.customers": "skipped",
+        "sales.sales_performance": "skipped",  # daily, and neither input was built
+        "customer_experience.web_engagement": "success",  # hourly
+        "finance.invoices": "success",
+        "customer_experience.customer_360_view": "success",  # hourly, after a skipped input
+        "finance.revenue": "success",  # daily, but it reads invoices, built in this run
+    }, output[-6000:]
+    assert "sales.orders: not due at 2026-12-07" in output
