@@ -73,7 +73,7 @@ class TesseraBuildOperator(BaseOperator):  # type: ignore[misc]
         self.token = token
         self.jobs = jobs
         self.only_when_due = only_when_due
-        self._lineage: tuple[str, list[tuple[str, ...]], list[str]] | None = None
+        self._lineage: tuple[str, list[str], list[str]] | None = None  # namespace, inputs, outputs
 
     @property
     def selectors(self) -> list[str]:
@@ -81,31 +81,19 @@ class TesseraBuildOperator(BaseOperator):  # type: ignore[misc]
 
     def execute(self, context: Mapping[str, Any]) -> dict[str, Any]:
         try:
-            mesh = tessera.open(Path(self.mesh_path), token=self.token)
-            if self.only_when_due:
-                self._skip_unless_due(mesh, context)
-            outcomes = mesh.build(self.selectors, full_refresh=self.full_refresh, jobs=self.jobs)
+            with tessera.open(Path(self.mesh_path), token=self.token) as mesh:
+                if self.only_when_due:
+                    self._skip_unless_due(mesh, context)
+                outcomes = mesh.build(self.selectors, full_refresh=self.full_refresh, jobs=self.jobs)
+                built = [o.address for o in outcomes if o.status in _BUILT]
+                self._lineage = _datasets(mesh, built)
         except TesseraError as exc:  # a wrong selector or mesh: the user's mistake, said once, not retried
             raise AirflowFailException(str(exc)) from None
         products = []
         for outcome in outcomes:
             first = outcome.message.splitlines()[0] if outcome.message else ""
             self.log.info("%s %s %s", outcome.address, outcome.status, first)
-            entry: dict[str, Any] = {"address": outcome.address, "status": outcome.status}
-            if outcome.result is not None:
-                result = outcome.result
-                entry |= {
-                    "release": f"{result.address}@v{result.delta_version}",
-                    "major": result.major,
-                    "version": result.delta_version,
-                    "contract_version": result.contract_version,
-                    "rows": result.rows,
-                }
-            elif outcome.message:
-                entry["message"] = outcome.message
-            products.append(entry)
-        built = [o.address for o in outcomes if o.status in _BUILT]
-        self._lineage = self._datasets(mesh, built)
+            products.append(_summary(outcome))
         refused = [o.message for o in outcomes if o.status == "refused"]
         failed = [o.message for o in outcomes if o.status == "failed"]
         if refused:
@@ -133,18 +121,6 @@ class TesseraBuildOperator(BaseOperator):  # type: ignore[misc]
             f"{', '.join(self.selectors)}: not due at {at} and nothing it reads was built"
         )
 
-    @staticmethod
-    def _datasets(mesh: tessera.Mesh, built: list[str]) -> tuple[str, list[tuple[str, ...]], list[str]]:
-        from tessera.lineage.openlineage import mesh_namespace
-
-        settings = mesh.spec.settings
-        inputs: dict[str, None] = {}
-        for address in built:
-            product = mesh.spec.product(address)
-            for port in product.input_ports if product is not None else ():
-                inputs.setdefault(port.address)
-        return mesh_namespace(settings.name, settings.lineage), [(a,) for a in inputs], built
-
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """Inputs and outputs of what this task built, for Airflow's OpenLineage provider: the same namespace
         and dataset names as Tessera's own events (``tessera.platform.events``), so the graphs join."""
@@ -155,9 +131,37 @@ class TesseraBuildOperator(BaseOperator):  # type: ignore[misc]
             return OperatorLineage()
         namespace, inputs, outputs = self._lineage
         return OperatorLineage(
-            inputs=[Dataset(namespace=namespace, name=name) for (name,) in inputs],
+            inputs=[Dataset(namespace=namespace, name=name) for name in inputs],
             outputs=[Dataset(namespace=namespace, name=name) for name in outputs],
         )
+
+
+def _summary(outcome: Any) -> dict[str, Any]:
+    """One product's entry in the task's XCom."""
+    entry: dict[str, Any] = {"address": outcome.address, "status": outcome.status}
+    result = outcome.result
+    if result is not None:
+        return entry | {
+            "release": f"{result.address}@v{result.delta_version}",
+            "major": result.major,
+            "version": result.delta_version,
+            "contract_version": result.contract_version,
+            "rows": result.rows,
+        }
+    return entry | ({"message": outcome.message} if outcome.message else {})
+
+
+def _datasets(mesh: tessera.Mesh, built: list[str]) -> tuple[str, list[str], list[str]]:
+    """The lineage namespace, what the built products read (products and sources) and the built products."""
+    from tessera.lineage.openlineage import mesh_namespace
+
+    inputs: dict[str, None] = {}
+    for address in built:
+        product = mesh.spec.product(address)
+        for port in product.input_ports if product is not None else ():
+            inputs.setdefault(port.address)
+    settings = mesh.spec.settings
+    return mesh_namespace(settings.name, settings.lineage), list(inputs), built
 
 
 def _dag_schedule(products: Sequence[Product]) -> Any:
@@ -214,8 +218,8 @@ def dag_from_mesh(
                 trigger_rule="none_failed",
                 **dict(task_kwargs or {}),
             )
-    for address, task in tasks.items():
-        for port in spec.product(address).input_ports:  # type: ignore[union-attr]
+    for product in products:
+        for port in product.input_ports:
             if port.address in tasks:
-                tasks[port.address] >> task
+                tasks[port.address] >> tasks[product.address]
     return dag
