@@ -317,3 +317,21 @@ def test_a_scheduled_run_builds_only_what_is_due(airflow_home: Path, tmp_path: P
         "finance.revenue": "success",  # daily, but it reads invoices, built in this run
     }, output[-6000:]
     assert "sales.orders: not due at 2026-12-07" in output
+
+
+@needs_airflow
+def test_a_wrong_selector_fails_the_task_with_tesseras_message(airflow_home: Path, example: Path) -> None:
+    code = (
+        "from airflow.sdk.exceptions import AirflowFailException\n"
+        "from tessera.integrations.airflow import TesseraBuildOperator\n"
+        f"op = TesseraBuildOperator(task_id='t', selector='sales.ordrs', mesh_path={str(example)!r})\n"
+        "try:\n    op.execute({})\nexcept AirflowFailException as exc:\n    print('FAILED', exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=_env(airflow_home, airflow_home / "dags"),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "FAILED selector 'sales.ordrs'" in done.stdout and "sales.orders" in done.stdout, done.stdout
