@@ -322,7 +322,7 @@ def test_a_scheduled_run_builds_only_what_is_due(airflow_home: Path, tmp_path: P
 @needs_airflow
 def test_a_wrong_selector_fails_the_task_with_tesseras_message(airflow_home: Path, example: Path) -> None:
     code = (
-        "from airflow.sdk.exceptions import AirflowFailException\n"
+        "from tessera.integrations.airflow import AirflowFailException\n"
         "from tessera.integrations.airflow import TesseraBuildOperator\n"
         f"op = TesseraBuildOperator(task_id='t', selector='sales.ordrs', mesh_path={str(example)!r})\n"
         "try:\n    op.execute({})\nexcept AirflowFailException as exc:\n    print('FAILED', exc)\n"

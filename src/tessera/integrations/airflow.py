@@ -25,7 +25,11 @@ from tessera.integrations.due import combined_crons, is_due
 
 try:
     from airflow.sdk import DAG, BaseOperator
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+
+    try:  # Airflow 3.2+; 3.1 has them only in airflow.exceptions, deprecated since
+        from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+    except ImportError:
+        from airflow.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 except ImportError as exc:  # pragma: no cover - exercised where Airflow is missing
     raise TesseraError(
         f"tessera.integrations.airflow needs Apache Airflow 3.1 or later: pip install 'tessera[airflow]' ({exc})"
