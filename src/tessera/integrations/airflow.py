@@ -195,7 +195,8 @@ def dag_from_mesh(
     (docs/orchestrators.md); any other value is Airflow's own ``schedule`` and every run builds every product.
     ``task_kwargs`` go to every task (``retries``, ``pool``...), ``dag_kwargs`` to the DAG."""
     root = Path(mesh_path).resolve()
-    spec = tessera.open(root, token=token).spec
+    with tessera.open(root, token=token) as mesh:
+        spec = mesh.spec
     products = [p for p in spec.products if p.transform is not None]  # pushed data is published elsewhere
     derived = schedule is None
     dag_kwargs.setdefault("start_date", _DEFAULT_START)
