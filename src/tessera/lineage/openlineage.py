@@ -24,7 +24,16 @@ from tessera import __version__
 from tessera.errors import TesseraError
 from tessera.model.results import Check, QualityRun
 
-__all__ = ["FACET_SCHEMAS", "PRODUCER", "SCHEMA_URL", "DatasetRef", "EventType", "LineageKind", "run_event"]
+__all__ = [
+    "FACET_SCHEMAS",
+    "PRODUCER",
+    "SCHEMA_URL",
+    "DatasetRef",
+    "EventType",
+    "LineageKind",
+    "mesh_namespace",
+    "run_event",
+]
 
 EventType = Literal["START", "COMPLETE", "FAIL"]
 LineageKind = Literal["identity", "transformation", "aggregation", "filter", "join"]
@@ -57,6 +66,12 @@ _TRANSFORMATIONS: Final[Mapping[str, tuple[str, str]]] = {
 }
 _NULL_METRICS = frozenset({"nullValues", "required"})
 _DUPLICATE_METRICS = frozenset({"duplicateValues", "unique", "primaryKey"})
+
+
+def mesh_namespace(name: str, lineage: Mapping[str, Any]) -> str:
+    """The namespace of a mesh's jobs and datasets: ``lineage.namespace`` of mesh.yaml, else
+    ``tessera://<mesh name>``. Datasets are named by product address (``sales.orders``) or source address."""
+    return str(lineage.get("namespace") or f"tessera://{name}")
 
 
 @dataclass(frozen=True, slots=True)

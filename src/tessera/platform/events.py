@@ -24,7 +24,9 @@ class LineageDeliveryWarning(UserWarning):
 
 
 def _namespace(ctx: Context) -> str:
-    return str(ctx.settings.lineage.get("namespace") or f"tessera://{ctx.settings.name}")
+    from tessera.lineage.openlineage import mesh_namespace
+
+    return mesh_namespace(ctx.settings.name, ctx.settings.lineage)
 
 
 def _refs(
