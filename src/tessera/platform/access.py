@@ -20,7 +20,7 @@ from tessera.access import identity
 from tessera.access import requests as requests_
 from tessera.access.identity import DEFAULT_TOKEN_DAYS
 from tessera.access.model import AccessRequest, Action, Decision, Grant, Principal, PrincipalKind, Token
-from tessera.errors import TesseraError
+from tessera.errors import AccessDeniedError, TesseraError
 from tessera.governance import audit as audit_log
 from tessera.platform.context import Context
 
@@ -242,7 +242,12 @@ class Access:
             deliver_quietly(self.ctx)
 
     def consumers(self, address: str) -> list[str]:
+        """Who holds a read grant on ``address``: shown to its owners and mesh admins, as its readers are."""
+        from tessera.platform.usage import sees_readers
+
         self.ctx.identify()
+        if not sees_readers(self.ctx, address):
+            raise AccessDeniedError(f"who may read {address} is shown to its owners and the mesh's admins")
         return requests_.consumers(self.ctx.catalog, grants_.parse_scope(self.ctx.spec, address))
 
     # -- audit -------------------------------------------------------------------------------------------------

@@ -185,6 +185,13 @@ def _owns(ctx: Context, scopes: frozenset[str], address: str) -> bool:
     return product is not None and ctx.actor in product.people("product owner")
 
 
+def sees_readers(ctx: Context, address: str) -> bool:
+    """Whether the caller may see who reads ``address`` (its readers, who holds a grant on it): a mesh admin,
+    trusted local use, or the product's owner; everyone else sees counts alone."""
+    visibility, scopes = _visibility(ctx)
+    return visibility == "all" or _owns(ctx, scopes, address)
+
+
 def usage(
     ctx: Context,
     address: str | None = None,

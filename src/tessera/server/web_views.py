@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 import yaml
 
 from tessera.access.masking import masking_method
-from tessera.errors import NotFoundError, TesseraError
+from tessera.errors import AccessDeniedError, NotFoundError, TesseraError
 from tessera.model.product import Domain
 from tessera.platform import browse, monitor
 from tessera.platform.access import Access
@@ -155,7 +155,7 @@ class ProductPage:
     chart: str
     history: list[dict[str, Any]]
     people: list[tuple[str, str]]
-    consumers: list[str]
+    consumers: list[str] | None
     contract_yaml: str
     access: dict[str, Any] = field(default_factory=dict)
     # the tabbed page (server/web_product.py): tabs, the active one, preview, profiles, snippets, room for more
@@ -222,9 +222,17 @@ def product_page(ctx: Context, browser: browse.Browser, address: str) -> Product
         chart=quality_chart(runs),
         history=list(reversed(handle.history())) if row else [],
         people=people,
-        consumers=Access(ctx).consumers(address) if row else [],
+        consumers=_grant_holders(ctx, address) if row else [],
         contract_yaml=_contract_yaml(ctx, handle),
     )
+
+
+def _grant_holders(ctx: Context, address: str) -> list[str] | None:
+    """Who holds a read grant, for its owners and admins; None (not shown) for anyone else."""
+    try:
+        return Access(ctx).consumers(address)
+    except AccessDeniedError:
+        return None
 
 
 def access_state(ctx: Context, address: str) -> dict[str, Any]:
