@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,3 +62,25 @@ def mesh_dir(tmp_path: Path) -> Path:
 def mesh_on(tmp_path: Path, catalog_url: str) -> Path:
     """The small mesh with its catalog on each backend."""
     return make_mesh(tmp_path / "mesh", catalog=catalog_url)
+
+
+#: The browser tests drive Debian's Chromium (``apt-get install -y chromium``; ``scripts/test`` installs it), never
+#: a downloaded browser.
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium for a module's browser tests (Playwright)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium): browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--no-first-run"],
+        )
+        yield launched
+        launched.close()

@@ -39,7 +39,6 @@ from tests.oidckit import (
 )
 from tests.serverkit import free_port, running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 ANA, BOB = USERS["ana"]["email"], USERS["bob"]["email"]
 
 
@@ -104,22 +103,6 @@ def sso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             os.environ.pop(SECRET_ENV, None)
         else:
             os.environ[SECRET_ENV] = before
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium): browser tests skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--no-first-run"],
-        )
-        yield launched
-        launched.close()
 
 
 def _sign_in_page(page: Any, url: str, user: str, password: str | None = None) -> None:

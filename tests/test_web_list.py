@@ -25,7 +25,6 @@ with warnings.catch_warnings():  # starlette's TestClient announces its move to 
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-CHROMIUM = Path("/usr/bin/chromium")
 READER = "reader@example.com"
 
 
@@ -121,22 +120,6 @@ def test_most_used_first(client: TestClient) -> None:
 
 
 # -- in a real browser ---------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium): browser tests skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--no-first-run"],
-        )
-        yield launched
-        launched.close()
-
-
 @pytest.fixture(scope="module")
 def base_url(built: Path) -> Iterator[str]:
     with running_server(built) as url:

@@ -22,7 +22,6 @@ from tessera.errors import QualityGateError
 from tests.meshkit import make_mesh, orders_table
 from tests.serverkit import running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 CONSUMER, CLEARED, STRANGER = "dana@company.com", "carol@company.com", "eve@company.com"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,22 +54,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
 def base_url(built: tuple[Path, dict[str, str]]) -> Iterator[str]:
     with running_server(built[0]) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium): browser tests skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--no-first-run"],
-        )
-        yield launched
-        launched.close()
 
 
 def _page(browser: Any, base_url: str, token: str | None = None, **options: Any) -> Any:

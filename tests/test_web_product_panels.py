@@ -20,7 +20,6 @@ from tests.meshkit import make_mesh, orders_table
 from tests.serverkit import running_server
 from tests.test_consumer_contracts import REVENUE_OWNER, add_revenue, de_fr
 
-CHROMIUM = Path("/usr/bin/chromium")
 CFO = "cfo@example.com"
 #: Follows sales.orders without a read grant: its page views read nothing, so the scripted counts stay exact.
 FAN = "fay@example.com"
@@ -65,20 +64,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
 def base_url(built: tuple[Path, dict[str, str]]) -> Iterator[str]:
     with running_server(built[0]) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium): browser tests skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--no-first-run"]
-        )
-        yield launched
-        launched.close()
 
 
 def _page(browser: Any, base_url: str, token: str | None = None) -> Any:

@@ -25,7 +25,6 @@ with warnings.catch_warnings():  # starlette's TestClient announces its move to 
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-CHROMIUM = Path("/usr/bin/chromium")
 XSS = "<script>alert('x')</script> & <b>bold</b>"
 CONSUMER, OWNER, STRANGER = "dana@company.com", "owner@example.com", "eve@company.com"
 
@@ -300,22 +299,6 @@ def test_assets_are_local_and_ship_with_the_package() -> None:
 
 
 # -- in a real browser ---------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium): browser tests skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-background-networking", "--no-first-run"],
-        )
-        yield launched
-        launched.close()
-
-
 @pytest.fixture(scope="module")
 def base_url(built: tuple[Path, dict[str, str]]) -> Iterator[str]:
     with running_server(built[0]) as url:
