@@ -4,9 +4,20 @@ addresses, names reserved by Tessera's audit log, and secrets sent along a redir
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import httpx
 import pytest
 
-from tessera.server.web_session import local_path
+import tessera
+from tessera.server.web_session import csrf_token, local_path
+from tests import test_sso
+from tests.oidckit import AUDIENCE, CLIENT_ID, forge
+from tests.test_sso import ANA, BOB, Setup, _start
+
+#: The provider and server of test_sso, started again for this module (a module-scoped fixture).
+sso = test_sso.sso
 
 
 @pytest.mark.parametrize(
@@ -28,3 +39,82 @@ def test_after_sign_in_only_paths_on_this_site_are_followed(target: str) -> None
 
 def test_a_local_path_with_its_query_is_kept() -> None:
     assert local_path("/products/sales/orders?tab=access#x") == "/products/sales/orders?tab=access#x"
+
+
+# -- against a real provider and server (the module fixture of test_sso) -----------------------------------------
+def _id_token(sso: Setup, **claims: Any) -> str:
+    now = int(time.time())
+    base = {
+        "iss": sso.provider.issuer,
+        "aud": CLIENT_ID,
+        "sub": "x",
+        "nonce": "n",
+        "iat": now,
+        "exp": now + 300,
+    }
+    return forge(sso.provider.keys[0], **{**base, **claims})
+
+
+def _products(sso: Setup, *, cookie: str | None = None, bearer: str | None = None) -> int:
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    cookies = {"tessera_token": cookie} if cookie else {}
+    return httpx.get(f"{sso.url}/api/v1/products", headers=headers, cookies=cookies).status_code
+
+
+def test_a_signed_out_session_cookie_stops_working_everywhere(sso: Setup) -> None:
+    with httpx.Client(timeout=10) as client:
+        callback, _ = _start(client, sso)
+        assert client.get(callback).status_code == 200
+        session = client.cookies["tessera_token"]
+        assert _products(sso, cookie=session) == 200
+        out = client.post(f"{sso.url}/logout", data={"csrf": csrf_token(session)})
+        assert out.status_code == 303 and "tessera_token" not in client.cookies
+    before = sso.refusals().get("signed-out", 0)
+    assert _products(sso, cookie=session) == 401  # a copy of the cookie, kept by whoever had it
+    answer = httpx.get(f"{sso.url}/approvals", cookies={"tessera_token": session})
+    assert answer.status_code == 303 and "why=stale" in answer.headers["location"]
+    assert sso.refusals().get("signed-out", 0) == before + 2
+    with tessera.open(sso.root, token=sso.admin_token) as mesh:
+        [row] = [t for t in mesh.access.tokens() if t.principal == ANA and t.id.startswith("sso_")][-1:]
+        assert row.revoked_at is not None and session not in repr(row)
+    with httpx.Client(timeout=10) as client:  # signing in again gives a new session that works
+        callback, _ = _start(client, sso)
+        assert client.get(callback).status_code == 200
+        assert _products(sso, cookie=client.cookies["tessera_token"]) == 200
+
+
+def test_an_id_token_without_a_verified_email_cannot_act_as_its_owner(sso: Setup) -> None:
+    # a provider where anyone may type any address (e.g. a multi-tenant directory) says so by leaving
+    # email_verified out: the mesh's admin must not be reachable through it
+    before = sso.refusals().get("principal", 0)
+    assert _products(sso, cookie=_id_token(sso, email="admin@company.com")) == 401
+    assert _products(sso, cookie=_id_token(sso, email="admin@company.com", email_verified="true")) == 401
+    assert sso.refusals().get("principal", 0) == before + 2
+    assert _products(sso, cookie=_id_token(sso, email=ANA, email_verified=True)) == 200
+    now = int(time.time())
+    access = {"iss": sso.provider.issuer, "aud": AUDIENCE, "iat": now, "exp": now + 300}
+    key = sso.provider.keys[0]
+    assert _products(sso, bearer=forge(key, **access, email=ANA, email_verified=False)) == 401
+    assert _products(sso, bearer=forge(key, **access, email=ANA)) == 200  # access tokens rarely carry it
+
+
+def test_a_token_cannot_take_a_name_the_audit_log_gives_to_non_principals(sso: Setup) -> None:
+    now = int(time.time())
+    claims = {"iss": sso.provider.issuer, "aud": AUDIENCE, "iat": now, "exp": now + 300}
+    for name in ("anonymous", "oidc"):
+        before = sso.refusals().get("principal", 0)
+        assert _products(sso, bearer=forge(sso.provider.keys[0], **claims, email=name)) == 401
+        assert sso.refusals().get("principal", 0) == before + 1
+    with tessera.open(sso.root, token=sso.admin_token) as mesh:
+        assert not {"anonymous", "oidc"} & {p.name for p in mesh.access.principals()}
+
+
+def test_a_group_mapping_that_names_a_user_does_not_hand_out_the_users_grants(sso: Setup) -> None:
+    from tessera.access.oidc import Claimed
+    from tessera.access.sso import ensure_user
+
+    with tessera.open(sso.root, token=sso.admin_token) as mesh:
+        claimed = Claimed(
+            BOB, frozenset({"admin@company.com", "analysts"}), ("staff",), int(time.time()) + 60
+        )
+        assert ensure_user(mesh.ctx.catalog, claimed).groups == {"analysts"}

@@ -33,7 +33,7 @@ TokenKind = Literal["id", "access"]
 #: Why a token or a sign-in was refused: the ``reason`` of its ``oidc.rejected`` audit entry.
 Refusal = Literal[
     "malformed", "signature", "unknown-key", "issuer", "audience", "expired", "claims", "nonce", "groups",
-    "principal", "state", "code", "provider",
+    "principal", "state", "code", "provider", "signed-out",
 ]  # fmt: skip
 #: Asymmetric algorithms only: ``none`` and HMAC (a secret the client knows too) never verify a token.
 _ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -234,9 +234,9 @@ class OidcProvider:
             raise TokenRefused("claims", f"the token's claims are not valid: {exc}") from exc
         if nonce is not None and not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
             raise TokenRefused("nonce", "the ID token's nonce is not the one this sign-in sent")
-        return self._claimed(claims, self.config.groups if mapping is None else mapping)
+        return self._claimed(claims, self.config.groups if mapping is None else mapping, kind)
 
-    def _claimed(self, claims: Mapping[str, Any], mapping: Mapping[str, str]) -> Claimed:
+    def _claimed(self, claims: Mapping[str, Any], mapping: Mapping[str, str], kind: TokenKind) -> Claimed:
         from tessera.access.identity import is_principal_name
 
         name = claims.get(self.config.principal_claim)
@@ -244,8 +244,17 @@ class OidcProvider:
             raise TokenRefused(
                 "principal", f"the token's {self.config.principal_claim!r} claim cannot name a principal"
             )
-        if self.config.principal_claim == "email" and claims.get("email_verified") is False:
-            raise TokenRefused("principal", f"the provider has not verified the email address {name}")
+        # an ID token states whether the provider verified the address (OpenID Connect Core 5.1); without
+        # ``email_verified: true`` anyone who can type an address at the provider could act as its owner here
+        verified = claims.get("email_verified")
+        if self.config.principal_claim == "email" and (
+            verified is False or (kind == "id" and verified is not True)
+        ):
+            raise TokenRefused(
+                "principal",
+                f"the provider has not verified the email address {name} (email_verified is not true): "
+                "verify it there, or name principals by another claim (principalClaim)",
+            )
         raw = claims.get(self.config.groups_claim)
         try:
             groups = self.config.tessera_groups(raw, mapping)
