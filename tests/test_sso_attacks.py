@@ -4,13 +4,18 @@ addresses, names reserved by Tessera's audit log, and secrets sent along a redir
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
 import tessera
+from tessera.errors import TesseraError
 from tessera.server.web_session import csrf_token, local_path
 from tests import test_sso
 from tests.oidckit import AUDIENCE, CLIENT_ID, forge
@@ -118,3 +123,61 @@ def test_a_group_mapping_that_names_a_user_does_not_hand_out_the_users_grants(ss
             BOB, frozenset({"admin@company.com", "analysts"}), ("staff",), int(time.time()) + 60
         )
         assert ensure_user(mesh.ctx.catalog, claimed).groups == {"analysts"}
+
+
+# -- secrets sent along a redirect -----------------------------------------------------------------------------
+@contextmanager
+def _http(status: int, location: str = "") -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A loopback HTTP server answering every request with ``status`` (and ``Location``); the headers it got."""
+    seen: list[dict[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            seen.append({k.lower(): v for k, v in self.headers.items()})
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(status)
+            if location:
+                self.send_header("Location", location)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_lineage_transport_does_not_follow_a_redirect_with_its_headers() -> None:
+    from tessera.errors import TransientError
+    from tessera.lineage.transports import HttpTransport
+
+    with _http(200) as (elsewhere, stolen), _http(302, f"{elsewhere}/collect") as (lineage, _):
+        transport = HttpTransport(lineage, "the-api-key", headers={"X-Tenant-Token": "the-header-secret"})
+        with pytest.raises(TransientError, match="redirect") as refused:
+            transport.emit({"eventType": "COMPLETE"})
+    assert stolen == []  # before: the Authorization and X-Tenant-Token headers went to the other server
+    assert "the-api-key" not in str(refused.value) and "the-header-secret" not in str(refused.value)
+
+
+def test_the_token_endpoint_does_not_follow_a_redirect_with_the_client_secret() -> None:
+    from tessera.access.oidc import OidcProvider
+    from tessera.access.oidc_config import OidcConfig
+
+    config = OidcConfig("http://127.0.0.1:9", "tessera", "UNUSED")
+    with _http(200) as (elsewhere, stolen), _http(302, f"{elsewhere}/token") as (idp, _):
+        metadata = {"issuer": config.issuer, "token_endpoint": f"{idp}/token", "jwks_uri": f"{idp}/jwks"}
+        provider = OidcProvider(config, metadata, "the-client-secret")
+        with pytest.raises(TesseraError) as refused:
+            provider.exchange("code", "verifier", "http://127.0.0.1:9/login/sso/callback")
+    assert stolen == []
+    assert "the-client-secret" not in str(refused.value)

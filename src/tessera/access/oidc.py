@@ -69,13 +69,25 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect answered as the error it is: urllib would send the client secret on to its target."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_POSTING = urllib.request.build_opener(_NoRedirect)
+
+
 def _get_json(
     url: str, what: str, data: bytes | None = None, headers: Mapping[str, str] | None = None
 ) -> Any:
     sent = {"Accept": "application/json", **(headers or {})}
     request = urllib.request.Request(url, data=data, headers=sent)
+    # a POST (the token endpoint, with the client secret) never follows a redirect
+    open_url = urllib.request.urlopen if data is None else _POSTING.open
     try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as answer:
+        with open_url(request, timeout=_TIMEOUT) as answer:
             return json.loads(answer.read(1_000_000))
     except urllib.error.HTTPError as exc:
         body = exc.read(4000).decode("utf-8", "replace")
