@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -181,3 +182,17 @@ def test_the_token_endpoint_does_not_follow_a_redirect_with_the_client_secret() 
             provider.exchange("code", "verifier", "http://127.0.0.1:9/login/sso/callback")
     assert stolen == []
     assert "the-client-secret" not in str(refused.value)
+
+
+def test_a_lineage_url_with_a_password_in_it_is_refused_without_quoting_it(mesh_dir: Path) -> None:
+    from tessera.errors import SpecError
+    from tessera.spec import load_mesh
+
+    text = (mesh_dir / "mesh.yaml").read_text()
+    block = "lineage:\n  transport: http\n  url: http://marquez:hunter2@gms:8080\n"
+    (mesh_dir / "mesh.yaml").write_text(text + block)
+    with pytest.raises(SpecError) as refused:  # before: printed in errors, repr and doctor, and never sent
+        load_mesh(mesh_dir)
+    [problem] = [p for p in refused.value.problems if p.key == "lineage.url"]
+    assert "header" in problem.message and problem.line == len(text.splitlines()) + 3
+    assert "hunter2" not in str(refused.value)
