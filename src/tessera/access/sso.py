@@ -110,7 +110,7 @@ def ensure_user(catalog: Catalog, claimed: Claimed) -> Claimed:
     not hand out that principal's grants)."""
     from tessera.access.identity import add_principal
 
-    if claimed.principal in _RESERVED:
+    if claimed.principal.lower() in _RESERVED:
         raise TokenRefused(
             "principal",
             f"{claimed.principal!r} names no one in Tessera's audit log: a sign-in cannot take it",
