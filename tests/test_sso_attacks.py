@@ -107,12 +107,12 @@ def test_an_id_token_without_a_verified_email_cannot_act_as_its_owner(sso: Setup
 def test_a_token_cannot_take_a_name_the_audit_log_gives_to_non_principals(sso: Setup) -> None:
     now = int(time.time())
     claims = {"iss": sso.provider.issuer, "aud": AUDIENCE, "iat": now, "exp": now + 300}
-    for name in ("anonymous", "oidc"):
+    for name in ("anonymous", "oidc", "Anonymous"):
         before = sso.refusals().get("principal", 0)
         assert _products(sso, bearer=forge(sso.provider.keys[0], **claims, email=name)) == 401
         assert sso.refusals().get("principal", 0) == before + 1
     with tessera.open(sso.root, token=sso.admin_token) as mesh:
-        assert not {"anonymous", "oidc"} & {p.name for p in mesh.access.principals()}
+        assert not {"anonymous", "oidc", "Anonymous"} & {p.name for p in mesh.access.principals()}
 
 
 def test_a_group_mapping_that_names_a_user_does_not_hand_out_the_users_grants(sso: Setup) -> None:

@@ -197,6 +197,8 @@ def sign_out(catalog: Catalog, token: str, claimed: Claimed) -> None:
     row_id, digest = _session_key(token)
     now = datetime.now(UTC)
     with catalog.transaction() as conn:
+        # the audit entry first: appending it serialises writers, so two sign-outs at once add one row
+        append_audit(conn, claimed.principal, "oidc.signout", claimed.principal, {"via": "web"})
         if conn.execute(select(t.tokens.c.id).where(t.tokens.c.id == row_id)).first() is None:
             conn.execute(
                 insert(t.tokens).values(
@@ -209,4 +211,3 @@ def sign_out(catalog: Catalog, token: str, claimed: Claimed) -> None:
                     revoked_at=now,
                 )
             )
-        append_audit(conn, claimed.principal, "oidc.signout", claimed.principal, {"via": "web"})
