@@ -196,3 +196,33 @@ def test_a_lineage_url_with_a_password_in_it_is_refused_without_quoting_it(mesh_
     [problem] = [p for p in refused.value.problems if p.key == "lineage.url"]
     assert "header" in problem.message and problem.line == len(text.splitlines()) + 3
     assert "hunter2" not in str(refused.value)
+
+
+def test_a_lineage_server_echoing_the_request_does_not_put_its_secrets_in_the_error() -> None:
+    from tessera.errors import TransientError
+    from tessera.lineage.transports import HttpTransport
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            sent = self.headers.get("X-Tenant-Token", "").split()[-1]
+            body = f"bad request; you sent {dict(self.headers.items())}, unknown token {sent}".encode()
+            self.send_response(400)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        transport = HttpTransport(url, "the-api-key-1", headers={"X-Tenant-Token": "Token the-header-secret"})
+        with pytest.raises(TransientError, match="HTTP 400: bad request") as refused:
+            transport.emit({"eventType": "COMPLETE"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "the-api-key-1" not in str(refused.value) and "the-header-secret" not in str(refused.value)

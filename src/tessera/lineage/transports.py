@@ -142,6 +142,13 @@ class HttpTransport:
             )
         if not 200 <= status < 300:
             detail = body.decode(errors="replace").strip()
+            # a server may echo what it was sent: each value, and its credential alone (``Bearer <it>``)
+            values = [v for v in (self._api_key, *self._headers.values()) if v]
+            for secret in sorted(
+                {*values, *(v.split()[-1] for v in values if v.split())}, key=len, reverse=True
+            ):
+                if len(secret) >= 4:
+                    detail = detail.replace(secret, "***")
             raise TransientError(
                 f"the lineage endpoint {self.endpoint} refused the OpenLineage event: HTTP {status}"
                 + (f": {detail}" if detail else "")
