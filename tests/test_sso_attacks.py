@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 import tessera
 from tessera.errors import TesseraError
@@ -226,3 +227,37 @@ def test_a_lineage_server_echoing_the_request_does_not_put_its_secrets_in_the_er
         server.shutdown()
         server.server_close()
     assert "the-api-key-1" not in str(refused.value) and "the-header-secret" not in str(refused.value)
+
+
+def test_a_server_stops_trusting_the_provider_when_mesh_yaml_drops_or_changes_it(sso: Setup) -> None:
+    path = sso.root / "mesh.yaml"
+    original = path.read_text()
+    now = int(time.time())
+    token = forge(
+        sso.provider.keys[0], iss=sso.provider.issuer, aud=AUDIENCE, email=ANA, iat=now, exp=now + 300
+    )
+    settings = yaml.safe_load(original)
+
+    def until(status: int) -> int:
+        deadline = time.monotonic() + 20  # the server looks at its files again about once a second
+        while (found := _products(sso, bearer=token)) != status and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return found
+
+    try:
+        assert until(200) == 200
+        before = sso.refusals().get("settings", 0)
+        path.write_text(yaml.safe_dump({**settings, "auth": {}}, sort_keys=False))
+        assert until(401) == 401  # before: the provider discovered at startup still signed callers in
+        moved = {**settings["auth"]["oidc"], "issuer": "https://login.elsewhere.example"}
+        path.write_text(yaml.safe_dump({**settings, "auth": {"oidc": moved}}, sort_keys=False))
+        deadline, said = time.monotonic() + 20, ""
+        while "changed since this server started" not in said and time.monotonic() < deadline:
+            time.sleep(0.2)
+            answer = httpx.get(f"{sso.url}/api/v1/products", headers={"Authorization": f"Bearer {token}"})
+            said = answer.text if answer.status_code == 401 else ""
+        assert "restart `tessera serve`" in said
+        assert sso.refusals().get("settings", 0) >= before + 2
+    finally:
+        path.write_text(original)
+    assert until(200) == 200

@@ -33,7 +33,7 @@ TokenKind = Literal["id", "access"]
 #: Why a token or a sign-in was refused: the ``reason`` of its ``oidc.rejected`` audit entry.
 Refusal = Literal[
     "malformed", "signature", "unknown-key", "issuer", "audience", "expired", "claims", "nonce", "groups",
-    "principal", "state", "code", "provider", "signed-out",
+    "principal", "state", "code", "provider", "signed-out", "settings",
 ]  # fmt: skip
 #: Asymmetric algorithms only: ``none`` and HMAC (a secret the client knows too) never verify a token.
 _ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")

@@ -47,6 +47,7 @@ __all__ = [
     "record_sign_in",
     "refused",
     "sign_out",
+    "still_configured",
     "verify_bearer",
 ]
 
@@ -92,6 +93,7 @@ def verify_bearer(
     """Who a provider token says is calling (audited); TokenRefused (audited) when it does not hold."""
     provider = provider or provider_for(settings)
     try:
+        still_configured(provider, settings)
         claimed = provider.verify(token, kind, mapping=current_mapping(settings))
         if kind == "id" and is_signed_out(catalog, token):
             raise TokenRefused("signed-out", "this session was signed out: sign in again")
@@ -101,6 +103,22 @@ def verify_bearer(
     if kind == "access":
         _note_use(catalog, provider, claimed)
     return claimed
+
+
+def still_configured(provider: OidcProvider, settings: MeshSettings) -> None:
+    """A server discovers its provider once; mesh.yaml edited since (``auth.oidc`` removed, another issuer,
+    client or audience) must not leave the old one trusted: TokenRefused("settings") until it restarts."""
+    config = oidc_config(settings.auth)
+    if config is None:
+        raise TokenRefused(
+            "settings",
+            "this mesh no longer signs in through an identity provider (mesh.yaml has no auth.oidc)",
+        )
+    if replace(config, groups={}) != replace(provider.config, groups={}):
+        raise TokenRefused(
+            "settings",
+            "mesh.yaml auth.oidc changed since this server started: restart `tessera serve` to use it",
+        )
 
 
 def ensure_user(catalog: Catalog, claimed: Claimed) -> Claimed:

@@ -30,6 +30,7 @@ from tessera.access.sso import (
     record_sign_in,
     refused,
     sign_out,
+    still_configured,
 )
 from tessera.errors import TesseraError
 from tessera.server.deps import TOKEN_COOKIE, state
@@ -114,6 +115,7 @@ def sso_callback(request: Request) -> Response:
         said = query.get("error_description") or query["error"]
         return _refuse(request, TokenRefused("provider", f"the identity provider said: {said}"), 403)
     try:
+        still_configured(provider, server.spec.settings)
         id_token = provider.exchange(query.get("code", ""), flow["verifier"], _redirect_uri(request))
         mapping = current_mapping(server.spec.settings)
         claimed = provider.verify(id_token, "id", nonce=flow["nonce"], mapping=mapping)
