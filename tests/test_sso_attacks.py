@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import tessera
 from tessera.errors import TesseraError
 from tessera.server.web_session import csrf_token, local_path
 from tests import test_sso
-from tests.oidckit import AUDIENCE, CLIENT_ID, forge
+from tests.oidckit import AUDIENCE, CLIENT_ID, SECRET_ENV, forge
 from tests.test_sso import ANA, BOB, Setup, _start
 
 #: The provider and server of test_sso, started again for this module (a module-scoped fixture).
@@ -261,3 +262,23 @@ def test_a_server_stops_trusting_the_provider_when_mesh_yaml_drops_or_changes_it
     finally:
         path.write_text(original)
     assert until(200) == 200
+
+
+def test_a_signed_out_id_token_is_not_taken_as_an_api_bearer_either(sso: Setup) -> None:
+    from tessera.access.oidc import OidcProvider, TokenRefused
+    from tessera.access.oidc_config import oidc_config
+    from tessera.access.sso import sign_out, verify_bearer
+
+    with tessera.open(sso.root, token=sso.admin_token) as mesh:
+        # a mesh whose API audience is its client id (the default): an ID token's aud fits the API too
+        auth = {"oidc": {k: v for k, v in mesh.ctx.settings.auth["oidc"].items() if k != "audience"}}
+        settings, catalog = replace(mesh.ctx.settings, auth=auth), mesh.ctx.catalog
+        config = oidc_config(auth)
+        assert config is not None
+        provider = OidcProvider.discover(config, {SECRET_ENV: "x"})
+        token = _id_token(sso, email=ANA, email_verified=True)
+        assert verify_bearer(catalog, settings, token, "access", provider).principal == ANA
+        sign_out(catalog, token, provider.verify(token, "id"))
+        with pytest.raises(TokenRefused) as refused:  # before: the copied cookie kept working over the API
+            verify_bearer(catalog, settings, token, "access", provider)
+        assert refused.value.reason == "signed-out"

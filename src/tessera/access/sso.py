@@ -95,7 +95,8 @@ def verify_bearer(
     try:
         still_configured(provider, settings)
         claimed = provider.verify(token, kind, mapping=current_mapping(settings))
-        if kind == "id" and is_signed_out(catalog, token):
+        # an access token too: where the API's audience is the client id, a copied ID token passes as one
+        if is_signed_out(catalog, token):
             raise TokenRefused("signed-out", "this session was signed out: sign in again")
         claimed = ensure_user(catalog, claimed)
     except TokenRefused as exc:
