@@ -96,13 +96,15 @@ def test_an_id_token_without_a_verified_email_cannot_act_as_its_owner(sso: Setup
     # email_verified out: the mesh's admin must not be reachable through it
     before = sso.refusals().get("principal", 0)
     assert _products(sso, cookie=_id_token(sso, email="admin@company.com")) == 401
-    assert _products(sso, cookie=_id_token(sso, email="admin@company.com", email_verified="true")) == 401
+    assert _products(sso, cookie=_id_token(sso, email="admin@company.com", email_verified="yes")) == 401
     assert sso.refusals().get("principal", 0) == before + 2
     assert _products(sso, cookie=_id_token(sso, email=ANA, email_verified=True)) == 200
     now = int(time.time())
     access = {"iss": sso.provider.issuer, "aud": AUDIENCE, "iat": now, "exp": now + 300}
     key = sso.provider.keys[0]
     assert _products(sso, bearer=forge(key, **access, email=ANA, email_verified=False)) == 401
+    assert _products(sso, bearer=forge(key, **access, email=ANA, email_verified="false")) == 401
+    assert _products(sso, cookie=_id_token(sso, email=ANA, email_verified="true")) == 200
     assert _products(sso, bearer=forge(key, **access, email=ANA)) == 200  # access tokens rarely carry it
 
 

@@ -258,10 +258,16 @@ class OidcProvider:
             )
         # an ID token states whether the provider verified the address (OpenID Connect Core 5.1); without
         # ``email_verified: true`` anyone who can type an address at the provider could act as its owner here
+        # (some providers, e.g. Cognito, write it as the string "true")
         verified = claims.get("email_verified")
-        if self.config.principal_claim == "email" and (
-            verified is False or (kind == "id" and verified is not True)
-        ):
+        said = (
+            True
+            if verified is True or verified == "true"
+            else False
+            if verified is False or verified == "false"
+            else None
+        )
+        if self.config.principal_claim == "email" and (said is False or (kind == "id" and said is not True)):
             raise TokenRefused(
                 "principal",
                 f"the provider has not verified the email address {name} (email_verified is not true): "
