@@ -124,9 +124,9 @@ def test_a_group_mapping_that_names_a_user_does_not_hand_out_the_users_grants(ss
     from tessera.access.sso import ensure_user
 
     with tessera.open(sso.root, token=sso.admin_token) as mesh:
-        claimed = Claimed(
-            BOB, frozenset({"admin@company.com", "analysts"}), ("staff",), int(time.time()) + 60
-        )
+        # a user, a name the catalog does not know (a person named in files not yet applied), a group
+        mapped = frozenset({"admin@company.com", "someone@company.com", "analysts"})
+        claimed = Claimed(BOB, mapped, ("staff",), int(time.time()) + 60)
         assert ensure_user(mesh.ctx.catalog, claimed).groups == {"analysts"}
 
 

@@ -125,8 +125,8 @@ def still_configured(provider: OidcProvider, settings: MeshSettings) -> None:
 def ensure_user(catalog: Catalog, claimed: Claimed) -> Claimed:
     """Make the token's principal a user on first sight; TokenRefused if the name is a group or service, or
     one the audit log gives to callers that are no principal (``anonymous``, ``oidc``). The claim as it holds:
-    a mapped Tessera group that is in fact a user or service in this mesh is dropped (a mapping mistake must
-    not hand out that principal's grants)."""
+    a mapped name that is not a group in the catalog (a user or service, or a person named only in mesh files)
+    is dropped: a mapping mistake must not hand out that principal's grants."""
     from tessera.access.identity import add_principal
 
     if claimed.principal.lower() in _RESERVED:
@@ -148,7 +148,7 @@ def ensure_user(catalog: Catalog, claimed: Claimed) -> Claimed:
         raise TokenRefused(
             "principal", f"{claimed.principal!r} is a {kind} in this mesh: a sign-in cannot act as it"
         )
-    groups = frozenset(g for g in claimed.groups if kinds.get(g, "group") == "group")
+    groups = frozenset(g for g in claimed.groups if kinds.get(g) == "group")
     return claimed if groups == claimed.groups else replace(claimed, groups=groups)
 
 
