@@ -188,12 +188,13 @@ def test_the_token_endpoint_does_not_follow_a_redirect_with_the_client_secret() 
     assert "the-client-secret" not in str(refused.value)
 
 
-def test_a_lineage_url_with_a_password_in_it_is_refused_without_quoting_it(mesh_dir: Path) -> None:
+@pytest.mark.parametrize("url", ["http://marquez:hunter2@gms:8080", "http://gms:8080/?api_key=hunter2"])
+def test_a_lineage_url_with_a_password_in_it_is_refused_without_quoting_it(mesh_dir: Path, url: str) -> None:
     from tessera.errors import SpecError
     from tessera.spec import load_mesh
 
     text = (mesh_dir / "mesh.yaml").read_text()
-    block = "lineage:\n  transport: http\n  url: http://marquez:hunter2@gms:8080\n"
+    block = f"lineage:\n  transport: http\n  url: {url}\n"
     (mesh_dir / "mesh.yaml").write_text(text + block)
     with pytest.raises(SpecError) as refused:  # before: printed in errors, repr and doctor, and never sent
         load_mesh(mesh_dir)
