@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from joserfc import jwt
 
 import tessera
 from tessera.errors import TesseraError
@@ -285,3 +286,16 @@ def test_a_signed_out_id_token_is_not_taken_as_an_api_bearer_either(sso: Setup) 
         with pytest.raises(TokenRefused) as refused:  # before: the copied cookie kept working over the API
             verify_bearer(catalog, settings, token, "access", provider)
         assert refused.value.reason == "signed-out"
+
+
+def test_an_access_token_is_not_a_web_session_even_with_the_client_id_as_audience(sso: Setup) -> None:
+    now = int(time.time())
+    claims = {"iss": sso.provider.issuer, "aud": CLIENT_ID, "email": ANA, "email_verified": True}
+    claims |= {"iat": now, "exp": now + 300}
+    key = sso.provider.keys[0]
+    before = sso.refusals().get("nonce", 0)
+    assert _products(sso, cookie=forge(key, **claims)) == 401  # no nonce: not from a sign-in
+    typed = jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "at+jwt"}, {**claims, "nonce": "n"}, key)
+    assert _products(sso, cookie=typed) == 401  # RFC 9068 says what it is
+    assert sso.refusals().get("nonce", 0) == before + 2
+    assert _products(sso, cookie=forge(key, **claims, nonce="n")) == 200

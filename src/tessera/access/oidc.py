@@ -216,7 +216,8 @@ class OidcProvider:
         from joserfc.errors import BadSignatureError, ExpiredTokenError, JoseError
 
         try:
-            kid = str(jws.extract_compact(token.encode()).headers().get("kid") or "")
+            header = jws.extract_compact(token.encode()).headers()
+            kid = str(header.get("kid") or "")
         except (JoseError, ValueError) as exc:
             raise TokenRefused("malformed", "the token is not a signed JWT") from exc
         key = self._key(kid)
@@ -244,6 +245,11 @@ class OidcProvider:
             raise TokenRefused("expired", "the token has expired: sign in again") from exc
         except JoseError as exc:
             raise TokenRefused("claims", f"the token's claims are not valid: {exc}") from exc
+        # Tessera's sign-in always sends a nonce, so its ID tokens all carry one; an access token (``at+jwt``,
+        # RFC 9068, or one without a nonce) is not a web session even where its audience is the client id
+        typ = str(header.get("typ") or "").lower().removeprefix("application/")
+        if kind == "id" and (typ == "at+jwt" or not isinstance(claims.get("nonce"), str)):
+            raise TokenRefused("nonce", "the token is not the ID token of a sign-in (it carries no nonce)")
         if nonce is not None and not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
             raise TokenRefused("nonce", "the ID token's nonce is not the one this sign-in sent")
         return self._claimed(claims, self.config.groups if mapping is None else mapping, kind)
