@@ -299,3 +299,14 @@ def test_an_access_token_is_not_a_web_session_even_with_the_client_id_as_audienc
     assert _products(sso, cookie=typed) == 401  # RFC 9068 says what it is
     assert sso.refusals().get("nonce", 0) == before + 2
     assert _products(sso, cookie=forge(key, **claims, nonce="n")) == 200
+
+
+def test_signing_out_after_an_admin_removed_the_principal_still_ends_the_session(sso: Setup) -> None:
+    session = _id_token(sso, email="carol@company.com", email_verified=True)
+    assert _products(sso, cookie=session) == 200  # carol's first sign-in makes her a user
+    with tessera.open(sso.root, token=sso.admin_token) as mesh:
+        mesh.access.remove_principal("carol@company.com")
+    with httpx.Client(timeout=10, cookies={"tessera_token": session}) as client:
+        out = client.post(f"{sso.url}/logout", data={"csrf": csrf_token(session)})
+    assert out.status_code == 303  # before: 500, the revoked row's principal was gone
+    assert _products(sso, cookie=session) == 401

@@ -148,7 +148,10 @@ def signed_out(request: Request, token: str) -> None:
         return
     try:
         claimed = server.oidc.verify(token, "id")
+        # the principal again if an admin removed it meanwhile: the revoked session is one of its tokens, and
+        # the next use of the cookie would make it a user anew
+        claimed = ensure_user(server.catalog, claimed)
     except TesseraError:
-        return  # an expired or forged cookie: nothing was signed in
+        return  # an expired or forged cookie, or a name no sign-in may take: nothing was signed in
     if not is_signed_out(server.catalog, token):
         sign_out(server.catalog, token, claimed)  # a copy of the cookie no longer works either
