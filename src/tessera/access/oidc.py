@@ -33,7 +33,7 @@ TokenKind = Literal["id", "access"]
 #: Why a token or a sign-in was refused: the ``reason`` of its ``oidc.rejected`` audit entry.
 Refusal = Literal[
     "malformed", "signature", "unknown-key", "issuer", "audience", "expired", "claims", "nonce", "groups",
-    "principal", "state", "code", "provider",
+    "principal", "state", "code", "provider", "signed-out", "settings",
 ]  # fmt: skip
 #: Asymmetric algorithms only: ``none`` and HMAC (a secret the client knows too) never verify a token.
 _ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -69,13 +69,25 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect answered as the error it is: urllib would send the client secret on to its target."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_POSTING = urllib.request.build_opener(_NoRedirect)
+
+
 def _get_json(
     url: str, what: str, data: bytes | None = None, headers: Mapping[str, str] | None = None
 ) -> Any:
     sent = {"Accept": "application/json", **(headers or {})}
     request = urllib.request.Request(url, data=data, headers=sent)
+    # a POST (the token endpoint, with the client secret) never follows a redirect
+    open_url = urllib.request.urlopen if data is None else _POSTING.open
     try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as answer:
+        with open_url(request, timeout=_TIMEOUT) as answer:
             return json.loads(answer.read(1_000_000))
     except urllib.error.HTTPError as exc:
         body = exc.read(4000).decode("utf-8", "replace")
@@ -204,7 +216,8 @@ class OidcProvider:
         from joserfc.errors import BadSignatureError, ExpiredTokenError, JoseError
 
         try:
-            kid = str(jws.extract_compact(token.encode()).headers().get("kid") or "")
+            header = jws.extract_compact(token.encode()).headers()
+            kid = str(header.get("kid") or "")
         except (JoseError, ValueError) as exc:
             raise TokenRefused("malformed", "the token is not a signed JWT") from exc
         key = self._key(kid)
@@ -232,11 +245,16 @@ class OidcProvider:
             raise TokenRefused("expired", "the token has expired: sign in again") from exc
         except JoseError as exc:
             raise TokenRefused("claims", f"the token's claims are not valid: {exc}") from exc
+        # Tessera's sign-in always sends a nonce, so its ID tokens all carry one; an access token (``at+jwt``,
+        # RFC 9068, or one without a nonce) is not a web session even where its audience is the client id
+        typ = str(header.get("typ") or "").lower().removeprefix("application/")
+        if kind == "id" and (typ == "at+jwt" or not isinstance(claims.get("nonce"), str)):
+            raise TokenRefused("nonce", "the token is not the ID token of a sign-in (it carries no nonce)")
         if nonce is not None and not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
             raise TokenRefused("nonce", "the ID token's nonce is not the one this sign-in sent")
-        return self._claimed(claims, self.config.groups if mapping is None else mapping)
+        return self._claimed(claims, self.config.groups if mapping is None else mapping, kind)
 
-    def _claimed(self, claims: Mapping[str, Any], mapping: Mapping[str, str]) -> Claimed:
+    def _claimed(self, claims: Mapping[str, Any], mapping: Mapping[str, str], kind: TokenKind) -> Claimed:
         from tessera.access.identity import is_principal_name
 
         name = claims.get(self.config.principal_claim)
@@ -244,8 +262,23 @@ class OidcProvider:
             raise TokenRefused(
                 "principal", f"the token's {self.config.principal_claim!r} claim cannot name a principal"
             )
-        if self.config.principal_claim == "email" and claims.get("email_verified") is False:
-            raise TokenRefused("principal", f"the provider has not verified the email address {name}")
+        # an ID token states whether the provider verified the address (OpenID Connect Core 5.1); without
+        # ``email_verified: true`` anyone who can type an address at the provider could act as its owner here
+        # (some providers, e.g. Cognito, write it as the string "true")
+        verified = claims.get("email_verified")
+        said = (
+            True
+            if verified is True or verified == "true"
+            else False
+            if verified is False or verified == "false"
+            else None
+        )
+        if self.config.principal_claim == "email" and (said is False or (kind == "id" and said is not True)):
+            raise TokenRefused(
+                "principal",
+                f"the provider has not verified the email address {name} (email_verified is not true): "
+                "verify it there, or name principals by another claim (principalClaim)",
+            )
         raw = claims.get(self.config.groups_claim)
         try:
             groups = self.config.tessera_groups(raw, mapping)

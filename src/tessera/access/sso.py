@@ -10,17 +10,25 @@
   token's use is ``oidc.use`` at most once a minute per principal and set of groups, and a change of groups
   is ``oidc.groups`` at once.
 
+- ``sign_out`` ends a web session for good: the ID token it carried is recorded as a revoked token of its
+  principal (``tokens``, id ``sso_`` and its SHA-256, expiring with the ID token), so a copy of the cookie is
+  refused (``signed-out``) until the ID token would have expired anyway.
+
 Membership from the provider is never written into ``group_members``: the groups live in the request's
 Context (``claimed_groups``) and die with it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 
 from tessera.access.oidc import Claimed, OidcProvider, TokenKind, TokenRefused
 from tessera.access.oidc_config import oidc_config
@@ -38,6 +46,8 @@ __all__ = [
     "provider_for",
     "record_sign_in",
     "refused",
+    "sign_out",
+    "still_configured",
     "verify_bearer",
 ]
 
@@ -45,6 +55,8 @@ __all__ = [
 ACTOR = "oidc"
 _USE_RECORDED_EVERY = 60.0
 _GROUP_ACTIONS = ("oidc.signin", "oidc.groups", "oidc.use")
+#: Actors of the audit log that are no principal: a provider token cannot name them.
+_RESERVED = frozenset({"anonymous", ACTOR})
 
 
 def is_provider_token(token: str) -> bool:
@@ -81,8 +93,12 @@ def verify_bearer(
     """Who a provider token says is calling (audited); TokenRefused (audited) when it does not hold."""
     provider = provider or provider_for(settings)
     try:
+        still_configured(provider, settings)
         claimed = provider.verify(token, kind, mapping=current_mapping(settings))
-        ensure_user(catalog, claimed)
+        # an access token too: where the API's audience is the client id, a copied ID token passes as one
+        if is_signed_out(catalog, token):
+            raise TokenRefused("signed-out", "this session was signed out: sign in again")
+        claimed = ensure_user(catalog, claimed)
     except TokenRefused as exc:
         raise refused(catalog, exc) from exc
     if kind == "access":
@@ -90,20 +106,50 @@ def verify_bearer(
     return claimed
 
 
-def ensure_user(catalog: Catalog, claimed: Claimed) -> None:
-    """Make the token's principal a user on first sight; TokenRefused if the name is a group or service."""
+def still_configured(provider: OidcProvider, settings: MeshSettings) -> None:
+    """A server discovers its provider once; mesh.yaml edited since (``auth.oidc`` removed, another issuer,
+    client or audience) must not leave the old one trusted: TokenRefused("settings") until it restarts."""
+    config = oidc_config(settings.auth)
+    if config is None:
+        raise TokenRefused(
+            "settings",
+            "this mesh no longer signs in through an identity provider (mesh.yaml has no auth.oidc)",
+        )
+    if replace(config, groups={}) != replace(provider.config, groups={}):
+        raise TokenRefused(
+            "settings",
+            "mesh.yaml auth.oidc changed since this server started: restart `tessera serve` to use it",
+        )
+
+
+def ensure_user(catalog: Catalog, claimed: Claimed) -> Claimed:
+    """Make the token's principal a user on first sight; TokenRefused if the name is a group or service, or
+    one the audit log gives to callers that are no principal (``anonymous``, ``oidc``). The claim as it holds:
+    a mapped name that is not a group in the catalog (a user or service, or a person named only in mesh files)
+    is dropped: a mapping mistake must not hand out that principal's grants."""
     from tessera.access.identity import add_principal
 
+    if claimed.principal.lower() in _RESERVED:
+        raise TokenRefused(
+            "principal",
+            f"{claimed.principal!r} names no one in Tessera's audit log: a sign-in cannot take it",
+        )
+    names = (claimed.principal, *claimed.groups)
     with catalog.engine.connect() as conn:
-        kind = conn.execute(
-            select(t.principals.c.kind).where(t.principals.c.name == claimed.principal)
-        ).scalar()
+        kinds = dict(
+            conn.execute(
+                select(t.principals.c.name, t.principals.c.kind).where(t.principals.c.name.in_(names))
+            ).all()
+        )
+    kind = kinds.get(claimed.principal)
     if kind is None:
         add_principal(catalog, claimed.principal, "user", ACTOR)
     elif kind != "user":
         raise TokenRefused(
             "principal", f"{claimed.principal!r} is a {kind} in this mesh: a sign-in cannot act as it"
         )
+    groups = frozenset(g for g in claimed.groups if kinds.get(g) == "group")
+    return claimed if groups == claimed.groups else replace(claimed, groups=groups)
 
 
 def _last_groups(conn: Connection, principal: str) -> list[str] | None:
@@ -147,3 +193,40 @@ def _note_use(catalog: Catalog, provider: OidcProvider, claimed: Claimed) -> Non
     provider.seen[claimed.principal] = (claimed.groups, now)
     with catalog.transaction() as conn:
         _record(conn, claimed, "oidc.use", "access token")
+
+
+def _session_key(token: str) -> tuple[str, str]:
+    """The ``tokens`` row id of a signed-out ID token and the token's SHA-256 (never the token itself). The id
+    cannot match a ``tsk_`` token's (16 hex digits), so the row never authenticates anything."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return f"sso_{digest[:28]}", digest
+
+
+def is_signed_out(catalog: Catalog, token: str) -> bool:
+    """Whether the web session of this ID token was signed out (``sign_out``)."""
+    row_id, digest = _session_key(token)
+    with catalog.engine.connect() as conn:
+        found = conn.execute(select(t.tokens.c.secret_hash).where(t.tokens.c.id == row_id)).scalar()
+    return found is not None and hmac.compare_digest(str(found), digest)
+
+
+def sign_out(catalog: Catalog, token: str, claimed: Claimed) -> None:
+    """End the web session of a verified ID token for good (its copies refused until it expires) and audit it
+    (``oidc.signout``)."""
+    row_id, digest = _session_key(token)
+    now = datetime.now(UTC)
+    with catalog.transaction() as conn:
+        # the audit entry first: appending it serialises writers, so two sign-outs at once add one row
+        append_audit(conn, claimed.principal, "oidc.signout", claimed.principal, {"via": "web"})
+        if conn.execute(select(t.tokens.c.id).where(t.tokens.c.id == row_id)).first() is None:
+            conn.execute(
+                insert(t.tokens).values(
+                    id=row_id,
+                    principal=claimed.principal,
+                    secret_hash=digest,
+                    label="web single sign-on session (signed out)",
+                    created_at=now,
+                    expires_at=datetime.fromtimestamp(claimed.expires, UTC),
+                    revoked_at=now,
+                )
+            )

@@ -83,6 +83,17 @@ def endpoint_url(url: str, endpoint: str = DEFAULT_ENDPOINT) -> str:
     return base + path
 
 
+def _no_redirects() -> Any:
+    """An opener that answers a redirect as the error it is: urllib would send the headers on to its target."""
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    return urllib.request.build_opener(NoRedirect)
+
+
 class HttpTransport:
     """POSTs each event as JSON to ``<url>/<endpoint>``: ``api/v1/lineage`` (Marquez, OpenLineage proxies)
     by default, ``openapi/openlineage/api/v1/lineage`` for DataHub. ``headers`` go with every request."""
@@ -113,7 +124,7 @@ class HttpTransport:
             self.endpoint, data=_line(event).encode(), headers=headers, method="POST"
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _no_redirects().open(request, timeout=self.timeout) as response:
                 status = int(response.status)
                 body = response.read(500)
         except urllib.error.HTTPError as exc:
@@ -124,8 +135,20 @@ class HttpTransport:
                 f"cannot send the OpenLineage event to {self.endpoint}: {reason} "
                 "(is the lineage server running? check lineage.url in mesh.yaml)"
             ) from exc
+        if 300 <= status < 400:
+            raise TransientError(
+                f"the lineage endpoint {self.endpoint} answered HTTP {status}, a redirect, which is not followed "
+                "(it would carry the headers and key elsewhere): set lineage.url to the address it redirects to"
+            )
         if not 200 <= status < 300:
             detail = body.decode(errors="replace").strip()
+            # a server may echo what it was sent: each value, and its credential alone (``Bearer <it>``)
+            values = [v for v in (self._api_key, *self._headers.values()) if v]
+            for secret in sorted(
+                {*values, *(v.split()[-1] for v in values if v.split())}, key=len, reverse=True
+            ):
+                if len(secret) >= 4:
+                    detail = detail.replace(secret, "***")
             raise TransientError(
                 f"the lineage endpoint {self.endpoint} refused the OpenLineage event: HTTP {status}"
                 + (f": {detail}" if detail else "")

@@ -109,12 +109,15 @@ class Orchestration:
         from tessera.platform.build import build_order
         from tessera.platform.publish import seal_gate
 
+        spec = self.ctx.load_for_build()  # a broken product is left out, as a build goes around it
         engine = create_engine("duckdb")  # one sealed connection judges every contract's empty table
         try:
             seal_gate(self.ctx, engine, ())
-            return [self._node(p, declared_checks(self.ctx, p, engine)) for p in build_order(self.ctx.spec)]
+            nodes = [self._node(p, declared_checks(self.ctx, p, engine)) for p in build_order(spec)]
         finally:
             engine.close()
+        # ... but stays an asset: building it fails with its problem (file:line), and what reads it waits
+        return [_broken(address, why) for address, why in sorted(spec.broken.items())] + nodes
 
     def _node(self, product: Product, checks: tuple[DeclaredCheck, ...]) -> ProductNode:
         ports = product.input_ports
@@ -135,6 +138,9 @@ class Orchestration:
         """Build ``address`` alone (its inputs as published), through the build path and its gates."""
         from tessera.platform.build import build
 
+        broken = self.ctx.load_for_build().broken.get(address)
+        if broken is not None:  # its files do not load: say why, not that there is no such product
+            raise BuildRefusedError(broken, "failed")
         started = datetime.now(UTC)
         outcomes = build(self.ctx, [address], jobs=1, full_refresh=full_refresh)
         outcome = next(o for o in outcomes if o.address == address)
@@ -200,6 +206,11 @@ class Orchestration:
                 if node.buildable:
                     out.append(node.address)
         return out
+
+
+def _broken(address: str, why: str) -> ProductNode:
+    domain, _, name = address.partition(".")
+    return ProductNode(address, domain, name, why, None, "", (), (), True, ())
 
 
 def _aware(value: datetime) -> datetime:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -91,10 +91,14 @@ async def read_form(request: Request) -> dict[str, str] | None:
 
 
 def local_path(target: str | None) -> str:
-    """Only paths on this site are followed after sign-in (no open redirect)."""
+    """Only paths on this site are followed after sign-in (no open redirect). A browser drops tabs and newlines
+    from a URL (``/<TAB>/evil.example`` is ``//evil.example``), so control characters are refused too."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
-    return target
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc else target
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, path: str = "/") -> None:

@@ -17,14 +17,21 @@ import json
 import logging
 import secrets
 from html import escape
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tessera.access.oidc import TokenRefused, pkce_pair
-from tessera.access.sso import current_mapping, ensure_user, is_provider_token, record_sign_in, refused
-from tessera.catalog import append_audit
+from tessera.access.sso import (
+    current_mapping,
+    ensure_user,
+    is_provider_token,
+    is_signed_out,
+    record_sign_in,
+    refused,
+    sign_out,
+    still_configured,
+)
 from tessera.errors import TesseraError
 from tessera.server.deps import TOKEN_COOKIE, state
 from tessera.server.web_render import error_page, secure
@@ -108,10 +115,11 @@ def sso_callback(request: Request) -> Response:
         said = query.get("error_description") or query["error"]
         return _refuse(request, TokenRefused("provider", f"the identity provider said: {said}"), 403)
     try:
+        still_configured(provider, server.spec.settings)
         id_token = provider.exchange(query.get("code", ""), flow["verifier"], _redirect_uri(request))
         mapping = current_mapping(server.spec.settings)
         claimed = provider.verify(id_token, "id", nonce=flow["nonce"], mapping=mapping)
-        ensure_user(server.catalog, claimed)
+        claimed = ensure_user(server.catalog, claimed)
     except TokenRefused as exc:
         return _refuse(request, exc)
     except TesseraError as exc:
@@ -133,14 +141,17 @@ def sso_callback(request: Request) -> Response:
 
 
 def signed_out(request: Request, token: str) -> None:
-    """Audit the end of a single sign-on session (``oidc.signout``); a pasted token's sign-out is not."""
+    """End a single sign-on session for good (``access.sso.sign_out``: its cookie's copies are refused too) and
+    audit it (``oidc.signout``); a pasted token's sign-out is neither."""
     server = state(request)
     if server.oidc is None or not is_provider_token(token):
         return
     try:
         claimed = server.oidc.verify(token, "id")
+        # the principal again if an admin removed it meanwhile: the revoked session is one of its tokens, and
+        # the next use of the cookie would make it a user anew
+        claimed = ensure_user(server.catalog, claimed)
     except TesseraError:
-        return  # an expired or forged cookie: nothing was signed in
-    details: dict[str, Any] = {"via": "web"}
-    with server.catalog.transaction() as conn:
-        append_audit(conn, claimed.principal, "oidc.signout", claimed.principal, details)
+        return  # an expired or forged cookie, or a name no sign-in may take: nothing was signed in
+    if not is_signed_out(server.catalog, token):
+        sign_out(server.catalog, token, claimed)  # a copy of the cookie no longer works either

@@ -1,5 +1,6 @@
 """Tessera's own rules for ``mesh.yaml``'s ``lineage:`` block, beyond its JSON Schema: the HTTP transport's
-``endpoint`` is a path on ``url``, and its ``headers`` keep secrets out of the file.
+``endpoint`` is a path on ``url``, which carries no user, password or query, and its ``headers`` keep secrets
+out of the file.
 
 A header value may reference environment variables (``Authorization: Bearer ${DATAHUB_TOKEN}``), expanded
 when events are sent. A header that carries credentials by its name (``Authorization``, ``X-Api-Key``, any
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -34,6 +36,15 @@ def is_secret_header(name: str) -> bool:
 
 def lineage_problems(block: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], str]]:
     """Each problem of the ``lineage:`` block as (key path under ``lineage``, message)."""
+    url = block.get("url")
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is not None and ("@" in parts.netloc or parts.query or parts.fragment):
+        yield (
+            ("url",),
+            "url is the server's base address, without a user, password or query (they would be shown in "
+            "errors, and the endpoint's path would land in the query): give credentials as a header from the "
+            "environment, e.g. Authorization: Bearer ${LINEAGE_TOKEN}",
+        )
     endpoint = block.get("endpoint")
     if isinstance(endpoint, str) and (
         "://" in endpoint or not _PATH.match(endpoint) or ".." in endpoint.split("/")
