@@ -110,7 +110,7 @@ def test_without_airflow_the_module_says_how_to_install_it() -> None:
 # -- with the real Airflow ------------------------------------------------------------------------------------
 
 _RUNNER = """
-import json, runpy, sys
+import json, os, runpy, sys
 from datetime import datetime
 dag = runpy.run_path(sys.argv[1])["dag"]
 if len(sys.argv) > 2:
@@ -140,7 +140,8 @@ tis = run.get_task_instances()
 tasks = {ti.task_id: state(ti.state) for ti in tis}
 tries = {ti.task_id: ti.try_number for ti in tis}
 result = {"state": state(run.state), "tasks": tasks, "tries": tries, "xcoms": xcoms}
-print("RESULT " + json.dumps(result, default=str))
+with open(os.environ["TESSERA_TEST_RESULT"], "w") as out:  # not stdout: Airflow's loggers write there too
+    json.dump(result, out, default=str)
 """
 
 
@@ -180,17 +181,18 @@ def _dag_test(
     dag_file.write_text(source)
     runner = dags / "run_dag_test.py.txt"  # not a .py file: Airflow's DAG processor does not parse it
     runner.write_text(_RUNNER)
+    result = dags / "result.json"
+    result.unlink(missing_ok=True)
     proc = subprocess.run(
         [sys.executable, str(runner), str(dag_file), *([scheduled_at] if scheduled_at else [])],
-        env=_env(home, dags),
+        env={**_env(home, dags), "TESSERA_TEST_RESULT": str(result)},
         capture_output=True,
         text=True,
         timeout=900,
     )
     output = proc.stdout + proc.stderr
-    line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
-    assert proc.returncode == 0 and line, output[-6000:]
-    return json.loads(line.removeprefix("RESULT ")), output, dags
+    assert proc.returncode == 0 and result.exists(), output[-6000:]
+    return json.loads(result.read_text()), output, dags
 
 
 def _names(datasets: list[dict[str, str]]) -> list[str]:
