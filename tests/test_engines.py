@@ -99,6 +99,8 @@ def test_an_unknown_or_broken_engine_is_a_clear_error(monkeypatch: pytest.Monkey
     register_engine("notaclass", "tessera.engine.registry:ENTRY_POINTS")
     with pytest.raises(EngineError, match=r"is not an engine class"):
         engine_class("notaclass")
+    with pytest.raises(EngineError, match="register the engine class"):
+        register_engine("factory", lambda: TinyEngine())  # type: ignore[arg-type]
     with pytest.raises(EngineError, match="not a mesh engine"):
         create_engine("postgres")
 

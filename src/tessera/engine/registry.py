@@ -32,6 +32,11 @@ _LOCK = threading.Lock()
 def register_engine(kind: str, target: str | type[Engine]) -> None:
     """Register the engine class ``target`` (or its ``"module:Class"``, imported when first used) under the
     name ``mesh.yaml`` uses; a kind ending in ``://`` serves every URL of that scheme."""
+    if not isinstance(target, str) and not (isinstance(target, type) and hasattr(target, "from_setting")):
+        raise EngineError(
+            f"engine {kind!r}: register the engine class (with a from_setting classmethod) or its "
+            f"'module:Class', not {target!r}"
+        )
     with _LOCK:
         _TARGETS[kind] = target
         _LOADED.pop(kind, None)
