@@ -27,7 +27,7 @@ import tessera
 from bench_quality import NOW, contract, dataset
 from mesh_fixture import make_bench_mesh
 from tessera.engine import create_engine
-from tessera.engine.spark_engine import SparkEngine, forget
+from tessera.engine.spark import SparkEngine, forget
 from tessera.quality import run_quality
 
 

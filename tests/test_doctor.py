@@ -63,7 +63,7 @@ def test_each_failure_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert not checks["catalog"]["ok"] and "secret" not in json.dumps(checks)  # the password is not shown
     assert str(dead) in str(checks["catalog"]["target"])
     assert not checks["lineage"]["ok"] and "lineage.url" in str(checks["lineage"]["detail"])
-    assert not checks["engine"]["ok"] and checks["engine"]["kind"] == "spark connect"
+    assert not checks["engine"]["ok"] and checks["engine"]["kind"] == "spark"
     assert "engine" in str(checks["engine"]["detail"])
     assert checks["storage"]["ok"]  # the parts that work still say so
 

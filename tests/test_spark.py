@@ -26,7 +26,7 @@ pytest.importorskip("pysail", reason="the Spark Connect tests need pysail (pip i
 
 
 def _client() -> None:
-    from tessera.engine.spark_engine import load_client
+    from tessera.engine.spark import load_client
 
     try:
         load_client()  # not importorskip: PySpark exits in an xdist worker unless loaded this way
@@ -44,7 +44,7 @@ SEED = {"_product_name", "_product_version", "_domain", "_publish_timestamp"}
 def spark_url() -> Iterator[str]:
     from pysail.spark import SparkConnectServer
 
-    from tessera.engine.spark_engine import forget
+    from tessera.engine.spark import forget
 
     server = SparkConnectServer(ip="127.0.0.1", port=0)
     server.start(background=True)
@@ -350,7 +350,7 @@ def test_an_unreachable_spark_url_is_one_clear_error_quickly(tmp_path: Path) -> 
 
 
 def test_spark_url_secrets_are_not_shown() -> None:
-    from tessera.engine.spark_engine import redact
+    from tessera.engine.spark import redact
 
     assert redact("sc://host:443/;use_ssl=true;token=abc123") == "sc://host:443/;use_ssl=true;token=***"
 

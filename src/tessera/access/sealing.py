@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import duckdb
 
-from tessera.engine.duckdb_engine import DuckDBEngine
+from tessera.engine import SealableEngine
+from tessera.engine.duckdb import DuckDBEngine
 from tessera.model.sqltext import string_literal
 
 __all__ = ["lock_files", "sandbox", "seal"]
@@ -33,7 +34,7 @@ def sandbox() -> DuckDBEngine:
     )
 
 
-def seal(engine: DuckDBEngine, files: Sequence[str]) -> None:
+def seal(engine: SealableEngine, files: Sequence[str]) -> None:
     """Allow ``engine`` to open only ``files`` (the inputs' local data files), nothing else, and lock its
     configuration: after this, no statement can widen what it reads."""
     lock_files(engine.con, files)

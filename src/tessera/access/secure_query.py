@@ -34,7 +34,7 @@ from sqlglot import exp
 from tessera.access.limits import DEFAULT_LIMITS, QueryLimits, fetch_bounded
 from tessera.access.masking import masked_select, quote
 from tessera.access.sealing import lock_files
-from tessera.engine.duckdb_engine import DuckDBEngine
+from tessera.engine.duckdb import DuckDBEngine
 from tessera.errors import AccessDeniedError, QueryError
 from tessera.model.sqltext import MAX_NESTING, hide_values, nesting_depth, string_literal
 

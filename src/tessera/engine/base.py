@@ -1,18 +1,31 @@
-"""The one compute interface. DuckDB is the embedded default; other engines register the same way."""
+"""The one compute interface. Each engine is a package (``engine/duckdb``, ``engine/spark``,
+``engine/postgres``) that owns its dialect, type maps and frames; callers ask its capabilities, never its type
+(docs/architecture.md, "Engine adapters")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeGuard
 
-from tessera.errors import TesseraError
 from tessera.model.sqltext import qualified
 
 if TYPE_CHECKING:
+    import duckdb
     import pyarrow as pa
     import pyarrow.dataset as pds
 
-__all__ = ["ENGINES", "Engine", "FileFormat", "create_engine", "quote_name", "register_engine"]
+    from tessera.model.contract import Contract
+    from tessera.storage import Provenance, TableStore
+
+__all__ = [
+    "DeltaWriter",
+    "Engine",
+    "FileFormat",
+    "NativeCandidate",
+    "SealableEngine",
+    "is_sealable",
+    "quote_name",
+]
 
 FileFormat = Literal["parquet", "csv", "json"]
 
@@ -27,13 +40,34 @@ class Engine(Protocol):
     ``source.crm.customers``); registering creates the schemas and catalogs they need.
 
     Every engine takes SQL in the DuckDB dialect (``dialect`` says what it runs natively: an engine of another
-    dialect translates). ``native_delta`` engines read Delta tables themselves (``register_delta``); the others
-    are given the files or Arrow dataset of a version. ``result`` is a statement's result in the engine's own
-    form: an Arrow table in process, a DataFrame that stays on a cluster."""
+    dialect translates). ``result`` is a statement's result in the engine's own form: an Arrow table in
+    process, a DataFrame that stays on a cluster.
+
+    Capabilities are class attributes, read before an engine is opened (:func:`tessera.engine.engine_class`):
+
+    - ``native_delta``: reads a Delta version itself (``register_delta``); the others are given the
+      version's files or Arrow dataset.
+    - ``writes_delta``: publishes DataFrames of its own where they live (``owns_frame``, ``candidate``):
+      conformed, judged and committed to Delta on the engine, never collected.
+    - ``runs_python_transforms``: a ``transform.py`` runs on it (it is given the engine's connection).
+    - ``rewrites_whole_table``: the table store rewrites a table from Arrow for a delete, so that the engine
+      can read the files back (delta-rs's own rewrite types strings as ``string_view``).
+    - ``sealable``: an in-process DuckDB connection (``con``) the guards seal to the files a statement may
+      open and bound by ``limits:`` (:class:`SealableEngine`).
+    """
 
     name: str
     dialect: str
     native_delta: bool
+    writes_delta: bool
+    runs_python_transforms: bool
+    rewrites_whole_table: bool
+    sealable: bool
+
+    @classmethod
+    def from_setting(cls, setting: str, **options: Any) -> Engine:
+        """The engine ``mesh.yaml``'s ``engine:`` names (``setting``), with engine-specific ``options``."""
+        ...
 
     def register_arrow(self, name: str, data: pa.Table | pa.RecordBatchReader | pds.Dataset) -> None: ...
 
@@ -60,28 +94,44 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-ENGINES: dict[str, Callable[[], Engine]] = {}
+class SealableEngine(Engine, Protocol):
+    """An engine whose statements run on an in-process DuckDB connection (``sealable``)."""
+
+    con: duckdb.DuckDBPyConnection
 
 
-def register_engine(kind: str, factory: Callable[[], Engine]) -> None:
-    """Engines (built-in ones too) register a factory under the name ``mesh.yaml`` uses."""
-    ENGINES[kind] = factory
+def is_sealable(engine: Engine) -> TypeGuard[SealableEngine]:
+    """Whether ``engine`` is ``sealable``: its connection can be sealed and bounded."""
+    return bool(getattr(engine, "sealable", False))
 
 
-def create_engine(kind: str = "duckdb") -> Engine:
-    """``duckdb`` (in process), ``sc://host:port`` (Spark Connect; ``spark`` reads the URL from
-    ``$SPARK_REMOTE``), or the name a third-party engine registered. Engines are imported when first asked
-    for: importing Tessera never imports PySpark."""
-    if kind not in ENGINES and kind == "duckdb":
-        from tessera.engine import duckdb_engine  # noqa: F401 - registers itself
-    if kind == "spark" or kind.startswith("sc://"):
-        from tessera.engine.spark_engine import SparkEngine
+class NativeCandidate(Protocol):
+    """A frame of a ``writes_delta`` engine, conformed to the contract and registered on ``engine`` as the
+    relation the gate judges; ``commit`` writes it to Delta on the engine."""
 
-        return SparkEngine(kind) if kind.startswith("sc://") else ENGINES["spark"]()
-    try:
-        factory = ENGINES[kind]
-    except KeyError:
-        raise TesseraError(
-            f"unknown engine {kind!r} in mesh.yaml; known: {', '.join(sorted(ENGINES))}"
-        ) from None
-    return factory()
+    engine: Engine
+    names: list[str]
+
+    def commit(
+        self,
+        store: TableStore,
+        uri: str,
+        relation: str,
+        provenance: Provenance,
+        mode: str,
+        keys: tuple[str, ...],
+    ) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class DeltaWriter(Protocol):
+    """The class of a ``writes_delta`` engine: which frames are its own, and their candidate."""
+
+    @classmethod
+    def owns_frame(cls, data: Any) -> bool: ...
+
+    @classmethod
+    def candidate(
+        cls, frame: Any, contract: Contract, shared: Engine | None, name: str
+    ) -> NativeCandidate: ...

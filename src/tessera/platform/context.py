@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tessera.catalog import Catalog
-from tessera.engine import Engine, create_engine
+from tessera.engine import Engine, create_engine, engine_class
 from tessera.errors import AuthenticationError, NotFoundError
 from tessera.model.product import MeshSettings, MeshSpec, Product
 
@@ -170,8 +170,8 @@ class Context:
     def store(self) -> TableStore:
         from tessera.storage import TableStore  # deltalake: loaded by the first command that opens a table
 
-        engine = self.settings.engine
-        return TableStore(self.settings.storage_options, whole_rewrites=engine != "duckdb")
+        whole = engine_class(self.settings.engine).rewrites_whole_table
+        return TableStore(self.settings.storage_options, whole_rewrites=whole)
 
     def engine(self) -> Engine:
         return create_engine(self.settings.engine)

@@ -117,8 +117,8 @@ def read_file(
 
 
 def to_arrow(data: Any, contract: Contract | None = None) -> pa.Table:
-    """pyarrow Table/RecordBatch/reader, pandas or Polars DataFrame, DuckDB relation, Spark DataFrame
-    (collected), any Arrow C stream, or a file path (checked against ``contract`` before it is read)."""
+    """pyarrow Table/RecordBatch/reader, pandas or Polars DataFrame, DuckDB relation, a cluster's DataFrame
+    (``toArrow``, collected), any Arrow C stream, or a file path (checked against ``contract`` before it is read)."""
     if isinstance(data, pa.Table):
         return data
     if isinstance(data, pa.RecordBatch):
@@ -134,8 +134,8 @@ def to_arrow(data: Any, contract: Contract | None = None) -> pa.Table:
         return data.to_arrow()  # type: ignore[no-any-return,unused-ignore]
     if module in {"duckdb", "_duckdb"} and hasattr(data, "to_arrow_table"):
         return data.to_arrow_table()  # type: ignore[no-any-return,unused-ignore]
-    if module == "pyspark" and hasattr(data, "toArrow"):
-        # mesh.publish never comes here (it conforms, gates and writes a Spark DataFrame on its cluster):
+    if hasattr(data, "toArrow"):
+        # mesh.publish never comes here (an engine that writes Delta publishes its own frames, on its cluster):
         # only reads that want the rows here, such as testing a frame against a contract, collect it
         return data.toArrow()  # type: ignore[no-any-return,unused-ignore]
     if hasattr(data, "__arrow_c_stream__"):

@@ -25,7 +25,7 @@ __all__ = ["Check", "diagnose"]
 @dataclass(frozen=True, slots=True)
 class Check:
     part: str  # engine | storage | catalog | lineage | notifications | identity
-    kind: str  # duckdb, spark connect, local folder, s3, sqlite, postgresql, http …
+    kind: str  # duckdb, a cluster's URL scheme, local folder, s3, sqlite, postgresql, http …
     target: str  # what was tried (URL, folder), secrets left out
     ok: bool
     detail: str
@@ -137,9 +137,19 @@ def _storage(settings: MeshSettings) -> Check:
     return _timed("storage", kind, root, object_store if remote else local)
 
 
+def _engine_kind(name: str) -> str:
+    """The engine's own name (``sc://host:port`` names one by its scheme), or the setting as written."""
+    from tessera.engine import engine_class
+
+    try:
+        return engine_class(name).name
+    except TesseraError:  # unknown, or a plugin that does not load: the probe says why
+        return name
+
+
 def _engine(settings: MeshSettings) -> Check:
     name = settings.engine
-    kind = "spark connect" if name.startswith("sc://") else name
+    kind = _engine_kind(name)
 
     def probe() -> str:
         from tessera.engine import create_engine

@@ -9,13 +9,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 
 from tessera import catalog as cat
 from tessera.catalog.profiles import record_profiles
-from tessera.engine import Engine
+from tessera.engine import Engine, NativeCandidate, frame_writer, is_sealable
 from tessera.errors import DataError, QualityGateError, TesseraError, VersionGateError
 from tessera.model.product import Product
 from tessera.model.results import QualityRun
@@ -27,11 +27,7 @@ from tessera.platform.notifications import deliver_quietly
 from tessera.platform.provision import ensure_registered
 from tessera.platform.reading import register_scan
 from tessera.platform.repair import reconcile
-from tessera.platform.spark_publish import is_spark_frame
 from tessera.storage import Provenance, conform_table
-
-if TYPE_CHECKING:
-    from tessera.platform.spark_publish import SparkCandidate
 
 __all__ = ["PublishResult", "publish", "seal_gate"]
 
@@ -93,18 +89,17 @@ def seal_gate(ctx: Context, engine: Engine, files: Sequence[str]) -> None:
     """The gate's own DuckDB connection runs the contract's SQL rules: it may open only the current version's
     files (an append or merge), under the transform limits, like a build's sealed connection."""
     from tessera.access.sealing import seal
-    from tessera.engine.duckdb_engine import DuckDBEngine
 
-    if isinstance(engine, DuckDBEngine):
+    if is_sealable(engine):
         ctx.limits.for_transform().configure(engine.con)
         seal(engine, [f for f in files if "://" not in f])
 
 
 def _candidate_after_commit(
-    ctx: Context, product: Product, data: pa.Table | SparkCandidate, uri: str, shared: Engine | None = None
+    ctx: Context, product: Product, data: pa.Table | NativeCandidate, uri: str, shared: Engine | None = None
 ) -> tuple[Any, str]:
     """Register the table as it would be after the commit; the gate judges that, not only the new batch. A
-    Spark candidate is already registered, on its own session's engine."""
+    native candidate (a frame of an engine that writes Delta) is already registered, on its own engine."""
     if isinstance(data, pa.Table):
         engine = shared or ctx.engine()
         engine.register_arrow(CANDIDATE, data)
@@ -181,10 +176,9 @@ def _publish(
     ctx: Context, product: Product, data: Any, run_id: str, edges: Sequence[Any], shared: Engine | None
 ) -> PublishResult:
     contract = product.contract
-    if is_spark_frame(data):  # conformed, judged and written on the cluster: never collected here
-        from tessera.platform.spark_publish import SparkCandidate
-
-        table: pa.Table | SparkCandidate = SparkCandidate.conform(data, contract, shared, CANDIDATE)
+    writer = None if isinstance(data, pa.Table) else frame_writer(data)
+    if writer is not None:  # conformed, judged and written where the frame lives: never collected here
+        table: pa.Table | NativeCandidate = writer.candidate(data, contract, shared, CANDIDATE)
     else:
         table = conform_table(to_arrow(data, contract), contract)
     try:
@@ -197,7 +191,7 @@ def _publish(
 def _publish_conformed(
     ctx: Context,
     product: Product,
-    table: pa.Table | SparkCandidate,
+    table: pa.Table | NativeCandidate,
     run_id: str,
     edges: Sequence[Any],
     shared: Engine | None,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tessera.engine.duckdb_engine import DuckDBEngine
+    from tessera.engine import Engine
     from tessera.errors import QueryError
     from tessera.storage import TableStore
 
@@ -38,7 +38,7 @@ def _storage(root: Path) -> tuple[str, dict[str, Any]] | None:
     if isinstance(access, dict) and access.get("enforce") is True:
         return None  # every read is a principal's: the full path checks its grants
     if isinstance(doc, dict) and doc.get("engine", "duckdb") != "duckdb":
-        return None  # queries run on the mesh's engine (a Spark cluster): the full path sends them there
+        return None  # queries run on the mesh's engine (a cluster): the full path sends them there
     storage = doc.get("storage", DEFAULT_STORAGE) if isinstance(doc, dict) else None
     limits = doc.get("limits") if isinstance(doc, dict) else None
     if not isinstance(storage, str) or (limits is not None and not isinstance(limits, dict)):
@@ -46,7 +46,7 @@ def _storage(root: Path) -> tuple[str, dict[str, Any]] | None:
     return resolve_location(storage, root), limits or {}
 
 
-def _explained(root: Path, engine: DuckDBEngine, exc: QueryError, sql: str) -> QueryError:
+def _explained(root: Path, engine: Engine, exc: QueryError, sql: str) -> QueryError:
     """The trusted user may read every product: each one in the mesh folder is a name to suggest."""
     from tessera.engine.sql_errors import explained
 
@@ -71,13 +71,16 @@ def quick_query(root: Path, sql: str) -> list[dict[str, Any]] | None:
     import duckdb
 
     from tessera.access.limits import QueryLimits, bounded
-    from tessera.engine.duckdb_engine import DuckDBEngine
+    from tessera.engine import create_engine, is_sealable
     from tessera.engine.names import table_names
     from tessera.errors import QueryError
     from tessera.storage import TableStore
 
     store = TableStore()
-    engine = DuckDBEngine()
+    engine = create_engine("duckdb")
+    if not is_sealable(engine):  # the fast path bounds the engine's own DuckDB connection
+        engine.close()
+        return None
     try:
         for name in table_names(sql):
             if name.count(".") != 1:

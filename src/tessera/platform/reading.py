@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from tessera.access.masking import quote
 from tessera.catalog import utc
-from tessera.engine import Engine
+from tessera.engine import Engine, is_sealable
 from tessera.errors import NotFoundError, QueryError, RetiredError, TesseraError
 from tessera.model.address import Address
 from tessera.model.suggest import did_you_mean
@@ -129,7 +129,7 @@ def resolve(ctx: Context, text: str) -> Release:
 
 
 def register_scan(engine: Engine, name: str, scan: ScanSource) -> None:
-    """A Delta version as a relation: read by the engine itself when it reads Delta (Spark), else its Parquet
+    """A Delta version as a relation: read by the engine itself when it reads Delta (a cluster), else its Parquet
     files when the protocol allows, else the Arrow dataset."""
     if engine.native_delta:
         engine.register_delta(name, scan.table.table_uri, scan.version)
@@ -175,10 +175,9 @@ def _fetch(engine: Engine, sql: str, limits: QueryLimits) -> pa.Table:
     import duckdb
 
     from tessera.access.limits import fetch_bounded
-    from tessera.engine.duckdb_engine import DuckDBEngine
     from tessera.engine.sql_errors import shown_sql
 
-    if isinstance(engine, DuckDBEngine):
+    if is_sealable(engine):
         limits.configure(engine.con)
         try:
             return fetch_bounded(engine.con, sql, limits)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tessera.engine import Engine, create_engine, quote_name
+from tessera.engine import Engine, create_engine, is_sealable, quote_name
 from tessera.errors import DataError, InputError, Problem, TesseraError
 from tessera.model.results import Check, QualityRun
 from tessera.platform.servers import Source, choose_server, file_source, object_source
@@ -198,10 +198,9 @@ def _open(source: Source, forbidden: Sequence[Path], scratch: Path) -> tuple[Eng
     """An engine with the source registered, and the relation to test (``scratch``: a folder for the text
     files of an object store, living as long as the engine)."""
     if source.kind == "postgres":
-        from tessera.engine.postgres_engine import PostgresEngine
-
         try:
-            return PostgresEngine(source.conninfo, search_path=source.location), source.table
+            engine = create_engine("postgres", conninfo=source.conninfo, search_path=source.location)
+            return engine, source.table
         except DataError as exc:
             raise InputError(str(exc)) from None
     engine = create_engine("duckdb")
@@ -259,9 +258,8 @@ def _seal(engine: Engine, files: Sequence[str]) -> None:
     gate's connection (docs/architecture.md, "The publish path"). A contract from elsewhere cannot read the
     host's files nor write any."""
     from tessera.access.sealing import seal
-    from tessera.engine.duckdb_engine import DuckDBEngine
 
-    if isinstance(engine, DuckDBEngine):
+    if is_sealable(engine):
         seal(engine, [f for f in files if "://" not in f])
 
 

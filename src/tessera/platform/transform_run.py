@@ -11,17 +11,14 @@ mesh.yaml forbids Python transforms in its domain."""
 from __future__ import annotations
 
 import glob
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tessera.engine import Engine
+from tessera.engine import Engine, SealableEngine, engine_class, is_sealable
 from tessera.errors import DataError, QueryError, TesseraError
 from tessera.model.product import Product
 from tessera.platform.context import Context
 from tessera.platform.reading import Release, register_release, register_scan
 from tessera.spec.names import source_location_problem
-
-if TYPE_CHECKING:
-    from tessera.engine.duckdb_engine import DuckDBEngine
 
 __all__ = ["column_edges", "register_inputs", "run_transform", "transform_engine"]
 
@@ -68,10 +65,10 @@ def run_transform(
     A SQL transform passes the transform guard again (a worker builds what it was given); on DuckDB the
     engine (a :func:`~tessera.access.transform_guard.sandbox`, see :func:`_engine`) is sealed once the inputs
     are registered: the transform, and then the gate, can open only the inputs' files (and, for an append or
-    merge, the product's own current version, which the gate reads). On Spark the guard is the lockdown. A
+    merge, the product's own current version, which the gate reads). On an engine that cannot be sealed (a
+    cluster) the guard is the lockdown. A
     Python transform is code: it runs where mesh.yaml allows Python transforms, on the caller's engine, with
     its declared inputs registered on it and nothing else."""
-    from tessera.engine.duckdb_engine import DuckDBEngine
 
     transform = product.transform
     assert transform is not None
@@ -81,14 +78,14 @@ def run_transform(
     if sql is None:
         return _run_python(ctx, product, engine, columns), columns
     try:
-        if isinstance(engine, DuckDBEngine):
+        if is_sealable(engine):
             return _run_sealed(ctx, product, engine, sql, files), columns
-        return engine.result(sql), columns  # on Spark a DataFrame that stays on the cluster until written
+        return engine.result(sql), columns  # on a cluster a DataFrame that stays there until written
     except TesseraError as exc:
         raise type(exc)(f"{product.address}: the transform failed: {exc}") from None
 
 
-def _run_sealed(ctx: Context, product: Product, engine: DuckDBEngine, sql: str, files: list[str]) -> object:
+def _run_sealed(ctx: Context, product: Product, engine: SealableEngine, sql: str, files: list[str]) -> object:
     """The checked SQL on the sandbox, bounded (``limits:`` memory and threads, ``transformTimeout``) and
     sealed to ``files`` and the product's own current version."""
     import duckdb
@@ -127,24 +124,23 @@ def _own_files(ctx: Context, product: Product) -> list[str]:
 
 
 def transform_engine(ctx: Context, product: Product) -> Engine:
-    """The engine a build runs on: for a SQL transform on DuckDB a sandbox (a fresh connection without Python
-    variable scans) that the transform seals; otherwise the mesh's engine."""
+    """The engine a build runs on: for a SQL transform on a ``sealable`` engine (DuckDB) a sandbox (a fresh
+    connection without Python variable scans) that the transform seals; otherwise the mesh's engine."""
     from tessera.access.sealing import sandbox
 
     sql = product.transform is not None and product.transform.kind == "sql"
-    return sandbox() if sql and ctx.settings.engine == "duckdb" else ctx.engine()
+    return sandbox() if sql and engine_class(ctx.settings.engine).sealable else ctx.engine()
 
 
 def _run_python(ctx: Context, product: Product, engine: Engine, columns: dict[str, list[str]]) -> object:
     """A ``transform.py`` over the inputs registered on the engine (DuckDB: the function gets relations)."""
-    from tessera.engine.duckdb_engine import DuckDBEngine
     from tessera.platform.python_transform import check_declared_lineage, run_python_transform
     from tessera.spec.transforms import python_forbidden_message
 
     assert product.transform is not None
     if (forbidden := python_forbidden_message(ctx.settings, product)) is not None:
         raise DataError(f"{product.address}: {product.transform.path}:1: {forbidden}")
-    if not isinstance(engine, DuckDBEngine):
+    if not (engine.runs_python_transforms and is_sealable(engine)):
         raise DataError(
             f"{product.address}: Python transforms run on the DuckDB engine, and this mesh uses "
             f"{engine.name}; write the transform as transform.sql"

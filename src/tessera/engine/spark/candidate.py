@@ -1,4 +1,4 @@
-"""Publishing a Spark DataFrame without collecting it: conformed, gated and written on the cluster.
+"""Publishing a Spark DataFrame (``SparkEngine.candidate``) without collecting it: conformed, gated and written on the cluster.
 
 The frame is conformed to the contract with SQL casts (only the lossless ones ``storage.schema`` allows, each
 value checked on the cluster), judged there by the quality gate, and written by the cluster as one Delta
@@ -16,89 +16,29 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from tessera.engine.spark.engine import SparkEngine
+from tessera.engine.spark.types import arrow_schema, duckdb_type
 from tessera.errors import DataError, TransientError
 from tessera.model.contract import Contract
 from tessera.model.sqltext import ident, string_literal
 from tessera.storage import METADATA_COLUMNS, Provenance
 
 if TYPE_CHECKING:
-    from tessera.engine import Engine
-    from tessera.engine.spark_engine import SparkEngine
+    from tessera.engine.base import Engine
     from tessera.storage import TableStore
 
-__all__ = ["SparkCandidate", "arrow_schema", "is_spark_frame"]
+__all__ = ["SparkCandidate"]
 
 RAW = "__tessera__.raw"
-
-
-def is_spark_frame(data: Any) -> bool:
-    return type(data).__module__.split(".")[0] == "pyspark" and hasattr(data, "sparkSession")
 
 
 _q = ident
 _lit = string_literal
 
 
-def duckdb_type(t: pa.DataType) -> str:
-    """An Arrow type of the contract's schema as a DuckDB SQL type (the dialect every engine takes)."""
-    simple = {
-        pa.string(): "VARCHAR",
-        pa.large_string(): "VARCHAR",
-        pa.int8(): "TINYINT",
-        pa.int16(): "SMALLINT",
-        pa.int32(): "INTEGER",
-        pa.int64(): "BIGINT",
-        pa.float32(): "FLOAT",
-        pa.float64(): "DOUBLE",
-        pa.bool_(): "BOOLEAN",
-        pa.date32(): "DATE",
-    }
-    if t in simple:
-        return simple[t]
-    if pa.types.is_decimal(t):
-        return f"DECIMAL({t.precision}, {t.scale})"
-    if pa.types.is_timestamp(t):
-        return "TIMESTAMP WITH TIME ZONE" if t.tz else "TIMESTAMP"
-    raise DataError(f"type {t} cannot be written from Spark")
-
-
-_ARROW: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "bigint": pa.int64(),
-    "int": pa.int32(),
-    "smallint": pa.int16(),
-    "tinyint": pa.int8(),
-    "boolean": pa.bool_(),
-    "double": pa.float64(),
-    "float": pa.float32(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "timestamp_ntz": pa.timestamp("us"),
-    "binary": pa.binary(),
-    "void": pa.null(),
-}
-
-
-def arrow_schema(schema: Any) -> pa.Schema:
-    """A Spark schema as Arrow (the types the contract check compares); nested types pass as they are."""
-    import re
-
-    fields = []
-    for field in schema.fields:
-        simple = field.dataType.simpleString().lower()
-        decimal = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", simple)
-        typ = pa.decimal128(int(decimal[1]), int(decimal[2])) if decimal else _ARROW.get(simple)
-        if typ is None:
-            raise DataError(f"column {field.name!r} is {simple}: Spark frames publish flat columns only")
-        fields.append(pa.field(field.name, typ))
-    return pa.schema(fields)
-
-
 def _engine_for(frame: Any, shared: Engine | None) -> tuple[SparkEngine, bool]:
     """The engine over the frame's own session (the caller's when it is that session); and whether it is
     borrowed (the caller closes it)."""
-    from tessera.engine.spark_engine import SparkEngine
-
     if isinstance(shared, SparkEngine) and shared.spark is frame.sparkSession:
         return shared, True
     return SparkEngine(session=frame.sparkSession), False

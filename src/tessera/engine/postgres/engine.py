@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tessera.engine.base import FileFormat, quote_name
-from tessera.errors import DataError, QueryError
+from tessera.errors import DataError, EngineError, QueryError
 from tessera.model.sqltext import ident
 
 if TYPE_CHECKING:
@@ -121,6 +121,20 @@ class PostgresEngine:
     name = "postgres"
     dialect = "postgres"
     native_delta = False
+    writes_delta = False
+    runs_python_transforms = False
+    rewrites_whole_table = True
+    sealable = False
+
+    @classmethod
+    def from_setting(cls, setting: str = "postgres", **options: Any) -> PostgresEngine:
+        """``options``: ``conninfo`` (libpq keywords) and ``search_path``."""
+        if "conninfo" not in options:
+            raise EngineError(
+                "the PostgreSQL engine tests a contract where its data lives (a type: postgres server); "
+                "it is not a mesh engine: set engine: duckdb or a Spark Connect URL in mesh.yaml"
+            )
+        return cls(options["conninfo"], search_path=options.get("search_path"))
 
     def __init__(self, conninfo: Mapping[str, Any], *, search_path: str | None = None) -> None:
         import psycopg

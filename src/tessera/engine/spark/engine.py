@@ -3,7 +3,7 @@
 ``engine: sc://host:port`` in mesh.yaml (or ``engine: spark`` with the URL in ``$SPARK_REMOTE``). The PySpark
 Connect client is imported only here, when such an engine is created (``pip install 'tessera[spark]'``).
 
-SQL arrives in the DuckDB dialect, as for every engine, and is translated with sqlglot (``spark_sql``);
+SQL arrives in the DuckDB dialect, as for every engine, and is translated with sqlglot (``engine/spark/sql.py``);
 relations are session temp views under names private to this engine, so engines sharing one session (a
 process keeps one session per URL) never see each other's. Results that stay on the cluster are Spark
 DataFrames (``result``); Delta tables are read by version and written by the cluster itself (``write_delta``),
@@ -21,43 +21,25 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from tessera.engine.base import FileFormat, register_engine
-from tessera.engine.spark_sql import show_position, to_spark
+from tessera.engine.base import FileFormat
+from tessera.engine.spark.sql import show_position, to_spark
+from tessera.engine.spark.types import spark_type
 from tessera.errors import EngineError, QueryError, TransientError
 
 if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.dataset as pds
 
-__all__ = ["SparkEngine", "connect", "forget", "load_client", "redact", "spark_type"]
+    from tessera.engine.base import Engine
+    from tessera.engine.spark.candidate import SparkCandidate
+    from tessera.model.contract import Contract
+
+__all__ = ["SparkEngine", "connect", "forget", "load_client", "redact"]
 
 INSTALL_HINT = "the Spark Connect engine needs the PySpark Connect client: pip install 'tessera[spark]'"
 _SESSIONS: dict[str, Any] = {}
 _LOCK = threading.Lock()
 _IDS = itertools.count()
-
-_TYPES = {
-    "string": "VARCHAR",
-    "bigint": "BIGINT",
-    "int": "INTEGER",
-    "smallint": "SMALLINT",
-    "tinyint": "TINYINT",
-    "boolean": "BOOLEAN",
-    "double": "DOUBLE",
-    "float": "FLOAT",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP WITH TIME ZONE",
-    "timestamp_ntz": "TIMESTAMP",
-    "binary": "BLOB",
-}
-
-
-def spark_type(simple: str) -> str:
-    """A Spark type (``simpleString``) named as DuckDB names it: the quality gate plans in DuckDB's terms."""
-    lowered = simple.lower()
-    if lowered.startswith(("varchar", "char")):
-        return "VARCHAR"
-    return _TYPES.get(lowered, simple.upper())
 
 
 def redact(url: str) -> str:
@@ -179,6 +161,37 @@ class SparkEngine:
     name = "spark"
     dialect = "spark"
     native_delta = True
+    writes_delta = True
+    runs_python_transforms = False
+    rewrites_whole_table = True
+    sealable = False
+
+    @classmethod
+    def from_setting(cls, setting: str, **options: Any) -> SparkEngine:
+        """``sc://host:port``, or ``spark`` with the URL in ``$SPARK_REMOTE``."""
+        if setting == "spark":
+            import os
+
+            url = os.environ.get("SPARK_REMOTE", "")
+            if not url.startswith("sc://"):
+                raise EngineError(
+                    "engine: spark in mesh.yaml needs the Spark Connect URL in $SPARK_REMOTE (sc://host:port), "
+                    "or write the URL itself: engine: sc://host:port"
+                )
+            return cls(url)
+        return cls(setting)
+
+    @classmethod
+    def owns_frame(cls, data: Any) -> bool:
+        """A PySpark DataFrame (it lives in a session): published on its cluster, never collected."""
+        return type(data).__module__.split(".")[0] == "pyspark" and hasattr(data, "sparkSession")
+
+    @classmethod
+    def candidate(cls, frame: Any, contract: Contract, shared: Engine | None, name: str) -> SparkCandidate:
+        """The frame conformed to ``contract`` on its own session, registered as ``name``."""
+        from tessera.engine.spark.candidate import SparkCandidate
+
+        return SparkCandidate.conform(frame, contract, shared, name)
 
     def __init__(self, url: str | None = None, *, session: Any = None) -> None:
         if session is None:
@@ -346,20 +359,3 @@ class SparkEngine:
             with contextlib.suppress(Exception):  # a session that is gone has no views left to drop
                 self.spark.catalog.dropTempView(view)
         self._views.clear()
-
-
-def _from_setting(kind: str) -> SparkEngine:
-    if kind == "spark":
-        import os
-
-        url = os.environ.get("SPARK_REMOTE", "")
-        if not url.startswith("sc://"):
-            raise EngineError(
-                "engine: spark in mesh.yaml needs the Spark Connect URL in $SPARK_REMOTE (sc://host:port), "
-                "or write the URL itself: engine: sc://host:port"
-            )
-        return SparkEngine(url)
-    return SparkEngine(kind)
-
-
-register_engine("spark", lambda: _from_setting("spark"))

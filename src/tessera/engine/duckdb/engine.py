@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from tessera.engine.base import FileFormat, quote_name, register_engine
+from tessera.engine.base import FileFormat, quote_name
 from tessera.errors import NotImplementedYetError, QueryError
 from tessera.model.sqltext import string_list
 
@@ -30,6 +30,14 @@ class DuckDBEngine:
     name = "duckdb"
     dialect = "duckdb"
     native_delta = False
+    writes_delta = False
+    runs_python_transforms = True
+    rewrites_whole_table = False
+    sealable = True
+
+    @classmethod
+    def from_setting(cls, setting: str = "duckdb", **options: Any) -> DuckDBEngine:
+        return cls(**options)
 
     def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self.con = connection or duckdb.connect(config={"arrow_large_buffer_size": False})
@@ -112,6 +120,3 @@ class DuckDBEngine:
     def close(self) -> None:
         self.con.close()
         self._keep.clear()
-
-
-register_engine("duckdb", DuckDBEngine)
