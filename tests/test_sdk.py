@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import tessera
 from tessera import errors as e
 from tessera.model.contract import Contract
 from tessera.model.results import QualityRun
+from tessera.platform.mesh import Mesh
 from tessera.sdk import SEARCH_HIT, SHOWN, MeshAPI, ProductAPI
 from tests.meshkit import make_mesh, orders_table
 from tests.serverkit import running_server
@@ -125,6 +126,38 @@ def test_metadata_is_the_same_type_and_value(open_as: Opener) -> None:
     assert mesh.profiles("sales.orders", major=3) is None
 
 
+def test_usage_is_a_report_on_both_sides(open_as: Opener) -> None:
+    from tessera.platform.usage import UsageReport, report_from_dict
+
+    open_as("ana").product("sales.orders").read(limit=1)  # one audited read at least
+    every = open_as("root").usage()
+    assert isinstance(every, UsageReport) and every.visibility == "all"
+    assert report_from_dict(every.as_dict()) == every  # what the remote SDK parses is what was counted
+    orders = every.product("sales.orders")
+    assert (
+        orders.reads >= 1
+        and orders.consumers is not None
+        and "ana" in {c.principal for c in orders.consumers}
+    )
+    seen = open_as("ana").usage("sales.orders", since="7d")  # not an owner: the counts, not who
+    assert isinstance(seen, UsageReport) and seen.visibility == "counts"
+    assert [p.address for p in seen.products] == ["sales.orders"] and seen.products[0].consumers is None
+    assert len(seen.products[0].days) == 8 and "sales.daily" in seen.products[0].downstream
+
+
+def test_slos_are_a_summary_on_both_sides(open_as: Opener) -> None:
+    from tessera.platform.slo import SloSummary, summary_from_dict
+
+    mesh = open_as("ana")
+    every = mesh.slo(window="28d")
+    assert isinstance(every, SloSummary) and every.window == timedelta(days=28)
+    assert {(r.address, r.slo) for r in every.reports} >= {("sales.orders", "quality")}
+    one = mesh.slo("sales.orders") if not isinstance(mesh, Mesh) else mesh.slo("sales.orders", series=True)
+    assert {r.address for r in one.reports} == {"sales.orders"}
+    assert summary_from_dict(one.as_dict()).as_dict() == one.as_dict()  # what the remote SDK parses
+    assert one.series is not None or not isinstance(mesh, Mesh)  # a folder's only when asked for
+
+
 def test_the_same_errors(open_as: Opener) -> None:
     ana, eve = open_as("ana"), open_as("eve")
     with pytest.raises(e.NotFoundError, match=r"sales\.nothing"):
@@ -170,6 +203,7 @@ def test_a_folder_and_a_served_mesh_answer_alike(world: tuple[Path, dict[str, st
         "show": lambda m: {k: m.show("sales.orders")[k] for k in SHOWN},
         "profiles": lambda m: m.profiles("sales.orders"),
         "consumers": lambda m: m.consumers("sales.orders").as_dict(),
+        "slo": lambda m: {(r.address, r.slo, r.objective, r.window) for r in m.slo(window="7d").reports},
     }
     with tessera.open(root, token=tokens["ana"]) as local, tessera.open(url, token=tokens["ana"]) as remote:
         for name, call in calls.items():

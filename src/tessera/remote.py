@@ -2,7 +2,8 @@
 
 ``RemoteMesh`` offers the SDK's reads over the REST API: ``product(address)`` (``read`` as Arrow through the
 Arrow IPC stream, ``schema``, ``sla``, ``history``, ``quality``, ``lineage``), ``read``, ``query``, ``search``,
-``lineage`` and ``access`` (requests, decisions, grants, audit). What only the mesh folder can do (publish, build,
+``lineage``, ``show``, ``profiles``, ``consumers``, ``usage``, ``slo`` and ``access`` (requests, decisions,
+grants, audit), with the local SDK's types (``tessera.sdk.MeshAPI``, the contract both satisfy). What only the mesh folder can do (publish, build,
 apply, ...) raises a ``TesseraError`` saying so. The server's problem+json errors come back as the matching
 ``TesseraError`` subclasses; the server decides what the token may see, exactly as it does for any client.
 Needs ``httpx`` (``pip install 'tessera[remote]'``)."""
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from tessera.model.profile import VersionProfile
     from tessera.platform.consumers import ConsumerList
     from tessera.platform.lineage import LineageGraph
+    from tessera.platform.slo import SloSummary
+    from tessera.platform.usage import UsageReport
 
 __all__ = ["RemoteAccess", "RemoteMesh", "RemoteProduct"]
 
@@ -227,29 +230,31 @@ class RemoteMesh:
             {(edge["from"], edge["to"], edge["kind"]) for edge in data["edges"]},
         )
 
-    def usage(self, address: str | None = None, since: str | None = None) -> dict[str, Any]:
-        """``Mesh.usage`` as JSON (``UsageReport.as_dict()``; for one product, ``single()``)."""
-        params = {"since": since} if since else {}
+    def usage(self, address: str | None = None, since: Any = None) -> UsageReport:
+        """``Mesh.usage``: the ``UsageReport`` the server counted for the token's principal."""
+        from tessera.platform.usage import report_from_dict
+
+        params = {"since": since.isoformat() if isinstance(since, datetime) else since} if since else {}
         path = "/usage"
         if address is not None:
             domain, product = Address.parse(address).name.split(".")
             path = f"/products/{domain}/{product}/usage"
-        result: dict[str, Any] = self._json("GET", path, params=params)
-        return result
+        return report_from_dict(self._json("GET", path, params=params))
 
     def status(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json("GET", "/status")
         return result
 
-    def slo(self, address: str | None = None, *, window: str | None = None) -> dict[str, Any]:
-        """SLOs with error budgets, as ``Mesh.slo(...).as_dict()``; one product's carry their daily series."""
+    def slo(self, address: str | None = None, *, window: str | None = None) -> SloSummary:
+        """SLOs with error budgets, as ``Mesh.slo``; one product's carry their daily series (``series=True``)."""
+        from tessera.platform.slo import summary_from_dict
+
         params = {"window": window} if window else {}
-        if address is None:
-            every: dict[str, Any] = self._json("GET", "/slo", params=params)
-            return every
-        domain, product = Address.parse(address).name.split(".")
-        one: dict[str, Any] = self._json("GET", f"/products/{domain}/{product}/slo", params=params)
-        return one
+        path = "/slo"
+        if address is not None:
+            domain, product = Address.parse(address).name.split(".")
+            path = f"/products/{domain}/{product}/slo"
+        return summary_from_dict(self._json("GET", path, params=params))
 
     @property
     def access(self) -> RemoteAccess:

@@ -16,8 +16,6 @@ Left out, and why:
   is the principal.
 - ``access``: both have one, but the local ``Access`` also manages principals, tokens and groups, which the
   REST API does not offer; the remote ``RemoteAccess`` covers requests, decisions, grants and the audit log.
-- ``usage`` and ``slo``: local returns ``UsageReport``/``SloSummary``, remote their JSON (``as_dict()``); the
-  same data, not yet the same type.
 - ``search`` filters: local ``sort=``, remote ``domain=``/``tag=``/``owner=``/``pii=``; the Protocol has what
   both take.
 """
@@ -35,6 +33,8 @@ if TYPE_CHECKING:
     from tessera.model.profile import VersionProfile
     from tessera.platform.consumers import ConsumerList
     from tessera.platform.lineage import LineageGraph
+    from tessera.platform.slo import SloSummary
+    from tessera.platform.usage import UsageReport
 
 __all__ = ["SEARCH_HIT", "SHOWN", "MeshAPI", "ProductAPI"]
 
@@ -117,6 +117,14 @@ class MeshAPI(Protocol):
     ) -> LineageGraph: ...
 
     def consumers(self, address: str) -> ConsumerList: ...
+
+    def usage(self, address: str | None = None, since: Any = None) -> UsageReport:
+        """Reads, queries, readers and rows read per product (readers' names for admins and owners only)."""
+        ...
+
+    def slo(self, address: str | None = None, *, window: str | None = None) -> SloSummary:
+        """SLOs with error budgets over a rolling window; a remote one product's carry their daily series."""
+        ...
 
     def close(self) -> None: ...
 
