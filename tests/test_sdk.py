@@ -178,6 +178,31 @@ def test_the_same_errors(open_as: Opener) -> None:
         open_as(None).search("orders")
 
 
+def test_the_remote_sdk_needs_no_server_stack(world: tuple[Path, dict[str, str], str]) -> None:
+    """The ``remote`` extra is enough: contracts, reports and errors parse without FastAPI or Starlette."""
+    from tests.test_install_extras import _run
+
+    _, tokens, url = world
+    result = _run(f"""
+import tessera
+from tessera.errors import AccessDeniedError, NotFoundError
+with tessera.open({url!r}, token={tokens["ana"]!r}) as mesh:
+    assert mesh.product("sales.orders").contract.primary_key == ("order_id",)
+    assert mesh.read("sales.orders", limit=3).num_rows == 3
+    assert mesh.usage("sales.orders").products[0].address == "sales.orders"
+    assert mesh.slo("sales.orders").reports
+    for call in (lambda: mesh.read("sales.nothing"), lambda: mesh.read("crm.customers")):
+        try:
+            call()
+        except (NotFoundError, AccessDeniedError) as exc:
+            print(type(exc).__name__)
+import sys
+assert not any(m.split(".")[0] in ("fastapi", "starlette", "uvicorn") for m in sys.modules)
+""")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["NotFoundError", "AccessDeniedError"]
+
+
 def _same(found: Any) -> Any:
     """What both sides must agree on: a contract without where it was read from, the rest as they are."""
     if isinstance(found, Contract):

@@ -1,11 +1,12 @@
 """``tessera.open("http://host:8080", token=...)``: a mesh served by ``tessera serve``, read like a local one.
 
 ``RemoteMesh`` offers the SDK's reads over the REST API: ``product(address)`` (``read`` as Arrow through the
-Arrow IPC stream, ``schema``, ``sla``, ``history``, ``quality``, ``lineage``), ``read``, ``query``, ``search``,
-``lineage``, ``show``, ``profiles``, ``consumers``, ``usage``, ``slo`` and ``access`` (requests, decisions,
-grants, audit), with the local SDK's types (``tessera.sdk.MeshAPI``, the contract both satisfy). What only the mesh folder can do (publish, build,
-apply, ...) raises a ``TesseraError`` saying so. The server's problem+json errors come back as the matching
-``TesseraError`` subclasses; the server decides what the token may see, exactly as it does for any client.
+Arrow IPC stream, ``contract``, ``schema``, ``sla``, ``history``, ``quality``, ``lineage``), ``read``, ``query``,
+``search``, ``show``, ``profiles``, ``lineage``, ``consumers``, ``usage``, ``slo`` and ``access`` (requests,
+decisions, grants, audit), returning the local SDK's types: both satisfy ``tessera.sdk.MeshAPI``. What only the
+mesh folder can do (publish, build, apply, ...) raises a ``TesseraError`` saying so. The server's problem+json
+errors come back as the matching ``TesseraError`` subclasses (``tessera.problem_codec``); the server decides
+what the token may see, exactly as it does for any client.
 Needs ``httpx`` (``pip install 'tessera[remote]'``)."""
 
 from __future__ import annotations
