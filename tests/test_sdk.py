@@ -203,6 +203,10 @@ assert not any(m.split(".")[0] in ("fastapi", "starlette", "uvicorn") for m in s
     assert result.stdout.split() == ["NotFoundError", "AccessDeniedError"]
 
 
+def _corrected(found: dict[str, Any]) -> tuple[list[str], Any]:
+    return [hit["address"] for hit in found["results"]], found["corrections"]
+
+
 def _same(found: Any) -> Any:
     """What both sides must agree on: a contract without where it was read from, the rest as they are."""
     if isinstance(found, Contract):
@@ -226,6 +230,8 @@ def test_a_folder_and_a_served_mesh_answer_alike(world: tuple[Path, dict[str, st
         "graph": lambda m: m.lineage("sales.orders.amount", direction="downstream"),
         "search": lambda m: [{k: hit[k] for k in SEARCH_HIT} for hit in m.search("orders", limit=5)],
         "show": lambda m: {k: m.show("sales.orders")[k] for k in SHOWN},
+        "popular": lambda m: [hit["address"] for hit in m.search("", sort="popular")],
+        "corrected": lambda m: _corrected(m.search_result("ordrs", limit=3)),
         "profiles": lambda m: m.profiles("sales.orders"),
         "consumers": lambda m: m.consumers("sales.orders").as_dict(),
         "slo": lambda m: {(r.address, r.slo, r.objective, r.window) for r in m.slo(window="7d").reports},

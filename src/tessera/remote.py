@@ -190,6 +190,13 @@ class RemoteMesh:
         result: list[dict[str, Any]] = self._json("GET", "/search", params=params)
         return result
 
+    def search_result(self, text: str, limit: int = 20, sort: str = "relevance") -> dict[str, Any]:
+        """``search``'s ``results`` and the ``corrections`` made for terms found in no product (as
+        ``Mesh.search_result``), with the server's ``total`` and ``facets``."""
+        params = {"q": text, "limit": limit, "sort": sort, "facets": True}
+        result: dict[str, Any] = self._json("GET", "/search", params=params)
+        return result
+
     def domains(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json("GET", "/domains")
         return result

@@ -16,8 +16,8 @@ Left out, and why:
   is the principal.
 - ``access``: both have one, but the local ``Access`` also manages principals, tokens and groups, which the
   REST API does not offer; the remote ``RemoteAccess`` covers requests, decisions, grants and the audit log.
-- ``search`` filters: local ``sort=``, remote ``domain=``/``tag=``/``owner=``/``pii=``; the Protocol has what
-  both take.
+- ``search`` filters (remote ``domain=``/``tag=``/``owner=``/``pii=``): the local search ranks every product;
+  the Protocol has what both take.
 """
 
 from __future__ import annotations
@@ -100,9 +100,13 @@ class MeshAPI(Protocol):
         """One SELECT over products by address, masked and filtered for the caller."""
         ...
 
-    def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Products ranked alike on both sides; each hit has at least ``SEARCH_HIT`` (a local hit also carries
-        the catalog row, a remote one ``pii``)."""
+    def search(self, text: str, limit: int = 20, *, sort: str = "relevance") -> list[dict[str, Any]]:
+        """Products ranked alike on both sides (``sort="popular"``: most used first); each hit has at least
+        ``SEARCH_HIT`` (a local hit also carries the catalog row, a remote one ``pii``)."""
+        ...
+
+    def search_result(self, text: str, limit: int = 20, sort: str = "relevance") -> dict[str, Any]:
+        """``{"results": [...], "corrections": {...}}``: the hits and the typo corrections made."""
         ...
 
     def show(self, address: str) -> dict[str, Any]:
