@@ -355,11 +355,11 @@ def test_the_remote_sdk_reads_the_same_figures(history: Built) -> None:
     from tests.serverkit import running_server
 
     with running_server(history.root) as url, tessera.open(url) as remote:
-        found = {s["slo"]: s for s in remote.slo("sales.orders", window="28d")["slos"]}
+        found = {s["slo"]: s for s in remote.slo("sales.orders", window="28d").as_dict()["slos"]}
         assert (
             found["quality"]["budget_left"] == pytest.approx(0.25) and len(found["quality"]["series"]) == 28
         )
-        assert {s["product"] for s in remote.slo()["slos"]} == {"sales.orders"}
+        assert {s["product"] for s in remote.slo().as_dict()["slos"]} == {"sales.orders"}
 
 
 def test_the_whole_mesh_is_read_in_a_few_queries_then_from_the_cache(history: Built) -> None:

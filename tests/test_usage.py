@@ -240,8 +240,8 @@ def test_the_remote_sdk_reads_the_same_usage(used: tuple[Path, dict[str, str], T
 
     root, tokens, _ = used
     with running_server(root) as url, tessera.open(url, token=tokens[ADMIN]) as remote:
-        one = remote.usage("sales.orders", since="7d")
-        every = remote.usage()
+        one = remote.usage("sales.orders", since="7d").single()
+        every = remote.usage().as_dict()
     assert (one["reads"], one["queries"], one["readers"], one["rows_read"]) == (4, 4, 3, 135)
     assert list(every["products"]) == ["sales.orders", "sales.daily"]
 

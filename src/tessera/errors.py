@@ -152,10 +152,14 @@ class InputError(DataError):
 
 
 class QualityGateError(TesseraError):
-    """``run`` is the refused run; None when the error came back from a remote mesh (its message holds it)."""
+    """``run`` is the refused run; None when the error came back from a remote mesh (its message holds it).
+    ``summary`` is the run's ``summary()`` on both sides (outcome, rows, checks, failed, warnings)."""
 
-    def __init__(self, message: str, run: QualityRun | None = None) -> None:
+    def __init__(
+        self, message: str, run: QualityRun | None = None, *, summary: dict[str, Any] | None = None
+    ) -> None:
         self.run = run
+        self.summary = run.summary() if run is not None else summary
         super().__init__(message)
 
 
@@ -287,6 +291,7 @@ HTTP_STATUS: tuple[tuple[type[TesseraError], int, str], ...] = (
     (ResultTooLargeError, 413, "Result too large"),
     (QueryCancelledError, 503, "Query cancelled"),
     (QueryError, 400, "Query refused"),
+    (InputError, 422, "Input unusable"),
     (SpecError, 422, "Invalid mesh document"),
     (ErasureError, 422, "Invalid erasure request"),
     (FormatError, 422, "Unreadable format"),
@@ -316,7 +321,5 @@ def status_of(exc: TesseraError) -> tuple[int, str]:
 
 def by_name(name: str) -> type[TesseraError] | None:
     """The error class a server named in its problem+json ``type`` (``QueryTimeoutError``), if it is one."""
-    found = next((kind for kind, _, _ in HTTP_STATUS if kind.__name__ == name), None)
-    if found is None and name in ("TesseraError", "LimitError"):
-        return TesseraError if name == "TesseraError" else LimitError
-    return found
+    found = globals().get(name) if name.endswith("Error") else None
+    return found if isinstance(found, type) and issubclass(found, TesseraError) else None

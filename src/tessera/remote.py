@@ -1,10 +1,12 @@
 """``tessera.open("http://host:8080", token=...)``: a mesh served by ``tessera serve``, read like a local one.
 
 ``RemoteMesh`` offers the SDK's reads over the REST API: ``product(address)`` (``read`` as Arrow through the
-Arrow IPC stream, ``schema``, ``sla``, ``history``, ``quality``, ``lineage``), ``read``, ``query``, ``search``,
-``lineage`` and ``access`` (requests, decisions, grants, audit). What only the mesh folder can do (publish, build,
-apply, ...) raises a ``TesseraError`` saying so. The server's problem+json errors come back as the matching
-``TesseraError`` subclasses; the server decides what the token may see, exactly as it does for any client.
+Arrow IPC stream, ``contract``, ``schema``, ``sla``, ``history``, ``quality``, ``lineage``), ``read``, ``query``,
+``search``, ``show``, ``profiles``, ``lineage``, ``consumers``, ``usage``, ``slo`` and ``access`` (requests,
+decisions, grants, audit), returning the local SDK's types: both satisfy ``tessera.sdk.MeshAPI``. What only the
+mesh folder can do (publish, build, apply, ...) raises a ``TesseraError`` saying so. The server's problem+json
+errors come back as the matching ``TesseraError`` subclasses (``tessera.problem_codec``); the server decides
+what the token may see, exactly as it does for any client.
 Needs ``httpx`` (``pip install 'tessera[remote]'``)."""
 
 from __future__ import annotations
@@ -19,46 +21,37 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from tessera import errors as e
 from tessera.access.model import AccessRequest, Grant
 from tessera.model.address import Address
+from tessera.problem_codec import from_problem
 
 if TYPE_CHECKING:
     import httpx
     import pyarrow as pa
 
+    from tessera.model.contract import Contract
     from tessera.model.profile import VersionProfile
     from tessera.platform.consumers import ConsumerList
     from tessera.platform.lineage import LineageGraph
+    from tessera.platform.slo import SloSummary
+    from tessera.platform.usage import UsageReport
 
 __all__ = ["RemoteAccess", "RemoteMesh", "RemoteProduct"]
 
 _T = TypeVar("_T")
 
-#: A status the server answers with when its problem names no error class (a proxy's 502, say).
-_BY_STATUS: dict[int, type[e.TesseraError]] = {
-    401: e.AuthenticationError,
-    403: e.AccessDeniedError,
-    404: e.NotFoundError,
-    408: e.QueryTimeoutError,
-    410: e.RetiredError,
-    413: e.ResultTooLargeError,
-    503: e.TransientError,
-}
-
 
 def _error(response: httpx.Response) -> e.TesseraError:
-    """The server's problem+json as the TesseraError it stands for."""
+    """The server's problem+json as the TesseraError it stands for (``tessera.problem_codec``)."""
     try:
         body = response.json()
     except ValueError:
         body = {}
-    if not isinstance(body, dict):
-        body = {}
-    detail = str(body.get("detail") or body.get("title") or response.reason_phrase or "request failed")
-    name = str(body.get("error") or "")
-    if name == "SpecError":
-        problems = body.get("problems") or [detail]
-        return e.SpecError([e.Problem(str(response.url), None, "", str(p)) for p in problems])
-    kind = e.by_name(name) or _BY_STATUS.get(response.status_code, e.TesseraError)  # the server's own table
-    return kind(f"{detail} (HTTP {response.status_code} from {response.request.url.host})")
+    return from_problem(
+        response.status_code,
+        body,
+        response.request.url.host,
+        url=str(response.url),
+        fallback_detail=response.reason_phrase,
+    )
 
 
 def _build(cls: type[_T], data: dict[str, Any]) -> _T:
@@ -71,6 +64,20 @@ def _build(cls: type[_T], data: dict[str, Any]) -> _T:
                 value = datetime.fromisoformat(value.replace("Z", "+00:00"))
             values[f.name] = value
     return cls(**values)
+
+
+def _dated(value: Any) -> Any:
+    """JSON as the local SDK returns it: every ``*_at`` ISO timestamp, at any depth, back to a datetime."""
+    if isinstance(value, list):
+        return [_dated(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: datetime.fromisoformat(item.replace("Z", "+00:00"))
+        if key.endswith("_at") and isinstance(item, str)
+        else _dated(item)
+        for key, item in value.items()
+    }
 
 
 class _Chunks(io.RawIOBase):
@@ -183,13 +190,21 @@ class RemoteMesh:
         result: list[dict[str, Any]] = self._json("GET", "/search", params=params)
         return result
 
+    def search_result(self, text: str, limit: int = 20, sort: str = "relevance") -> dict[str, Any]:
+        """``search``'s ``results`` and the ``corrections`` made for terms found in no product (as
+        ``Mesh.search_result``), with the server's ``total`` and ``facets``."""
+        params = {"q": text, "limit": limit, "sort": sort, "facets": True}
+        result: dict[str, Any] = self._json("GET", "/search", params=params)
+        return result
+
     def domains(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json("GET", "/domains")
         return result
 
     def show(self, address: str) -> dict[str, Any]:
+        """The product's catalog page; its timestamps as datetimes, as ``Mesh.show`` returns them."""
         domain, product = Address.parse(address).name.split(".")
-        result: dict[str, Any] = self._json("GET", f"/products/{domain}/{product}")
+        result: dict[str, Any] = _dated(self._json("GET", f"/products/{domain}/{product}"))
         return result
 
     def consumers(self, address: str) -> ConsumerList:
@@ -223,29 +238,31 @@ class RemoteMesh:
             {(edge["from"], edge["to"], edge["kind"]) for edge in data["edges"]},
         )
 
-    def usage(self, address: str | None = None, since: str | None = None) -> dict[str, Any]:
-        """``Mesh.usage`` as JSON (``UsageReport.as_dict()``; for one product, ``single()``)."""
-        params = {"since": since} if since else {}
+    def usage(self, address: str | None = None, since: Any = None) -> UsageReport:
+        """``Mesh.usage``: the ``UsageReport`` the server counted for the token's principal."""
+        from tessera.platform.usage import report_from_dict
+
+        params = {"since": since.isoformat() if isinstance(since, datetime) else since} if since else {}
         path = "/usage"
         if address is not None:
             domain, product = Address.parse(address).name.split(".")
             path = f"/products/{domain}/{product}/usage"
-        result: dict[str, Any] = self._json("GET", path, params=params)
-        return result
+        return report_from_dict(self._json("GET", path, params=params))
 
     def status(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._json("GET", "/status")
         return result
 
-    def slo(self, address: str | None = None, *, window: str | None = None) -> dict[str, Any]:
-        """SLOs with error budgets, as ``Mesh.slo(...).as_dict()``; one product's carry their daily series."""
+    def slo(self, address: str | None = None, *, window: str | None = None) -> SloSummary:
+        """SLOs with error budgets, as ``Mesh.slo``; one product's carry their daily series (``series=True``)."""
+        from tessera.platform.slo import summary_from_dict
+
         params = {"window": window} if window else {}
-        if address is None:
-            every: dict[str, Any] = self._json("GET", "/slo", params=params)
-            return every
-        domain, product = Address.parse(address).name.split(".")
-        one: dict[str, Any] = self._json("GET", f"/products/{domain}/{product}/slo", params=params)
-        return one
+        path = "/slo"
+        if address is not None:
+            domain, product = Address.parse(address).name.split(".")
+            path = f"/products/{domain}/{product}/slo"
+        return summary_from_dict(self._json("GET", path, params=params))
 
     @property
     def access(self) -> RemoteAccess:
@@ -327,18 +344,22 @@ class RemoteProduct:
         return result
 
     @property
-    def contract(self) -> dict[str, Any]:
-        """The ODCS contract document (a dict; a local handle returns the parsed ``Contract``)."""
-        result: dict[str, Any] = self.mesh._json("GET", f"{self._path}/contract", params={"format": "json"})
-        return result
+    def contract(self) -> Contract:
+        """The product's contract as the mesh folder declares it: the server's ODCS document, parsed into the
+        same ``Contract`` a local handle returns (its ``path`` is the URL it came from)."""
+        from tessera.spec.contract import parse_contract
+
+        document = self.mesh._json("GET", f"{self._path}/contract", params={"format": "json"})
+        return parse_contract(document, path=f"{self.mesh.url}/api/v1{self._path}/contract")
 
     def history(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self.mesh._json("GET", f"{self._path}/versions")
         return result
 
     def quality(self, limit: int = 20) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.mesh._json(
-            "GET", f"{self._path}/quality", params={"limit": limit}
+        """The newest quality runs, timestamps as datetimes (as a local handle returns them)."""
+        result: list[dict[str, Any]] = _dated(
+            self.mesh._json("GET", f"{self._path}/quality", params={"limit": limit})
         )
         return result
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the use cases load with the method that needs them: `tesser
     from tessera.platform.erasure import ErasureReport
     from tessera.platform.following import Notifications
     from tessera.platform.govern import GovernReport
+    from tessera.platform.lineage import LineageGraph
     from tessera.platform.orchestration import Orchestration
     from tessera.platform.product_handle import ProductHandle
     from tessera.platform.publish import PublishResult
@@ -142,7 +143,7 @@ class Mesh:
 
     def lineage(
         self, node: str, *, direction: str = "both", depth: int | None = None, as_of: str | None = None
-    ) -> Any:
+    ) -> LineageGraph:
         """The lineage graph around a product or column (``sales.orders``, ``sales.orders.amount``)."""
         self.ctx.identify()
         from tessera.platform.lineage import lineage

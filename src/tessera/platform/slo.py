@@ -22,7 +22,15 @@ from tessera.monitoring.burn import BurnAlert
 from tessera.monitoring.slo import Attempt, DayPoint, History, Objective, Publish, SloReport, Span
 from tessera.platform.context import Context
 
-__all__ = ["BurnDeliveryWarning", "SloSummary", "announce_burns", "burn_alerts", "mesh_slos", "slo"]
+__all__ = [
+    "BurnDeliveryWarning",
+    "SloSummary",
+    "announce_burns",
+    "burn_alerts",
+    "mesh_slos",
+    "slo",
+    "summary_from_dict",
+]
 
 
 class BurnDeliveryWarning(UserWarning):
@@ -198,3 +206,37 @@ def _build(records: Mapping[str, SloRecords]) -> dict[str, History]:
         )
         for address, r in records.items()
     }
+
+
+def summary_from_dict(data: dict[str, Any]) -> SloSummary:
+    """``SloSummary.as_dict()`` back as the summary: the remote SDK's ``slo`` returns what ``Mesh.slo`` does
+    (docs/architecture.md, SDK)."""
+    reports, points = [], {}
+    for item in data["slos"]:
+        limit = item["limit_seconds"]
+        objective = Objective(
+            item["slo"],
+            item["objective"],
+            item["source"],
+            None if limit is None else timedelta(seconds=limit),
+            item["note"],
+        )
+        window = timedelta(seconds=item["window_seconds"])
+        now = datetime.fromisoformat(item["end"])
+        reports.append(
+            SloReport(
+                item["product"], objective, window, now, item["measured"], item["bad"], item["burn_rates"]
+            )
+        )
+        if "series" in item:
+            points[(item["product"], item["slo"])] = tuple(
+                DayPoint(
+                    datetime.fromisoformat(p["start"]),
+                    datetime.fromisoformat(p["end"]),
+                    p["attainment"],
+                    p["budget_remaining"],
+                )
+                for p in item["series"]
+            )
+    now = datetime.fromisoformat(data["now"])
+    return SloSummary(parse_window(data["window"]), now, tuple(reports), points or None)

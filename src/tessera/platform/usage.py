@@ -22,7 +22,16 @@ from tessera.catalog.usage import Use, downstream, uses
 from tessera.errors import TesseraError
 from tessera.platform.context import Context
 
-__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "Consumer", "Day", "ProductUsage", "UsageReport", "usage"]
+__all__ = [
+    "DEFAULT_DAYS",
+    "MAX_DAYS",
+    "Consumer",
+    "Day",
+    "ProductUsage",
+    "UsageReport",
+    "report_from_dict",
+    "usage",
+]
 
 #: The window when no ``since`` is given.
 DEFAULT_DAYS = 28
@@ -258,3 +267,33 @@ def usage(
 def _days(first: date, last: date) -> list[str]:
     """Every day from ``first`` to ``last`` (none when the window starts later than today)."""
     return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def report_from_dict(data: dict[str, Any]) -> UsageReport:
+    """``UsageReport.as_dict()`` (or a one-product ``single()``) back as the report: the remote SDK's
+    ``usage`` returns what ``Mesh.usage`` does (docs/architecture.md, SDK)."""
+    listed = data["products"].values() if "products" in data else [data]
+    products = []
+    for p in listed:
+        readers = p["consumers"]["principals"]
+        consumers = None if readers is None else tuple(Consumer(**c) for c in readers)
+        named = {c.product for c in consumers or () if c.product}
+        products.append(
+            ProductUsage(
+                p["product"],
+                p["reads"],
+                p["queries"],
+                p["readers"],
+                p["rows_read"],
+                tuple(Day(**d) for d in p["daily"]),
+                consumers,
+                tuple(a for a in p["consumers"]["products"] if a not in named),
+            )
+        )
+    return UsageReport(
+        datetime.fromisoformat(data["since"]),
+        datetime.fromisoformat(data["until"]),
+        tuple(products),
+        data["visibility"],
+        data["note"],
+    )

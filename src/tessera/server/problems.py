@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tessera import errors as e
+from tessera.problem_codec import to_problem
 from tessera.server.deps import Problem
 
 __all__ = ["MAX_BODY", "BodyLimit", "install", "problem_response", "status_of"]
@@ -65,17 +66,12 @@ def _audit_denial(request: Request, exc: e.AccessDeniedError) -> None:
 
 async def _tessera_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, e.TesseraError)
-    status, title = status_of(exc)
+    status, title, extra = to_problem(exc)  # the remote SDK reads it back with from_problem
     headers = {"WWW-Authenticate": 'Bearer realm="tessera"'} if status == 401 else None
     if isinstance(exc, e.AccessDeniedError):
         from starlette.concurrency import run_in_threadpool
 
         await run_in_threadpool(_audit_denial, request, exc)
-    extra: dict[str, Any] = {"error": type(exc).__name__}
-    if isinstance(exc, e.SpecError):
-        extra["problems"] = [str(p) for p in exc.problems]
-    if exc.retryable:
-        extra["retryable"] = True
     return problem_response(request, status, title, str(exc), headers, **extra)
 
 
