@@ -323,7 +323,9 @@ def test_access_request_approve_creates_the_grant_and_counts_the_consumer(mesh: 
     assert decided.grant_id == made.id and made.row_filter == "country = 'DE'"
     assert access.consumers("sales.orders") == ["dana@company.com"]
     with tessera.open(mesh.ctx.root, token=owner_token) as as_owner:
-        assert as_owner.access.consumers("sales.orders") == ["dana@company.com"]  # its owner sees who reads it
+        assert as_owner.access.consumers("sales.orders") == [
+            "dana@company.com"
+        ]  # its owner sees who reads it
     with tessera.open(mesh.ctx.root, token=eve_token) as as_eve, pytest.raises(AccessDeniedError):
         as_eve.access.consumers("sales.orders")  # who reads a product is its owners' and admins' affair
     from tessera.access import consumer_count

@@ -1,6 +1,6 @@
 """The right to erasure (``tessera erase --subject customer_id=C123``): what ``tessera.governance.erasure``
 plans, applied to every major of every product holding the subject — delete, vacuum, scrub the log, purge
-Delta Sharing's masked copies of the removed files (see ``tessera.platform.remediate``) — plus the quality
+Delta Sharing's masked copies of the removed files (see ``tessera.platform.remediate``, and ``tessera.platform.rewrites`` for the steps both share) — plus the quality
 samples in the catalog that show the value. Audited once, with the value's sha256 instead of the value."""
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from tessera import catalog as cat
 from tessera.catalog import tables as t
 from tessera.governance.erasure import ErasurePlan, LineageEdge, Subject, plan_erasure
 from tessera.model.product import Product
+from tessera.model.sqltext import ident
 from tessera.platform.context import Context
-from tessera.platform.remediate import (
+from tessera.platform.rewrites import (
     arrow_schema,
     count_matching,
     counted_rows,
     files_holding,
     major_tables,
     purge_masked_copies,
-    quote_column,
     record_remediation,
     remediation_provenance,
 )
@@ -181,7 +181,7 @@ def _erase_table(
             notes.append(f"{column} ({schema.field(column).type}) cannot hold {subject.key}'s value")
             continue
         forms.add(str(jsonable(value[0].as_py())))  # as the quality samples store it
-        total, matched = count_matching(ctx, uri, f"{quote_column(column)} = ?", [value[0].as_py()])
+        total, matched = count_matching(ctx, uri, f"{ident(column)} = ?", [value[0].as_py()])
         if dry_run or not matched:
             if matched:
                 import pyarrow.compute as pc
