@@ -34,7 +34,7 @@ from tessera.access.model import (
     role_name,
 )
 from tessera.catalog import Catalog, append_audit, utc
-from tessera.catalog import tables as t
+from tessera.catalog import tables as t  # noqa: TID251 - queries still to move into catalog/
 from tessera.errors import AccessDeniedError, AuthenticationError, NotFoundError, TesseraError
 from tessera.model.product import MeshSpec
 

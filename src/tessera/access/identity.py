@@ -21,7 +21,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from tessera.access.model import LOCAL, PRINCIPAL_KINDS, Principal, PrincipalKind, Token
 from tessera.access.rejections import record_rejection
 from tessera.catalog import Catalog, append_audit, utc
-from tessera.catalog import tables as t
+from tessera.catalog import tables as t  # noqa: TID251 - queries still to move into catalog/
 from tessera.catalog.dialect import lock_audit
 from tessera.errors import AuthenticationError, NotFoundError, TesseraError
 
