@@ -73,9 +73,6 @@ TABLE_QUERIES_TO_MOVE = {
     "tessera.access.grants",
     "tessera.access.identity",
     "tessera.access.requests",
-    "tessera.access.sso",
-    "tessera.governance.audit",
-    "tessera.governance.document",
     "tessera.sharing.store",
 }
 

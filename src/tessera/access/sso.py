@@ -20,13 +20,13 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from tessera.access.oidc import Claimed, OidcProvider, TokenKind, TokenRefused
 from tessera.access.oidc_config import oidc_config
 from tessera.access.rejections import record_rejection
 from tessera.catalog import Catalog, append_audit
-from tessera.catalog import tables as t  # noqa: TID251 - queries still to move into catalog/
+from tessera.catalog.audit import last_details
 from tessera.errors import AuthenticationError
 
 if TYPE_CHECKING:
@@ -94,10 +94,7 @@ def ensure_user(catalog: Catalog, claimed: Claimed) -> None:
     """Make the token's principal a user on first sight; TokenRefused if the name is a group or service."""
     from tessera.access.identity import add_principal
 
-    with catalog.engine.connect() as conn:
-        kind = conn.execute(
-            select(t.principals.c.kind).where(t.principals.c.name == claimed.principal)
-        ).scalar()
+    kind = catalog.principal_kind(claimed.principal)
     if kind is None:
         add_principal(catalog, claimed.principal, "user", ACTOR)
     elif kind != "user":
@@ -107,12 +104,7 @@ def ensure_user(catalog: Catalog, claimed: Claimed) -> None:
 
 
 def _last_groups(conn: Connection, principal: str) -> list[str] | None:
-    details: Any = conn.execute(
-        select(t.audit_events.c.details)
-        .where(t.audit_events.c.subject == principal, t.audit_events.c.action.in_(_GROUP_ACTIONS))
-        .order_by(t.audit_events.c.id.desc())
-        .limit(1)
-    ).scalar()
+    details: Any = last_details(conn, principal, _GROUP_ACTIONS)
     return list(details["groups"]) if isinstance(details, dict) and "groups" in details else None
 
 

@@ -249,11 +249,13 @@ class Catalog:
             ).scalar()
 
     def has_principal(self, name: str) -> bool:
+        return self.principal_kind(name) is not None
+
+    def principal_kind(self, name: str) -> str | None:
+        """``user``, ``group`` or ``service`` for a known principal; None for an unknown one."""
         with self.engine.connect() as conn:
-            return (
-                conn.execute(select(t.principals.c.name).where(t.principals.c.name == name)).first()
-                is not None
-            )
+            kind = conn.execute(select(t.principals.c.kind).where(t.principals.c.name == name)).scalar()
+        return None if kind is None else str(kind)
 
     def deprecated_majors(self) -> list[Row]:
         """Every deprecated major with a retirement date, whatever its product."""
