@@ -72,7 +72,6 @@ EXEMPT: dict[tuple[str, str], str] = {
 TABLE_QUERIES_TO_MOVE = {
     "tessera.access.grants",
     "tessera.access.identity",
-    "tessera.access.requests",
     "tessera.sharing.store",
 }
 
