@@ -323,3 +323,22 @@ def test_retention_and_erasure_share_a_module_not_each_other(module: str) -> Non
     other = {"tessera.platform.remediate", "tessera.platform.erasure"} - {module}
     targets = {e.target for e in EDGES if e.source == module}
     assert "tessera.platform.rewrites" in targets and not targets & other
+
+
+#: A folder's own ruff.toml replaces the root's banned-api table: it keeps every ban but the ones named here.
+FOLDER_RULES = {"catalog": {"tessera.catalog.tables"}, "platform": {"tessera.platform"}}
+
+
+@pytest.mark.parametrize("folder", sorted(FOLDER_RULES))
+def test_a_folder_ruff_config_keeps_every_other_ban(folder: str) -> None:
+    import tomllib
+
+    root = tomllib.loads((SRC.parent / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    own = tomllib.loads((SRC / "tessera" / folder / "ruff.toml").read_text())["lint"]
+    bans, kept = set(root["flake8-tidy-imports"]["banned-api"]), set(own["flake8-tidy-imports"]["banned-api"])
+    assert bans - FOLDER_RULES[folder] <= kept, (
+        f"add to {folder}/ruff.toml: {sorted(bans - kept - FOLDER_RULES[folder])}"
+    )
+    assert not kept & FOLDER_RULES[folder]
+    exempt = [p for p in root["per-file-ignores"] if p.startswith(f"src/tessera/{folder}/")]
+    assert not exempt or own.get("per-file-ignores") == {}, "the folder's own rules apply to every file in it"
