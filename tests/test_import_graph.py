@@ -70,7 +70,6 @@ EXEMPT: dict[tuple[str, str], str] = {
 #: Modules outside ``catalog/`` that still query the catalog's tables themselves (each line marked
 #: ``noqa: TID251``); everything else goes through ``Catalog`` methods and ``catalog/*.py`` functions. Only shrinks.
 TABLE_QUERIES_TO_MOVE = {
-    "tessera.access.identity",
     "tessera.sharing.store",
 }
 
