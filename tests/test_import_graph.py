@@ -67,13 +67,6 @@ EXEMPT: dict[tuple[str, str], str] = {
 }
 
 
-#: Modules outside ``catalog/`` that still query the catalog's tables themselves (each line marked
-#: ``noqa: TID251``); everything else goes through ``Catalog`` methods and ``catalog/*.py`` functions. Only shrinks.
-TABLE_QUERIES_TO_MOVE = {
-    "tessera.sharing.store",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Edge:
     source: str
@@ -273,12 +266,8 @@ def test_every_exemption_is_still_needed() -> None:
 def test_only_the_catalog_queries_its_tables() -> None:
     """ruff's banned-api holds this in the editor; this holds it for every folder, the adapters too."""
     users = {e.source for e in EDGES if e.target == "tessera.catalog.tables"}
-    outside = sorted(
-        u for u in users if not u.startswith("tessera.catalog") and u not in TABLE_QUERIES_TO_MOVE
-    )
+    outside = sorted(u for u in users if not u.startswith("tessera.catalog"))
     assert not outside, f"{outside}: query through a Catalog method or a catalog/*.py function"
-    stale = sorted(TABLE_QUERIES_TO_MOVE - users)
-    assert not stale, f"no longer import catalog.tables, remove from TABLE_QUERIES_TO_MOVE: {stale}"
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
