@@ -34,6 +34,7 @@ LAYER_NAMES = {BASE: "base", MIDDLE: "middle", PLATFORM: "platform", TOP: "adapt
 LAYERS = {
     "version": BASE,
     "errors": BASE,
+    "problem_codec": BASE,
     "model": BASE,
     "spec": MIDDLE,
     "storage": MIDDLE,
@@ -53,6 +54,7 @@ LAYERS = {
     "server": TOP,
     "integrations": TOP,
     "remote": TOP,
+    "sdk": TOP,
     "seed": TOP,
     "__main__": TOP,
     "tessera": TOP,

@@ -3,6 +3,7 @@ inside the caller's transaction (``tessera.access.identity`` holds the rules); r
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ __all__ = [
     "insert_principal",
     "is_principal",
     "memberships",
+    "principal_kinds",
     "principal_names",
     "principal_row",
     "principal_rows",
@@ -120,3 +122,10 @@ def delete_member(conn: Connection, group: str, member: str) -> int:
     return int(
         conn.execute(delete(t.group_members).where(g.group_name == group, g.member == member)).rowcount
     )
+
+
+def principal_kinds(conn: Connection, names: Collection[str]) -> dict[str, str]:
+    """The kind of each of ``names`` that is a principal (unknown names are left out)."""
+    p = t.principals.c
+    rows = conn.execute(select(p.name, p.kind).where(p.name.in_(list(names))))
+    return {str(row.name): str(row.kind) for row in rows}

@@ -24,7 +24,9 @@ def insert_token(
     label: str | None,
     at: datetime,
     expires: datetime,
+    revoked_at: datetime | None = None,
 ) -> None:
+    """A token row; ``revoked_at`` set for a row that records a refusal (a signed-out session), never a use."""
     conn.execute(
         insert(t.tokens).values(
             id=token_id,
@@ -33,6 +35,7 @@ def insert_token(
             label=label,
             created_at=at,
             expires_at=expires,
+            revoked_at=revoked_at,
         )
     )
 
