@@ -15,6 +15,9 @@ COPIES = {
     """replace('"', '""')""": "quote identifiers with tessera.model.sqltext.ident / qualified",
     """replace("'", "''")""": "quote strings with tessera.model.sqltext.string_literal",
     """'(?:[^']|'')*'""": "hide quoted values with tessera.model.sqltext.hide_values",
+    "chr(34)": "quote identifiers with tessera.model.sqltext.ident (not a disguised copy)",
+    "chr(39)": "quote strings with tessera.model.sqltext.string_literal (not a disguised copy)",
+    """f'"{""": "quote identifiers with tessera.model.sqltext.ident: a name may hold a double quote",
 }
 
 

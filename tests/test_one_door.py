@@ -43,6 +43,7 @@ ALLOWED = {
     "platform/testing.py": "tessera test on published data needs publish on the product (a producer's action)",
     "platform/monitor.py": "freshness and row counts for SLA status (numbers, never rows)",
     "platform/remediate.py": "retention and erasure rewrite tables (admin actions, audited)",
+    "platform/rewrites.py": "the table steps retention and erasure share: counts and files of rows to delete (admin)",
     "platform/sharing_reads.py": "Delta Sharing: file lists and masked copies for a recipient's view",
     "platform/sharing_files.py": "Delta Sharing: serves only the files a signed, re-checked grant names",
     "platform/repair.py": "rebuilds the catalog from Delta commit metadata (admin)",

@@ -20,9 +20,10 @@ from tessera.cli import main
 from tessera.errors import ErasureError, NotFoundError
 from tessera.governance.erasure import LineageEdge, Subject, plan_erasure
 from tessera.governance.retention import retention_rule
+from tessera.platform.erasure import erase
 from tessera.platform.reader import Caller, Reader
 from tessera.platform.reading import DeprecatedVersionWarning
-from tessera.platform.remediate import apply_retention, erase
+from tessera.platform.remediate import apply_retention
 from tessera.spec import parse_contract
 from tests.meshkit import product_doc, write
 

@@ -8,6 +8,8 @@ a catalog, and one SDK, CLI and API.
 
 from __future__ import annotations
 
+from tessera.version import __version__
+
 TYPE_CHECKING = False  # typing is not imported at runtime: `tessera --help` stays as quick as Python
 if TYPE_CHECKING:
     from typing import overload
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
     from tessera.remote import RemoteMesh
 
 __all__ = ["Mesh", "__version__", "open"]
-__version__ = "0.1.0"
 
 
 @overload

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from tessera.access.identity import groups_of, unknown_principal
 from tessera.access.model import (
@@ -34,7 +34,16 @@ from tessera.access.model import (
     role_name,
 )
 from tessera.catalog import Catalog, append_audit, utc
-from tessera.catalog import tables as t
+from tessera.catalog.grants import (
+    grant_row,
+    grant_rows,
+    insert_grant_row,
+    mark_revoked,
+    same_grants,
+    set_grant_expiry,
+    unrevoked_grants,
+)
+from tessera.catalog.principals import is_principal, principal_names
 from tessera.errors import AccessDeniedError, AuthenticationError, NotFoundError, TesseraError
 from tessera.model.product import MeshSpec
 
@@ -169,7 +178,7 @@ def holdings(
     domains it owns. ``claimed``: Tessera groups an identity provider's token puts it in for this request only
     (with the groups those are in), never stored. Unknown principal (neither in the catalog nor in a mesh
     file): NotFoundError."""
-    names = set(conn.execute(select(t.principals.c.name)).scalars())
+    names = set(principal_names(conn))
     if principal not in names and principal not in _spec_names(spec):
         raise unknown_principal(principal, names | _spec_names(spec))
     groups = groups_of(conn, principal).union(claimed, *(groups_of(conn, g) for g in claimed))
@@ -179,10 +188,7 @@ def holdings(
         return "" if name == principal else f" (through group {name})"
 
     now, out = _now(), []
-    rows = conn.execute(
-        select(t.grants).where(t.grants.c.principal.in_(sorted(who)), t.grants.c.revoked_at.is_(None))
-    )
-    for g in (_as_grant(r) for r in rows):
+    for g in (_as_grant(r) for r in unrevoked_grants(conn, who)):
         if g.live(now):
             out.append(
                 Holding(g.privilege, g.scope, g.label + via(g.principal), g.role, g.clearance, g.row_filter)
@@ -369,10 +375,8 @@ def insert_grant(
     """``grant`` inside the caller's transaction."""
     level, role, role_clearance = parse_privilege(privilege)
     scope = parse_scope(spec, scope)
-    if conn.execute(select(t.principals.c.name).where(t.principals.c.name == principal)).first() is None:
-        raise unknown_principal(
-            principal, [*conn.execute(select(t.principals.c.name)).scalars(), *_spec_names(spec)]
-        )
+    if not is_principal(conn, principal):
+        raise unknown_principal(principal, [*principal_names(conn), *_spec_names(spec)])
     if expires_days is not None and expires_days < 1:
         raise TesseraError(f"a grant lasts 1 day or more (got --expires {expires_days})")
     if row_filter is not None:
@@ -386,24 +390,16 @@ def insert_grant(
     clearance = clearance or role_clearance
     now = _now()
     expires = now + timedelta(days=expires_days) if expires_days else None
-    same = select(t.grants).where(
-        t.grants.c.principal == principal,
-        t.grants.c.privilege == level,
-        t.grants.c.scope == scope,
-        t.grants.c.revoked_at.is_(None),
-    )
-    for existing in (_as_grant(r) for r in conn.execute(same)):
+    for existing in (_as_grant(r) for r in same_grants(conn, principal, level, scope)):
         key = (existing.row_filter, existing.role, existing.clearance)
         if existing.live(now) and key == (row_filter, role, clearance):
             later = (
                 None if expires is None or existing.expires_at is None else max(expires, existing.expires_at)
             )
             if later != existing.expires_at:
-                conn.execute(update(t.grants).where(t.grants.c.id == existing.id).values(expires_at=later))
+                set_grant_expiry(conn, existing.id, later)
                 append_audit(conn, actor, "grant.renew", scope, {"grant": existing.id, "expires_at": later})
-                return _as_grant(
-                    conn.execute(select(t.grants).where(t.grants.c.id == existing.id)).one()
-                ), False
+                return _as_grant(grant_row(conn, existing.id)), False
             return existing, False
     values = {
         "principal": principal,
@@ -417,13 +413,13 @@ def insert_grant(
         "expires_at": expires,
         "request_id": request_id,
     }
-    grant_id = conn.execute(insert(t.grants).values(**values).returning(t.grants.c.id)).scalar_one()
+    grant_id = insert_grant_row(conn, values)
     details = {
         "grant": grant_id,
         **{k: v for k, v in values.items() if k not in ("granted_by", "granted_at")},
     }
     append_audit(conn, actor, "grant", scope, details)
-    return _as_grant(conn.execute(select(t.grants).where(t.grants.c.id == grant_id)).one()), True
+    return _as_grant(grant_row(conn, grant_id)), True
 
 
 def grant(
@@ -455,9 +451,7 @@ def grant(
 
 
 def _revoke_row(conn: Connection, grant: Grant, actor: str) -> Grant:
-    conn.execute(
-        update(t.grants).where(t.grants.c.id == grant.id).values(revoked_at=_now(), revoked_by=actor)
-    )
+    mark_revoked(conn, grant.id, actor, _now())
     append_audit(
         conn,
         actor,
@@ -465,13 +459,13 @@ def _revoke_row(conn: Connection, grant: Grant, actor: str) -> Grant:
         grant.scope,
         {"grant": grant.id, "principal": grant.principal, "privilege": grant.privilege, "role": grant.role},
     )
-    return _as_grant(conn.execute(select(t.grants).where(t.grants.c.id == grant.id)).one())
+    return _as_grant(grant_row(conn, grant.id))
 
 
 def revoke(catalog: Catalog, grant_id: int, actor: str) -> Grant:
     """Revoke one grant by id (the row stays, with who revoked it and when). Already revoked: unchanged."""
     with catalog.transaction() as conn:
-        row = conn.execute(select(t.grants).where(t.grants.c.id == grant_id)).first()
+        row = grant_row(conn, grant_id)
         if row is None:
             raise NotFoundError(f"no grant #{grant_id} (see `tessera grants --all`)")
         found = _as_grant(row)
@@ -486,10 +480,7 @@ def revoke_matching(
     scope = parse_scope(spec, scope)
     now = _now()
     with catalog.transaction() as conn:
-        rows = conn.execute(
-            select(t.grants).where(t.grants.c.principal == principal, t.grants.c.revoked_at.is_(None))
-        )
-        live = [g for g in (_as_grant(r) for r in rows) if g.live(now)]
+        live = [g for g in (_as_grant(r) for r in unrevoked_grants(conn, [principal])) if g.live(now)]
         hits = [
             g for g in live if g.privilege == level and g.scope == scope and (role is None or g.role == role)
         ]
@@ -509,12 +500,6 @@ def list_grants(
     include_inactive: bool = False,
 ) -> list[Grant]:
     """Grants, oldest first: live ones, or every one ever made with ``include_inactive``."""
-    query = select(t.grants).order_by(t.grants.c.id)
-    if principal is not None:
-        query = query.where(t.grants.c.principal == principal)
-    if scope is not None:
-        query = query.where(t.grants.c.scope == scope)
     now = _now()
-    with catalog.engine.connect() as conn:
-        found = [_as_grant(r) for r in conn.execute(query)]
+    found = [_as_grant(r) for r in grant_rows(catalog, principal=principal, scope=scope)]
     return found if include_inactive else [g for g in found if g.live(now)]

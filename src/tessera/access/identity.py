@@ -16,13 +16,32 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection
 
 from tessera.access.model import LOCAL, PRINCIPAL_KINDS, Principal, PrincipalKind, Token
 from tessera.access.rejections import record_rejection
 from tessera.catalog import Catalog, append_audit, utc
-from tessera.catalog import tables as t
 from tessera.catalog.dialect import lock_audit
+from tessera.catalog.principals import (
+    delete_member,
+    delete_principal,
+    holds_anything,
+    insert_member,
+    insert_principal,
+    memberships,
+    principal_names,
+    principal_row,
+    principal_rows,
+    retype_principal,
+)
+from tessera.catalog.tokens import (
+    insert_token,
+    mark_token_revoked,
+    mark_token_used,
+    token_ids,
+    token_row,
+    token_rows,
+)
 from tessera.errors import AuthenticationError, NotFoundError, TesseraError
 
 __all__ = [
@@ -72,14 +91,10 @@ def unknown_principal(name: str, known: Iterable[str]) -> NotFoundError:
     )
 
 
-def _principal_row(conn: Connection, name: str) -> Any:
-    return conn.execute(select(t.principals).where(t.principals.c.name == name)).first()
-
-
 def _require(conn: Connection, name: str) -> Any:
-    row = _principal_row(conn, name)
+    row = principal_row(conn, name)
     if row is None:
-        raise unknown_principal(name, conn.execute(select(t.principals.c.name)).scalars())
+        raise unknown_principal(name, principal_names(conn))
     return row
 
 
@@ -102,40 +117,19 @@ def add_principal(
             f"etl-bot); {LOCAL!r} is reserved for trusted local use"
         )
     with catalog.transaction() as conn:
-        row = _principal_row(conn, name)
+        row = principal_row(conn, name)
         if row is not None:
             if row.kind == kind:
                 return _as_principal(row)
-            if not str(row.created_by).startswith(_FROM_FILES) or _holds_anything(conn, name):
+            if not str(row.created_by).startswith(_FROM_FILES) or holds_anything(conn, name):
                 raise TesseraError(f"principal {name!r} already exists as a {row.kind}, not a {kind}")
             # a name apply made a user because a file names it (a team mailbox), holding nothing yet: retyped
-            conn.execute(
-                update(t.principals)
-                .where(t.principals.c.name == name)
-                .values(kind=kind, display_name=display_name or row.display_name)
-            )
+            retype_principal(conn, name, kind, display_name or row.display_name)
             append_audit(conn, actor, "principal.kind", name, {"from": row.kind, "to": kind})
             return Principal(name, kind, display_name or row.display_name)
-        conn.execute(
-            insert(t.principals).values(
-                name=name, kind=kind, display_name=display_name, created_at=_now(), created_by=actor
-            )
-        )
+        insert_principal(conn, name, kind, display_name, _now(), actor)
         append_audit(conn, actor, "principal.add", name, {"kind": kind, "display_name": display_name})
     return Principal(name, kind, display_name)
-
-
-def _holds_anything(conn: Connection, name: str) -> bool:
-    """Whether ``name`` has a token, a grant or a group membership (either side)."""
-    members = t.group_members.c
-    return any(
-        conn.execute(query.limit(1)).first() is not None
-        for query in (
-            select(t.tokens.c.id).where(t.tokens.c.principal == name),
-            select(t.grants.c.id).where(t.grants.c.principal == name),
-            select(members.member).where((members.member == name) | (members.group_name == name)),
-        )
-    )
 
 
 def is_principal_name(name: str) -> bool:
@@ -148,17 +142,9 @@ def declare_principal(
 ) -> bool:
     """Make ``name``, named in a mesh file (``declared_by``: "owner of domain sales"), a user principal unless
     a principal of that name exists; audited in the caller's transaction. Whether it was added."""
-    if not is_principal_name(name) or _principal_row(conn, name) is not None:
+    if not is_principal_name(name) or principal_row(conn, name) is not None:
         return False
-    conn.execute(
-        insert(t.principals).values(
-            name=name,
-            kind="user",
-            display_name=display_name,
-            created_at=_now(),
-            created_by=(_FROM_FILES + actor)[:256],
-        )
-    )
+    insert_principal(conn, name, "user", display_name, _now(), (_FROM_FILES + actor)[:256])
     append_audit(
         conn,
         actor,
@@ -173,28 +159,8 @@ def remove_principal(catalog: Catalog, name: str, actor: str) -> Principal:
     """Remove a principal with its memberships, tokens and grants; the audit entry lists what went with it."""
     with catalog.transaction() as conn:
         row = _require(conn, name)
-        grant_ids = list(
-            conn.execute(select(t.grants.c.id).where(t.grants.c.principal == name).order_by(t.grants.c.id))
-            .scalars()
-            .all()
-        )
-        token_ids = list(conn.execute(select(t.tokens.c.id).where(t.tokens.c.principal == name)).scalars())
-        conn.execute(
-            delete(t.group_members).where(
-                (t.group_members.c.member == name) | (t.group_members.c.group_name == name)
-            )
-        )
-        conn.execute(delete(t.tokens).where(t.tokens.c.principal == name))
-        conn.execute(delete(t.grants).where(t.grants.c.principal == name))
         # its subscriptions go too, and what was queued for it: a name that is an email address would be mailed
-        followed = conn.execute(delete(t.subscriptions).where(t.subscriptions.c.principal == name)).rowcount
-        n = t.notifications.c
-        conn.execute(
-            update(t.notifications)
-            .where(n.recipient == name, n.channel == "email", n.status == "queued")
-            .values(status="failed", last_error=f"principal {name} was removed", next_attempt_at=None)
-        )
-        conn.execute(delete(t.principals).where(t.principals.c.name == name))
+        grant_ids, token_ids, followed = delete_principal(conn, name)
         append_audit(
             conn,
             actor,
@@ -211,11 +177,7 @@ def get_principal(catalog: Catalog, name: str) -> Principal:
 
 
 def list_principals(catalog: Catalog, kind: PrincipalKind | None = None) -> list[Principal]:
-    query = select(t.principals).order_by(t.principals.c.name)
-    if kind is not None:
-        query = query.where(t.principals.c.kind == kind)
-    with catalog.engine.connect() as conn:
-        return [_as_principal(r) for r in conn.execute(query)]
+    return [_as_principal(r) for r in principal_rows(catalog, kind)]
 
 
 # -- groups ----------------------------------------------------------------------------------------------------
@@ -223,7 +185,7 @@ def list_principals(catalog: Catalog, kind: PrincipalKind | None = None) -> list
 
 def _members(conn: Connection) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for group, member in conn.execute(select(t.group_members.c.group_name, t.group_members.c.member)):
+    for group, member in memberships(conn):
         out.setdefault(group, set()).add(member)
     return out
 
@@ -254,18 +216,14 @@ def add_member(catalog: Catalog, group: str, member: str, actor: str) -> None:
             raise TesseraError(
                 f"adding {member!r} to {group!r} would make a cycle: {group!r} is already in {member!r}"
             )
-        conn.execute(insert(t.group_members).values(group_name=group, member=member))
+        insert_member(conn, group, member)
         append_audit(conn, actor, "group.add", group, {"member": member})
 
 
 def remove_member(catalog: Catalog, group: str, member: str, actor: str) -> None:
     with catalog.transaction() as conn:
         _require(conn, group)
-        gone = conn.execute(
-            delete(t.group_members).where(
-                t.group_members.c.group_name == group, t.group_members.c.member == member
-            )
-        ).rowcount
+        gone = delete_member(conn, group, member)
         if not gone:
             raise NotFoundError(f"{member!r} is not a member of {group!r}")
         append_audit(conn, actor, "group.remove", group, {"member": member})
@@ -313,16 +271,7 @@ def create_token(
     now = _now()
     with catalog.transaction() as conn:
         _require(conn, principal)
-        conn.execute(
-            insert(t.tokens).values(
-                id=token_id,
-                principal=principal,
-                secret_hash=_digest(secret),
-                label=label,
-                created_at=now,
-                expires_at=now + timedelta(days=days),
-            )
-        )
+        insert_token(conn, token_id, principal, _digest(secret), label, now, now + timedelta(days=days))
         append_audit(
             conn, actor, "token.create", principal, {"token": token_id, "days": days, "label": label}
         )
@@ -351,7 +300,7 @@ def authenticate(catalog: Catalog, token: str) -> str:
         )
     token_id, secret = match[1], match[2]
     with catalog.engine.connect() as conn:
-        row = conn.execute(select(t.tokens).where(t.tokens.c.id == token_id)).first()
+        row = token_row(conn, token_id)
     if row is None or not hmac.compare_digest(row.secret_hash, _digest(secret)):
         raise _reject(
             catalog,
@@ -379,7 +328,7 @@ def authenticate(catalog: Catalog, token: str) -> str:
     if last is None or now - last >= _USE_RECORDED_EVERY:  # one entry a token a minute, not one a request
         with catalog.transaction() as conn:
             lock_audit(conn)  # before the token's row, as every catalog write (generation.py): no deadlock
-            conn.execute(update(t.tokens).where(t.tokens.c.id == token_id).values(last_used_at=now))
+            mark_token_used(conn, token_id, now)
             append_audit(conn, row.principal, "token.use", token_id, {})
     return str(row.principal)
 
@@ -387,38 +336,26 @@ def authenticate(catalog: Catalog, token: str) -> str:
 def revoke_token(catalog: Catalog, token_id: str, actor: str) -> Token:
     """Revoke a token (already revoked: nothing changes)."""
     with catalog.transaction() as conn:
-        row = conn.execute(select(t.tokens).where(t.tokens.c.id == token_id)).first()
+        row = token_row(conn, token_id)
         if row is None:
-            known = list(conn.execute(select(t.tokens.c.id)).scalars())
+            known = token_ids(conn)
             close = difflib.get_close_matches(token_id, known, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else " (see `tessera token list`)"
             raise NotFoundError(f"no token {token_id!r}{hint}")
         if row.revoked_at is None:
             lock_audit(conn)  # before the token's row, as every catalog write (generation.py): no deadlock
-            conn.execute(update(t.tokens).where(t.tokens.c.id == token_id).values(revoked_at=_now()))
+            mark_token_revoked(conn, token_id, _now())
             append_audit(conn, actor, "token.revoke", row.principal, {"token": token_id})
-            row = conn.execute(select(t.tokens).where(t.tokens.c.id == token_id)).first()
+            row = token_row(conn, token_id)
     return _as_token(row)
 
 
 def token_owner(catalog: Catalog, token_id: str) -> str | None:
     with catalog.engine.connect() as conn:
-        owner = conn.execute(select(t.tokens.c.principal).where(t.tokens.c.id == token_id)).scalar()
-    return None if owner is None else str(owner)
+        row = token_row(conn, token_id)
+    return None if row is None else str(row.principal)
 
 
 def list_tokens(catalog: Catalog, principal: str | None = None) -> list[Token]:
     """Tokens (newest first) without their secrets or hashes."""
-    query = select(
-        t.tokens.c.id,
-        t.tokens.c.principal,
-        t.tokens.c.label,
-        t.tokens.c.created_at,
-        t.tokens.c.expires_at,
-        t.tokens.c.revoked_at,
-        t.tokens.c.last_used_at,
-    ).order_by(t.tokens.c.created_at.desc())
-    if principal is not None:
-        query = query.where(t.tokens.c.principal == principal)
-    with catalog.engine.connect() as conn:
-        return [_as_token(r) for r in conn.execute(query)]
+    return [_as_token(r) for r in token_rows(catalog, principal)]

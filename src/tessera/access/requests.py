@@ -8,13 +8,21 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from tessera.access.grants import insert_grant, parse_scope, require
 from tessera.access.identity import unknown_principal
 from tessera.access.model import AccessRequest, Grant
 from tessera.catalog import Catalog, append_audit, utc
-from tessera.catalog import tables as t
+from tessera.catalog.access_requests import (
+    decide_request,
+    insert_request,
+    pending_request,
+    request_row,
+    request_rows,
+)
+from tessera.catalog.grants import live_readers
+from tessera.catalog.principals import principal_names
 from tessera.errors import ConflictError, NotFoundError, TesseraError
 from tessera.model.product import MeshSpec
 
@@ -73,29 +81,13 @@ def request_access(
     if len(purpose) > PURPOSE_LIMIT:
         raise TesseraError(f"keep the purpose under {PURPOSE_LIMIT} characters (it has {len(purpose)})")
     with catalog.transaction() as conn:
-        names = list(conn.execute(select(t.principals.c.name)).scalars())
+        names = principal_names(conn)
         if principal not in names:
             raise unknown_principal(principal, names)
-        pending = conn.execute(
-            select(t.access_requests).where(
-                t.access_requests.c.principal == principal,
-                t.access_requests.c.address == target,
-                t.access_requests.c.status == "pending",
-            )
-        ).first()
+        pending = pending_request(conn, principal, target)
         if pending is not None:
             return _as_request(pending), False
-        request_id = conn.execute(
-            insert(t.access_requests)
-            .values(
-                principal=principal,
-                address=target,
-                purpose=purpose.strip(),
-                status="pending",
-                requested_at=_now(),
-            )
-            .returning(t.access_requests.c.id)
-        ).scalar_one()
+        request_id = insert_request(conn, principal, target, purpose.strip(), _now())
         append_audit(
             conn,
             actor,
@@ -110,7 +102,7 @@ def request_access(
 
 
 def _load(conn: Connection, request_id: int) -> AccessRequest:
-    row = conn.execute(select(t.access_requests).where(t.access_requests.c.id == request_id)).first()
+    row = request_row(conn, request_id)
     if row is None:
         raise NotFoundError(f"no access request #{request_id} (see `tessera access list --status all`)")
     return _as_request(row)
@@ -123,15 +115,8 @@ def list_requests(
     address: str | None = None,
     principal: str | None = None,
 ) -> list[AccessRequest]:
-    query = select(t.access_requests).order_by(t.access_requests.c.id)
-    if status != "all":
-        query = query.where(t.access_requests.c.status == status)
-    if address is not None:
-        query = query.where(t.access_requests.c.address == address)
-    if principal is not None:
-        query = query.where(t.access_requests.c.principal == principal)
-    with catalog.engine.connect() as conn:
-        return [_as_request(r) for r in conn.execute(query)]
+    rows = request_rows(catalog, None if status == "all" else status, address=address, principal=principal)
+    return [_as_request(r) for r in rows]
 
 
 def _pending(conn: Connection, request_id: int) -> AccessRequest:
@@ -147,11 +132,7 @@ def _pending(conn: Connection, request_id: int) -> AccessRequest:
 def _decide(
     conn: Connection, request_id: int, actor: str, status: str, reason: str | None, grant_id: int | None
 ) -> None:
-    conn.execute(
-        update(t.access_requests)
-        .where(t.access_requests.c.id == request_id)
-        .values(status=status, decided_by=actor, decided_at=_now(), reason=reason, grant_id=grant_id)
-    )
+    decide_request(conn, request_id, actor, status, reason, grant_id, _now())
 
 
 def approve(
@@ -225,14 +206,8 @@ def reject(
 def consumers(catalog: Catalog, address: str) -> list[str]:
     """The principals that consume ``address``: a live read grant on the product itself (granted directly, as
     the consumer or data steward role, or by an approved access request)."""
-    now = _now()
     with catalog.engine.connect() as conn:
-        rows = conn.execute(
-            select(t.grants.c.principal, t.grants.c.expires_at).where(
-                t.grants.c.scope == address, t.grants.c.privilege == "read", t.grants.c.revoked_at.is_(None)
-            )
-        ).all()
-    return sorted({r.principal for r in rows if r.expires_at is None or (utc(r.expires_at) or now) > now})
+        return sorted(live_readers(conn, address, _now()))
 
 
 def consumer_count(catalog: Catalog, address: str) -> int:

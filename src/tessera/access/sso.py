@@ -28,13 +28,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from tessera.access.oidc import Claimed, OidcProvider, TokenKind, TokenRefused
 from tessera.access.oidc_config import oidc_config
 from tessera.access.rejections import record_rejection
 from tessera.catalog import Catalog, append_audit
-from tessera.catalog import tables as t
+from tessera.catalog.audit import last_details
+from tessera.catalog.principals import principal_kinds
+from tessera.catalog.tokens import insert_token, token_row
 from tessera.errors import AuthenticationError
 
 if TYPE_CHECKING:
@@ -136,11 +138,7 @@ def ensure_user(catalog: Catalog, claimed: Claimed) -> Claimed:
         )
     names = (claimed.principal, *claimed.groups)
     with catalog.engine.connect() as conn:
-        kinds = dict(
-            conn.execute(
-                select(t.principals.c.name, t.principals.c.kind).where(t.principals.c.name.in_(names))
-            ).all()
-        )
+        kinds = principal_kinds(conn, names)
     kind = kinds.get(claimed.principal)
     if kind is None:
         add_principal(catalog, claimed.principal, "user", ACTOR)
@@ -153,12 +151,7 @@ def ensure_user(catalog: Catalog, claimed: Claimed) -> Claimed:
 
 
 def _last_groups(conn: Connection, principal: str) -> list[str] | None:
-    details: Any = conn.execute(
-        select(t.audit_events.c.details)
-        .where(t.audit_events.c.subject == principal, t.audit_events.c.action.in_(_GROUP_ACTIONS))
-        .order_by(t.audit_events.c.id.desc())
-        .limit(1)
-    ).scalar()
+    details: Any = last_details(conn, principal, _GROUP_ACTIONS)
     return list(details["groups"]) if isinstance(details, dict) and "groups" in details else None
 
 
@@ -206,8 +199,8 @@ def is_signed_out(catalog: Catalog, token: str) -> bool:
     """Whether the web session of this ID token was signed out (``sign_out``)."""
     row_id, digest = _session_key(token)
     with catalog.engine.connect() as conn:
-        found = conn.execute(select(t.tokens.c.secret_hash).where(t.tokens.c.id == row_id)).scalar()
-    return found is not None and hmac.compare_digest(str(found), digest)
+        found = token_row(conn, row_id)
+    return found is not None and hmac.compare_digest(str(found.secret_hash), digest)
 
 
 def sign_out(catalog: Catalog, token: str, claimed: Claimed) -> None:
@@ -218,15 +211,7 @@ def sign_out(catalog: Catalog, token: str, claimed: Claimed) -> None:
     with catalog.transaction() as conn:
         # the audit entry first: appending it serialises writers, so two sign-outs at once add one row
         append_audit(conn, claimed.principal, "oidc.signout", claimed.principal, {"via": "web"})
-        if conn.execute(select(t.tokens.c.id).where(t.tokens.c.id == row_id)).first() is None:
-            conn.execute(
-                insert(t.tokens).values(
-                    id=row_id,
-                    principal=claimed.principal,
-                    secret_hash=digest,
-                    label="web single sign-on session (signed out)",
-                    created_at=now,
-                    expires_at=datetime.fromtimestamp(claimed.expires, UTC),
-                    revoked_at=now,
-                )
-            )
+        if token_row(conn, row_id) is None:
+            expires = datetime.fromtimestamp(claimed.expires, UTC)
+            label = "web single sign-on session (signed out)"
+            insert_token(conn, row_id, claimed.principal, digest, label, now, expires, revoked_at=now)

@@ -231,5 +231,36 @@ class Catalog:
             rows = _rows(conn, select(t.builds).where(t.builds.c.address == address))
             return rows[0] if rows else None
 
-    def delete_versions(self, conn: Connection, address: str) -> None:
-        conn.execute(delete(t.versions).where(t.versions.c.address == address))
+    def delete_versions(self, conn: Connection, address: str, majors: list[int] | None = None) -> None:
+        """Forget the product's recorded versions: all of them, or those of ``majors``."""
+        query = delete(t.versions).where(t.versions.c.address == address)
+        if majors is not None:
+            query = query.where(t.versions.c.major.in_(majors))
+        conn.execute(query)
+
+    # -- lookups the use cases need (platform never queries catalog.tables itself) -------------------------------
+    def contract_document(self, address: str, contract_hash: str) -> Any:
+        """The ODCS document the product was published under with ``contract_hash`` (None if not recorded)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(t.contracts.c.document).where(
+                    t.contracts.c.address == address, t.contracts.c.hash == contract_hash
+                )
+            ).scalar()
+
+    def has_principal(self, name: str) -> bool:
+        return self.principal_kind(name) is not None
+
+    def principal_kind(self, name: str) -> str | None:
+        """``user``, ``group`` or ``service`` for a known principal; None for an unknown one."""
+        with self.engine.connect() as conn:
+            kind = conn.execute(select(t.principals.c.kind).where(t.principals.c.name == name)).scalar()
+        return None if kind is None else str(kind)
+
+    def deprecated_majors(self) -> list[Row]:
+        """Every deprecated major with a retirement date, whatever its product."""
+        m = t.majors.c
+        with self.engine.connect() as conn:
+            return self._located(
+                _rows(conn, select(t.majors).where(m.status == "deprecated", m.retire_after.is_not(None)))
+            )

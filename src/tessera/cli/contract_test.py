@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tessera.cli.render import plain, print_json
+from tessera.cli.render import count, figure, plain, print_json, print_table
 
-__all__ = ["test_contract_file"]
+__all__ = ["render_run", "test_contract_file"]
 
 
 def test_contract_file(args: argparse.Namespace) -> int:
@@ -60,9 +60,7 @@ def _render_refused(target: str, problems: list[Any], message: str, output: str)
 
 
 def _render(run: Any, output: str) -> None:
-    from tessera.cli.data_cmds import _render_run
-
-    _render_run(run, output)
+    render_run(run, output)
     if output == "text" and run.blocking:
         count = len(run.blocking)
         print(
@@ -70,3 +68,31 @@ def _render(run: Any, output: str) -> None:
         )
         for check in run.blocking:
             print(f"  {plain(check.name)}: {plain(check.message)}", file=sys.stderr)
+
+
+def render_run(run: Any, output: str) -> None:
+    """A quality run as a table, JSON or JUnit XML: ``tessera test`` on a product or on a contract file."""
+    if output == "json":
+        print_json(run.as_dict())
+        return
+    if output == "junit":
+        from tessera.cli.junit import junit_xml
+
+        print(junit_xml(run))
+        return
+    rows = [
+        (
+            ("✓" if c.outcome == "passed" else ("!" if not c.blocking else "✗")),
+            c.name,
+            figure(c.measured),
+            c.threshold,
+            c.severity,
+            "" if c.outcome == "passed" else c.message,
+        )
+        for c in run.checks
+    ]
+    print_table(
+        f"Quality of {run.subject}: {run.outcome} ({count(run.row_count)} rows)",
+        ["", "check", "measured", "expected", "severity", "message"],
+        rows,
+    )

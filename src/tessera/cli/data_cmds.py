@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from rich.markup import escape
 
-from tessera.cli.render import console, count, figure, plain, print_json, print_table
+from tessera.cli.render import console, count, plain, print_json, print_table
 
 __all__ = ["build", "publish", "test"]
 
@@ -100,33 +99,6 @@ def publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_run(run: Any, output: str) -> None:
-    if output == "json":
-        print_json(run.as_dict())
-        return
-    if output == "junit":
-        from tessera.cli.junit import junit_xml
-
-        print(junit_xml(run))
-        return
-    rows = [
-        (
-            ("✓" if c.outcome == "passed" else ("!" if not c.blocking else "✗")),
-            c.name,
-            figure(c.measured),
-            c.threshold,
-            c.severity,
-            "" if c.outcome == "passed" else c.message,
-        )
-        for c in run.checks
-    ]
-    print_table(
-        f"Quality of {run.subject}: {run.outcome} ({count(run.row_count)} rows)",
-        ["", "check", "measured", "expected", "severity", "message"],
-        rows,
-    )
-
-
 def test(args: argparse.Namespace) -> int:
     target = args.target
     if target.endswith((".yaml", ".yml")) or Path(target).is_file():
@@ -143,5 +115,7 @@ def test(args: argparse.Namespace) -> int:
 
     with Mesh(args.mesh) as mesh:
         run = mesh.test(target, Path(args.data) if args.data else None)
-    _render_run(run, args.output)
+    from tessera.cli.contract_test import render_run
+
+    render_run(run, args.output)
     return 0 if run.passed else 1

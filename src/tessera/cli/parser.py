@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from tessera import __version__
+from tessera.version import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

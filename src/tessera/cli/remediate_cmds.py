@@ -22,7 +22,7 @@ def erase(args: argparse.Namespace) -> int:
     """``tessera erase --subject KEY=VALUE [--dry-run]``: every product holding the subject, per major."""
     from tessera.governance.erasure import Subject
     from tessera.platform import Mesh
-    from tessera.platform.remediate import erase as run
+    from tessera.platform.erasure import erase as run
 
     subject = Subject.parse(args.subject)  # a malformed subject fails before the mesh is opened
     with Mesh(args.mesh) as mesh:

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from tessera.catalog import Catalog, utc
-from tessera.catalog import tables as t
+from tessera.catalog.audit import newest_events, read_chain
 from tessera.catalog.records import GENESIS, audit_body, audit_hash
 from tessera.errors import TesseraError
 
@@ -174,12 +172,9 @@ def _check(events: Iterable[AuditEvent]) -> tuple[list[Finding], AuditEvent | No
 
 def verify(catalog: Catalog) -> VerifyReport:
     """Recompute every entry's hash and link, and compare the newest with the anchor."""
-    with catalog.engine.connect() as conn:
-        rows = conn.execute(select(t.audit_events).order_by(t.audit_events.c.id))
-        findings, last, count, sequenced = _check(_event(r) for r in rows)
-        anchor = conn.execute(
-            select(t.audit_anchor.c.seq, t.audit_anchor.c.hash).where(t.audit_anchor.c.id == 1)
-        ).first()
+    (findings, last, count, sequenced), anchor = read_chain(
+        catalog, lambda rows: _check(_event(r) for r in rows)
+    )
     if anchor is None:
         if sequenced:
             findings.append(Finding(last.seq if last else 0, "the anchor row is missing: it was deleted"))
@@ -211,11 +206,7 @@ def verify(catalog: Catalog) -> VerifyReport:
 
 def list_events(catalog: Catalog, since: datetime | None = None, limit: int = 100) -> list[AuditEvent]:
     """The newest ``limit`` entries (at or after ``since``), oldest first."""
-    query = select(t.audit_events).order_by(t.audit_events.c.id.desc()).limit(max(limit, 0))
-    if since is not None:
-        query = query.where(t.audit_events.c.at >= since.astimezone(UTC))
-    with catalog.engine.connect() as conn:
-        return [_event(r) for r in reversed(conn.execute(query).all())]
+    return [_event(r) for r in reversed(newest_events(catalog, since, limit))]
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:

@@ -79,33 +79,11 @@ class CatalogFacts:
         cls, catalog: Catalog, addresses: Iterable[str] | None = None, *, with_quality: bool = True
     ) -> CatalogFacts:
         """The facts for ``addresses`` (default: every product); ``with_quality=False`` leaves out the runs."""
-        from sqlalchemy import select
+        from tessera.catalog.grants import live_grants
+        from tessera.catalog.runs import latest_runs
 
-        from tessera.catalog import tables as t
-        from tessera.catalog import utc
-
-        wanted = None if addresses is None else set(addresses)
-        runs, grants = t.quality_runs, t.grants
-        query = select(runs).order_by(runs.c.started_at)
-        if wanted is not None:
-            query = query.where(runs.c.address.in_(wanted))
-        latest: dict[str, Any] = {}
-        now = datetime.now(UTC)
-        with catalog.engine.connect() as conn:
-            for run in conn.execute(query).mappings() if with_quality else ():
-                latest[run["address"]] = run
-            checks: dict[str, list[Any]] = {}
-            ids = [r["run_id"] for r in latest.values()]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                found = t.quality_checks
-                for check in conn.execute(select(found).where(found.c.run_id.in_(chunk))).mappings():
-                    checks.setdefault(check["run_id"], []).append(check)
-            live = [
-                dict(g)
-                for g in conn.execute(select(grants).where(grants.c.revoked_at.is_(None))).mappings()
-                if g["expires_at"] is None or (utc(g["expires_at"]) or now) > now
-            ]
+        latest, checks = latest_runs(catalog, addresses) if with_quality else ({}, {})
+        live = live_grants(catalog)
         quality = {
             address: {
                 "outcome": run["outcome"],

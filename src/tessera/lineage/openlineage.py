@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from tessera import __version__
 from tessera.errors import TesseraError
 from tessera.model.results import Check, QualityRun
+from tessera.version import __version__
 
 __all__ = [
     "FACET_SCHEMAS",

@@ -1,6 +1,6 @@
 """The right to erasure (``tessera erase --subject customer_id=C123``): what ``tessera.governance.erasure``
 plans, applied to every major of every product holding the subject — delete, vacuum, scrub the log, purge
-Delta Sharing's masked copies of the removed files (see ``tessera.platform.remediate``) — plus the quality
+Delta Sharing's masked copies of the removed files (see ``tessera.platform.remediate``, and ``tessera.platform.rewrites`` for the steps both share) — plus the quality
 samples in the catalog that show the value. Audited once, with the value's sha256 instead of the value."""
 
 from __future__ import annotations
@@ -9,21 +9,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from tessera import catalog as cat
-from tessera.catalog import tables as t
+from tessera.catalog.lineage import subject_edges
+from tessera.catalog.samples import check_samples, replace_samples
 from tessera.governance.erasure import ErasurePlan, LineageEdge, Subject, plan_erasure
 from tessera.model.product import Product
+from tessera.model.sqltext import ident
 from tessera.platform.context import Context
-from tessera.platform.remediate import (
+from tessera.platform.rewrites import (
     arrow_schema,
     count_matching,
     counted_rows,
     files_holding,
     major_tables,
     purge_masked_copies,
-    quote_column,
     record_remediation,
     remediation_provenance,
 )
@@ -82,17 +83,7 @@ class ErasureReport:
 
 def _edges(ctx: Context) -> list[LineageEdge]:
     """Every column edge any recorded version was built with: an older major may copy the key differently."""
-    with ctx.catalog.engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                t.column_lineage.c.address,
-                t.column_lineage.c.source,
-                t.column_lineage.c.source_column,
-                t.column_lineage.c.target_column,
-                t.column_lineage.c.kind,
-            ).distinct()
-        ).all()
-    return [LineageEdge(*row) for row in rows]
+    return [LineageEdge(*row) for row in subject_edges(ctx.catalog)]
 
 
 def erase(
@@ -181,7 +172,7 @@ def _erase_table(
             notes.append(f"{column} ({schema.field(column).type}) cannot hold {subject.key}'s value")
             continue
         forms.add(str(jsonable(value[0].as_py())))  # as the quality samples store it
-        total, matched = count_matching(ctx, uri, f"{quote_column(column)} = ?", [value[0].as_py()])
+        total, matched = count_matching(ctx, uri, f"{ident(column)} = ?", [value[0].as_py()])
         if dry_run or not matched:
             if matched:
                 import pyarrow.compute as pc
@@ -225,22 +216,12 @@ def _scrub_samples(
     columns = plan.by_product()
     if not columns:
         return 0
-    query = (
-        select(
-            t.quality_checks.c.run_id,
-            t.quality_checks.c.name,
-            t.quality_checks.c.samples,
-            t.quality_runs.c.address,
-        )
-        .join(t.quality_runs, t.quality_runs.c.run_id == t.quality_checks.c.run_id)
-        .where(t.quality_runs.c.address.in_(sorted(columns)))
-    )
     count = 0
     if conn is None:
         with ctx.catalog.engine.connect() as reading:
-            rows = reading.execute(query).all()
+            rows = check_samples(reading, columns)
     else:
-        rows = conn.execute(query).all()
+        rows = check_samples(conn, columns)
     for run_id, name, samples, address in rows:
         values = forms.get(address, {plan.subject.value})
         keep = [
@@ -255,9 +236,5 @@ def _scrub_samples(
             continue
         count += len(samples) - len(keep)
         if conn is not None:
-            conn.execute(
-                update(t.quality_checks)
-                .where(t.quality_checks.c.run_id == run_id, t.quality_checks.c.name == name)
-                .values(samples=keep)
-            )
+            replace_samples(conn, run_id, name, keep)
     return count

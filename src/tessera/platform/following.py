@@ -10,12 +10,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from tessera import catalog as cat
 from tessera.access import grants as grants_
 from tessera.catalog import notifications as outbox
-from tessera.catalog import tables as t
 from tessera.errors import NotFoundError, TesseraError
 from tessera.platform.context import Context
 from tessera.platform.notifications import (
@@ -56,9 +53,7 @@ class Notifications:
         ).allowed
 
     def _known(self, principal: str) -> None:
-        with self.ctx.catalog.engine.connect() as conn:
-            found = conn.execute(select(t.principals.c.name).where(t.principals.c.name == principal)).first()
-        if found is None and not is_email(principal):
+        if not self.ctx.catalog.has_principal(principal) and not is_email(principal):
             raise NotFoundError(
                 f"no principal {principal!r}: add it (`tessera principal add {principal}`) or give an email address"
             )

@@ -9,9 +9,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import select
-
-from tessera.catalog import tables as t
+from tessera.catalog.lineage import (
+    column_edges,
+    column_names,
+    has_column,
+    has_dataset,
+    lineage_datasets,
+    product_edges,
+)
 from tessera.errors import AddressError, NotFoundError
 from tessera.platform.context import Context
 
@@ -81,20 +86,10 @@ def parse_node(ctx: Context, text: str) -> tuple[str, str | None]:
             f"{text!r}: expected <domain>.<product>[.column] or source.<system>.<table>[.column]"
         )
     dataset, column = ".".join(parts[:size]), (parts[size] if len(parts) > size else None)
-    with ctx.catalog.engine.connect() as conn:  # the catalog knows every node; no need to read the mesh files
-        found = conn.execute(
-            select(t.products.c.address)
-            .where(t.products.c.address == dataset)
-            .union(select(t.lineage_edges.c.source).where(t.lineage_edges.c.source == dataset))
-        ).first()
-    if found is None:
+    if not has_dataset(ctx.catalog, dataset):  # the catalog knows every node; no need to read the mesh files
         from tessera.model.suggest import did_you_mean
 
-        with ctx.catalog.engine.connect() as conn:
-            known = conn.execute(
-                select(t.products.c.address).union(select(t.lineage_edges.c.source))
-            ).scalars()
-            hint = did_you_mean(dataset, known) or " (run tessera apply)"
+        hint = did_you_mean(dataset, lineage_datasets(ctx.catalog)) or " (run tessera apply)"
         raise NotFoundError(f"no product or source table {dataset!r} in the catalog{hint}")
     return dataset, column
 
@@ -103,8 +98,7 @@ def _column_edges(
     ctx: Context, as_of: tuple[str, int, int] | None
 ) -> list[tuple[str, str, str, str | None, str]]:
     """(target product, source, source column, target column, kind) from each product's newest version."""
-    with ctx.catalog.engine.connect() as conn:
-        rows = conn.execute(select(t.column_lineage)).mappings().all()
+    rows = column_edges(ctx.catalog)
     newest: dict[str, tuple[int, int]] = {}
     for row in rows:
         key = (row["major"], row["delta_version"])
@@ -134,29 +128,20 @@ def lineage(
 
         release = resolve(ctx, f"{dataset}@{as_of.lstrip('@')}")
         pinned = (dataset, release.major, release.delta_version)
-    if column is not None and not dataset.startswith("source."):
-        with ctx.catalog.engine.connect() as conn:
-            known = conn.execute(
-                select(t.columns.c.name).where(t.columns.c.address == dataset, t.columns.c.name == column)
-            ).first()
-        if known is None:
-            from tessera.model.suggest import did_you_mean
+    if (
+        column is not None
+        and not dataset.startswith("source.")
+        and not has_column(ctx.catalog, dataset, column)
+    ):
+        from tessera.model.suggest import did_you_mean
 
-            with ctx.catalog.engine.connect() as conn:
-                names = conn.execute(select(t.columns.c.name).where(t.columns.c.address == dataset)).scalars()
-                hint = did_you_mean(column, names, what=f"{dataset}.")
-            raise NotFoundError(f"{dataset} has no column {column!r} in its contract{hint}")
+        hint = did_you_mean(column, column_names(ctx.catalog, dataset), what=f"{dataset}.")
+        raise NotFoundError(f"{dataset} has no column {column!r} in its contract{hint}")
     graph = LineageGraph(root=text.strip(), level="column" if column else "product")
     up: dict[str, set[tuple[str, str]]] = {}
     down: dict[str, set[tuple[str, str]]] = {}
     if column is None:
-        with ctx.catalog.engine.connect() as conn:
-            rows = (
-                conn.execute(select(t.lineage_edges).where(t.lineage_edges.c.kind == "product"))
-                .mappings()
-                .all()
-            )
-        for row in rows:
+        for row in product_edges(ctx.catalog):
             up.setdefault(row["target"], set()).add((row["source"], "input"))
             down.setdefault(row["source"], set()).add((row["target"], "input"))
     else:

@@ -13,13 +13,13 @@ Each runs in the catalog transaction that records its event."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from tessera.catalog import tables as t
 from tessera.catalog import utc
+from tessera.catalog.grants import live_readers
 from tessera.platform.context import Context
 from tessera.platform.notifications import Event, notify
 
@@ -61,14 +61,7 @@ def _major_of(version: str | None) -> int | None:
 def consumers_of(ctx: Context, conn: Connection, address: str, major: int) -> list[str]:
     """Who consumes ``address``'s major ``major``: live read grants on the product, the consumer role in its
     product file, and the owners of every product with an input port on that major (or on no major)."""
-    now = datetime.now(UTC)
-    g = t.grants.c
-    rows = conn.execute(
-        select(g.principal, g.expires_at).where(
-            g.scope == address, g.privilege == "read", g.revoked_at.is_(None)
-        )
-    ).all()
-    found = {r.principal for r in rows if r.expires_at is None or (utc(r.expires_at) or now) > now}
+    found = live_readers(conn, address)
     product = ctx.spec.product(address)
     if product is not None:
         found |= set(product.people("consumer"))
@@ -122,28 +115,28 @@ def refused(ctx: Context, conn: Connection, address: str, run: QualityRun) -> in
 def retirements(ctx: Context, now: datetime, addresses: Collection[str] | None = None) -> int:
     """``retirement.upcoming`` within seven days of a deprecated major's retirement, ``retired`` after it; each
     once per major (dedup keys). Returns the rows queued."""
-    m = t.majors.c
     queued = 0
-    with ctx.catalog.engine.connect() as conn:
-        rows = conn.execute(
-            select(t.majors).where(m.status == "deprecated", m.retire_after.is_not(None))
-        ).all()
     due = [
         r
-        for r in rows
-        if (utc(r.retire_after) or now) - REMINDER <= now and (addresses is None or r.address in addresses)
+        for r in ctx.catalog.deprecated_majors()
+        if (utc(r["retire_after"]) or now) - REMINDER <= now
+        and (addresses is None or r["address"] in addresses)
     ]
     if not due:
         return 0
     with ctx.catalog.transaction() as conn:
         for row in due:
-            retire_after = utc(row.retire_after) or now
-            facts = {"major": row.major, "successor": row.successor, "retire_after": retire_after.isoformat()}
+            retire_after = utc(row["retire_after"]) or now
+            facts = {
+                "major": row["major"],
+                "successor": row["successor"],
+                "retire_after": retire_after.isoformat(),
+            }
             event: Event = "retired" if retire_after <= now else "retirement.upcoming"
             queued += notify(
-                ctx, conn, event, row.address, facts,
-                recipients=consumers_of(ctx, conn, row.address, row.major),
-                dedup=f"{event}:{row.address}:{row.major}:{retire_after:%Y-%m-%d}",
+                ctx, conn, event, row["address"], facts,
+                recipients=consumers_of(ctx, conn, row["address"], row["major"]),
+                dedup=f"{event}:{row['address']}:{row['major']}:{retire_after:%Y-%m-%d}",
             )  # fmt: skip
     return queued
 

@@ -19,6 +19,7 @@ from tessera.engine import Engine, NativeCandidate, frame_writer, is_sealable
 from tessera.errors import DataError, QualityGateError, TesseraError, VersionGateError
 from tessera.model.product import Product
 from tessera.model.results import QualityRun
+from tessera.model.sqltext import ident
 from tessera.platform import events, govern, notices
 from tessera.platform.context import Context
 from tessera.platform.contracts import impact
@@ -111,7 +112,7 @@ def _candidate_after_commit(
         if own:
             seal_gate(ctx, engine, ())
         return engine, CANDIDATE
-    cols = ", ".join(f'"{c}"' for c in names)
+    cols = ", ".join(ident(c) for c in names)
     scan = ctx.store.scan(uri)
     register_scan(engine, "__tessera__.current", scan)
     if own:

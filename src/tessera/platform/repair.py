@@ -13,10 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete
-
 from tessera import catalog as cat
-from tessera.catalog import tables as t
 from tessera.errors import AccessDeniedError, AuthenticationError
 from tessera.model.product import Product
 from tessera.platform.context import Context
@@ -124,11 +121,7 @@ def repair(ctx: Context, product: Product, *, replace: bool = True) -> Repaired:
         found.extend(versions_from_commits(ctx, product, major, uri))
     with ctx.catalog.transaction() as conn:
         if replace and present:
-            conn.execute(
-                delete(t.versions).where(
-                    t.versions.c.address == product.address, t.versions.c.major.in_(present)
-                )
-            )
+            ctx.catalog.delete_versions(conn, product.address, present)
         for record in found:
             cat.record_major(
                 conn, product.address, record.major, record.table_uri, product.contract.deprecation_days

@@ -68,9 +68,6 @@ def access_for(ctx: Context, principal: str, address: str) -> ReadAccess:
 
 def _stored_columns(ctx: Context, release: Release) -> tuple[Column, ...] | None:
     """The columns of the contract a release was published under, from the catalog; None if unavailable."""
-    from sqlalchemy import select
-
-    from tessera.catalog import tables as t
     from tessera.spec.contract import parse_contract
 
     row = next(
@@ -83,12 +80,7 @@ def _stored_columns(ctx: Context, release: Release) -> tuple[Column, ...] | None
     )
     if row is None:
         return None
-    with ctx.catalog.engine.connect() as conn:
-        doc = conn.execute(
-            select(t.contracts.c.document).where(
-                t.contracts.c.address == release.address, t.contracts.c.hash == row["contract_hash"]
-            )
-        ).scalar()
+    doc = ctx.catalog.contract_document(release.address, row["contract_hash"])
     try:
         return parse_contract(doc, path=f"{release.address}@{release.contract_version}").columns
     except SpecError:

@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tessera.engine import Engine, create_engine, is_sealable, quote_name
+from tessera.engine import Engine, create_engine, is_sealable
 from tessera.errors import DataError, InputError, Problem, TesseraError
 from tessera.model.results import Check, QualityRun
+from tessera.model.sqltext import qualified
 from tessera.platform.servers import Source, choose_server, file_source, object_source
 from tessera.quality.select import Selection
 from tessera.spec.names import mesh_data_folders
@@ -223,7 +224,7 @@ def _name_physical_table(engine: Engine, obj: SchemaObject, relation: str) -> No
     if engine.dialect != "duckdb" or name == obj.name or not _PLAIN.match(name):
         return
     try:
-        engine.register_sql(name, f"SELECT * FROM {quote_name(relation)}")
+        engine.register_sql(name, f"SELECT * FROM {qualified(relation)}")
     except TesseraError:  # the rules that need the name will fail and say so
         return
 
@@ -245,7 +246,7 @@ def _spelled_as_declared(engine: Engine, obj: SchemaObject, relation: str, types
     from tessera.quality.sql import quote_ident
 
     pairs = ", ".join(f"{quote_ident(old)} AS {quote_ident(new)}" for old, new in renames)
-    engine.register_sql(ALIGNED, f"SELECT * RENAME ({pairs}) FROM {quote_name(relation)}")
+    engine.register_sql(ALIGNED, f"SELECT * RENAME ({pairs}) FROM {qualified(relation)}")
     return ALIGNED
 
 

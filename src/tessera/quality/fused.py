@@ -11,7 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from tessera.engine import Engine, quote_name
+from tessera.engine import Engine
+from tessera.model.sqltext import ident, qualified
 
 __all__ = ["error_text", "fused_select", "run_fused"]
 
@@ -52,9 +53,7 @@ def _bitmap_rewrites(engine: Engine, relation: str, exprs: Sequence[str]) -> dic
     if not targets or engine.dialect != "duckdb":  # bitstring_agg is DuckDB's own
         return {}
     try:
-        types = {
-            f'"{name.replace(chr(34), chr(34) * 2)}"': typ.upper() for name, typ in engine.columns(relation)
-        }
+        types = {ident(name): typ.upper() for name, typ in engine.columns(relation)}
     except Exception:
         return {}
     ints = {e: col for e, col in targets.items() if types.get(col) in _INTEGERS}
@@ -63,7 +62,7 @@ def _bitmap_rewrites(engine: Engine, relation: str, exprs: Sequence[str]) -> dic
     cols = sorted(set(ints.values()))
     ranges = ", ".join(f"min({c}), max({c})" for c in cols)
     try:
-        row = engine.fetch_rows(f"SELECT {ranges} FROM {quote_name(relation)}")[0]
+        row = engine.fetch_rows(f"SELECT {ranges} FROM {qualified(relation)}")[0]
     except Exception:
         return {}
     bounds = {c: (row[2 * i], row[2 * i + 1]) for i, c in enumerate(cols)}
@@ -79,10 +78,10 @@ def run_fused(engine: Engine, relation: str, exprs: Sequence[str]) -> tuple[dict
     """Measure every aggregate: ``(values, errors)``, both keyed by the aggregate's SQL text."""
     rewrites = _bitmap_rewrites(engine, relation, exprs)
     if rewrites:
-        values, errors = _run_fused([rewrites.get(e, e) for e in exprs], quote_name(relation), engine)
+        values, errors = _run_fused([rewrites.get(e, e) for e in exprs], qualified(relation), engine)
         back = {v: k for k, v in rewrites.items()}
         return {back.get(k, k): v for k, v in values.items()}, {back.get(k, k): v for k, v in errors.items()}
-    return _run_fused(list(exprs), quote_name(relation), engine)
+    return _run_fused(list(exprs), qualified(relation), engine)
 
 
 def _run_fused(exprs: Sequence[str], source: str, engine: Engine) -> tuple[dict[str, Any], dict[str, str]]:

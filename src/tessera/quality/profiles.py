@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 
-from tessera.engine import Engine, quote_name
+from tessera.engine import Engine
 from tessera.model.profile import ColumnProfile
+from tessera.model.sqltext import qualified
 from tessera.quality.fused import error_text
 from tessera.quality.sql import quote_ident
 
@@ -75,7 +76,7 @@ def _profile(
     engine: Engine, relation: str, sensitive: Collection[str], skip: Collection[str]
 ) -> tuple[ColumnProfile, ...]:
     columns = [(name, typ) for name, typ in engine.columns(relation) if name not in skip]
-    source = quote_name(relation)
+    source = qualified(relation)
     exprs = ["count(*)"]
     for name, typ in columns:
         col = quote_ident(name)

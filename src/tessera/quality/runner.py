@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from tessera.engine import Engine, quote_name
+from tessera.engine import Engine
 from tessera.model.contract import Contract, QualityRule, Threshold
 from tessera.model.results import Check, CheckOutcome, QualityRun
-from tessera.model.sqltext import hide_values
+from tessera.model.sqltext import hide_values, qualified
 from tessera.quality.checks import plan_columns, plan_library_rule
 from tessera.quality.fused import error_text, run_fused
 from tessera.quality.plan import DIMENSIONS, ROWS, Aggregates, PlannedCheck
@@ -153,7 +153,7 @@ def _alias_table(engine: Engine, table: str, relation: str, rules: Sequence[Qual
     if table == relation or not any(word.search(r.query or "") for r in rules):
         return
     try:
-        engine.register_sql(table, f"SELECT * FROM {quote_name(relation)}")
+        engine.register_sql(table, f"SELECT * FROM {qualified(relation)}")
     except Exception:  # the rules that need the name will fail and say so
         return
 
@@ -221,11 +221,11 @@ def with_placeholders(query: str | None, relation: str, column: str | None) -> s
     "The publish path"), so a placeholder opens nothing a bare name could not."""
     if not query:
         return query
-    relation_sql = quote_name(relation)
+    relation_sql = qualified(relation)
     query = _SCHEMA_TABLE.sub(lambda _: relation_sql, query)
     query = _TABLE.sub(lambda _: relation_sql, query)
     if "." in relation:
-        schema_sql = quote_name(relation.rsplit(".", 1)[0])
+        schema_sql = qualified(relation.rsplit(".", 1)[0])
         query = _SCHEMA.sub(lambda _: schema_sql, query)
     if column:
         column_sql = quote_ident(column)

@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
-from tessera.engine import Engine, quote_name
+from tessera.engine import Engine
+from tessera.model.sqltext import qualified
 from tessera.quality.plan import PlannedCheck
 from tessera.quality.sql import quote_ident
 
@@ -43,7 +44,7 @@ def sample_query(plan: PlannedCheck, relation: str, columns: Sequence[str], limi
     """The query selecting up to ``limit`` failing rows of ``plan``, or None when it has no row-level form."""
     if limit <= 0 or not columns:
         return None
-    source = quote_name(relation)
+    source = qualified(relation)
     if plan.violation is not None:
         select = ", ".join(quote_ident(c) for c in columns)
         return f"SELECT {select} FROM {source} WHERE {plan.violation} LIMIT {limit}"
@@ -108,7 +109,7 @@ def _shared(
     flags = ", ".join(f"({v}) IS TRUE" for v in violations)
     select = ", ".join(quote_ident(c) for c in columns)
     where = " OR ".join(f"({v})" for v in violations)
-    first = f"SELECT * FROM {quote_name(relation)} WHERE {where} LIMIT {SHARED_ROWS}"
+    first = f"SELECT * FROM {qualified(relation)} WHERE {where} LIMIT {SHARED_ROWS}"
     # The flags are computed over the rows the LIMIT kept, numbered as it kept them: a flag may plan as a join
     # (``NOT IN`` a long list), which need not keep the order.
     query = (

@@ -12,7 +12,6 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Response
 from starlette.concurrency import run_in_threadpool
 
-from tessera import __version__
 from tessera.errors import TesseraError
 from tessera.platform.context import Context
 from tessera.server import api, docs_page, problems, sharing, web, web_sso
@@ -22,6 +21,7 @@ from tessera.server.hosts import AllowedHosts
 from tessera.server.inflight import InFlight
 from tessera.server.metrics import CONTENT_TYPE_LATEST, Metrics, RequestMetrics
 from tessera.server.sources import RejectionSource
+from tessera.version import __version__
 
 __all__ = ["create_app"]
 

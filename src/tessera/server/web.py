@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +30,7 @@ from tessera.server import web_product as tabbed
 from tessera.server import web_views as views
 from tessera.server.deps import TOKEN_COOKIE, state
 from tessera.server.web_lineage import graph_view
-from tessera.server.web_render import error_page, not_a_form, page, render, secure
+from tessera.server.web_render import error_page, login_page, not_a_form, page, render, secure
 from tessera.server.web_session import (
     LOGIN_COOKIE,
     Refused,
@@ -241,20 +240,6 @@ async def decide(request: Request, request_id: int) -> Response:
 
 
 # -- sign-in -------------------------------------------------------------------------------------------------
-def login_page(
-    request: Request, status: int = 200, error: str | None = None, message: str | None = None
-) -> Response:
-    """The sign-in page: paste a token, or single sign-on where mesh.yaml sets ``auth.oidc`` (``web_sso``)."""
-    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
-    target = local_path(request.query_params.get("next"))
-    sso = state(request).oidc is not None
-    response = render(
-        request, "login.html", None, status, error=error, message=message, nonce=nonce, next=target, sso=sso
-    )
-    set_cookie(request, response, LOGIN_COOKIE, nonce, path="/login")
-    return response
-
-
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     def build() -> Response:

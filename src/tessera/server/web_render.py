@@ -4,6 +4,7 @@ turns what goes wrong into a friendly page with the right status, never a traceb
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,9 +19,9 @@ from tessera.errors import AccessDeniedError, AddressError, NotFoundError, Tesse
 from tessera.platform.context import Context
 from tessera.server.deps import TOKEN_COOKIE, state
 from tessera.server.web_panels import percent
-from tessera.server.web_session import Refused, SignIn, csrf_token, local_path
+from tessera.server.web_session import LOGIN_COOKIE, Refused, SignIn, csrf_token, local_path, set_cookie
 
-__all__ = ["error_page", "not_a_form", "page", "render", "secure"]
+__all__ = ["error_page", "login_page", "not_a_form", "page", "render", "secure"]
 
 log = logging.getLogger("tessera.server.web")
 
@@ -124,3 +125,17 @@ def page(request: Request, build: Callable[[], Response]) -> Response:
 
 def not_a_form(request: Request) -> Response:
     return error_page(request, 415, "Not a form", "Send this form from its page.")
+
+
+def login_page(
+    request: Request, status: int = 200, error: str | None = None, message: str | None = None
+) -> Response:
+    """The sign-in page: paste a token, or single sign-on where mesh.yaml sets ``auth.oidc`` (``web_sso``)."""
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    target = local_path(request.query_params.get("next"))
+    sso = state(request).oidc is not None
+    response = render(
+        request, "login.html", None, status, error=error, message=message, nonce=nonce, next=target, sso=sso
+    )
+    set_cookie(request, response, LOGIN_COOKIE, nonce, path="/login")
+    return response

@@ -34,7 +34,7 @@ from tessera.access.sso import (
 )
 from tessera.errors import TesseraError
 from tessera.server.deps import TOKEN_COOKIE, state
-from tessera.server.web_render import error_page, secure
+from tessera.server.web_render import error_page, login_page, secure
 from tessera.server.web_session import local_path, set_cookie
 
 __all__ = ["router", "signed_out"]
@@ -66,8 +66,6 @@ def _flow(request: Request) -> dict[str, str] | None:
 
 def _refuse(request: Request, exc: TokenRefused, status: int = 401) -> Response:
     """The sign-in page saying why the sign-in failed; the refusal audited."""
-    from tessera.server.web import login_page
-
     refused(state(request).catalog, exc)
     response = login_page(request, status, f"Single sign-on failed: {exc}")
     response.delete_cookie(FLOW_COOKIE, path=_FLOW_PATH)

@@ -17,11 +17,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection
 
 from tessera.access.rejections import record_rejection
 from tessera.catalog import Catalog, append_audit, utc
-from tessera.catalog import tables as t
+from tessera.catalog import sharing as rows
 from tessera.errors import NotFoundError, TesseraError
 from tessera.sharing.model import Recipient, Share, SharedTable, SharingError
 from tessera.spec.bounds import MAX_TEXT_CHARS
@@ -86,28 +86,17 @@ def _recipient(row: Any) -> Recipient:
     )
 
 
-def _table_key(share: str, schema: str, table: str) -> tuple[Any, ...]:
-    """The conditions naming one table of a share (its ``schema.table``)."""
-    return (
-        t.share_tables.c.share == share,
-        t.share_tables.c.schema_name == schema,
-        t.share_tables.c.table_name == table,
-    )
-
-
 def _share_row(conn: Connection, name: str) -> Any:
-    row = conn.execute(select(t.shares).where(t.shares.c.name == name)).first()
+    row = rows.share_row(conn, name)
     if row is None:
-        known = conn.execute(select(t.shares.c.name)).scalars()
-        raise _missing("share", name, known, "see `tessera share list`")
+        raise _missing("share", name, rows.share_names(conn), "see `tessera share list`")
     return row
 
 
 def _recipient_row(conn: Connection, name: str) -> Any:
-    row = conn.execute(select(t.share_recipients).where(t.share_recipients.c.name == name)).first()
+    row = rows.recipient_row(conn, name)
     if row is None:
-        known = conn.execute(select(t.share_recipients.c.name)).scalars()
-        raise _missing("recipient", name, known, "see `tessera share recipient list`")
+        raise _missing("recipient", name, rows.recipient_names(conn), "see `tessera share recipient list`")
     return row
 
 
@@ -121,14 +110,19 @@ def create_share(catalog: Catalog, name: str, comment: str | None, actor: str) -
             f"keep the share's comment under {MAX_TEXT_CHARS} characters (it has {len(comment)})"
         )
     with catalog.transaction() as conn:
-        row = conn.execute(select(t.shares).where(t.shares.c.name == name)).first()
+        row = rows.share_row(conn, name)
         if row is not None:
             return _share(row), False
         share = Share(name, str(uuid.uuid4()), comment, _now(), actor)
-        conn.execute(
-            insert(t.shares).values(
-                name=name, id=share.id, comment=comment, created_at=share.created_at, created_by=actor
-            )
+        rows.insert_share(
+            conn,
+            {
+                "name": name,
+                "id": share.id,
+                "comment": comment,
+                "created_at": share.created_at,
+                "created_by": actor,
+            },
         )
         append_audit(conn, actor, "share.create", name, {"id": share.id, "comment": comment})
     return share, True
@@ -138,16 +132,7 @@ def delete_share(catalog: Catalog, name: str, actor: str) -> Share:
     """Delete a share with its tables and grants (the audit entry lists them)."""
     with catalog.transaction() as conn:
         row = _share_row(conn, name)
-        tables = [
-            f"{r.schema_name}.{r.table_name}"
-            for r in conn.execute(select(t.share_tables).where(t.share_tables.c.share == name))
-        ]
-        recipients = list(
-            conn.execute(select(t.share_grants.c.recipient).where(t.share_grants.c.share == name)).scalars()
-        )
-        conn.execute(delete(t.share_grants).where(t.share_grants.c.share == name))
-        conn.execute(delete(t.share_tables).where(t.share_tables.c.share == name))
-        conn.execute(delete(t.shares).where(t.shares.c.name == name))
+        tables, recipients = rows.delete_share_rows(conn, name)
         append_audit(conn, actor, "share.delete", name, {"tables": tables, "recipients": sorted(recipients)})
     return _share(row)
 
@@ -159,7 +144,7 @@ def get_share(catalog: Catalog, name: str) -> Share:
 
 def list_shares(catalog: Catalog) -> list[Share]:
     with catalog.engine.connect() as conn:
-        return [_share(r) for r in conn.execute(select(t.shares).order_by(t.shares.c.name))]
+        return [_share(r) for r in rows.share_rows(conn)]
 
 
 def add_table(
@@ -169,8 +154,7 @@ def add_table(
     again changes nothing; a name taken by another product is refused."""
     with catalog.transaction() as conn:
         _share_row(conn, share)
-        key = _table_key(share, schema, table)
-        row = conn.execute(select(t.share_tables).where(*key)).first()
+        row = rows.table_row(conn, share, schema, table)
         if row is not None:
             if (row.address, row.major) == (address, major):
                 return _table(row), False
@@ -179,17 +163,18 @@ def add_table(
                 "or pick another name with --as SCHEMA.TABLE"
             )
         added = SharedTable(share, schema, table, str(uuid.uuid4()), address, major)
-        conn.execute(
-            insert(t.share_tables).values(
-                share=share,
-                schema_name=schema,
-                table_name=table,
-                id=added.id,
-                address=address,
-                major=major,
-                added_at=_now(),
-                added_by=actor,
-            )
+        rows.insert_table(
+            conn,
+            {
+                "share": share,
+                "schema_name": schema,
+                "table_name": table,
+                "id": added.id,
+                "address": address,
+                "major": major,
+                "added_at": _now(),
+                "added_by": actor,
+            },
         )
         append_audit(
             conn,
@@ -203,27 +188,18 @@ def add_table(
 
 def list_tables(catalog: Catalog, share: str) -> list[SharedTable]:
     """The tables of a share, ordered by schema and name (the order pages are cut in)."""
-    query = (
-        select(t.share_tables)
-        .where(t.share_tables.c.share == share)
-        .order_by(t.share_tables.c.schema_name, t.share_tables.c.table_name)
-    )
     with catalog.engine.connect() as conn:
-        return [_table(r) for r in conn.execute(query)]
+        return [_table(r) for r in rows.table_rows(conn, share)]
 
 
 def remove_table(catalog: Catalog, share: str, schema: str, table: str, actor: str) -> SharedTable:
     with catalog.transaction() as conn:
         _share_row(conn, share)
-        key = _table_key(share, schema, table)
-        row = conn.execute(select(t.share_tables).where(*key)).first()
+        row = rows.table_row(conn, share, schema, table)
         if row is None:
-            known = [
-                f"{r.schema_name}.{r.table_name}"
-                for r in conn.execute(select(t.share_tables).where(t.share_tables.c.share == share))
-            ]
+            known = [f"{r.schema_name}.{r.table_name}" for r in rows.table_rows(conn, share)]
             raise _missing(f"table in share {share}", f"{schema}.{table}", known, "see `tessera share show`")
-        conn.execute(delete(t.share_tables).where(*key))
+        rows.delete_table(conn, share, schema, table)
         append_audit(
             conn, actor, "share.remove", share, {"table": f"{schema}.{table}", "address": row.address}
         )
@@ -241,15 +217,20 @@ def create_recipient(
     now = _now()
     expires = now + timedelta(days=expires_days) if expires_days is not None else None
     with catalog.transaction() as conn:
-        if conn.execute(select(t.share_recipients).where(t.share_recipients.c.name == name)).first():
+        if rows.recipient_row(conn, name):
             raise TesseraError(
                 f"recipient {name!r} already exists; `tessera share profile {name} --endpoint URL` issues "
                 "it a new token"
             )
-        conn.execute(
-            insert(t.share_recipients).values(
-                name=name, principal=principal, created_at=now, created_by=actor, expires_at=expires
-            )
+        rows.insert_recipient(
+            conn,
+            {
+                "name": name,
+                "principal": principal,
+                "created_at": now,
+                "created_by": actor,
+                "expires_at": expires,
+            },
         )
         append_audit(
             conn, actor, "share.recipient.create", name, {"principal": principal, "expires_at": expires}
@@ -264,8 +245,7 @@ def get_recipient(catalog: Catalog, name: str) -> Recipient:
 
 def list_recipients(catalog: Catalog) -> list[Recipient]:
     with catalog.engine.connect() as conn:
-        query = select(t.share_recipients).order_by(t.share_recipients.c.name)
-        return [_recipient(r) for r in conn.execute(query)]
+        return [_recipient(r) for r in rows.recipient_rows(conn)]
 
 
 def revoke_recipient(catalog: Catalog, name: str, actor: str) -> Recipient:
@@ -273,11 +253,7 @@ def revoke_recipient(catalog: Catalog, name: str, actor: str) -> Recipient:
     with catalog.transaction() as conn:
         row = _recipient_row(conn, name)
         if row.revoked_at is None:
-            conn.execute(
-                update(t.share_recipients)
-                .where(t.share_recipients.c.name == name)
-                .values(revoked_at=_now(), revoked_by=actor)
-            )
+            rows.update_recipient(conn, name, {"revoked_at": _now(), "revoked_by": actor})
             append_audit(conn, actor, "share.recipient.revoke", name, {"token": row.token_id})
             row = _recipient_row(conn, name)
     return _recipient(row)
@@ -294,10 +270,8 @@ def issue_token(catalog: Catalog, name: str, actor: str) -> tuple[Recipient, str
             raise TesseraError(
                 f"recipient {name} is {state}; create a new recipient (`tessera share recipient create`)"
             )
-        conn.execute(
-            update(t.share_recipients)
-            .where(t.share_recipients.c.name == name)
-            .values(token_id=token_id, secret_hash=_digest(secret), token_issued_at=now)
+        rows.update_recipient(
+            conn, name, {"token_id": token_id, "secret_hash": _digest(secret), "token_issued_at": now}
         )
         append_audit(conn, actor, "share.token", name, {"token": token_id, "replaces": row.token_id})
         row = _recipient_row(conn, name)
@@ -321,9 +295,7 @@ def authenticate(catalog: Catalog, token: str | None) -> Recipient:
         )
     token_id, secret = match[1], match[2]
     with catalog.engine.connect() as conn:
-        row = conn.execute(
-            select(t.share_recipients).where(t.share_recipients.c.token_id == token_id)
-        ).first()
+        row = rows.recipient_by_token(conn, token_id)
     if row is None or not hmac.compare_digest(row.secret_hash or "", _digest(secret)):
         raise _refuse(
             catalog, token_id, "unknown", "unknown bearer token: it was never issued or has been replaced"
@@ -346,7 +318,7 @@ def authenticate(catalog: Catalog, token: str | None) -> Recipient:
 def recipient_live(catalog: Catalog, name: str) -> bool:
     """Whether a recipient is neither revoked nor expired now (file URLs stop with their recipient)."""
     with catalog.engine.connect() as conn:
-        row = conn.execute(select(t.share_recipients).where(t.share_recipients.c.name == name)).first()
+        row = rows.recipient_row(conn, name)
     return row is not None and _recipient(row).state(_now()) == "active"
 
 
@@ -358,14 +330,9 @@ def grant(catalog: Catalog, share: str, recipient: str, actor: str) -> bool:
     with catalog.transaction() as conn:
         _share_row(conn, share)
         _recipient_row(conn, recipient)
-        key = (t.share_grants.c.share == share, t.share_grants.c.recipient == recipient)
-        if conn.execute(select(t.share_grants).where(*key)).first() is not None:
+        if rows.grant_row(conn, share, recipient) is not None:
             return False
-        conn.execute(
-            insert(t.share_grants).values(
-                share=share, recipient=recipient, granted_at=_now(), granted_by=actor
-            )
-        )
+        rows.insert_grant(conn, share, recipient, actor, _now())
         append_audit(conn, actor, "share.grant", share, {"recipient": recipient})
     return True
 
@@ -373,36 +340,22 @@ def grant(catalog: Catalog, share: str, recipient: str, actor: str) -> bool:
 def revoke(catalog: Catalog, share: str, recipient: str, actor: str) -> None:
     with catalog.transaction() as conn:
         _share_row(conn, share)
-        key = (t.share_grants.c.share == share, t.share_grants.c.recipient == recipient)
-        if conn.execute(delete(t.share_grants).where(*key)).rowcount == 0:
+        if rows.delete_grant(conn, share, recipient) == 0:
             raise NotFoundError(f"recipient {recipient!r} holds no grant on share {share}")
         append_audit(conn, actor, "share.revoke", share, {"recipient": recipient})
 
 
 def granted_shares(catalog: Catalog, recipient: str) -> list[Share]:
     """The shares a recipient may read, by name."""
-    query = (
-        select(t.shares)
-        .join(t.share_grants, t.share_grants.c.share == t.shares.c.name)
-        .where(t.share_grants.c.recipient == recipient)
-        .order_by(t.shares.c.name)
-    )
-    with catalog.engine.connect() as conn:
-        return [_share(r) for r in conn.execute(query)]
+    return [_share(r) for r in rows.granted_share_rows(catalog, recipient)]
 
 
 def recipients_of(catalog: Catalog, share: str) -> list[str]:
-    query = select(t.share_grants.c.recipient).where(t.share_grants.c.share == share)
-    with catalog.engine.connect() as conn:
-        return sorted(conn.execute(query).scalars())
+    return rows.recipients_of_share(catalog, share)
 
 
 def record_read(catalog: Catalog, recipient: str, subject: str, details: dict[str, Any]) -> None:
     """A recipient's read: audited (actor ``recipient:NAME``), and the recipient's last use noted."""
     with catalog.transaction() as conn:
-        conn.execute(
-            update(t.share_recipients)
-            .where(t.share_recipients.c.name == recipient)
-            .values(last_used_at=_now())
-        )
+        rows.update_recipient(conn, recipient, {"last_used_at": _now()})
         append_audit(conn, f"recipient:{recipient}", "share.query", subject, details)

@@ -59,9 +59,9 @@ def scan_mesh(root: str | Path, *, environ: Mapping[str, str] | None = None) -> 
     nothing refused yet (``Scan.spec`` decides); raises ``SpecError`` only when ``root`` is not a mesh."""
     base = Path(root).expanduser().resolve()
     if not (base / "mesh.yaml").is_file():
-        what = "does not exist" if not base.exists() else "is not a Tessera mesh: it has no mesh.yaml"
-        hint = "run `tessera init` to create a mesh (or `tessera init --example` for the example mesh)"
-        raise SpecError([Problem(str(base), None, "", f"{base} {what}; {hint}")])
+        from tessera.spec.settings import not_a_mesh
+
+        raise not_a_mesh(base)
     index = open_index(base, environ)
     files = MeshFiles.walk(base) if index is not None else None
     reader = FileReader(files, base)

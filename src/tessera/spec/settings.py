@@ -16,7 +16,14 @@ from tessera.spec.names import DEFAULT_STORAGE, ENV_CATALOG, resolve_location
 from tessera.spec.schemas import schema_errors
 from tessera.spec.yaml_lines import LineMap, Report, read_yaml
 
-__all__ = ["DEFAULT_STORAGE", "ENV_CATALOG", "check_settings", "load_settings", "resolve_catalog_url"]
+__all__ = [
+    "DEFAULT_STORAGE",
+    "ENV_CATALOG",
+    "check_settings",
+    "load_settings",
+    "not_a_mesh",
+    "resolve_catalog_url",
+]
 
 _SQLITE = re.compile(r"^(sqlite(?:\+\w+)?:///)(.*)$")
 _S3 = ("s3://", "s3a://")
@@ -141,13 +148,18 @@ def resolve_catalog_url(url: str | None, root: Path) -> str:
     return url
 
 
+def not_a_mesh(base: Path) -> SpecError:
+    """The error for a folder that has no ``mesh.yaml``, saying how to make one."""
+    what = "does not exist" if not base.exists() else "is not a Tessera mesh: it has no mesh.yaml"
+    hint = "run `tessera init` to create a mesh (or `tessera init --example` for the example mesh)"
+    return SpecError([Problem(str(base), None, "", f"{base} {what}; {hint}")])
+
+
 def load_settings(root: str | Path, *, environ: Mapping[str, str] | None = None) -> MeshSettings:
     """Only ``mesh.yaml``: enough to open the catalog and storage without reading every product file."""
     base = Path(root).expanduser().resolve()
     if not (base / "mesh.yaml").is_file():
-        from tessera.spec.mesh import load_mesh
-
-        return load_mesh(base, environ=environ).settings  # raises the not-a-mesh error
+        raise not_a_mesh(base)
     doc, lines, found = read_yaml(base / "mesh.yaml", "mesh.yaml")
     settings, problems = check_settings(doc if not found else {"name": base.name}, lines, base, environ)
     if found or problems:

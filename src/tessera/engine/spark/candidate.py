@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from tessera.engine.spark.engine import SparkEngine
 from tessera.engine.spark.types import arrow_schema, duckdb_type
 from tessera.errors import DataError, TransientError
 from tessera.model.contract import Contract
@@ -24,7 +23,7 @@ from tessera.model.sqltext import ident, string_literal
 from tessera.storage import METADATA_COLUMNS, Provenance
 
 if TYPE_CHECKING:
-    from tessera.engine.base import Engine
+    from tessera.engine.spark.engine import SparkEngine
     from tessera.storage import TableStore
 
 __all__ = ["SparkCandidate"]
@@ -36,14 +35,6 @@ _q = ident
 _lit = string_literal
 
 
-def _engine_for(frame: Any, shared: Engine | None) -> tuple[SparkEngine, bool]:
-    """The engine over the frame's own session (the caller's when it is that session); and whether it is
-    borrowed (the caller closes it)."""
-    if isinstance(shared, SparkEngine) and shared.spark is frame.sparkSession:
-        return shared, True
-    return SparkEngine(session=frame.sparkSession), False
-
-
 @dataclass
 class SparkCandidate:
     """A conformed Spark DataFrame registered as ``name`` on ``engine`` (its own session)."""
@@ -53,10 +44,12 @@ class SparkCandidate:
     names: list[str]
 
     @classmethod
-    def conform(cls, frame: Any, contract: Contract, shared: Engine | None, name: str) -> SparkCandidate:
+    def conform(
+        cls, frame: Any, contract: Contract, engine: SparkEngine, borrowed: bool, name: str
+    ) -> SparkCandidate:
+        """``frame`` conformed on ``engine`` (over the frame's own session; ``borrowed``: the caller closes it)."""
         from tessera.storage.schema import target_schema
 
-        engine, borrowed = _engine_for(frame, shared)
         try:
             engine.register_frame(RAW, frame)
             source = arrow_schema(frame.schema)

@@ -188,10 +188,13 @@ class SparkEngine:
 
     @classmethod
     def candidate(cls, frame: Any, contract: Contract, shared: Engine | None, name: str) -> SparkCandidate:
-        """The frame conformed to ``contract`` on its own session, registered as ``name``."""
+        """The frame conformed to ``contract`` on its own session, registered as ``name``: on ``shared`` when that
+        is an engine over the frame's session (borrowed: the caller closes it), else on a new one."""
         from tessera.engine.spark.candidate import SparkCandidate
 
-        return SparkCandidate.conform(frame, contract, shared, name)
+        if isinstance(shared, SparkEngine) and shared.spark is frame.sparkSession:
+            return SparkCandidate.conform(frame, contract, shared, True, name)
+        return SparkCandidate.conform(frame, contract, cls(session=frame.sparkSession), False, name)
 
     def __init__(self, url: str | None = None, *, session: Any = None) -> None:
         if session is None:
