@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.meshkit import make_mesh
+from tests.fixtures.meshkit import make_mesh
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -5,7 +5,7 @@
         return mesh.query("select country, sum(amount) from sales.orders group by country")
 
 ``MeshAPI`` and ``ProductAPI`` are ``typing.Protocol`` classes: mypy checks at the end of this module that both
-implementations satisfy them, and ``tests/test_sdk.py`` runs one set of calls against a folder and a served mesh
+implementations satisfy them, and ``tests/sdk/test_sdk.py`` runs one set of calls against a folder and a served mesh
 (docs/architecture.md, SDK). Errors are the same classes on both sides (``tessera.problem_codec``).
 
 Left out, and why:

@@ -38,7 +38,7 @@ def _trigger(table: str, event: str = "") -> str:
 
 def watch(conn: Connection, tables: Iterable[str]) -> None:
     """Make every write to ``tables`` move the generation, in the writing transaction (a migration that adds a
-    table calls this for it; ``tests/test_catalog_cache.py`` checks that every table is watched)."""
+    table calls this for it; ``tests/catalog/test_catalog_cache.py`` checks that every table is watched)."""
     if conn.dialect.name == "postgresql":
         conn.execute(
             text(

@@ -1,5 +1,5 @@
 """SQL text helpers written once: quoting identifiers and string literals, and hiding the values an engine
-error quotes. Pure functions; every module that builds SQL text uses these (tests/test_helpers_once.py)."""
+error quotes. Pure functions; every module that builds SQL text uses these (tests/architecture/test_helpers_once.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The one door (docs/governance.md, "Threat model"): every read of product data for a reader goes through
-:class:`Reader`, and no other module opens product data for one (tests/test_one_door.py holds that line).
+:class:`Reader`, and no other module opens product data for one (tests/architecture/test_one_door.py holds that line).
 
 A reader is made for a :class:`Caller`: a principal, whose grants decide what it sees, or trusted local use
 (``Caller.local()``: the embedded single user, every column and every row, never reachable from the network).

@@ -4,7 +4,7 @@ without Arrow or a SQL parser for the spellings contracts use most.
 ``declared_type_family(column)`` is ``arrow_family(arrow_type(column))`` of :mod:`tessera.storage.schema`,
 which loads Arrow and parses ``physicalType`` with sqlglot: a bare ``tessera test`` pays neither for
 ``bigint``, ``varchar`` or ``decimal(10,2)``. Any other spelling goes through ``arrow_type`` itself, and
-``tests/test_imports.py`` holds every entry here equal to what ``arrow_type`` answers."""
+``tests/architecture/test_imports.py`` holds every entry here equal to what ``arrow_type`` answers."""
 
 from __future__ import annotations
 
