@@ -12,7 +12,7 @@ __all__ = ["doctor", "run_scheduler", "status"]
 
 def status(args: argparse.Namespace) -> int:
     from tessera.platform import Mesh
-    from tessera.platform.monitor import check
+    from tessera.platform.observability.monitor import check
 
     with Mesh(args.mesh) as mesh:
         if args.incidents:
@@ -61,7 +61,7 @@ def status(args: argparse.Namespace) -> int:
 
 def run_scheduler(args: argparse.Namespace) -> int:
     from tessera.platform import Mesh
-    from tessera.platform.schedule import run_scheduler as run
+    from tessera.platform.publishing.schedule import run_scheduler as run
 
     with Mesh(args.mesh) as mesh:
         batches = run(mesh.ctx, once=args.once)
@@ -72,7 +72,7 @@ def run_scheduler(args: argparse.Namespace) -> int:
 def doctor(args: argparse.Namespace) -> int:
     """Each part of the mesh tried for real; exit 1 when any of them fails."""
     from tessera.cli.render import console
-    from tessera.platform.doctor import diagnose
+    from tessera.platform.provisioning.doctor import diagnose
 
     checks = diagnose(args.mesh)
     if args.json:

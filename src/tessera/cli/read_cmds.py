@@ -83,7 +83,7 @@ def read(args: argparse.Namespace) -> int:
 def query(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tessera.platform.reader import fast_query
+    from tessera.platform.reading.reader import fast_query
 
     fmt = "json" if args.json else args.format
     principal = getattr(args, "as_principal", None)
