@@ -12,15 +12,12 @@ __all__ = ["govern", "policy"]
 def govern(args: argparse.Namespace) -> int:
     """Every policy on every product (or the ADDRESSes): a report, exit 1 on any error violation."""
     from tessera.platform import Mesh
-    from tessera.platform.governing.govern import govern as evaluate
 
     fixes = None
     with Mesh(args.mesh) as mesh:
         if args.fix:
-            from tessera.platform.remediation.remediate import apply_retention
-
-            fixes = apply_retention(mesh.ctx, list(args.products or []) or None)
-        report = evaluate(mesh.ctx, args.products)
+            fixes = mesh.apply_retention(list(args.products or []))
+        report = mesh.govern(args.products or ())
     if args.json:
         document = report.as_dict()
         if fixes is not None:

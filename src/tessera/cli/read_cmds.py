@@ -203,7 +203,7 @@ def catalog(args: argparse.Namespace) -> int:
             if not hits and not args.json:
                 from tessera.model.suggest import closest
 
-                addresses = [p["address"] for p in mesh.ctx.catalog.products()]
+                addresses = mesh.addresses()
                 names = {a.rsplit(".", 1)[-1]: a for a in addresses}
                 near = closest(args.term or "", [*names, *addresses])
                 hint = f"; did you mean {names.get(near[0], near[0])}?" if near else ""

@@ -138,10 +138,9 @@ def share(args: argparse.Namespace) -> int:
 
     from tessera.cli.render import plain, print_json, print_table
     from tessera.platform import Mesh
-    from tessera.platform.sharing.shares import Sharing
 
     with Mesh(args.mesh) as mesh:
-        sharing = Sharing(mesh.ctx)
+        sharing = mesh.sharing
         what = args.share_action
         if what == "recipient":
             return _recipients(sharing, args)

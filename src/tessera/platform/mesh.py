@@ -13,6 +13,7 @@ from tessera.platform.context import Context
 if TYPE_CHECKING:  # the use cases load with the method that needs them: `tessera lineage` reads no Arrow
     import pyarrow as pa
 
+    from tessera.governance.erasure import Subject
     from tessera.model.expectations import Expectations
     from tessera.model.product import MeshSpec
     from tessera.model.profile import VersionProfile
@@ -193,7 +194,7 @@ class Mesh:
 
         return apply_retention(self.ctx, list(addresses) or None, dry_run=dry_run)
 
-    def erase(self, subject: str, *, dry_run: bool = False) -> ErasureReport:
+    def erase(self, subject: str | Subject, *, dry_run: bool = False) -> ErasureReport:
         """The right to erasure: ``mesh.erase("customer_id=C123")`` removes the subject from every product and
         every readable version that holds its key; audited with the value's digest, not the value."""
         from tessera.platform.remediation.erasure import erase
@@ -274,6 +275,30 @@ class Mesh:
         from tessera.platform.observability.slo import slo
 
         return slo(self.ctx, address, window=window, series=series)
+
+    # The CLI's remaining calls, so that it calls only the facade (docs/architecture.md, "Layers").
+    def status(self, addresses: Sequence[str] = ()) -> list[Any]:
+        """SLA status per product (all by default): records incident changes and queues their notifications."""
+        from tessera.platform.observability.monitor import check
+
+        return check(self.ctx, list(addresses) or None)
+
+    def incidents(self, *, open_only: bool = False, address: str | None = None) -> list[dict[str, Any]]:
+        """SLA incidents, newest first."""
+        from tessera.platform.observability.monitor import incidents
+
+        return incidents(self.ctx, open_only=open_only, address=address)
+
+    def run_scheduler(self, *, once: bool = False) -> int:
+        """Build products when their update frequency says, until interrupted (one due batch with ``once``);
+        returns the number of batches run."""
+        from tessera.platform.publishing.schedule import run_scheduler
+
+        return run_scheduler(self.ctx, once=once)
+
+    def addresses(self) -> list[str]:
+        """The addresses of the catalog's products."""
+        return [p["address"] for p in self.ctx.catalog.products()]
 
     def close(self) -> None:
         self.ctx.close()

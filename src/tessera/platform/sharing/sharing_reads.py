@@ -9,11 +9,10 @@ else masked, filtered copies (``tessera.sharing.masked``). Every query is audite
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from tessera.access.model import ReadAccess
 from tessera.catalog import utc
@@ -38,38 +37,12 @@ UrlFor = Callable[[str, str], str]
 
 @dataclass(frozen=True, slots=True)
 class QueryOptions:
-    """The body of a query request, checked."""
+    """The body of a query request, checked (by ``tessera.server.sharing_options``)."""
 
     version: int | None = None
     timestamp: datetime | None = None
     limit_hint: int | None = None
     json_predicate_hints: str | None = None
-
-    @classmethod
-    def parse(cls, body: Mapping[str, Any]) -> QueryOptions:
-        def number(key: str) -> int | None:
-            value = body.get(key)
-            if value is None:
-                return None
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise SharingError(400, "INVALID_PARAMETER_VALUE", f"{key} must be a non-negative integer")
-            return value
-
-        for key in ("startingVersion", "endingVersion"):
-            if body.get(key) is not None:
-                raise SharingError(
-                    400, "UNSUPPORTED_OPERATION", f"{key}: change data feed is not shared by this server"
-                )
-        version, stamp = number("version"), body.get("timestamp")
-        if version is not None and stamp is not None:
-            raise SharingError(400, "INVALID_PARAMETER_VALUE", "give version or timestamp, not both")
-        hints = body.get("jsonPredicateHints")
-        return cls(
-            version=version,
-            timestamp=parse_timestamp(str(stamp), "timestamp") if stamp is not None else None,
-            limit_hint=number("limitHint"),
-            json_predicate_hints=hints if isinstance(hints, str) else None,
-        )
 
 
 def parse_timestamp(text: str, key: str) -> datetime:
