@@ -145,7 +145,7 @@ def run(root: Path, rows: int, repeat: int) -> None:
     import pyarrow.parquet as pq
 
     import tessera
-    from tessera.platform.reader import Caller, Reader
+    from tessera.platform.reading.reader import Caller, Reader
 
     make_mesh(root)
     with tessera.open(root) as mesh:

@@ -120,7 +120,7 @@ def run(root: Path, products_wanted: int) -> None:
 
     import tessera
     from tessera.governance import CatalogFacts, evaluate, load_policies, product_document
-    from tessera.platform.govern import govern
+    from tessera.platform.governing.govern import govern
 
     with tessera.open(root) as mesh:
         ctx = mesh.ctx

@@ -75,8 +75,8 @@ def main() -> None:
 
     import tessera
     from tessera.catalog import tables as t
-    from tessera.platform.usage import usage
-    from tessera.platform.usage_counts import Popularity, UsageTotals
+    from tessera.platform.observability.usage import usage
+    from tessera.platform.observability.usage_counts import Popularity, UsageTotals
 
     root = Path(tempfile.mkdtemp(prefix="bench-usage-")) / "mesh"
     made = [sys.executable, "-m", "tessera.cli", "init", str(root), "--example", "--scale", "0.01"]

@@ -29,10 +29,10 @@ if TYPE_CHECKING:
 
     from tessera.model.contract import Contract
     from tessera.model.profile import VersionProfile
-    from tessera.platform.consumers import ConsumerList
-    from tessera.platform.lineage import LineageGraph
-    from tessera.platform.slo import SloSummary
-    from tessera.platform.usage import UsageReport
+    from tessera.platform.governing.consumers import ConsumerList
+    from tessera.platform.observability.lineage import LineageGraph
+    from tessera.platform.observability.slo import SloSummary
+    from tessera.platform.observability.usage import UsageReport
 
 __all__ = ["RemoteAccess", "RemoteMesh", "RemoteProduct"]
 
@@ -209,7 +209,7 @@ class RemoteMesh:
 
     def consumers(self, address: str) -> ConsumerList:
         """Who relies on ``address`` and on what (``Mesh.consumers``)."""
-        from tessera.platform.consumers import listed_from_dict
+        from tessera.platform.governing.consumers import listed_from_dict
 
         domain, product = Address.parse(address).name.split(".")
         return listed_from_dict(self._json("GET", f"/products/{domain}/{product}/consumers"))
@@ -218,7 +218,7 @@ class RemoteMesh:
         self, node: str, *, direction: str = "both", depth: int | None = None, as_of: str | None = None
     ) -> LineageGraph:
         """The lineage graph around a product or one of its columns (``sales.orders.amount``)."""
-        from tessera.platform.lineage import LineageGraph
+        from tessera.platform.observability.lineage import LineageGraph
 
         parts = node.split(".")
         if len(parts) not in (2, 3):
@@ -240,7 +240,7 @@ class RemoteMesh:
 
     def usage(self, address: str | None = None, since: Any = None) -> UsageReport:
         """``Mesh.usage``: the ``UsageReport`` the server counted for the token's principal."""
-        from tessera.platform.usage import report_from_dict
+        from tessera.platform.observability.usage import report_from_dict
 
         params = {"since": since.isoformat() if isinstance(since, datetime) else since} if since else {}
         path = "/usage"
@@ -255,7 +255,7 @@ class RemoteMesh:
 
     def slo(self, address: str | None = None, *, window: str | None = None) -> SloSummary:
         """SLOs with error budgets, as ``Mesh.slo``; one product's carry their daily series (``series=True``)."""
-        from tessera.platform.slo import summary_from_dict
+        from tessera.platform.observability.slo import summary_from_dict
 
         params = {"window": window} if window else {}
         path = "/slo"

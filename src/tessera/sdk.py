@@ -31,10 +31,10 @@ if TYPE_CHECKING:
 
     from tessera.model.contract import Contract
     from tessera.model.profile import VersionProfile
-    from tessera.platform.consumers import ConsumerList
-    from tessera.platform.lineage import LineageGraph
-    from tessera.platform.slo import SloSummary
-    from tessera.platform.usage import UsageReport
+    from tessera.platform.governing.consumers import ConsumerList
+    from tessera.platform.observability.lineage import LineageGraph
+    from tessera.platform.observability.slo import SloSummary
+    from tessera.platform.observability.usage import UsageReport
 
 __all__ = ["SEARCH_HIT", "SHOWN", "MeshAPI", "ProductAPI"]
 

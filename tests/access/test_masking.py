@@ -185,7 +185,7 @@ def published(mesh_dir: Path) -> Path:
 @pytest.fixture
 def orders(published: Path) -> dict[str, Any]:
     """The published table's files and a filtered, uncleared access to it (hand-built, no grants)."""
-    from tessera.platform.reading import resolve
+    from tessera.platform.reading.releases import resolve
 
     with tessera.open(published) as mesh:
         columns = mesh.spec.product("sales.orders").contract.columns  # type: ignore[union-attr]

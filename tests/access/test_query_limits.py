@@ -22,7 +22,7 @@ from tessera.errors import (
     ResultTooLargeError,
     SpecError,
 )
-from tessera.platform.reader import Caller, Reader
+from tessera.platform.reading.reader import Caller, Reader
 from tests.fixtures.meshkit import orders_table
 
 ENDLESS = "SELECT count(*) AS n FROM range(1000000000000::BIGINT) t(i) WHERE i % 7 = 3"

@@ -17,7 +17,7 @@ import yaml
 import tessera
 from tessera.cli import main
 from tessera.errors import QueryError
-from tessera.platform.build import build_one
+from tessera.platform.publishing.build import build_one
 from tests.fixtures.meshkit import CUSTOMERS_CONTRACT, DAILY_CONTRACT, make_mesh, product_doc, write
 
 ATTACK = "domains/sales/products/attack"

@@ -14,8 +14,8 @@ SRC = REPO / "src" / "tessera"
 DOC = (REPO / "docs" / "architecture.md").read_text()
 CONTRIBUTING = (REPO / "CONTRIBUTING.md").read_text()
 
-#: A path in backticks: ``src/tessera/platform/publish.py``, ``platform/publish.py``, ``cli/*_cmds.py``,
-#: ``platform/slo.py::announce_burns``, ``tests/architecture/test_one_door.py``, ``tests/fixtures/interop/``.
+#: A path in backticks: ``src/tessera/platform/publishing/publish.py``, ``platform/publishing/publish.py``, ``cli/*_cmds.py``,
+#: ``platform/observability/slo.py::announce_burns``, ``tests/architecture/test_one_door.py``, ``tests/fixtures/interop/``.
 _PATH = re.compile(r"`((?:src/tessera/)?[\w*]+(?:/[\w*.]+)*(?:\.py|/))(?:::\w+)?`")
 
 
@@ -39,11 +39,15 @@ def test_every_module_the_docs_name_exists() -> None:
 
 
 def test_the_check_finds_a_module_that_does_not_exist() -> None:
-    assert _named("see `platform/publish.py` and `src/tessera/platform/nowhere.py::run`") == [
-        "platform/publish.py",
+    assert _named("see `platform/publishing/publish.py` and `src/tessera/platform/nowhere.py::run`") == [
+        "platform/publishing/publish.py",
         "src/tessera/platform/nowhere.py",
     ]
-    assert _exists("platform/publish.py") and _exists("cli/*_cmds.py") and not _exists("platform/nowhere.py")
+    assert (
+        _exists("platform/publishing/publish.py")
+        and _exists("cli/*_cmds.py")
+        and not _exists("platform/nowhere.py")
+    )
 
 
 def test_the_layer_diagram_places_every_package() -> None:
@@ -57,7 +61,11 @@ def test_the_layer_diagram_places_every_package() -> None:
 def test_the_publish_walk_goes_from_the_cli_to_the_delta_commit() -> None:
     walk = DOC.split("### One publish, end to end", 1)[1].split("\n#", 1)[0]
     modules = re.findall(r"`(src/tessera/[\w/]+\.py)`", walk)
-    assert modules[0].startswith("src/tessera/cli/") and "src/tessera/platform/publish.py" in modules
+    assert (
+        modules[0].startswith("src/tessera/cli/") and "src/tessera/platform/publishing/publish.py" in modules
+    )
     assert "src/tessera/storage/delta.py" in modules and "src/tessera/catalog/records.py" in modules
-    assert modules.index("src/tessera/storage/delta.py") > modules.index("src/tessera/platform/publish.py")
+    assert modules.index("src/tessera/storage/delta.py") > modules.index(
+        "src/tessera/platform/publishing/publish.py"
+    )
     assert all((REPO / m).is_file() for m in modules), [m for m in modules if not (REPO / m).is_file()]

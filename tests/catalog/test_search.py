@@ -16,7 +16,7 @@ import pytest
 import tessera
 from tessera.catalog.search import SearchIndex, corrections, rank
 from tessera.catalog.typos import Pieces, near, pieces, within
-from tessera.platform.usage_counts import Popularity
+from tessera.platform.observability.usage_counts import Popularity
 from tessera.server import create_app
 from tests.fixtures.meshkit import make_mesh
 

@@ -156,7 +156,7 @@ def test_contract_diff_exit_codes(tmp_path: Path) -> None:
 
 def test_query_fast_path_matches_the_catalog_path(mesh_dir: Path) -> None:
     import tessera
-    from tessera.platform.quick import quick_query
+    from tessera.platform.reading.quick import quick_query
 
     with tessera.open(mesh_dir) as mesh:
         assert (

@@ -311,7 +311,7 @@ def test_a_transform_spark_rejects_names_the_product_and_the_translated_sql(spar
 @pytest.mark.slow
 def test_the_transform_guard_holds_on_spark(spark_mesh: Path, tmp_path: Path) -> None:
     """On Spark the guard is the lockdown: a transform that reads files or writes is refused, never run."""
-    from tessera.platform.build import build_one
+    from tessera.platform.publishing.build import build_one
 
     path = spark_mesh / "domains/sales/products/sales_performance/transform.sql"
     target = tmp_path / "target"

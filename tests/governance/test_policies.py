@@ -31,7 +31,7 @@ from tessera.governance import (
     run_cases,
     sample_problems,
 )
-from tessera.platform.govern import govern, list_policies, policy_problems, policy_set
+from tessera.platform.governing.govern import govern, list_policies, policy_problems, policy_set
 from tessera.spec import load_settings
 from tests.fixtures.meshkit import orders_table
 

@@ -20,10 +20,10 @@ from tessera.cli import main
 from tessera.errors import ErasureError, NotFoundError
 from tessera.governance.erasure import LineageEdge, Subject, plan_erasure
 from tessera.governance.retention import retention_rule
-from tessera.platform.erasure import erase
-from tessera.platform.reader import Caller, Reader
-from tessera.platform.reading import DeprecatedVersionWarning
-from tessera.platform.remediate import apply_retention
+from tessera.platform.reading.reader import Caller, Reader
+from tessera.platform.reading.releases import DeprecatedVersionWarning
+from tessera.platform.remediation.erasure import erase
+from tessera.platform.remediation.remediate import apply_retention
 from tessera.spec import parse_contract
 from tests.fixtures.meshkit import product_doc, write
 

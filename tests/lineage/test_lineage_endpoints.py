@@ -18,7 +18,7 @@ import pytest
 import tessera
 from tessera.errors import SpecError, TesseraError
 from tessera.lineage.transports import HttpTransport, endpoint_url, transport_from_settings
-from tessera.platform.events import LineageDeliveryWarning
+from tessera.platform.observability.events import LineageDeliveryWarning
 from tessera.spec import load_mesh
 from tests.lineage.test_openlineage import SPEC, Spec
 
@@ -206,7 +206,7 @@ def test_bad_lineage_settings_are_refused_with_file_and_line(
 def test_doctor_tries_the_endpoint_and_the_header_variables(
     mesh_dir: Path, servers: dict[str, Server], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tessera.platform.doctor import diagnose
+    from tessera.platform.provisioning.doctor import diagnose
 
     _configure(mesh_dir, _snippet("DataHub"), servers["datahub"].url)
     monkeypatch.delenv("DATAHUB_TOKEN", raising=False)

@@ -21,7 +21,7 @@ import yaml
 import tessera
 from tessera.errors import TesseraError
 from tessera.monitoring.webhooks import SIGNATURE_HEADER, sign
-from tessera.platform.notifications import deliver, deliver_quietly, notify
+from tessera.platform.notifying.notifications import deliver, deliver_quietly, notify
 from tests.fixtures.meshkit import ORDERS_CONTRACT, orders_table, product_doc, run_cli, write
 
 
@@ -285,7 +285,7 @@ def test_access_requests_go_to_owners_and_decisions_to_the_requester(mesh_dir: P
 
 
 def test_retirement_reminder_is_raised_once_by_the_check(mesh_dir: Path, smtp: Mailbox) -> None:
-    from tessera.platform.monitor import check
+    from tessera.platform.observability.monitor import check
 
     _configure(mesh_dir, _smtp_block(smtp))
     with tessera.open(mesh_dir) as mesh:

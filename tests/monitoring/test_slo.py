@@ -25,8 +25,8 @@ from tessera.model.product import Product
 from tessera.model.slo import SloSettings, parse_objective, parse_window
 from tessera.monitoring.burn import RULES, burn_alerts
 from tessera.monitoring.slo import Attempt, History, Objective, Publish, Span, evaluate, objectives_for
-from tessera.platform import monitor
-from tessera.platform.slo import slo
+from tessera.platform.observability import monitor
+from tessera.platform.observability.slo import slo
 from tests.conftest import PG_URL, _pg_available
 from tests.fixtures.meshkit import ORDERS_CONTRACT, make_mesh, orders_table, run_cli, write
 from tests.monitoring.test_monitoring import Receiver, receiver  # noqa: F401 - the local webhook receiver fixture
@@ -238,7 +238,7 @@ def test_burn_alerts_fire_at_set_times_and_each_episode_is_announced_once(
     (root / "mesh.yaml").write_text(mesh_yaml + channel)
     try:
         with tessera.open(root) as mesh:
-            from tessera.platform.slo import burn_alerts as firing
+            from tessera.platform.observability.slo import burn_alerts as firing
 
             assert firing(mesh.ctx, NOW) == []  # fresh, available, the newest attempt went through
             # S+25d 1h: stale since S+24d 12h: 1 h window burn (1/1)/0.01 = 100 >= 13.44, 5 min alike: a page;

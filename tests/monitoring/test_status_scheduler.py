@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import tessera
-from tessera.platform.monitor import check
-from tessera.platform.schedule import run_scheduler
+from tessera.platform.observability.monitor import check
+from tessera.platform.publishing.schedule import run_scheduler
 from tests.fixtures.meshkit import ORDERS_CONTRACT, orders_table, product_doc, write
 from tests.monitoring.test_monitoring import Receiver, receiver  # noqa: F401 - the local webhook receiver fixture
 

@@ -9,7 +9,7 @@ import yaml
 
 import tessera
 from tessera.errors import DataError
-from tessera.platform.selectors import select
+from tessera.platform.publishing.selectors import select
 
 
 def statuses(outcomes: list) -> dict[str, str]:

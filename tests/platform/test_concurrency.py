@@ -88,7 +88,7 @@ def _busy_publisher(mesh_dir: str, seed: int, rounds: int, out: multiprocessing.
 
 def _reader(mesh_dir: str, seed: int, rounds: int, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     from tessera.errors import NotFoundError
-    from tessera.platform.reading import resolve
+    from tessera.platform.reading.releases import resolve
 
     seen: list[tuple[str, int, int]] = []
     deadline, rnd = time.monotonic() + 120, 0

@@ -357,7 +357,7 @@ def test_validate_warns_where_an_expectation_asks_what_the_producers_contract_la
         ]
     }
     add_revenue(mesh_dir, expects)
-    from tessera.platform.validation import validate_mesh
+    from tessera.platform.governing.validation import validate_mesh
 
     found = validate_mesh(mesh_dir)
     assert found.valid  # a warning: the consumer's file is fine; the producer's publishes would be refused

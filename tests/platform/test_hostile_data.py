@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tessera.errors import DataError
-from tessera.platform.data import read_file
+from tessera.platform.publishing.data import read_file
 from tessera.spec.contract import load_contract
 from tests.fixtures.hostilekit import Measured, parquet_bomb, run_measured
 from tests.fixtures.meshkit import CUSTOMERS_CONTRACT, ORDERS_CONTRACT, make_mesh

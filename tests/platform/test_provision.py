@@ -8,7 +8,7 @@ import pytest
 
 import tessera
 from tessera.errors import ProvisioningError
-from tessera.platform import provision
+from tessera.platform.provisioning import provision
 from tests.fixtures.meshkit import orders_table
 
 

@@ -13,7 +13,7 @@ import pytest
 
 import tessera
 from tessera.errors import SpecError
-from tessera.platform.build import build_one
+from tessera.platform.publishing.build import build_one
 from tests.fixtures.meshkit import DAILY_CONTRACT, product_doc, write
 
 FILE = "domains/sales/products/summary/transform.py"

@@ -14,7 +14,7 @@ import pytest
 
 import tessera
 from tessera.errors import TesseraError
-from tessera.platform.usage import DEFAULT_DAYS
+from tessera.platform.observability.usage import DEFAULT_DAYS
 from tessera.server import create_app
 from tests.fixtures.meshkit import make_mesh, run_cli
 
@@ -251,7 +251,7 @@ def test_odd_audit_entries_do_not_break_the_counts(tmp_path: Path, catalog_url: 
     with rows that are not a whole number, count as uses without breaking the aggregate (PostgreSQL's INTEGER
     cast failed it, and with it ``tessera usage``, ``/metrics`` and ``sort=popular``)."""
     from tessera.catalog.usage import totals
-    from tessera.platform.access import Access
+    from tessera.platform.governing.access import Access
 
     root = make_mesh(tmp_path / "mesh", catalog=catalog_url)
     with tessera.open(root) as mesh:

@@ -127,7 +127,7 @@ def test_metadata_is_the_same_type_and_value(open_as: Opener) -> None:
 
 
 def test_usage_is_a_report_on_both_sides(open_as: Opener) -> None:
-    from tessera.platform.usage import UsageReport, report_from_dict
+    from tessera.platform.observability.usage import UsageReport, report_from_dict
 
     open_as("ana").product("sales.orders").read(limit=1)  # one audited read at least
     every = open_as("root").usage()
@@ -146,7 +146,7 @@ def test_usage_is_a_report_on_both_sides(open_as: Opener) -> None:
 
 
 def test_slos_are_a_summary_on_both_sides(open_as: Opener) -> None:
-    from tessera.platform.slo import SloSummary, summary_from_dict
+    from tessera.platform.observability.slo import SloSummary, summary_from_dict
 
     mesh = open_as("ana")
     every = mesh.slo(window="28d")

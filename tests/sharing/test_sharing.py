@@ -30,7 +30,7 @@ from sqlalchemy import update
 import tessera
 from tessera.catalog import tables as t
 from tessera.errors import AccessDeniedError
-from tessera.platform.sharing import Sharing
+from tessera.platform.sharing.shares import Sharing
 from tessera.sharing.files import DataFile
 from tessera.sharing.predicates import parse_hints, prune
 from tessera.sharing.signing import FileGrant, load_secret, sign
@@ -837,7 +837,7 @@ def test_tables_on_object_storage_are_shared_through_the_server(
 
 
 def test_limit_hint_returns_enough_files_in_order() -> None:
-    from tessera.platform.sharing_reads import _limited
+    from tessera.platform.sharing.sharing_reads import _limited
 
     files = [DataFile(f"f{i}", 1, rows) for i, rows in enumerate((5, 5, 5))]
     assert [f.path for f in _limited(files, 1)] == ["f0"]

@@ -16,7 +16,7 @@ import yaml
 
 from tessera.cli import main
 from tessera.errors import SpecError
-from tessera.platform.validation import validate_mesh
+from tessera.platform.governing.validation import validate_mesh
 from tessera.spec import load_mesh
 from tessera.spec.mesh import scan_mesh
 from tests.fixtures.meshkit import ORDERS_CONTRACT, make_mesh, product_doc, run_cli, write

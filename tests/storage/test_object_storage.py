@@ -124,7 +124,7 @@ def test_masked_query_vacuum_and_erasure_on_s3(s3_mesh: Path, s3_endpoint: str, 
         later = datetime.now(UTC) + timedelta(days=365 * 11)  # every row is past its 10 years
         [fix] = [f for f in mesh.apply_retention(["sales.orders"]) if f.major == 1] or [None]
         assert fix is not None and fix.status in ("fixed", "unchanged")
-        from tessera.platform.remediate import apply_retention
+        from tessera.platform.remediation.remediate import apply_retention
 
         [expired] = apply_retention(mesh.ctx, ["sales.orders"], now=later)
         assert expired.status == "fixed" and expired.rows_deleted == orders_table().num_rows - 1

@@ -17,7 +17,7 @@ __all__ = ["render_run", "test_contract_file"]
 
 def test_contract_file(args: argparse.Namespace) -> int:
     from tessera.errors import Problem, SpecError, TesseraError
-    from tessera.platform.testing import test_contract
+    from tessera.platform.publishing.testing import test_contract
     from tessera.quality.select import Selection
 
     selection = Selection.of(args.check_id, args.dimension, args.tag)

@@ -24,7 +24,7 @@ def build(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tessera.platform import BuildOutcome, Mesh
-    from tessera.platform.build import build_order
+    from tessera.platform.publishing.build import build_order
 
     with Mesh(args.mesh) as mesh:
         order = build_order(mesh.spec, args.products or None)

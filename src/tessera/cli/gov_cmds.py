@@ -12,15 +12,12 @@ __all__ = ["govern", "policy"]
 def govern(args: argparse.Namespace) -> int:
     """Every policy on every product (or the ADDRESSes): a report, exit 1 on any error violation."""
     from tessera.platform import Mesh
-    from tessera.platform.govern import govern as evaluate
 
     fixes = None
     with Mesh(args.mesh) as mesh:
         if args.fix:
-            from tessera.platform.remediate import apply_retention
-
-            fixes = apply_retention(mesh.ctx, list(args.products or []) or None)
-        report = evaluate(mesh.ctx, args.products)
+            fixes = mesh.apply_retention(list(args.products or []))
+        report = mesh.govern(args.products or ())
     if args.json:
         document = report.as_dict()
         if fixes is not None:
@@ -56,7 +53,7 @@ def govern(args: argparse.Namespace) -> int:
 
 def policy(args: argparse.Namespace) -> int:
     """``policy list``: the policies the mesh applies; ``policy test [NAME...]``: their own test cases."""
-    from tessera.platform.govern import list_policies, run_policy_tests
+    from tessera.platform.governing.govern import list_policies, run_policy_tests
     from tessera.spec import load_settings
 
     settings = load_settings(args.mesh)

@@ -33,7 +33,7 @@ def init(args: argparse.Namespace) -> int:
 
 def validate(args: argparse.Namespace) -> int:
     from tessera.errors import SpecError
-    from tessera.platform.validation import validate_contract, validate_mesh
+    from tessera.platform.governing.validation import validate_contract, validate_mesh
 
     bare = bool(args.contract) and not Path(args.contract).is_dir()  # a contract file, or a mesh folder
     if bare:
@@ -71,7 +71,7 @@ def plan(args: argparse.Namespace) -> int:
         for step in the_plan.steps:
             print(step)
         if the_plan.consumers:
-            from tessera.platform.consumer_gate import render_impacts
+            from tessera.platform.governing.consumer_gate import render_impacts
 
             for address in dict.fromkeys(c.address for c in the_plan.consumers):
                 print(plain(render_impacts(tuple(c for c in the_plan.consumers if c.address == address))))
@@ -132,8 +132,8 @@ def repair(args: argparse.Namespace) -> int:
 
 def contract_diff(args: argparse.Namespace) -> int:
     from tessera.model.compat import render_changes
-    from tessera.platform.consumer_gate import render_impacts
-    from tessera.platform.contracts import diff
+    from tessera.platform.governing.consumer_gate import render_impacts
+    from tessera.platform.governing.contracts import diff
 
     result = diff(Path(args.mesh).resolve(), args.old, args.new)
     if args.json:

@@ -12,11 +12,10 @@ __all__ = ["doctor", "run_scheduler", "status"]
 
 def status(args: argparse.Namespace) -> int:
     from tessera.platform import Mesh
-    from tessera.platform.monitor import check
 
     with Mesh(args.mesh) as mesh:
         if args.incidents:
-            rows = mesh.ctx.catalog.incidents()
+            rows = mesh.incidents()
             if args.json:
                 print_json(rows)
             else:
@@ -35,7 +34,7 @@ def status(args: argparse.Namespace) -> int:
                     ],
                 )
             return 0
-        statuses = check(mesh.ctx, args.products or None)
+        statuses = mesh.status(args.products or ())
     failing = 1 if args.fail_on_breach and any(s.state == "breach" for s in statuses) else 0
     if args.json:
         print_json([s.as_dict() for s in statuses])
@@ -61,10 +60,9 @@ def status(args: argparse.Namespace) -> int:
 
 def run_scheduler(args: argparse.Namespace) -> int:
     from tessera.platform import Mesh
-    from tessera.platform.schedule import run_scheduler as run
 
     with Mesh(args.mesh) as mesh:
-        batches = run(mesh.ctx, once=args.once)
+        batches = mesh.run_scheduler(once=args.once)
     print(f"scheduler stopped after {batches} batch(es)")
     return 0
 
@@ -72,7 +70,7 @@ def run_scheduler(args: argparse.Namespace) -> int:
 def doctor(args: argparse.Namespace) -> int:
     """Each part of the mesh tried for real; exit 1 when any of them fails."""
     from tessera.cli.render import console
-    from tessera.platform.doctor import diagnose
+    from tessera.platform.provisioning.doctor import diagnose
 
     checks = diagnose(args.mesh)
     if args.json:

@@ -83,7 +83,7 @@ def read(args: argparse.Namespace) -> int:
 def query(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tessera.platform.reader import fast_query
+    from tessera.platform.reading.reader import fast_query
 
     fmt = "json" if args.json else args.format
     principal = getattr(args, "as_principal", None)
@@ -203,7 +203,7 @@ def catalog(args: argparse.Namespace) -> int:
             if not hits and not args.json:
                 from tessera.model.suggest import closest
 
-                addresses = [p["address"] for p in mesh.ctx.catalog.products()]
+                addresses = mesh.addresses()
                 names = {a.rsplit(".", 1)[-1]: a for a in addresses}
                 near = closest(args.term or "", [*names, *addresses])
                 hint = f"; did you mean {names.get(near[0], near[0])}?" if near else ""

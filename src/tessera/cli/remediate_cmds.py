@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from tessera.cli.render import console, print_json, print_table
 
 if TYPE_CHECKING:
-    from tessera.platform.remediate import RetentionFix
+    from tessera.platform.remediation.remediate import RetentionFix
 
 __all__ = ["erase", "fix", "print_fixes"]
 
@@ -22,11 +22,10 @@ def erase(args: argparse.Namespace) -> int:
     """``tessera erase --subject KEY=VALUE [--dry-run]``: every product holding the subject, per major."""
     from tessera.governance.erasure import Subject
     from tessera.platform import Mesh
-    from tessera.platform.erasure import erase as run
 
     subject = Subject.parse(args.subject)  # a malformed subject fails before the mesh is opened
     with Mesh(args.mesh) as mesh:
-        report = run(mesh.ctx, subject, dry_run=args.dry_run)
+        report = mesh.erase(subject, dry_run=args.dry_run)
     if args.json:
         print_json(report.as_dict())
         return 0
@@ -72,10 +71,9 @@ def erase(args: argparse.Namespace) -> int:
 def fix(args: argparse.Namespace) -> int:
     """``tessera govern --fix``: apply retention to the products given (default: all) and print what it did."""
     from tessera.platform import Mesh
-    from tessera.platform.remediate import apply_retention
 
     with Mesh(args.mesh) as mesh:
-        fixes = apply_retention(mesh.ctx, list(args.products or []) or None)
+        fixes = mesh.apply_retention(list(args.products or []))
     if args.json:
         print_json([f.as_dict() for f in fixes])
         return 0

@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # `tessera --help` builds this command's parser: nothing else
     from pathlib import Path
     from typing import Any
 
-    from tessera.platform.sharing import Sharing
+    from tessera.platform.sharing.shares import Sharing
     from tessera.sharing.model import Recipient
 
 __all__ = ["add_share_parser", "share"]
@@ -138,10 +138,9 @@ def share(args: argparse.Namespace) -> int:
 
     from tessera.cli.render import plain, print_json, print_table
     from tessera.platform import Mesh
-    from tessera.platform.sharing import Sharing
 
     with Mesh(args.mesh) as mesh:
-        sharing = Sharing(mesh.ctx)
+        sharing = mesh.sharing
         what = args.share_action
         if what == "recipient":
             return _recipients(sharing, args)

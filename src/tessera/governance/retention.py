@@ -3,7 +3,7 @@
 A contract says ``{property: retention, value: 7, unit: y, element: orders.ordered_at}``: rows whose time
 column is older than now − 7 years are deleted by ``tessera govern --fix``. Units: ``d`` (days), ``w``
 (weeks), ``m`` (months, counted as 30 days) and ``y`` (years, counted as 365 days), or their spelled-out
-forms. A row whose time column is null has no age and is kept. Pure: ``tessera.platform.remediate`` reads
+forms. A row whose time column is null has no age and is kept. Pure: ``tessera.platform.remediation.remediate`` reads
 the tables and applies what this module decides."""
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ class TesseraBuildOperator(BaseOperator):  # type: ignore[misc]
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """Inputs and outputs of what this task built, for Airflow's OpenLineage provider: the same namespace
-        and dataset names as Tessera's own events (``tessera.platform.events``), so the graphs join."""
+        and dataset names as Tessera's own events (``tessera.platform.observability.events``), so the graphs join."""
         from airflow.providers.openlineage.extractors import OperatorLineage
         from openlineage.client.event_v2 import Dataset
 

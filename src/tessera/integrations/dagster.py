@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import dagster as dg
 
     from tessera.model.results import Check
-    from tessera.platform.orchestration import DeclaredCheck, ProductNode
+    from tessera.platform.publishing.orchestration import DeclaredCheck, ProductNode
 
 __all__ = ["INSTALL_HINT", "SENSOR_NAME", "asset_key", "definitions"]
 
@@ -116,7 +116,7 @@ def _asset(dg: Any, root: Path, token: str | None, node: ProductNode) -> Any:
 
     def _build(context: Any) -> Iterator[Any]:
         from tessera.platform import Mesh
-        from tessera.platform.orchestration import BuildRefusedError
+        from tessera.platform.publishing.orchestration import BuildRefusedError
 
         with Mesh(root, actor=ACTOR, token=token) as mesh:
             try:

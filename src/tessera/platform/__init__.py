@@ -8,12 +8,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tessera.platform.build import BuildOutcome
     from tessera.platform.mesh import Mesh
     from tessera.platform.product_handle import ProductHandle
-    from tessera.platform.provision import Plan, Step
-    from tessera.platform.publish import PublishResult
-    from tessera.platform.reading import DeprecatedVersionWarning, Release
+    from tessera.platform.provisioning.provision import Plan, Step
+    from tessera.platform.publishing.build import BuildOutcome
+    from tessera.platform.publishing.publish import PublishResult
+    from tessera.platform.reading.releases import DeprecatedVersionWarning, Release
 
 __all__ = [
     "BuildOutcome",
@@ -27,14 +27,14 @@ __all__ = [
 ]
 
 _HOMES = {
-    "BuildOutcome": "build",
-    "DeprecatedVersionWarning": "reading",
+    "BuildOutcome": "publishing.build",
+    "DeprecatedVersionWarning": "reading.releases",
     "Mesh": "mesh",
-    "Plan": "provision",
+    "Plan": "provisioning.provision",
     "ProductHandle": "product_handle",
-    "PublishResult": "publish",
-    "Release": "reading",
-    "Step": "provision",
+    "PublishResult": "publishing.publish",
+    "Release": "reading.releases",
+    "Step": "provisioning.provision",
 }
 
 

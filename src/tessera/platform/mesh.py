@@ -13,26 +13,27 @@ from tessera.platform.context import Context
 if TYPE_CHECKING:  # the use cases load with the method that needs them: `tessera lineage` reads no Arrow
     import pyarrow as pa
 
+    from tessera.governance.erasure import Subject
     from tessera.model.expectations import Expectations
     from tessera.model.product import MeshSpec
     from tessera.model.profile import VersionProfile
     from tessera.model.results import QualityRun
-    from tessera.platform import build as building
-    from tessera.platform import provision
-    from tessera.platform.access import Access
-    from tessera.platform.consumers import ConsumerList
-    from tessera.platform.erasure import ErasureReport
-    from tessera.platform.following import Notifications
-    from tessera.platform.govern import GovernReport
-    from tessera.platform.lineage import LineageGraph
-    from tessera.platform.orchestration import Orchestration
+    from tessera.platform.governing.access import Access
+    from tessera.platform.governing.consumers import ConsumerList
+    from tessera.platform.governing.govern import GovernReport
+    from tessera.platform.notifying.following import Notifications
+    from tessera.platform.observability.lineage import LineageGraph
+    from tessera.platform.observability.slo import SloSummary
+    from tessera.platform.observability.usage import UsageReport
     from tessera.platform.product_handle import ProductHandle
-    from tessera.platform.publish import PublishResult
-    from tessera.platform.remediate import RetentionFix
-    from tessera.platform.repair import Repaired
-    from tessera.platform.sharing import Sharing
-    from tessera.platform.slo import SloSummary
-    from tessera.platform.usage import UsageReport
+    from tessera.platform.provisioning import provision
+    from tessera.platform.provisioning.repair import Repaired
+    from tessera.platform.publishing import build as building
+    from tessera.platform.publishing.orchestration import Orchestration
+    from tessera.platform.publishing.publish import PublishResult
+    from tessera.platform.remediation.erasure import ErasureReport
+    from tessera.platform.remediation.remediate import RetentionFix
+    from tessera.platform.sharing.shares import Sharing
 
 __all__ = ["Mesh"]
 
@@ -56,28 +57,28 @@ class Mesh:
     @property
     def access(self) -> Access:
         """Principals, groups, grants, tokens, access requests and the audit log."""
-        from tessera.platform.access import Access
+        from tessera.platform.governing.access import Access
 
         return Access(self.ctx)
 
     @property
     def sharing(self) -> Sharing:
         """Delta Sharing: shares of products, recipients, share grants and profile files."""
-        from tessera.platform.sharing import Sharing
+        from tessera.platform.sharing.shares import Sharing
 
         return Sharing(self.ctx)
 
     @property
     def notifications(self) -> Notifications:
         """Following products (subscriptions), principals' email, the notification outbox and its delivery."""
-        from tessera.platform.following import Notifications
+        from tessera.platform.notifying.following import Notifications
 
         return Notifications(self.ctx)
 
     @property
     def orchestration(self) -> Orchestration:
         """The mesh for an orchestrator: products as assets, their gates' checks, one product built."""
-        from tessera.platform.orchestration import Orchestration
+        from tessera.platform.publishing.orchestration import Orchestration
 
         return Orchestration(self.ctx)
 
@@ -86,22 +87,22 @@ class Mesh:
         return self.ctx.spec
 
     def plan(self) -> provision.Plan:
-        from tessera.platform import provision
+        from tessera.platform.provisioning import provision
 
         return provision.plan(self.ctx)
 
     def apply(self) -> provision.Plan:
-        from tessera.platform import provision
+        from tessera.platform.provisioning import provision
 
         return provision.apply(self.ctx)
 
     def build(self, selected: Iterable[str] | None = None, **kwargs: Any) -> list[building.BuildOutcome]:
-        from tessera.platform import build as building
+        from tessera.platform.publishing import build as building
 
         return building.build(self.ctx, selected, **kwargs)
 
     def publish(self, address: str, data: Any) -> PublishResult:
-        from tessera.platform.publish import publish
+        from tessera.platform.publishing.publish import publish
 
         return publish(self.ctx, address, data)
 
@@ -121,7 +122,7 @@ class Mesh:
     ) -> pa.Table:
         """A product version. As ``as_principal`` (else the token's principal): only if it may read it,
         masked and row-filtered for it; trusted local use (no token, no ``as_principal``) reads everything."""
-        from tessera.platform.reader import Reader, caller_for
+        from tessera.platform.reading.reader import Reader, caller_for
 
         reader = Reader(self.ctx, caller_for(self.ctx, as_principal))
         return reader.read(address, columns=columns, limit=limit, warn=True).table
@@ -129,7 +130,7 @@ class Mesh:
     def query(self, sql: str, *, as_principal: str | None = None) -> pa.Table:
         """SQL over products by address. As ``as_principal`` (else the token's principal): one checked SELECT
         over the masked, filtered views of the products it may read."""
-        from tessera.platform.reader import Reader, caller_for
+        from tessera.platform.reading.reader import Reader, caller_for
 
         return Reader(self.ctx, caller_for(self.ctx, as_principal)).query(sql).table
 
@@ -137,7 +138,7 @@ class Mesh:
         """Column profiles of the newest version of ``address`` (of ``major``): row, null and approximate distinct
         counts, min/max and top values (values only where the caller may read every row; never of a sensitive
         column). None when nothing is published."""
-        from tessera.platform.reader import Reader, caller_for
+        from tessera.platform.reading.reader import Reader, caller_for
 
         return Reader(self.ctx, caller_for(self.ctx)).profiles(address, major)
 
@@ -146,7 +147,7 @@ class Mesh:
     ) -> LineageGraph:
         """The lineage graph around a product or column (``sales.orders``, ``sales.orders.amount``)."""
         self.ctx.identify()
-        from tessera.platform.lineage import lineage
+        from tessera.platform.observability.lineage import lineage
 
         return lineage(self.ctx, node, direction=direction, depth=depth, as_of=as_of)  # type: ignore[arg-type]
 
@@ -165,7 +166,7 @@ class Mesh:
         corrected = corrections(text, documents)
         if sort != "popular":
             return {"results": rank(text, documents, limit), "corrections": corrected}
-        from tessera.platform.usage_counts import Popularity
+        from tessera.platform.observability.usage_counts import Popularity
 
         uses = Popularity().current(self.ctx.catalog)
         hits = sorted(rank(text, documents, len(documents)), key=lambda h: -uses.get(h["address"], 0))
@@ -177,58 +178,58 @@ class Mesh:
     def usage(self, address: str | None = None, since: Any = None) -> UsageReport:
         """Reads, queries, readers and rows read per product from the audit log (default: the last 28 days;
         ``since`` a datetime, ``2026-12-01`` or ``7d``); readers' names only for admins and the product's owners."""
-        from tessera.platform.usage import usage
+        from tessera.platform.observability.usage import usage
 
         return usage(self.ctx, address, since)
 
     def govern(self, addresses: Sequence[str] = ()) -> GovernReport:
         """Every policy on every product (or ``addresses``); ``report.passed`` is false on any error."""
-        from tessera.platform.govern import govern
+        from tessera.platform.governing.govern import govern
 
         return govern(self.ctx, addresses)
 
     def apply_retention(self, addresses: Sequence[str] = (), *, dry_run: bool = False) -> list[RetentionFix]:
         """Delete rows older than each product's retention (every major), vacuum, scrub the log; audited."""
-        from tessera.platform.remediate import apply_retention
+        from tessera.platform.remediation.remediate import apply_retention
 
         return apply_retention(self.ctx, list(addresses) or None, dry_run=dry_run)
 
-    def erase(self, subject: str, *, dry_run: bool = False) -> ErasureReport:
+    def erase(self, subject: str | Subject, *, dry_run: bool = False) -> ErasureReport:
         """The right to erasure: ``mesh.erase("customer_id=C123")`` removes the subject from every product and
         every readable version that holds its key; audited with the value's digest, not the value."""
-        from tessera.platform.erasure import erase
+        from tessera.platform.remediation.erasure import erase
 
         return erase(self.ctx, subject, dry_run=dry_run)
 
     def repair(self) -> dict[str, Repaired]:
         """Rebuild the version records from the tables' commits (admin on the mesh); records of a table that
         cannot be found are kept and reported (``Repaired.kept``)."""
-        from tessera.platform import repair
+        from tessera.platform.provisioning import repair
 
         return {r.address: r for r in repair.repair_mesh(self.ctx)}
 
     def test(self, address: str, data: Any | None = None) -> QualityRun:
         """Run a product's quality gate on data (or on its newest published version) without publishing."""
-        from tessera.platform.testing import test_product
+        from tessera.platform.publishing.testing import test_product
 
         return test_product(self.ctx, address, data)
 
     def consumers(self, address: str) -> ConsumerList:
         """Who relies on ``address`` and on what: consuming products (their input ports, the columns they
         read, their expectations) and registered external consumers, with owners."""
-        from tessera.platform.consumers import consumers
+        from tessera.platform.governing.consumers import consumers
 
         return consumers(self.ctx, address)
 
     def register_consumer(self, name: str, of: str, *, owner: str, file: str | Path) -> Expectations:
         """Register external consumer ``name``'s expectations (an ODCS fragment file) of ``of`` (``ADDRESS``
         or ``ADDRESS@MAJOR``); they gate the product's publishes. Needs publish on it, or admin."""
-        from tessera.platform.consumers import register
+        from tessera.platform.governing.consumers import register
 
         return register(self.ctx, name, of, owner=owner, file=file)[0]
 
     def unregister_consumer(self, name: str, of: str) -> None:
-        from tessera.platform.consumers import unregister
+        from tessera.platform.governing.consumers import unregister
 
         unregister(self.ctx, name, of)
 
@@ -271,9 +272,33 @@ class Mesh:
     ) -> SloSummary:
         """SLOs with error budgets over a rolling window (mesh.yaml ``slo.window``, else 28 days): per product
         and SLO its objective, attainment, budget left and burn rates; ``series`` adds each one day by day."""
-        from tessera.platform.slo import slo
+        from tessera.platform.observability.slo import slo
 
         return slo(self.ctx, address, window=window, series=series)
+
+    # The CLI's remaining calls, so that it calls only the facade (docs/architecture.md, "Layers").
+    def status(self, addresses: Sequence[str] = ()) -> list[Any]:
+        """SLA status per product (all by default): records incident changes and queues their notifications."""
+        from tessera.platform.observability.monitor import check
+
+        return check(self.ctx, list(addresses) or None)
+
+    def incidents(self, *, open_only: bool = False, address: str | None = None) -> list[dict[str, Any]]:
+        """SLA incidents, newest first."""
+        from tessera.platform.observability.monitor import incidents
+
+        return incidents(self.ctx, open_only=open_only, address=address)
+
+    def run_scheduler(self, *, once: bool = False) -> int:
+        """Build products when their update frequency says, until interrupted (one due batch with ``once``);
+        returns the number of batches run."""
+        from tessera.platform.publishing.schedule import run_scheduler
+
+        return run_scheduler(self.ctx, once=once)
+
+    def addresses(self) -> list[str]:
+        """The addresses of the catalog's products."""
+        return [p["address"] for p in self.ctx.catalog.products()]
 
     def close(self) -> None:
         self.ctx.close()

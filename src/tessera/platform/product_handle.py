@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tessera.model.contract import Contract
-from tessera.platform import reading
 from tessera.platform.context import Context
+from tessera.platform.reading import releases as reading
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -28,7 +28,7 @@ class ProductHandle:
     ) -> pa.Table:
         """The latest version, or ``version`` as contract semver ``"2.1.0"``, a major ``"2"``/``2``, a Delta
         version ``"v17"`` or an older major's Delta version ``"1/v3"``. Returns a pyarrow Table (``.to_pandas()``, ``polars.from_arrow`` one call away)."""
-        from tessera.platform.reader import Reader, caller_for
+        from tessera.platform.reading.reader import Reader, caller_for
 
         text = self.address if version in (None, "latest") else f"{self.address}@{version}"
         reader = Reader(self.ctx, caller_for(self.ctx))
@@ -84,13 +84,13 @@ class ProductHandle:
 
     def quality(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest quality runs; their failing samples as the caller may see the rows (the reader)."""
-        from tessera.platform.reader import Reader, caller_for
+        from tessera.platform.reading.reader import Reader, caller_for
 
         return Reader(self.ctx, caller_for(self.ctx)).quality(self.address, limit)
 
     def lineage(self, version: str | None = None) -> dict[str, Any]:
         """Upstream and downstream products, and the column edges of the newest version (or ``version``)."""
-        from tessera.platform.lineage import lineage
+        from tessera.platform.observability.lineage import lineage
 
         row = self.ctx.catalog.product(self.address) or {}
         columns = []

@@ -26,8 +26,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tessera.platform.browse import CatalogView, Filters, Sort, contract_document
 from tessera.platform.context import Context
+from tessera.platform.observability.browse import CatalogView, Filters, Sort, contract_document
 from tessera.server import api_access, api_data, api_notify, api_slo, api_usage
 from tessera.server.catalog_answers import answer
 from tessera.server.deps import ServerState
@@ -224,7 +224,7 @@ def profiles(
     ctx: Caller,
     major: Annotated[int | None, Query(ge=0)] = None,
 ) -> dict[str, Any] | None:
-    from tessera.platform.reader import Reader, network_caller
+    from tessera.platform.reading.reader import Reader, network_caller
 
     found = Reader(ctx, network_caller(ctx)).profiles(f"{domain}.{product}", major)
     return None if found is None else found.as_dict()
@@ -244,7 +244,7 @@ def lineage(
     depth: Annotated[int | None, Query(ge=1, le=100)] = None,
     as_of: Annotated[str | None, Query(max_length=64, description="a version: @v3, 1.2.0")] = None,
 ) -> dict[str, Any]:
-    from tessera.platform.lineage import lineage as graph
+    from tessera.platform.observability.lineage import lineage as graph
 
     ctx.product(f"{domain}.{product}")  # 404 for a product the mesh does not have
     node = f"{domain}.{product}" + (f".{column}" if column else "")
@@ -272,7 +272,7 @@ def lineage_summary(
     summary="Who relies on the product and on what: consuming products, registered consumers, expectations",
 )
 def consumers(domain: DomainName, product: ProductName, ctx: Caller) -> dict[str, Any]:
-    from tessera.platform.consumers import consumers as listed
+    from tessera.platform.governing.consumers import consumers as listed
 
     return listed(ctx, f"{domain}.{product}").as_dict()
 
@@ -286,7 +286,7 @@ def status(
         list[str] | None, Query(max_length=100, description="addresses (default: all)")
     ] = None,
 ) -> list[dict[str, Any]]:
-    from tessera.platform.monitor import check
+    from tessera.platform.observability.monitor import check
 
     return [s.as_dict() for s in check(ctx, product or None)]
 
@@ -295,7 +295,7 @@ def status(
 def incidents(
     ctx: Caller, open: bool = False, product: Annotated[str | None, Query(max_length=256)] = None
 ) -> list[dict[str, Any]]:
-    from tessera.platform.monitor import incidents as listed
+    from tessera.platform.observability.monitor import incidents as listed
 
     return listed(ctx, open_only=open, address=product)
 

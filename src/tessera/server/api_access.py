@@ -1,5 +1,5 @@
 """Access over HTTP: grants, access requests and the audit log. Changes always need a token (``identified``);
-what each principal may do is ``tessera.platform.access``'s rule (admins grant and decide; anyone identified
+what each principal may do is ``tessera.platform.governing.access``'s rule (admins grant and decide; anyone identified
 asks for access and sees their own)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from tessera.platform.access import Access
+from tessera.platform.governing.access import Access
 from tessera.server.deps import state
 from tessera.server.params import ERRORS, PREFIX, Identified
 

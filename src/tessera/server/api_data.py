@@ -1,5 +1,5 @@
 """Governed data over HTTP: a product version, or a SQL query, as the caller may see it (masked, row-filtered,
-audited; ``tessera.platform.serving``), streamed as JSON rows, CSV, Parquet or the Arrow IPC stream. Each runs
+audited; ``tessera.platform.reading.serving``), streamed as JSON rows, CSV, Parquet or the Arrow IPC stream. Each runs
 under the mesh's query limits and stops when its client goes away or the server stops (``inflight``)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from tessera.platform.serving import Served, query_for, read_for
+from tessera.platform.reading.serving import Served, query_for, read_for
 from tessera.server.inflight import run_cancellable
 from tessera.server.params import ERRORS, PREFIX, Caller, DomainName, ProductName
 from tessera.server.render import MEDIA_TYPES, DataFormat, stream

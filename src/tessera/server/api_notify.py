@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tessera.errors import NotFoundError
-from tessera.platform.following import Notifications
-from tessera.platform.notifications import Event
+from tessera.platform.notifying.following import Notifications
+from tessera.platform.notifying.notifications import Event
 from tessera.server.params import ERRORS, PREFIX, DomainName, Identified, ProductName
 
 __all__ = ["SubscriptionBody", "router"]

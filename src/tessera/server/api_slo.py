@@ -25,7 +25,7 @@ Window = Annotated[
 
 @router.get("/slo", tags=["operations"], summary="Every product's SLOs: objective, attainment, budget, burn")
 def slos(ctx: Caller, window: Window = None) -> dict[str, Any]:
-    from tessera.platform.slo import slo
+    from tessera.platform.observability.slo import slo
 
     return slo(ctx, window=window).as_dict()
 
@@ -38,6 +38,6 @@ def slos(ctx: Caller, window: Window = None) -> dict[str, Any]:
 def product_slos(
     domain: DomainName, product: ProductName, ctx: Caller, window: Window = None
 ) -> dict[str, Any]:
-    from tessera.platform.slo import slo
+    from tessera.platform.observability.slo import slo
 
     return slo(ctx, f"{domain}.{product}", window=window, series=True).as_dict()

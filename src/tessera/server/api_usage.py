@@ -1,5 +1,5 @@
 """Usage over HTTP: reads, queries, readers and rows read per product, from the audit log
-(``tessera.platform.usage``). Readers' names go to admins and the product's owners only; a query's SQL never.
+(``tessera.platform.observability.usage``). Readers' names go to admins and the product's owners only; a query's SQL never.
 
     GET /usage                              every product used in the window, most used first
     GET /products/{domain}/{product}/usage  one product: totals, the daily series, readers when allowed
@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from tessera.platform.usage import usage as usage_of
+from tessera.platform.observability.usage import usage as usage_of
 from tessera.server.params import ERRORS, PREFIX, Caller, DomainName, ProductName
 
 __all__ = ["router"]

@@ -28,7 +28,7 @@ __all__ = ["create_app"]
 log = logging.getLogger("tessera.server")
 #: Seconds between looks for rejected-token counts of minutes already over.
 _FLUSH_EVERY = 10.0
-#: Seconds between deliveries of due notifications (``platform/notifications.py``).
+#: Seconds between deliveries of due notifications (``platform/notifying/notifications.py``).
 _DELIVER_EVERY = 30.0
 
 
@@ -43,7 +43,7 @@ class _SchedulerThread:
 
     def _run(self) -> None:
         from tessera.errors import TesseraError
-        from tessera.platform.schedule import run_scheduler
+        from tessera.platform.publishing.schedule import run_scheduler
 
         ctx = Context(self.state.root, actor="scheduler")  # $TESSERA_TOKEN, if set, is whom it builds as
         try:
@@ -85,7 +85,7 @@ async def _flush_rejections(server: ServerState) -> None:
 
 async def _deliver_notifications(server: ServerState) -> None:
     """Send the notifications that are due (retries, and what other processes queued) every half minute."""
-    from tessera.platform.notifications import deliver_quietly
+    from tessera.platform.notifying.notifications import deliver_quietly
 
     while True:
         await asyncio.sleep(_DELIVER_EVERY)

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tessera.errors import TesseraError
 from tessera.model.address import NAME_PATTERN
-from tessera.platform.browse import CatalogView, Filters
+from tessera.platform.observability.browse import CatalogView, Filters
 from tessera.server.deps import Problem, ServerState, caller
 from tessera.server.params import PREFIX
 from tessera.server.render import json_body

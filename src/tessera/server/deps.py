@@ -31,8 +31,8 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from tessera.errors import AuthenticationError
-from tessera.platform.browse import Browser
 from tessera.platform.context import Context
+from tessera.platform.observability.browse import Browser
 
 if TYPE_CHECKING:
     from tessera.access.oidc import OidcProvider, TokenKind

@@ -2,7 +2,7 @@
 share counters): requests and latencies per route template, scheduler runs, and, computed at each scrape from
 the catalog, publishes, refused publishes, quality outcomes, open incidents and the age of each product's
 newest version; and each product's audited reads, queries and rows read, counted from the audit log's entries
-since the previous scrape (``tessera.platform.usage_counts``)."""
+since the previous scrape (``tessera.platform.observability.usage_counts``)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from tessera.server.metrics_slo import SloCollector
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
 
-    from tessera.platform.build import BuildOutcome
     from tessera.platform.context import Context
-    from tessera.platform.usage_counts import UsageTotals
+    from tessera.platform.observability.usage_counts import UsageTotals
+    from tessera.platform.publishing.build import BuildOutcome
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "RequestMetrics"]
 
@@ -37,7 +37,7 @@ class _CatalogCollector(Collector):
         self.ctx = ctx
 
     def collect(self) -> Iterator[Metric]:
-        from tessera.platform.stats import mesh_stats
+        from tessera.platform.observability.stats import mesh_stats
 
         stats = mesh_stats(self.ctx)
         now = datetime.now(UTC)
@@ -94,7 +94,7 @@ class _UsageCollector(Collector):
 
 class Metrics:
     def __init__(self) -> None:
-        from tessera.platform.usage_counts import UsageTotals
+        from tessera.platform.observability.usage_counts import UsageTotals
 
         self.usage = UsageTotals()
         self.registry = CollectorRegistry(auto_describe=True)

@@ -28,7 +28,7 @@ class SloCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         from tessera.model.slo import format_window
-        from tessera.platform.slo import mesh_slos
+        from tessera.platform.observability.slo import mesh_slos
 
         summary = mesh_slos(self.ctx)
         window = format_window(summary.window)

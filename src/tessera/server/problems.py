@@ -49,7 +49,7 @@ def _audit_denial(request: Request, exc: e.AccessDeniedError) -> None:
     ctx = getattr(request.state, "tessera_caller", None)
     if ctx is None:
         return
-    from tessera.platform.access import Access
+    from tessera.platform.governing.access import Access
 
     try:
         if not ctx.authenticated:  # nobody's refusals are counted per source and minute, not one entry each

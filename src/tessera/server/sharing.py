@@ -5,7 +5,7 @@ Recipients authenticate with their own bearer tokens (``tessera share profile``)
 under this prefix, including a malformed request or an unknown path, is the protocol's
 ``{"errorCode": ..., "message": ...}`` with its status (``_SharingRoute``). Files are served from signed,
 short-lived URLs at ``/delta-sharing/files/...`` with HTTP range support; each request for one is decided again
-(``tessera.platform.sharing_files``: the grant still holds, the file is the shared table's or its masked copy),
+(``tessera.platform.sharing.sharing_files``: the grant still holds, the file is the shared table's or its masked copy),
 and every refusal is audited."""
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from tessera.errors import (
     TesseraError,
 )
 from tessera.platform.context import Context
-from tessera.platform.sharing_files import SignedFile, open_file
-from tessera.platform.sharing_reads import QueryOptions, RecipientReads
+from tessera.platform.sharing.sharing_files import SignedFile, open_file
+from tessera.platform.sharing.sharing_reads import RecipientReads
 from tessera.server.deps import state
+from tessera.server.sharing_options import query_options
 from tessera.sharing.model import SharedTable, SharingError
 
 __all__ = ["router"]
@@ -236,7 +237,7 @@ async def query_table(request: Request, share: str, schema: str, table: str) -> 
         raise SharingError(400, "MALFORMED_REQUEST", "the request body is not JSON") from None
     if not isinstance(body, dict):
         raise SharingError(400, "INVALID_PARAMETER_VALUE", "the request body must be a JSON object")
-    options = QueryOptions.parse(body)
+    options = query_options(body)
 
     def url_for(token: str, name: str) -> str:
         return str(request.url_for("sharing_file", token=token, name=name))

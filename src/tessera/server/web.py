@@ -23,9 +23,9 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from starlette.concurrency import run_in_threadpool
 
 from tessera.errors import AccessDeniedError, AuthenticationError, NotFoundError, TesseraError
-from tessera.platform.access import Access
-from tessera.platform.browse import Sort
 from tessera.platform.context import Context
+from tessera.platform.governing.access import Access
+from tessera.platform.observability.browse import Sort
 from tessera.server import web_product as tabbed
 from tessera.server import web_views as views
 from tessera.server.deps import TOKEN_COOKIE, state
@@ -339,7 +339,7 @@ def asset(name: str) -> Response:
     return response
 
 
-# -- following a product (platform/following.py) ----------------------------------------------------------------
+# -- following a product (platform/notifying/following.py) ----------------------------------------------------------------
 @router.post("/products/{domain_name}/{name}/follow", response_class=HTMLResponse)
 async def follow(request: Request, domain_name: str, name: str) -> Response:
     """The product page's Follow / Unfollow form: ``csrf`` and ``follow`` (``1`` follows, ``0`` stops)."""
@@ -349,7 +349,7 @@ async def follow(request: Request, domain_name: str, name: str) -> Response:
     address = f"{domain_name}.{name}"
 
     def build() -> Response:
-        from tessera.platform.following import Notifications
+        from tessera.platform.notifying.following import Notifications
 
         ctx = signed_in(request, "Sign in to follow a product.")
         check_csrf(request, form)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from tessera.platform.context import Context
-from tessera.platform.lineage import LineageGraph, lineage
+from tessera.platform.observability.lineage import LineageGraph, lineage
 
 __all__ = ["MAX_DEPTH", "NODE_HEIGHT", "NODE_WIDTH", "graph_view", "layout", "node_parts"]
 

@@ -44,7 +44,7 @@ def percent(value: float | None) -> str:
 
 def usage_of(ctx: Context, address: str) -> Shown:
     """``GET /products/{d}/{p}/usage`` as the viewer: totals, the daily series, readers when they may see them."""
-    from tessera.platform.usage import usage
+    from tessera.platform.observability.usage import usage
 
     try:
         report = usage(ctx, address).single()
@@ -56,7 +56,7 @@ def usage_of(ctx: Context, address: str) -> Shown:
 
 def slos_of(ctx: Context, address: str) -> Shown:
     """``GET /products/{d}/{p}/slo`` as the viewer: each SLO with its window day by day, and its chart."""
-    from tessera.platform.slo import slo
+    from tessera.platform.observability.slo import slo
 
     try:
         summary = slo(ctx, address, series=True).as_dict()
@@ -69,7 +69,7 @@ def slos_of(ctx: Context, address: str) -> Shown:
 
 def consumers_of(ctx: Context, address: str) -> Shown:
     """``GET /products/{d}/{p}/consumers`` as the viewer: who relies on the product and on what."""
-    from tessera.platform.consumers import consumers
+    from tessera.platform.governing.consumers import consumers
 
     try:
         return Shown(consumers(ctx, address).as_dict())
@@ -83,7 +83,7 @@ def notifications_of(ctx: Context, address: str) -> Shown:
     if not ctx.authenticated:
         return Shown(reason="Sign in to see the notifications sent to you about this product.")
     from tessera.access import grants
-    from tessera.platform.following import Notifications
+    from tessera.platform.notifying.following import Notifications
 
     try:
         rows = Notifications(ctx).notifications(address=address)

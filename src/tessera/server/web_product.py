@@ -17,7 +17,7 @@ from typing import Any
 from tessera.errors import AccessDeniedError, TesseraError
 from tessera.model.profile import VersionProfile
 from tessera.platform.context import Context
-from tessera.platform.reader import Reader, network_caller
+from tessera.platform.reading.reader import Reader, network_caller
 
 __all__ = [
     "PREVIEW_ROWS",
@@ -131,7 +131,7 @@ class Shared:
 
 
 def shared_as(ctx: Context, address: str) -> Shared | None:
-    from tessera.platform.sharing import Sharing
+    from tessera.platform.sharing.shares import Sharing
 
     try:
         sharing = Sharing(ctx)
@@ -236,7 +236,7 @@ def complete(page: Any, ctx: Context, address: str, wanted_tab: str | None, serv
     page.profiles = profiles(ctx, address) if published else None
     page.snippets = snippets(address, server, str(ctx.root), shared_as(ctx, address))
     if ctx.authenticated:
-        from tessera.platform.following import Notifications
+        from tessera.platform.notifying.following import Notifications
 
         page.extras.header_actions.append("product/follow.html")
         page.extras.data["following"] = bool(Notifications(ctx).subscriptions(ctx.actor, address=address))

@@ -15,9 +15,9 @@ import yaml
 from tessera.access.masking import masking_method
 from tessera.errors import AccessDeniedError, NotFoundError, TesseraError
 from tessera.model.product import Domain
-from tessera.platform import browse, monitor
-from tessera.platform.access import Access
 from tessera.platform.context import Context
+from tessera.platform.governing.access import Access
+from tessera.platform.observability import browse, monitor
 from tessera.platform.product_handle import ProductHandle
 
 __all__ = [

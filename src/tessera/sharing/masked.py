@@ -8,7 +8,7 @@ copy is keyed by its source file and the view's fingerprint (the masking SQL wit
 written to a temporary name, then renamed into place.
 
 A copy lives no longer than its source: ``purge`` deletes every copy whose source file is gone, and erasure
-and retention call it right after their vacuum (``tessera.platform.remediate``), so rows they delete do not
+and retention call it right after their vacuum (``tessera.platform.remediation.remediate``), so rows they delete do not
 live on in what recipients are served."""
 
 from __future__ import annotations

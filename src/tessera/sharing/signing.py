@@ -2,7 +2,7 @@
 of the payload with the server's sharing secret. The payload names the file, the recipient it was issued to,
 the shared table and view it was issued for, and when it expires; nothing in it is secret, and nothing in it
 can be changed without the secret. A good signature is not enough to be served: the file endpoint checks the
-grant again on every request (``tessera.platform.sharing_files``), so a URL signed with a leaked secret still
+grant again on every request (``tessera.platform.sharing.sharing_files``), so a URL signed with a leaked secret still
 reaches only what its recipient may read now.
 
 The secret comes from ``$TESSERA_SHARING_SECRET`` or, by default, ``.tessera/sharing.key`` in the mesh

@@ -1,0 +1,1 @@
+"""Notifications: the outbox, the events the mesh raises, and following products."""

@@ -1,0 +1,1 @@
+"""Observability: OpenLineage events, SLA monitoring, SLOs, stats, lineage, usage and browsing."""

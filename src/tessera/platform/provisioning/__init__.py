@@ -1,0 +1,1 @@
+"""Provisioning: plan and apply, repair of the catalog from Delta metadata, ``tessera doctor``."""

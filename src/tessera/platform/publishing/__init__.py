@@ -1,0 +1,1 @@
+"""Publishing: the publish path and its gates, builds, selectors, transforms, schedules, tests and the orchestrators' view."""
