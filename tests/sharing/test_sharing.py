@@ -724,7 +724,7 @@ def test_shares_recipients_and_tokens_on_each_catalog(mesh_on: Path) -> None:
         assert store.authenticate(catalog, second["bearerToken"]).name == "acme"
         with pytest.raises(SharingError, match="replaced") as replaced:
             store.authenticate(catalog, first["bearerToken"])  # a new profile replaces the old token
-        assert replaced.value.status == 401
+        assert replaced.value.code == "UNAUTHENTICATED"
         assert [s.name for s in store.granted_shares(catalog, "acme")] == ["partners"]
         assert sharing.show("partners").recipients == ("acme",)
         sharing.revoke("partners", "acme")

@@ -376,7 +376,9 @@ def test_a_copy_whose_source_is_vacuumed_while_it_is_made_does_not_stay(tmp_path
     assert view is not None
     with pytest.raises(SharingError, match="removed") as caught:
         view.copy_of(str(table / "part-0.parquet"), exists=lambda _: False)
-    assert caught.value.status == 404 and not list((tmp_path / "masked").rglob("*.parquet"))
+    assert caught.value.code == "RESOURCE_DOES_NOT_EXIST" and not list(
+        (tmp_path / "masked").rglob("*.parquet")
+    )
     kept = view.copy_of(str(table / "part-1.parquet"), exists=lambda path: Path(path).exists())
     orphan = kept.with_name("part-9.parquet")
     orphan.write_bytes(kept.read_bytes())

@@ -33,7 +33,7 @@ from tessera.platform.sharing.sharing_files import SignedFile, open_file
 from tessera.platform.sharing.sharing_reads import RecipientReads
 from tessera.server.deps import state
 from tessera.server.sharing_options import query_options
-from tessera.sharing.model import SharedTable, SharingError
+from tessera.sharing.model import ErrorCode, SharedTable, SharingError
 
 __all__ = ["router"]
 
@@ -44,6 +44,18 @@ CAPABILITIES = "delta-sharing-capabilities"
 DEFAULT_PAGE, MAX_PAGE = 500, 1000
 
 
+#: The HTTP status of each of the protocol's error codes.
+STATUS: dict[ErrorCode, int] = {
+    "INVALID_PARAMETER_VALUE": 400,
+    "MALFORMED_REQUEST": 400,
+    "UNSUPPORTED_OPERATION": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "RESOURCE_DOES_NOT_EXIST": 404,
+    "INTERNAL_ERROR": 500,
+}
+
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"errorCode": code, "message": message}, status_code=status)
 
@@ -51,7 +63,7 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 def _answer(exc: Exception) -> JSONResponse:
     """Any error as the protocol's error reply."""
     if isinstance(exc, SharingError):
-        return _error(exc.status, exc.code, str(exc))
+        return _error(STATUS[exc.code], exc.code, str(exc))
     if isinstance(exc, RequestValidationError):
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}" for e in exc.errors()
@@ -102,7 +114,7 @@ def _page(items: list[dict[str, Any]], max_results: int | None, page_token: str 
     """One page of ``items`` (the token is the next item's position, checked against the listing's size)."""
     size = DEFAULT_PAGE if max_results is None else max_results
     if size < 0:
-        raise SharingError(400, "INVALID_PARAMETER_VALUE", "maxResults must be non-negative")
+        raise SharingError("INVALID_PARAMETER_VALUE", "maxResults must be non-negative")
     size = min(size, MAX_PAGE)
     start = 0
     if page_token:
@@ -111,7 +123,7 @@ def _page(items: list[dict[str, Any]], max_results: int | None, page_token: str 
         except ValueError:
             start = -1
         if not 0 <= start <= len(items):
-            raise SharingError(400, "INVALID_PARAMETER_VALUE", f"pageToken {page_token!r} is not valid")
+            raise SharingError("INVALID_PARAMETER_VALUE", f"pageToken {page_token!r} is not valid")
     end = start + size
     out: dict[str, Any] = {"items": items[start:end]}
     if end < len(items):
@@ -207,7 +219,6 @@ def _check_format(request: Request) -> dict[str, str]:
     )
     if "parquet" not in {f.strip() for f in formats.split(",")}:
         raise SharingError(
-            400,
             "UNSUPPORTED_OPERATION",
             f"this server answers in responseformat=parquet only (asked for {formats}); read without "
             "use_delta_format",
@@ -234,9 +245,9 @@ async def query_table(request: Request, share: str, schema: str, table: str) -> 
     try:
         body = json.loads(raw) if raw.strip() else {}
     except ValueError:
-        raise SharingError(400, "MALFORMED_REQUEST", "the request body is not JSON") from None
+        raise SharingError("MALFORMED_REQUEST", "the request body is not JSON") from None
     if not isinstance(body, dict):
-        raise SharingError(400, "INVALID_PARAMETER_VALUE", "the request body must be a JSON object")
+        raise SharingError("INVALID_PARAMETER_VALUE", "the request body must be a JSON object")
     options = query_options(body)
 
     def url_for(token: str, name: str) -> str:
@@ -252,7 +263,6 @@ async def query_table(request: Request, share: str, schema: str, table: str) -> 
 @router.get("/shares/{share}/schemas/{schema}/tables/{table}/changes")
 def table_changes(share: str, schema: str, table: str) -> Response:
     raise SharingError(
-        400,
         "UNSUPPORTED_OPERATION",
         f"{share}.{schema}.{table}: change data feed is not shared by this server",
     )
@@ -315,4 +325,4 @@ def _object_response(request: Request, found: SignedFile) -> Response:
     "/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False
 )
 def unknown(rest: str) -> Response:
-    raise SharingError(404, "RESOURCE_DOES_NOT_EXIST", f"no such Delta Sharing endpoint: /{rest}")
+    raise SharingError("RESOURCE_DOES_NOT_EXIST", f"no such Delta Sharing endpoint: /{rest}")

@@ -18,17 +18,17 @@ def query_options(body: Mapping[str, Any]) -> QueryOptions:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise SharingError(400, "INVALID_PARAMETER_VALUE", f"{key} must be a non-negative integer")
+            raise SharingError("INVALID_PARAMETER_VALUE", f"{key} must be a non-negative integer")
         return value
 
     for key in ("startingVersion", "endingVersion"):
         if body.get(key) is not None:
             raise SharingError(
-                400, "UNSUPPORTED_OPERATION", f"{key}: change data feed is not shared by this server"
+                "UNSUPPORTED_OPERATION", f"{key}: change data feed is not shared by this server"
             )
     version, stamp = number("version"), body.get("timestamp")
     if version is not None and stamp is not None:
-        raise SharingError(400, "INVALID_PARAMETER_VALUE", "give version or timestamp, not both")
+        raise SharingError("INVALID_PARAMETER_VALUE", "give version or timestamp, not both")
     hints = body.get("jsonPredicateHints")
     return QueryOptions(
         version=version,

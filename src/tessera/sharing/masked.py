@@ -137,7 +137,6 @@ class MaskedView:
             if exists is not None and not exists(source):
                 target.unlink(missing_ok=True)
                 raise SharingError(
-                    404,
                     "RESOURCE_DOES_NOT_EXIST",
                     "a file of this version was removed (retention or erasure) while it was read; query again",
                 )

@@ -32,11 +32,11 @@ _NAME = re.compile(r"^[a-z][a-z0-9_\-]{0,127}$")
 
 
 class SharingError(TesseraError):
-    """A Delta Sharing request that cannot be answered: ``status`` and ``code`` are what the protocol's
-    ``{"errorCode", "message"}`` reply carries."""
+    """A Delta Sharing request that cannot be answered: ``code`` and the message are what the protocol's
+    ``{"errorCode", "message"}`` reply carries; the HTTP status that goes with the code is the server's affair
+    (``server/sharing.py``)."""
 
-    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
-        self.status = status
+    def __init__(self, code: ErrorCode, message: str) -> None:
         self.code: ErrorCode = code
         super().__init__(message)
 

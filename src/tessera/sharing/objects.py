@@ -32,7 +32,7 @@ class ObjectFiles:
 
     def _relative(self, uri: str) -> str:
         if not uri.startswith(self.root + "/") or "/../" in uri:
-            raise SharingError(403, "PERMISSION_DENIED", "the file is not in this mesh's storage")
+            raise SharingError("PERMISSION_DENIED", "the file is not in this mesh's storage")
         return uri[len(self.root) + 1 :]
 
     def size(self, uri: str) -> int | None:

@@ -99,7 +99,7 @@ def verify(secret: bytes, token: str, now: float | None = None) -> FileGrant:
     """The grant a token carries; 403 when its signature does not match or it has expired."""
     payload, _, signature = token.partition(".")
     if not payload or not signature or not hmac.compare_digest(_mac(secret, payload), signature):
-        raise SharingError(403, "PERMISSION_DENIED", "the file URL's signature is not valid")
+        raise SharingError("PERMISSION_DENIED", "the file URL's signature is not valid")
     try:
         body = json.loads(_unb64(payload))
         grant = FileGrant(
@@ -113,9 +113,9 @@ def verify(secret: bytes, token: str, now: float | None = None) -> FileGrant:
             str(body["w"]),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise SharingError(403, "PERMISSION_DENIED", "the file URL is not valid") from None
+        raise SharingError("PERMISSION_DENIED", "the file URL is not valid") from None
     if grant.expires <= (time.time() if now is None else now):
         raise SharingError(
-            403, "PERMISSION_DENIED", "the file URL has expired: query the table again for fresh URLs"
+            "PERMISSION_DENIED", "the file URL has expired: query the table again for fresh URLs"
         )
     return grant

@@ -280,14 +280,14 @@ def issue_token(catalog: Catalog, name: str, actor: str) -> tuple[Recipient, str
 
 def _refuse(catalog: Catalog, token_id: str, why: str, message: str) -> SharingError:
     record_rejection(catalog, "share.token.rejected", token_id, why)  # counted per source and minute
-    return SharingError(401, "UNAUTHENTICATED", message)
+    return SharingError("UNAUTHENTICATED", message)
 
 
 def authenticate(catalog: Catalog, token: str | None) -> Recipient:
     """The recipient a bearer token stands for; a missing, malformed, unknown, replaced, expired or revoked
     token is refused (401), the refusal audited by token id."""
     if not token:
-        raise SharingError(401, "UNAUTHENTICATED", "no bearer token: send the one in your profile file")
+        raise SharingError("UNAUTHENTICATED", "no bearer token: send the one in your profile file")
     match = _TOKEN.match(token.strip())
     if match is None:
         raise _refuse(

@@ -51,7 +51,7 @@ class SignedFile:
 
 
 def _denied(message: str) -> SharingError:
-    return SharingError(403, "PERMISSION_DENIED", message)
+    return SharingError("PERMISSION_DENIED", message)
 
 
 def open_file(ctx: Context, token: str, name: str) -> SignedFile:
@@ -81,7 +81,7 @@ def _audit(ctx: Context, grant: FileGrant | None, exc: SharingError) -> None:
         return
     actor = f"recipient:{grant.recipient}" if grant is not None else "anonymous"
     subject = f"{grant.share}.{grant.table}" if grant is not None else "-"
-    details = {"status": exc.status, "reason": str(exc)[:500]}
+    details = {"code": exc.code, "reason": str(exc)[:500]}
     if grant is not None:
         details["file"] = grant.path.rsplit("/", 1)[-1][:200]
     try:
@@ -107,7 +107,7 @@ def _open(ctx: Context, grant: FileGrant) -> SignedFile:
         release = reads.release_at(item, grant.major, grant.version)
         view = reads.view(item, release)
     except SharingError as exc:
-        if exc.status != 404:
+        if exc.code != "RESOURCE_DOES_NOT_EXIST":
             raise
         raise _denied(f"this file URL is no longer valid: {exc}") from None
     if (view.fingerprint if view is not None else "") != grant.view:
@@ -115,7 +115,7 @@ def _open(ctx: Context, grant: FileGrant) -> SignedFile:
             f"this file URL is no longer valid: what recipient {recipient.name} may read of {item.address} has "
             "changed; query the table again"
         )
-    gone = SharingError(404, "RESOURCE_DOES_NOT_EXIST", "the file is gone; query the table again")
+    gone = SharingError("RESOURCE_DOES_NOT_EXIST", "the file is gone; query the table again")
     name = grant.path.rstrip("/").rsplit("/", 1)[-1]
     outside = _denied(f"the file URL does not name a file of {grant.share}.{grant.table}")
     if any(part in ("..", ".") for part in re.split(r"[/\\]", grant.path)):

@@ -51,7 +51,7 @@ def parse_timestamp(text: str, key: str) -> datetime:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise SharingError(
-            400, "INVALID_PARAMETER_VALUE", f"{key} {text!r} is not a timestamp (yyyy-mm-dd hh:mm:ss, UTC)"
+            "INVALID_PARAMETER_VALUE", f"{key} {text!r} is not a timestamp (yyyy-mm-dd hh:mm:ss, UTC)"
         ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
@@ -70,7 +70,7 @@ class _Served:
 
 
 def _not_found(what: str) -> SharingError:
-    return SharingError(404, "RESOURCE_DOES_NOT_EXIST", what)
+    return SharingError("RESOURCE_DOES_NOT_EXIST", what)
 
 
 class RecipientReads:
@@ -139,7 +139,6 @@ class RecipientReads:
         before = [v for v, at in self._versions(item, major) if at <= when]
         if not before:
             raise SharingError(
-                400,
                 "INVALID_PARAMETER_VALUE",
                 f"{item.share}.{item.schema}.{item.name} has no version at {when}",
             )
@@ -155,7 +154,7 @@ class RecipientReads:
         after = [v for v, at in self._versions(item, release.major) if at >= when]
         if not after:
             raise SharingError(
-                400, "INVALID_PARAMETER_VALUE", f"startingTimestamp {starting} is after the latest version"
+                "INVALID_PARAMETER_VALUE", f"startingTimestamp {starting} is after the latest version"
             )
         return after[0]
 
@@ -169,7 +168,6 @@ class RecipientReads:
         access = read_access(self.ctx.catalog, self.ctx.spec, principal, address)
         if access is None:
             raise SharingError(
-                403,
                 "PERMISSION_DENIED",
                 f"recipient {self.recipient.name} reads as {principal}, who may not read {address}",
             )
@@ -191,7 +189,6 @@ class RecipientReads:
         protocol = table.protocol()
         if protocol.min_reader_version > 1 or protocol.reader_features:
             raise SharingError(
-                400,
                 "UNSUPPORTED_OPERATION",
                 f"{label}: its Delta table needs reader features {protocol.reader_features or []}, which are "
                 "not shared in this release",
@@ -205,7 +202,6 @@ class RecipientReads:
             gone = any(remote.size(f.path) is None for f in files)
         if gone:
             raise SharingError(
-                404,
                 "RESOURCE_DOES_NOT_EXIST",
                 f"{label}: version {release.delta_version} is no longer readable (retention or erasure removed "
                 "its files); read a newer version",
@@ -218,7 +214,6 @@ class RecipientReads:
             return _Served(release, str(table.schema().to_json()), partitions, files, (), False)
         if partitions:
             raise SharingError(
-                400,
                 "UNSUPPORTED_OPERATION",
                 f"{label}: a partitioned table cannot be masked or filtered for this recipient; share it to a "
                 "recipient whose principal has clearance and no row filter",
