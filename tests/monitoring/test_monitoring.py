@@ -7,11 +7,8 @@ import hmac
 import json
 import re
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -21,6 +18,7 @@ from tessera.model.contract import Column, Contract, SlaProperty
 from tessera.model.product import Product
 from tessera.monitoring import IncidentToOpen, ProductStatus, diff_incidents, product_status, send_webhook
 from tessera.monitoring.webhooks import SIGNATURE_HEADER, shown
+from tests.fixtures.receiverkit import Receiver, receiving
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -165,40 +163,10 @@ def test_incidents_of_products_not_checked_stay_open_and_new_kinds_open() -> Non
 # --- webhooks --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Receiver:
-    url: str
-    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-    answer: int = 204
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.requests.append((self.path, dict(self.headers.items()), body))
-            self.send_response(state.answer)
-            if state.answer in (301, 302, 307):
-                self.send_header("Location", "/elsewhere")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/tessera"
-    try:
+    with receiving("/hooks/tessera", answer=204) as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def test_webhook_posts_json_signed_with_the_secret(

@@ -23,6 +23,7 @@ from tessera.errors import TesseraError
 from tessera.monitoring.webhooks import SIGNATURE_HEADER, sign
 from tessera.platform.notifying.notifications import deliver, deliver_quietly, notify
 from tests.fixtures.meshkit import ORDERS_CONTRACT, orders_table, product_doc, run_cli, write
+from tests.fixtures.receiverkit import Receiver, receiving
 
 
 # --- real servers ---------------------------------------------------------------------------------------------
@@ -65,43 +66,10 @@ def smtp() -> Iterator[Mailbox]:
         controller.stop()
 
 
-@dataclass
-class Receiver:
-    url: str = ""
-    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-    failures: int = 0  # answer 500 to this many requests first
-
-    def bodies(self, path: str) -> list[Any]:
-        return [json.loads(body) for p, _, body in self.requests if p == path]
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.requests.append((self.path, dict(self.headers.items()), body))
-            failing = state.failures > 0
-            state.failures -= 1 if failing else 0
-            self.send_response(500 if failing else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with receiving() as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def _configure(mesh_dir: Path, notifications: dict[str, Any]) -> None:
