@@ -111,7 +111,8 @@ async def products(
     "/search",
     tags=["catalog"],
     summary="Products ranked as `tessera catalog search` ranks them",
-    response_model=list[dict[str, Any]],
+    # the list, or with facets=true {results, total, facets, corrections, sort}
+    response_model=list[dict[str, Any]] | dict[str, Any],
 )
 async def search(
     request: Request,
